@@ -1,0 +1,3 @@
+"""callcenter: an open-source call center."""
+
+__version__ = "0.1.0"

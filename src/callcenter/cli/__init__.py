@@ -1,0 +1,1 @@
+"""Command-line edge: parse input, call a domain package, render output."""

@@ -1,0 +1,41 @@
+"""The shared vocabulary: typed events for contacts and agents (no I/O here)."""
+
+from callcenter.events.model import (
+    FIELD_NAMES,
+    FIELDS_BY_TYPE,
+    REQUIRED_BY_TYPE,
+    SCHEMA_NAME,
+    SCHEMA_VERSION,
+    STATE_AFTER_TYPE,
+    AgentState,
+    Channel,
+    Event,
+    EventType,
+    EventValidationError,
+    HangupBy,
+    TargetType,
+    TransferKind,
+    agent_state_after,
+    event_from_dict,
+    validate_event,
+)
+
+__all__ = [
+    "FIELDS_BY_TYPE",
+    "FIELD_NAMES",
+    "REQUIRED_BY_TYPE",
+    "SCHEMA_NAME",
+    "SCHEMA_VERSION",
+    "STATE_AFTER_TYPE",
+    "AgentState",
+    "Channel",
+    "Event",
+    "EventType",
+    "EventValidationError",
+    "HangupBy",
+    "TargetType",
+    "TransferKind",
+    "agent_state_after",
+    "event_from_dict",
+    "validate_event",
+]

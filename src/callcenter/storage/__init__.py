@@ -1,0 +1,1 @@
+"""Where events live: JSON Lines files and the SQL database."""
