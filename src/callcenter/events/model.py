@@ -121,8 +121,8 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """The event as a dict without the unset fields (what the JSONL line holds)."""
-        out: dict[str, Any] = {}
-        for name in FIELD_NAMES:
+        out: dict[str, Any] = {"t": self.t, "type": self.type}
+        for name in _ORDERED_FIELDS[self.type]:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -180,6 +180,11 @@ REQUIRED_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
     EventType.AGENT_LOGIN: frozenset({"agent"}),
     EventType.AGENT_LOGOUT: frozenset({"agent"}),
     EventType.AGENT_STATE: frozenset({"agent", "state"}),
+}
+
+_ORDERED_FIELDS: Final[dict[EventType, tuple[str, ...]]] = {
+    etype: tuple(n for n in FIELD_NAMES if n in allowed)
+    for etype, allowed in FIELDS_BY_TYPE.items()
 }
 
 _ENUM_FIELDS: Final[dict[str, type[StrEnum]]] = {
@@ -262,12 +267,10 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     allowed = FIELDS_BY_TYPE[etype]
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        if name in ("type",):
+        if name == "type" or value is None:  # columnar writers spell unset fields as null
             continue
         if name != "t" and name not in allowed:
             raise EventValidationError(f"field {name!r} is not allowed on a {etype.value!r} event")
-        if value is None:
-            continue
         kwargs[name] = _coerce(name, value)
     missing = REQUIRED_BY_TYPE[etype] - kwargs.keys()
     if missing:
