@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from callcenter.cli.app import app, err_console
 from callcenter.errors import UserError
 
@@ -12,7 +14,7 @@ def _register() -> None:
     # Importing a command module registers its commands on `app`.
     import importlib
 
-    for name in ("simulate", "kpi", "erlang", "db"):
+    for name in ("simulate", "kpi", "erlang", "db"):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet
@@ -25,7 +27,7 @@ def main() -> None:
     try:
         app()
     except UserError as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")

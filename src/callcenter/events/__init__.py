@@ -1,8 +1,10 @@
 """The shared vocabulary: typed events for contacts and agents (no I/O here)."""
 
 from callcenter.events.model import (
+    EXTRAS_BY_TYPE,
     FIELD_NAMES,
     FIELDS_BY_TYPE,
+    RAW_KEYS,
     REQUIRED_BY_TYPE,
     SCHEMA_NAME,
     SCHEMA_VERSION,
@@ -13,16 +15,22 @@ from callcenter.events.model import (
     EventType,
     EventValidationError,
     HangupBy,
+    RawEvent,
     TargetType,
     TransferKind,
     agent_state_after,
     event_from_dict,
+    event_from_raw,
+    event_to_raw,
+    raw_to_dict,
     validate_event,
 )
 
 __all__ = [
+    "EXTRAS_BY_TYPE",
     "FIELDS_BY_TYPE",
     "FIELD_NAMES",
+    "RAW_KEYS",
     "REQUIRED_BY_TYPE",
     "SCHEMA_NAME",
     "SCHEMA_VERSION",
@@ -33,9 +41,13 @@ __all__ = [
     "EventType",
     "EventValidationError",
     "HangupBy",
+    "RawEvent",
     "TargetType",
     "TransferKind",
     "agent_state_after",
     "event_from_dict",
+    "event_from_raw",
+    "event_to_raw",
+    "raw_to_dict",
     "validate_event",
 ]

@@ -6,9 +6,11 @@ the driver asks :meth:`Router.next_timer` and calls :meth:`Router.advance` up to
 of the next outside happening.  The simulator drives it with a virtual clock, the server
 will drive it with the wall clock; both get the same decisions.
 
-Everything the router does is appended to :attr:`Router.out` as :class:`Event` records;
-the driver drains that list (``router.drain()``) and reacts (rings a phone, schedules a
-simulated answer, writes the log).
+Everything the router does is appended to :attr:`Router.out` in the compact tuple form
+of the event model (``(t, type, contact, queue, agent, *extras)``, see
+:data:`callcenter.events.EXTRAS_BY_TYPE`); the driver drains that list
+(``router.drain()`` for :class:`Event` records, ``drain_raw()`` for the tuples) and
+reacts (rings a phone, schedules a simulated answer, writes the log).
 
 Data structures (why it is fast enough for 1,000 agents and 5,000 waiting contacts):
 - per queue and contact priority, a heap of waiting contacts keyed by enqueue time;
@@ -24,7 +26,15 @@ import math
 from collections.abc import Iterable
 from itertools import count
 
-from callcenter.events import AgentState, Event, EventType, HangupBy, TargetType, TransferKind
+from callcenter.events import (
+    AgentState,
+    Event,
+    HangupBy,
+    RawEvent,
+    TargetType,
+    TransferKind,
+    event_from_raw,
+)
 from callcenter.routing.model import (
     AgentConfig,
     QueueConfig,
@@ -34,8 +44,6 @@ from callcenter.routing.model import (
     step_of,
 )
 from callcenter.routing.state import Agent, Contact, CState, Leg, PoolEntry, QueueRt
-
-E = EventType
 
 # timer kinds
 _RING, _MAXWAIT, _STEP, _WRAPUP = 0, 1, 2, 3
@@ -59,7 +67,7 @@ class Router:
         for ac in agents:
             self.add_agent(ac)
         self.contacts: dict[str, Contact] = {}
-        self.out: list[Event] = []
+        self.out: list[RawEvent] = []
         self.decisions = 0  # routing decisions taken (contact->agent matches tried)
         self._timers: list[tuple[float, int, int, object, int]] = []
         self._seq = count()
@@ -86,6 +94,11 @@ class Router:
     def drain(self) -> list[Event]:
         """Return and forget the events produced since the last drain."""
         out, self.out = self.out, []
+        return [event_from_raw(r) for r in out]
+
+    def drain_raw(self) -> list[RawEvent]:
+        """Like :meth:`drain`, in the compact tuple form (the simulator's fast path)."""
+        out, self.out = self.out, []
         return out
 
     def _agent(self, name: str) -> Agent:
@@ -104,16 +117,20 @@ class Router:
         heapq.heappush(self._timers, (t, next(self._seq), kind, obj, token))
 
     def _state(self, a: Agent, now: float, state: AgentState, reason: str | None = None) -> None:
-        self.out.append(Event(now, E.AGENT_STATE, agent=a.name, state=state, reason=reason))
+        self.out.append((now, "agent_state", None, None, a.name, state.value, reason))
 
     # ------------------------------------------------------------------ agents
     def login(self, agent: str, now: float) -> None:
         a = self._agent(agent)
+        if a.logged_in and a.logout_pending:
+            a.logout_pending = False  # logged back in before the pending logout took effect
+            self._agent_ready(a, now)
+            return
         if a.logged_in:
             raise RoutingError(f"agent {agent!r} is already logged in")
         a.logged_in, a.paused, a.missed = True, False, 0
         a.idle_since = now
-        self.out.append(Event(now, E.AGENT_LOGIN, agent=a.name))
+        self.out.append((now, "agent_login", None, None, a.name))
         self._agent_ready(a, now)
 
     def logout(self, agent: str, now: float, reason: str | None = None) -> None:
@@ -125,7 +142,7 @@ class Router:
             a.logout_pending = True  # takes effect when the last contact is wrapped up
             return
         a.logged_in, a.paused = False, False
-        self.out.append(Event(now, E.AGENT_LOGOUT, agent=a.name, reason=reason))
+        self.out.append((now, "agent_logout", None, None, a.name, reason))
 
     def pause(self, agent: str, now: float, reason: str = "break") -> None:
         a = self._agent(agent)
@@ -224,7 +241,7 @@ class Router:
             raise RoutingError(f"contact {contact!r} already exists")
         c = Contact(contact, next(self._seq), caller, channel)
         self.contacts[contact] = c
-        self.out.append(Event(now, E.ARRIVE, contact, channel=channel, caller=caller))
+        self.out.append((now, "arrive", contact, None, None, channel, caller))
         if queue is not None:
             self.enqueue(contact, queue, now, priority=priority)
 
@@ -232,9 +249,9 @@ class Router:
         """Record the contact entering or leaving the IVR (the IVR itself lives elsewhere)."""
         c = self._contact(contact)
         if enter:
-            self.out.append(Event(now, E.IVR_ENTER, c.id))
+            self.out.append((now, "ivr_enter", c.id, None, None))
         else:
-            self.out.append(Event(now, E.IVR_LEAVE, c.id, reason=result))
+            self.out.append((now, "ivr_leave", c.id, None, None, result))
 
     def enqueue(self, contact: str, queue: str, now: float, *, priority: int = 0) -> None:
         c = self._contact(contact)
@@ -251,9 +268,7 @@ class Router:
         c.state = CState.QUEUED
         c.token += 1
         q.waiting += 1
-        self.out.append(
-            Event(now, E.ENQUEUE, c.id, q.name, priority=priority or None, position=q.waiting)
-        )
+        self.out.append((now, "enqueue", c.id, q.name, None, priority or None, q.waiting))
         if q.cfg.max_wait_s is not None:
             self._timer(now + q.cfg.max_wait_s, _MAXWAIT, c, c.token)
         if q.multi_step:
@@ -309,7 +324,7 @@ class Router:
         a.ringing += 1
         a.token += 1
         a.rr[q.name] = next(self._seq)
-        self.out.append(Event(now, E.OFFER, c.id, q.name, a.name, wait=now - c.enq_t))
+        self.out.append((now, "offer", c.id, q.name, a.name, now - c.enq_t))
         self._timer(now + q.cfg.ring_timeout_s, _RING, c, c.token)
         if a.cfg.capacity > 1 and a.routable:
             self._push_idle(a, now)  # a chat agent with free slots stays routable
@@ -329,15 +344,9 @@ class Router:
         a.legs[c.id] = leg
         c.leg = leg
         if c.is_callback:
-            self.out.append(
-                Event(now, E.CALLBACK_MADE, c.id, q.name, a.name, wait=now - c.callback_t)
-            )
+            self.out.append((now, "callback_made", c.id, q.name, a.name, now - c.callback_t))
         else:
-            self.out.append(
-                Event(
-                    now, E.CONNECT, c.id, q.name, a.name, wait=now - c.enq_t, ring=now - c.offer_t
-                )
-            )
+            self.out.append((now, "connect", c.id, q.name, a.name, now - c.enq_t, now - c.offer_t))
 
     def decline(self, contact: str, now: float) -> None:
         """The ringing agent rejects the offer (counts as a ring-no-answer)."""
@@ -352,9 +361,8 @@ class Router:
         a.ringing -= 1
         a.missed += 1
         self.out.append(
-            Event(now, E.RING_NOANSWER, c.id, q.name, a.name, ring=now - c.offer_t,
-                  wait=now - c.enq_t, reason=reason)
-        )  # fmt: skip
+            (now, "ring_noanswer", c.id, q.name, a.name, now - c.offer_t, now - c.enq_t, reason)
+        )
         c.agent = None
         c.state = CState.QUEUED
         c.token += 1
@@ -365,8 +373,7 @@ class Router:
         if not self._route_contact(c, q, now, exclude=a):
             self._wait(c, q)
         if a.cfg.max_no_answer and a.missed >= a.cfg.max_no_answer:
-            self.out.append(Event(now, E.AGENT_STATE, agent=a.name, state=AgentState.PAUSED,
-                                  reason="no_answer"))  # fmt: skip
+            self.out.append((now, "agent_state", None, None, a.name, "paused", "no_answer"))
             a.paused, a.pause_reason = True, "no_answer"
             a.token += 1
         else:
@@ -376,7 +383,7 @@ class Router:
         leg = self._leg(contact)
         if leg.hold_start is None:
             leg.hold_start = now
-            self.out.append(Event(now, E.HOLD, contact, leg.queue, leg.agent.name))
+            self.out.append((now, "hold", contact, leg.queue, leg.agent.name))
 
     def unhold(self, contact: str, now: float) -> None:
         leg = self._leg(contact)
@@ -384,7 +391,7 @@ class Router:
             held = now - leg.hold_start
             leg.hold_total += held
             leg.hold_start = None
-            self.out.append(Event(now, E.UNHOLD, contact, leg.queue, leg.agent.name, hold=held))
+            self.out.append((now, "unhold", contact, leg.queue, leg.agent.name, held))
 
     def _leg(self, contact: str) -> Leg:
         c = self._contact(contact)
@@ -406,10 +413,7 @@ class Router:
         leg = self._leg(contact)
         c = leg.contact
         talk, hold = self._end_talk(leg, now)
-        self.out.append(
-            Event(now, E.COMPLETE, c.id, leg.queue, leg.agent.name, by=by, talk=talk,
-                  hold=hold)
-        )  # fmt: skip
+        self.out.append((now, "complete", c.id, leg.queue, leg.agent.name, by.value, talk, hold))
         c.state = CState.DONE
         c.leg = None
         c.token += 1
@@ -439,9 +443,7 @@ class Router:
         a = leg.agent
         leg.token += 1
         del a.legs[leg.contact.id]
-        self.out.append(
-            Event(now, E.WRAPUP_END, leg.contact.id, leg.queue, a.name, acw=now - leg.connect_t)
-        )
+        self.out.append((now, "wrapup_end", leg.contact.id, leg.queue, a.name, now - leg.connect_t))
         a.busy_time += now - leg.connect_t
         a.idle_since = now
         self._settle(a, now)
@@ -454,7 +456,7 @@ class Router:
         if a.logout_pending:
             a.logout_pending, a.logged_in = False, False
             a.pause_pending = None
-            self.out.append(Event(now, E.AGENT_LOGOUT, agent=a.name))
+            self.out.append((now, "agent_logout", None, None, a.name, None))
         elif a.pause_pending is not None:
             a.paused, a.pause_reason, a.pause_pending = True, a.pause_pending, None
             self._state(a, now, AgentState.PAUSED, a.pause_reason)
@@ -482,8 +484,8 @@ class Router:
                 raise RoutingError(f"transfer target agent {target!r} cannot take a contact now")
         talk, hold = self._end_talk(leg, now)
         self.out.append(
-            Event(now, E.TRANSFER, c.id, leg.queue, leg.agent.name, talk=talk, hold=hold,
-                  target=target, target_type=target_type, kind=kind)
+            (now, "transfer", c.id, leg.queue, leg.agent.name, talk, hold, target,
+             target_type.value, kind.value)
         )  # fmt: skip
         c.leg = None
         c.state = CState.DONE
@@ -508,7 +510,7 @@ class Router:
             self._settle(a, now)
         else:
             raise RoutingError(f"contact {contact!r} is not waiting")
-        self.out.append(Event(now, E.ABANDON, c.id, q.name, wait=now - c.enq_t))
+        self.out.append((now, "abandon", c.id, q.name, None, now - c.enq_t))
         c.state = CState.DONE
         c.token += 1
         del self.contacts[c.id]
@@ -519,9 +521,7 @@ class Router:
         q = c.queue
         if c.state is not CState.QUEUED or q is None:
             raise RoutingError(f"contact {contact!r} is not queued")
-        self.out.append(
-            Event(now, E.CALLBACK_REQUEST, c.id, q.name, wait=now - c.enq_t, caller=c.caller)
-        )
+        self.out.append((now, "callback_request", c.id, q.name, None, now - c.enq_t, c.caller))
         c.is_callback = True
         c.callback_t = now
         c.token += 1  # cancels the max-wait timer: the place is kept until called back
@@ -566,9 +566,8 @@ class Router:
         q.waiting -= 1
         ov = q.cfg.overflow_queue
         self.out.append(
-            Event(now, E.TIMEOUT, c.id, q.name, wait=now - c.enq_t, target=ov,
-                  target_type=TargetType.QUEUE if ov else None)
-        )  # fmt: skip
+            (now, "timeout", c.id, q.name, None, now - c.enq_t, ov, "queue" if ov else None)
+        )
         c.state = CState.DONE
         c.token += 1
         c.qtoken += 1

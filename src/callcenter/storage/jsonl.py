@@ -26,9 +26,12 @@ from callcenter.events import (
     Event,
     EventType,
     EventValidationError,
+    RawEvent,
     event_from_dict,
+    event_to_raw,
 )
-
+from callcenter.storage._background import BackgroundAppender
+from callcenter.storage.encode import encode_raw
 
 
 def header_event(source: str, t: float = 0.0) -> Event:
@@ -42,6 +45,18 @@ def encode_event(event: Event) -> bytes:
     return orjson.dumps(event.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
 
 
+def encode_events(events: Iterable[Event]) -> bytes:
+    """Many JSONL lines at once (the simulator's and importers' bulk path)."""
+    dumps = orjson.dumps
+    opt = orjson.OPT_APPEND_NEWLINE
+    return b"".join([dumps(ev.to_dict(), option=opt) for ev in events])
+
+
+def encode_raw_events(events: list[RawEvent]) -> bytes:
+    """JSONL lines for events in compact tuple form (see :data:`EXTRAS_BY_TYPE`)."""
+    return encode_raw(events)
+
+
 class EventLogWriter:
     """Write an event log atomically.  Use as a context manager.
 
@@ -49,46 +64,62 @@ class EventLogWriter:
     ...     log.write(event)
     """
 
-    def __init__(self, path: str | os.PathLike[str], source: str, start: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        source: str,
+        start: float = 0.0,
+        *,
+        background: bool = False,
+    ) -> None:
+        """``background``: encode :meth:`write_raw_batch` batches in a child process."""
         self.path = Path(path)
         self.source = source
         self.start = start
+        self.background = background
         self._tmp = self.path.with_name(self.path.name + ".part")
         self._fh: IO[bytes] | None = None
+        self._child: BackgroundAppender | None = None
         self.count = 0
 
     def __enter__(self) -> EventLogWriter:
         if self.path.parent and not self.path.parent.exists():
             raise InputFileError(self.path.parent, "output folder does not exist")
-        self._fh = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in __exit__
+        self._fh = open(self._tmp, "wb", buffering=1 << 20)
         self._fh.write(encode_event(header_event(self.source, self.start)))
+        if self.background:
+            self._fh.close()
+            self._child = BackgroundAppender(self._tmp)
         return self
 
     def write(self, event: Event) -> None:
-        assert self._fh is not None, "use EventLogWriter as a context manager"
-        self._fh.write(encode_event(event))
-        self.count += 1
+        self.write_batch([event])
 
     def write_many(self, events: Iterable[Event]) -> None:
         assert self._fh is not None, "use EventLogWriter as a context manager"
-        dumps = orjson.dumps
-        opt = orjson.OPT_APPEND_NEWLINE
-        n = 0
-        chunk: list[bytes] = []
+        batch: list[Event] = []
         for ev in events:
-            chunk.append(dumps(ev.to_dict(), option=opt))
-            n += 1
-            if len(chunk) >= 65536:
-                self._fh.write(b"".join(chunk))
-                chunk.clear()
-        self._fh.write(b"".join(chunk))
-        self.count += n
+            batch.append(ev)
+            if len(batch) >= 65536:
+                self.write_batch(batch)
+                batch = []
+        self.write_batch(batch)
 
-    def write_raw(self, data: bytes, count: int) -> None:
-        """Append already-encoded JSONL lines (used by the simulator's fast path)."""
+    def write_batch(self, events: list[Event]) -> None:
         assert self._fh is not None, "use EventLogWriter as a context manager"
-        self._fh.write(data)
-        self.count += count
+        if self._child is not None:
+            self._child.send([event_to_raw(e) for e in events])
+        else:
+            self._fh.write(encode_events(events))
+        self.count += len(events)
+
+    def write_raw_batch(self, events: list[RawEvent]) -> None:
+        assert self._fh is not None, "use EventLogWriter as a context manager"
+        if self._child is not None:
+            self._child.send(events)
+        else:
+            self._fh.write(encode_raw_events(events))
+        self.count += len(events)
 
     def __exit__(
         self,
@@ -99,6 +130,9 @@ class EventLogWriter:
         assert self._fh is not None
         self._fh.close()
         self._fh = None
+        if self._child is not None:
+            self._child.close(ok=exc_type is None)
+            self._child = None
         if exc_type is None:
             os.replace(self._tmp, self.path)
         else:

@@ -1,0 +1,29 @@
+# Targets shared by people and CI (CI runs .ci/run, which runs scripts/test.sh).
+.PHONY: setup build demo test lint typecheck bench clean
+
+setup:          ## create .venv and install the project (compiled) with dev tools
+	bash scripts/bootstrap.sh
+
+build:          ## recompile the mypyc modules after editing them
+	.venv/bin/python -m pip install -q --no-deps -e .
+
+demo:           ## simulate the example help desk and print its KPI report
+	bash scripts/demo.sh
+
+test:           ## lint + format check + mypy + the whole test suite
+	bash scripts/test.sh
+
+lint:
+	.venv/bin/ruff check src tests bench && .venv/bin/ruff format --check src tests bench
+
+typecheck:
+	.venv/bin/mypy
+
+bench:          ## every benchmark in bench/ (minutes)
+	.venv/bin/python bench/bench_routing.py
+	.venv/bin/python bench/bench_sim.py
+	.venv/bin/python bench/bench_kpi.py
+
+clean:
+	rm -rf build out .mypy_cache .ruff_cache .pytest_cache
+	find src -name '*.so' -delete

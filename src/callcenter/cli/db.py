@@ -1,0 +1,254 @@
+"""``callcenter db ...``: create/upgrade the event database, load logs into it, export them.
+
+The database URL comes from ``--database`` or else the ``CALLCENTER_DATABASE_URL``
+setting (default: ``sqlite:///callcenter.db`` in the current folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from sqlalchemy.engine import Engine
+
+from callcenter.cli.app import app, console, err_console
+from callcenter.errors import InputFileError, UserError
+from callcenter.settings import Settings
+from callcenter.storage.db import (
+    EventStore,
+    database_errors,
+    open_engine,
+    parse_url,
+    require_current,
+    upgrade,
+)
+from callcenter.storage.jsonl import EventLogWriter, read_events, read_header
+
+db_app = typer.Typer(
+    name="db",
+    help="The SQL event database: create/upgrade it, load event logs, export them.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+# Files smaller than this load without a progress bar.
+PROGRESS_MIN_BYTES: Final = 8 << 20
+_PROGRESS_STEP: Final = 10_000
+
+
+class BadOptionError(UserError):
+    """A command-line option with a value that cannot be used."""
+
+
+DATABASE_OPTION_HELP: Final = (
+    "SQLAlchemy database URL (default: the CALLCENTER_DATABASE_URL setting, "
+    "else sqlite:///callcenter.db)."
+)
+
+
+@db_app.callback()
+def _db_main(ctx: typer.Context) -> None:
+    """The SQL event database: create/upgrade it, load event logs, export them."""
+    if ctx.find_object(Settings) is None:
+        ctx.obj = Settings.load()
+
+
+def _database_url(ctx: typer.Context, database: str | None) -> str:
+    if database is not None:
+        return database
+    settings = ctx.find_object(Settings)
+    if settings is None:
+        settings = Settings.load()
+    return settings.database_url
+
+
+@contextmanager
+def _engine(url: str, *, create: bool = False) -> Iterator[Engine]:
+    engine = open_engine(url, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _shown(url: str) -> str:
+    return parse_url(url).render_as_string(hide_password=True)
+
+
+def parse_time(value: str, option: str) -> float:
+    """An ISO 8601 date/time (UTC unless it says otherwise) or epoch seconds."""
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadOptionError(
+            f"{option} {value!r}: expected an ISO 8601 time such as 2024-05-01T08:00:00Z "
+            "(UTC unless an offset is given) or epoch seconds"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not enabled,
+    )
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+@db_app.command("upgrade")
+def upgrade_cmd(
+    ctx: typer.Context,
+    database: str | None = typer.Option(
+        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
+    ),
+) -> None:
+    """Create the database tables, or upgrade them to this version's schema."""
+    url = _database_url(ctx, database)
+    with _engine(url, create=True) as engine, database_errors(url):
+        rev = upgrade(engine)
+    console.print(f"database {_shown(url)} is at schema revision {rev}", highlight=False)
+
+
+@db_app.command("load")
+def load_cmd(
+    ctx: typer.Context,
+    events: Path = typer.Argument(
+        ..., metavar="EVENTS.jsonl", help="Event log (JSON Lines) to load."
+    ),
+    database: str | None = typer.Option(
+        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        metavar="LABEL",
+        help="Label stored with the events (default: the log header's source).",
+    ),
+) -> None:
+    """Load an event log into the database: all of it in one transaction, or nothing."""
+    url = _database_url(ctx, database)
+    with _engine(url) as engine, database_errors(url), engine.connect() as conn:
+        require_current(conn)
+        conn.rollback()  # end the read transaction; the load is its own unit of work
+        header = read_header(events)
+        label = source or header.source or "unknown"
+        try:
+            size = events.stat().st_size
+        except OSError as e:
+            raise InputFileError(events, e.strerror or str(e)) from None
+        show = size >= PROGRESS_MIN_BYTES and err_console.is_terminal
+        with _progress(show) as bar:
+            # 1. validate the whole file first (the line number of a bad line is reported)
+            lines = _count_lines(events) if show else None
+            task = bar.add_task("checking", total=max((lines or 1) - 1, 0) if show else None)
+            n_valid = 0
+            for chunk in _batched(read_events(events)):
+                n_valid += chunk
+                bar.update(task, completed=n_valid)
+            bar.remove_task(task)
+            # 2. insert, in one transaction
+            task = bar.add_task("loading", total=n_valid)
+            n = EventStore(conn).append(
+                read_events(events),
+                source=label,
+                path=str(events.resolve()),
+                progress=lambda done: bar.update(task, completed=done),
+            )
+    console.print(f"loaded {n} events from {events} into {_shown(url)}", highlight=False)
+
+
+def _batched(it: Iterator[object]) -> Iterator[int]:
+    """Consume ``it``, yielding how many items went by every ``_PROGRESS_STEP``."""
+    while True:
+        n = sum(1 for _ in itertools.islice(it, _PROGRESS_STEP))
+        if n == 0:
+            return
+        yield n
+
+
+@db_app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., metavar="OUT.jsonl", help="Event log (JSON Lines) to write."),
+    database: str | None = typer.Option(
+        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
+    ),
+    start: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="ISO",
+        help="Start of the time range, inclusive (ISO 8601, UTC unless an offset is given; "
+        "or epoch seconds).",
+    ),
+    end: str | None = typer.Option(
+        None,
+        "--to",
+        metavar="ISO",
+        help="End of the time range, exclusive (ISO 8601, UTC unless an offset is given; "
+        "or epoch seconds).",
+    ),
+    queue: str | None = typer.Option(
+        None, "--queue", metavar="QUEUE", help="Only events of this queue."
+    ),
+    agent: str | None = typer.Option(
+        None, "--agent", metavar="AGENT", help="Only events of this agent."
+    ),
+) -> None:
+    """Write the stored events (optionally a time range / queue / agent) as an event log."""
+    t0 = parse_time(start, "--from") if start is not None else None
+    t1 = parse_time(end, "--to") if end is not None else None
+    if t0 is not None and t1 is not None and t1 < t0:
+        raise BadOptionError(f"--to {end!r} is before --from {start!r}")
+    if out.is_dir():
+        raise InputFileError(out, "is a folder, expected an event log file name")
+    url = _database_url(ctx, database)
+    with _engine(url) as engine, database_errors(url), engine.connect() as conn:
+        require_current(conn)
+        it = EventStore(conn).iter_events(start=t0, end=t1, queue=queue, agent=agent)
+        first = next(it, None)
+        header_t = first.t if first is not None else (t0 if t0 is not None else 0.0)
+        try:
+            with EventLogWriter(out, source="db", start=header_t) as log:
+                if first is not None:
+                    log.write(first)
+                    log.write_many(it)
+                n = log.count
+        except OSError as e:
+            raise InputFileError(out, f"cannot write: {e.strerror or e}") from None
+    console.print(f"exported {n} events from {_shown(url)} to {out}", highlight=False)
+
+
+__all__ = ["BadOptionError", "db_app", "parse_time"]

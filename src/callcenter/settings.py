@@ -1,0 +1,109 @@
+"""Run-time settings, read from the environment (``CALLCENTER_*``).
+
+One :class:`Settings` object is built at start-up (:meth:`Settings.load`, called by the
+CLI) and passed down to whatever needs it; nothing reads the environment at import time.
+Command-line options (``--database ...``) override the settings they correspond to.
+
+Each field's ``description`` is its help text; :meth:`Settings.describe` lists name,
+environment variable, default and help (``docs/storage.md`` shows that table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from callcenter.errors import UserError
+
+ENV_PREFIX = "CALLCENTER_"
+
+
+class SettingsError(UserError):
+    """A setting (environment variable) with a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """One setting as documented: field name, environment variable, default and help."""
+
+    name: str
+    env_var: str
+    default: str
+    help: str
+
+
+class Settings(BaseSettings):
+    """Settings shared by the commands; every field can be set as ``CALLCENTER_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///callcenter.db",
+        description=(
+            "SQLAlchemy URL of the event database; the default is the SQLite file "
+            "callcenter.db in the current folder. Example: "
+            "postgresql+psycopg://user@host/callcenter."
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path("."),
+        description=(
+            "Folder where event logs, exports and other generated files go by default "
+            "(relative paths are taken from the current folder)."
+        ),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"not a database URL: {value!r} (expected e.g. sqlite:///callcenter.db)"
+            ) from None
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build the settings from the environment (plus ``overrides``), once, at start-up.
+
+        A bad value raises :class:`SettingsError` naming the environment variable.
+        """
+        try:
+            return cls(**overrides)
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = err["loc"][0] if err["loc"] else ""
+            name = f"{ENV_PREFIX}{str(loc).upper()}" if loc else "settings"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            raise SettingsError(f"{name}: {msg}") from None
+
+    @classmethod
+    def describe(cls) -> list[SettingInfo]:
+        """Every setting with its environment variable, default and help text."""
+        out: list[SettingInfo] = []
+        for name, field in cls.model_fields.items():
+            out.append(
+                SettingInfo(
+                    name=name,
+                    env_var=f"{ENV_PREFIX}{name.upper()}",
+                    default=str(field.default),
+                    help=field.description or "",
+                )
+            )
+        return out
+
+
+__all__ = ["ENV_PREFIX", "SettingInfo", "Settings", "SettingsError"]

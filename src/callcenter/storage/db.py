@@ -1,0 +1,634 @@
+"""The event log in a SQL database (SQLAlchemy 2, any dialect; SQLite by default).
+
+Two tables (see ``docs/storage.md``):
+
+``events``
+    one row per :class:`~callcenter.events.Event`, one column per event field (the
+    header-only framing fields ``schema``/``version``/``source`` excepted), plus ``id``
+    (autoincrement: the insertion order, which is the log order), ``source`` (the log or
+    import the row came from) and ``log_id`` (the ``event_logs`` row of that load).
+``event_logs``
+    one row per load (:meth:`EventStore.append`): source, schema version, time, path and
+    how many events it added.
+
+The schema is created and upgraded by the Alembic migrations shipped in
+``callcenter/storage/migrations`` (:func:`upgrade`); no ``alembic.ini`` is needed.
+
+Services here take a :class:`~sqlalchemy.engine.Connection` and never commit on their
+own, except :meth:`EventStore.append`, which is the explicit unit of work of a load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import attrgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Double,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from callcenter.errors import UserError
+from callcenter.events import FIELD_NAMES, SCHEMA_VERSION, Event, EventType
+
+if TYPE_CHECKING:  # polars and alembic are imported where used: quicker CLI start-up
+    import polars as pl
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+BATCH_SIZE: Final = 50_000
+
+# Event fields that only the log's header line carries; they have no column in `events`.
+HEADER_ONLY_FIELDS: Final = frozenset({"schema", "version", "source"})
+STORED_FIELDS: Final[tuple[str, ...]] = tuple(n for n in FIELD_NAMES if n not in HEADER_ONLY_FIELDS)
+
+_FLOAT_FIELDS: Final = frozenset({"t", "wait", "ring", "talk", "hold", "acw"})
+_INT_FIELDS: Final = frozenset({"priority", "position", "version"})
+
+
+def frame_schema() -> dict[str, pl.DataType]:
+    """Column names and dtypes of :meth:`EventStore.to_frame`: every Event field, in order.
+
+    Float fields are Float64, integer fields Int64, everything else String.
+    """
+    import polars as pl
+
+    def dtype(name: str) -> pl.DataType:
+        if name in _FLOAT_FIELDS:
+            return pl.Float64()
+        if name in _INT_FIELDS:
+            return pl.Int64()
+        return pl.String()
+
+    return {n: dtype(n) for n in FIELD_NAMES}
+
+
+class DatabaseError(UserError):
+    """The database cannot be opened, is not migrated, or refused an operation."""
+
+
+# --------------------------------------------------------------------------- the schema
+
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventLog(Base):
+    """One load of events into the database (a JSONL file, a simulation, an import)."""
+
+    __tablename__ = "event_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(255))
+    schema_version: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    path: Mapped[str | None] = mapped_column(String(1024))
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EventRow(Base):
+    """One event; the columns are the :class:`~callcenter.events.Event` fields."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_logs.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(255))
+    t: Mapped[float] = mapped_column(Double, index=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    contact: Mapped[str | None] = mapped_column(String(128), index=True)
+    queue: Mapped[str | None] = mapped_column(String(128), index=True)
+    agent: Mapped[str | None] = mapped_column(String(128), index=True)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    caller: Mapped[str | None] = mapped_column(String(255))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int | None] = mapped_column(Integer)
+    wait: Mapped[float | None] = mapped_column(Double)
+    ring: Mapped[float | None] = mapped_column(Double)
+    talk: Mapped[float | None] = mapped_column(Double)
+    hold: Mapped[float | None] = mapped_column(Double)
+    acw: Mapped[float | None] = mapped_column(Double)
+    by: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(128))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(255))
+
+
+events_table: Final = cast(Table, EventRow.__table__)
+event_logs_table: Final = cast(Table, EventLog.__table__)
+_EVENT_COLUMNS: Final = tuple(events_table.c[n] for n in STORED_FIELDS)
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _safe_url(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL; raise :class:`DatabaseError` if it is not one."""
+    if isinstance(url, URL):
+        return url
+    try:
+        return make_url(url)
+    except sa_exc.ArgumentError:
+        raise DatabaseError(
+            f"not a database URL: {url!r} (expected e.g. sqlite:///callcenter.db)"
+        ) from None
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL, or None for in-memory / URI-style databases."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    db = url.database
+    if not db or db == ":memory:" or url.query.get("uri") or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An :class:`Engine` for ``url``.
+
+    For SQLite the connections run in WAL mode with foreign keys enforced, and the
+    driver's own transaction handling is switched off so that SQLAlchemy's BEGIN /
+    SAVEPOINT / COMMIT are what the database sees (needed for atomic loads and DDL).
+    Raises :class:`DatabaseError` for a bad URL or a missing database driver.
+    """
+    u = parse_url(url)
+    try:
+        engine = create_engine(u)
+    except sa_exc.NoSuchModuleError:
+        raise DatabaseError(
+            f"unknown database kind {u.drivername!r} in {_safe_url(u)} "
+            "(expected e.g. sqlite:///callcenter.db or postgresql+psycopg://...)"
+        ) from None
+    except ImportError as e:
+        raise DatabaseError(
+            f"the driver for {u.drivername!r} is not installed ({e.name or e}); "
+            f"cannot open {_safe_url(u)}"
+        ) from None
+    except sa_exc.ArgumentError as e:
+        raise DatabaseError(f"cannot use database URL {_safe_url(u)}: {e}") from None
+    if engine.dialect.name == "sqlite":
+        _setup_sqlite(engine, wal=_sqlite_file(u) is not None)
+    return engine
+
+
+def _setup_sqlite(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA foreign_keys=ON")
+            if wal:
+                cur.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def open_engine(url: str | URL, *, create: bool = False) -> Engine:
+    """:func:`make_engine` plus a test connection, so a bad database fails here.
+
+    With ``create=False`` a SQLite file that does not exist is an error (instead of
+    silently creating an empty database).
+    """
+    u = parse_url(url)
+    path = _sqlite_file(u)
+    if path is not None and not create and not path.exists():
+        raise DatabaseError(
+            f"no database at {path} (create it with: callcenter db upgrade --database {u})"
+        )
+    if path is not None and not path.parent.exists():
+        raise DatabaseError(f"cannot create database {path}: folder {path.parent} does not exist")
+    engine = make_engine(u)
+    with database_errors(u), engine.connect():
+        pass
+    return engine
+
+
+@contextmanager
+def database_errors(url: str | URL) -> Iterator[None]:
+    """Turn driver / SQL errors into a one-line :class:`DatabaseError` naming the URL."""
+    try:
+        yield
+    except sa_exc.DBAPIError as e:
+        orig = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+        raise DatabaseError(f"database {_safe_url(parse_url(url))}: {orig}") from None
+    except sa_exc.SQLAlchemyError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DatabaseError(f"database {_safe_url(parse_url(url))}: {first}") from None
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def alembic_config(connection: Connection | None = None, url: str | URL | None = None) -> Config:
+    """An Alembic :class:`Config` built in code (no ``alembic.ini``).
+
+    env.py uses ``connection`` when given, otherwise it connects to ``url``.
+    """
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if url is not None:
+        rendered = parse_url(url).render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest migration this build ships."""
+    head = _scripts().get_current_head()
+    assert head is not None, "no migrations shipped"
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The migration the database is at (None: not created by callcenter yet)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str | URL | Engine, revision: str = "head") -> str:
+    """Create / upgrade the schema to ``revision`` in one transaction; return the revision."""
+    from alembic import command
+
+    engine = url if isinstance(url, Engine) else make_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(connection=conn), revision)
+            rev = current_revision(conn)
+    finally:
+        if not isinstance(url, Engine):
+            engine.dispose()
+    assert rev is not None
+    return rev
+
+
+def require_current(conn: Connection) -> None:
+    """Raise :class:`DatabaseError` unless the schema is at the head migration."""
+    rev = current_revision(conn)
+    head = head_revision()
+    if rev == head:
+        return
+    where = _safe_url(conn.engine.url)
+    hint = f"run: callcenter db upgrade --database {where}"
+    if rev is None:
+        raise DatabaseError(f"database {where} has no callcenter tables yet; {hint}")
+    known = {s.revision for s in _scripts().walk_revisions()}
+    if rev not in known:
+        raise DatabaseError(
+            f"database {where} is at schema revision {rev!r}, unknown to this version of "
+            "callcenter (made by a newer one?)"
+        )
+    raise DatabaseError(f"database {where} is at schema revision {rev!r}, not {head!r}; {hint}")
+
+
+def table_names(conn: Connection) -> list[str]:
+    return sorted(inspect(conn).get_table_names())
+
+
+# --------------------------------------------------------------------------- the store
+
+_INSERT_KEYS: Final[tuple[str, ...]] = ("log_id", "source", *STORED_FIELDS)
+_get_stored = attrgetter(*STORED_FIELDS)
+
+
+def _event_values(ev: Event, log_id: Any, source: str) -> tuple[Any, ...]:
+    """The values of an ``events`` row in :data:`_INSERT_KEYS` order."""
+    values = _get_stored(ev)
+    etype = values[1]
+    return (
+        log_id,
+        source,
+        values[0],
+        etype.value if isinstance(etype, EventType) else str(etype),
+        *values[2:],
+    )
+
+
+def _batch_writer(
+    conn: Connection,
+) -> tuple[Callable[[list[Any]], None], Callable[[Event, Any, str], Any]]:
+    """How to insert a batch of events on ``conn``: ``(write_batch, make_row)``.
+
+    The INSERT is compiled once for the connection's dialect and the rows go to the
+    driver's ``executemany`` as plain tuples (or dicts, for drivers with named
+    parameters): several times faster than per-row parameter processing, and still
+    dialect-neutral.  Should a dialect need bind processing for any of the columns, the
+    ordinary Core ``executemany`` is used instead.
+    """
+    dialect = conn.dialect
+    columns = [events_table.c[k] for k in _INSERT_KEYS]
+    compiled = events_table.insert().compile(dialect=dialect, column_keys=list(_INSERT_KEYS))
+    # Float columns' processors only coerce to float, which Event values already are.
+    needs_processing = any(
+        c.type._cached_bind_processor(dialect) is not None
+        for c in columns
+        if not isinstance(c.type, Float)
+    )
+    order = compiled.positiontup if compiled.positional else None
+    if needs_processing or (order is not None and list(order) != list(_INSERT_KEYS)):
+        insert = events_table.insert()
+
+        def core_write(batch: list[Any]) -> None:
+            conn.execute(insert, batch)
+
+        def core_row(ev: Event, log_id: Any, source: str) -> dict[str, Any]:
+            return dict(zip(_INSERT_KEYS, _event_values(ev, log_id, source), strict=True))
+
+        return core_write, core_row
+
+    sql = str(compiled)
+
+    def driver_write(batch: list[Any]) -> None:
+        conn.exec_driver_sql(sql, batch)
+
+    if order is not None:
+        return driver_write, _event_values
+
+    def named_row(ev: Event, log_id: Any, source: str) -> dict[str, Any]:
+        return dict(zip(_INSERT_KEYS, _event_values(ev, log_id, source), strict=True))
+
+    return driver_write, named_row
+
+
+@dataclass(frozen=True, slots=True)
+class LogInfo:
+    """A row of ``event_logs``."""
+
+    id: int
+    source: str
+    schema_version: int
+    loaded_at: dt.datetime
+    path: str | None
+    event_count: int
+
+
+class EventStore:
+    """Read and append events through a connection owned by the caller.
+
+    >>> with engine.connect() as conn:          # doctest: +SKIP
+    ...     store = EventStore(conn)
+    ...     store.append(events, source="sim")   # commits
+    ...     frame = store.to_frame(queue="sales")
+    """
+
+    def __init__(self, conn: Connection, *, batch_size: int = BATCH_SIZE) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        self.conn = conn
+        self.batch_size = batch_size
+
+    # ----------------------------------------------------------------- writing
+
+    def append(
+        self,
+        events: Iterable[Event],
+        source: str,
+        *,
+        path: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Insert ``events`` (in order) as one load; commit; return how many were added.
+
+        This is a unit of work: the rows go in with batched executemany inserts inside
+        ONE transaction, recorded in ``event_logs``, and are committed at the end.  If
+        anything fails (a bad event, the iterable raising, the database refusing) every
+        row of this load is rolled back and the error re-raised.  If the connection
+        already has a transaction in progress, the load runs in a savepoint within it,
+        and that transaction is committed when the load succeeds.
+
+        ``progress`` is called with the number of events inserted after each batch.
+        Header events are log framing and are refused (ValueError).
+        """
+        conn = self.conn
+        if conn.in_transaction():
+            with conn.begin_nested():
+                n = self._insert(events, source, path, progress)
+            conn.commit()
+        else:
+            with conn.begin():
+                n = self._insert(events, source, path, progress)
+        return n
+
+    def _insert(
+        self,
+        events: Iterable[Event],
+        source: str,
+        path: str | None,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        conn = self.conn
+        res = conn.execute(
+            event_logs_table.insert().values(
+                source=source,
+                schema_version=SCHEMA_VERSION,
+                loaded_at=dt.datetime.now(dt.UTC),
+                path=path,
+                event_count=0,
+            )
+        )
+        pk = res.inserted_primary_key
+        assert pk is not None
+        log_id = pk[0]
+        write_batch, make_row = _batch_writer(conn)
+        batch: list[Any] = []
+        total = 0
+        for ev in events:
+            etype = ev.type
+            if etype == EventType.HEADER:
+                raise ValueError("header events are log framing and are not stored")
+            batch.append(make_row(ev, log_id, source))
+            if len(batch) >= self.batch_size:
+                write_batch(batch)
+                total += len(batch)
+                batch = []
+                if progress is not None:
+                    progress(total)
+        if batch:
+            write_batch(batch)
+            total += len(batch)
+            if progress is not None:
+                progress(total)
+        conn.execute(
+            update(event_logs_table)
+            .where(event_logs_table.c.id == log_id)
+            .values(event_count=total)
+        )
+        return total
+
+    # ----------------------------------------------------------------- reading
+
+    @staticmethod
+    def _where(
+        start: float | None, end: float | None, queue: str | None, agent: str | None
+    ) -> list[ColumnElement[bool]]:
+        c = events_table.c
+        conds: list[ColumnElement[bool]] = []
+        if start is not None:
+            conds.append(c.t >= start)
+        if end is not None:
+            conds.append(c.t < end)
+        if queue is not None:
+            conds.append(c.queue == queue)
+        if agent is not None:
+            conds.append(c.agent == agent)
+        return conds
+
+    def _select(
+        self, start: float | None, end: float | None, queue: str | None, agent: str | None
+    ) -> Select[Any]:
+        return (
+            select(*_EVENT_COLUMNS)
+            .where(*self._where(start, end, queue, agent))
+            .order_by(events_table.c.id)
+        )
+
+    def iter_events(
+        self,
+        start: float | None = None,
+        end: float | None = None,
+        queue: str | None = None,
+        agent: str | None = None,
+    ) -> Iterator[Event]:
+        """Yield the stored events in insertion order, optionally filtered.
+
+        ``start <= t < end`` (epoch seconds; either bound may be None), ``queue`` and
+        ``agent`` match exactly.
+        """
+        stmt = self._select(start, end, queue, agent).execution_options(yield_per=10_000)
+        names = STORED_FIELDS
+        for row in self.conn.execute(stmt):
+            kwargs = dict(zip(names, row, strict=True))
+            kwargs["type"] = EventType(kwargs["type"])
+            yield Event(**kwargs)
+
+    def count(
+        self,
+        start: float | None = None,
+        end: float | None = None,
+        queue: str | None = None,
+        agent: str | None = None,
+    ) -> int:
+        """How many stored events match the filters (all of them by default)."""
+        stmt = (
+            select(func.count())
+            .select_from(events_table)
+            .where(*self._where(start, end, queue, agent))
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def to_frame(
+        self,
+        start: float | None = None,
+        end: float | None = None,
+        queue: str | None = None,
+        agent: str | None = None,
+    ) -> pl.DataFrame:
+        """The matching events as a polars DataFrame, in insertion order.
+
+        The columns are exactly the :class:`~callcenter.events.Event` fields, in field
+        order, with the dtypes of :func:`frame_schema` (the header-only ``schema``,
+        ``version`` and ``source`` columns are all null) — the frame the KPI engine reads.
+        """
+        import polars as pl
+
+        schema = frame_schema()
+        stored = {n: schema[n] for n in STORED_FIELDS}
+        frame = pl.read_database(
+            self._select(start, end, queue, agent),
+            connection=self.conn,
+            schema_overrides=stored,
+        )
+        missing = [pl.lit(None, dtype=schema[n]).alias(n) for n in HEADER_ONLY_FIELDS]
+        return frame.with_columns(missing).select([pl.col(n).cast(schema[n]) for n in FIELD_NAMES])
+
+    def logs(self) -> list[LogInfo]:
+        """The loads recorded in ``event_logs``, oldest first."""
+        c = event_logs_table.c
+        rows = self.conn.execute(
+            select(c.id, c.source, c.schema_version, c.loaded_at, c.path, c.event_count).order_by(
+                c.id
+            )
+        )
+        return [LogInfo(*row) for row in rows]
+
+
+__all__ = [
+    "BATCH_SIZE",
+    "HEADER_ONLY_FIELDS",
+    "MIGRATIONS_DIR",
+    "STORED_FIELDS",
+    "Base",
+    "DatabaseError",
+    "EventLog",
+    "EventRow",
+    "EventStore",
+    "LogInfo",
+    "alembic_config",
+    "current_revision",
+    "database_errors",
+    "event_logs_table",
+    "events_table",
+    "frame_schema",
+    "head_revision",
+    "make_engine",
+    "open_engine",
+    "require_current",
+    "table_names",
+    "upgrade",
+]
