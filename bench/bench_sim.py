@@ -95,7 +95,10 @@ def main() -> int:
         t = time.perf_counter()
         answered, mean_wait = simpy_mmc(agents, per_day, aht, seed=1)
         t_simpy = time.perf_counter() - t
-        print(f"  baseline  plain SimPy model (no log)     {t_simpy:7.2f} s  ({answered:,} calls)")
+        print(
+            f"  baseline  plain SimPy model (no log)     {t_simpy:7.2f} s  "
+            f"({answered:,} calls, mean wait {mean_wait:.1f} s)"
+        )
         t_ours, contacts, events = run_ours(mmc_path, Path(tmp) / "mmc.jsonl")
         size = (Path(tmp) / "mmc.jsonl").stat().st_size
         print(

@@ -38,7 +38,8 @@ class EventType(StrEnum):
     UNHOLD = "unhold"
     TRANSFER = "transfer"  # agent's leg ends; `target` gets the contact (kind, target_type)
     ABANDON = "abandon"  # the caller hung up while queued; `wait`, `position`
-    TIMEOUT = "timeout"  # left the queue after max wait; `target` = overflow queue or none
+    TIMEOUT = "timeout"  # left the queue unanswered: max wait (`target` = overflow queue),
+    # or `reason` empty / key / withdraw (Asterisk EXITEMPTY, EXITWITHKEY, WITHDRAW)
     COMPLETE = "complete"  # conversation ended; `by` = agent|caller; `talk`, `hold`
     WRAPUP_END = "wrapup_end"  # after-call work finished; `acw`
     CALLBACK_REQUEST = "callback_request"  # caller left the line, keeps the queue place
@@ -80,6 +81,7 @@ class TransferKind(StrEnum):
 class TargetType(StrEnum):
     QUEUE = "queue"
     AGENT = "agent"
+    EXTENSION = "extension"  # a number outside the center's queues (PBX transfers)
 
 
 @dataclass(slots=True)
@@ -148,7 +150,9 @@ FIELDS_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
         {*_C, "queue", "agent", "target", "target_type", "kind", "talk", "hold", "wait"}
     ),
     EventType.ABANDON: frozenset({*_C, "queue", "wait", "position"}),
-    EventType.TIMEOUT: frozenset({*_C, "queue", "wait", "target", "target_type", "position"}),
+    EventType.TIMEOUT: frozenset(
+        {*_C, "queue", "wait", "target", "target_type", "position", "reason"}
+    ),
     EventType.COMPLETE: frozenset({*_C, "queue", "agent", "by", "talk", "hold"}),
     EventType.WRAPUP_END: frozenset({*_C, "queue", "agent", "acw"}),
     EventType.CALLBACK_REQUEST: frozenset({*_C, "queue", "wait", "caller", "position"}),
@@ -242,7 +246,7 @@ EXTRAS_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
     EventType.UNHOLD.value: ("hold",),
     EventType.TRANSFER.value: ("talk", "hold", "target", "target_type", "kind"),
     EventType.ABANDON.value: ("wait",),
-    EventType.TIMEOUT.value: ("wait", "target", "target_type"),
+    EventType.TIMEOUT.value: ("wait", "target", "target_type", "reason"),
     EventType.COMPLETE.value: ("by", "talk", "hold"),
     EventType.WRAPUP_END.value: ("acw",),
     EventType.CALLBACK_REQUEST.value: ("wait", "caller"),

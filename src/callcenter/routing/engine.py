@@ -566,7 +566,17 @@ class Router:
         q.waiting -= 1
         ov = q.cfg.overflow_queue
         self.out.append(
-            (now, "timeout", c.id, q.name, None, now - c.enq_t, ov, "queue" if ov else None)
+            (
+                now,
+                "timeout",
+                c.id,
+                q.name,
+                None,
+                now - c.enq_t,
+                ov,
+                "queue" if ov else None,
+                "max_wait",
+            )
         )
         c.state = CState.DONE
         c.token += 1
