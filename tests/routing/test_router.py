@@ -330,3 +330,16 @@ def test_every_emitted_event_is_valid() -> None:
     r.advance(50)
     for e in r.drain():
         validate_event(e)
+
+
+def test_least_occupied_prefers_the_least_busy_agent() -> None:
+    q = QueueConfig("q", strategy=Strategy.LEAST_OCCUPIED, wrapup_s=0)
+    r = make([q], [AgentConfig("a1"), AgentConfig("a2")])
+    r.arrive("c1", 10, queue="q")  # both never busy: tie -> longest idle a1
+    r.answer("c1", 10)
+    r.hangup("c1", 300)  # a1 busy 290 s, idle since 300
+    r.arrive("c2", 350, queue="q")  # a2 busy 0 s < 290 s
+    r.answer("c2", 350)
+    r.hangup("c2", 360)  # a2 busy 10 s, idle since 360
+    r.arrive("c3", 500, queue="q")  # longest idle would pick a1; least occupied picks a2
+    assert [a for _, a in offers(r.drain())] == ["a1", "a2", "a2"]

@@ -422,7 +422,7 @@ class Router:
         self._start_wrapup(leg, now, wrapup)
 
     def _start_wrapup(self, leg: Leg, now: float, wrapup: float | None) -> None:
-        leg.connect_t, leg.hold_total = now, 0.0  # reused as the wrap-up start
+        leg.wrap_t = now
         if wrapup is None:
             wrapup = self.queues[leg.queue].cfg.wrapup_s
         if wrapup is None:
@@ -443,7 +443,7 @@ class Router:
         a = leg.agent
         leg.token += 1
         del a.legs[leg.contact.id]
-        self.out.append((now, "wrapup_end", leg.contact.id, leg.queue, a.name, now - leg.connect_t))
+        self.out.append((now, "wrapup_end", leg.contact.id, leg.queue, a.name, now - leg.wrap_t))
         a.busy_time += now - leg.connect_t
         a.idle_since = now
         self._settle(a, now)

@@ -22,7 +22,16 @@ class CState(IntEnum):
 class Leg:
     """An agent's part of a contact: from connect to the end of its wrap-up."""
 
-    __slots__ = ("agent", "connect_t", "contact", "hold_start", "hold_total", "queue", "token")
+    __slots__ = (
+        "agent",
+        "connect_t",
+        "contact",
+        "hold_start",
+        "hold_total",
+        "queue",
+        "token",
+        "wrap_t",
+    )
 
     def __init__(self, contact: Contact, agent: Agent, queue: str, connect_t: float) -> None:
         self.contact = contact
@@ -31,7 +40,8 @@ class Leg:
         self.connect_t = connect_t
         self.hold_start: float | None = None
         self.hold_total = 0.0
-        self.token = 0  # bumped when the leg ends its talk (cancels nothing yet) / wraps up
+        self.wrap_t = 0.0  # when the talk ended and after-call work began
+        self.token = 0  # bumped when the wrap-up ends (cancels its timer)
 
 
 class Contact:

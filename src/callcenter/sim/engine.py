@@ -63,7 +63,7 @@ def arrival_times(
     """Poisson arrivals with a rate constant within each interval (sorted times)."""
     counts = rng.poisson(np.asarray(expected, dtype=float))
     starts = day_start + interval * np.repeat(np.arange(len(expected)), counts)
-    times = starts + rng.uniform(0.0, interval, counts.sum())
+    times: np.ndarray = starts + rng.uniform(0.0, interval, counts.sum())
     times.sort()
     return times
 
