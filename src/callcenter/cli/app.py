@@ -27,7 +27,9 @@ def _root() -> None:
     """An open-source call center: simulate, route, measure."""
 
 
-console = Console()
+# Piped output gets a wide page (Rich would assume 80 columns): reports stay readable in
+# files and e-mails; a terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 

@@ -139,7 +139,9 @@ def upgrade_cmd(
     url = _database_url(ctx, database)
     with _engine(url, create=True) as engine, database_errors(url):
         rev = upgrade(engine)
-    console.print(f"database {_shown(url)} is at schema revision {rev}", highlight=False)
+    console.print(
+        f"database {_shown(url)} is at schema revision {rev}", highlight=False, soft_wrap=True
+    )
 
 
 @db_app.command("load")
@@ -187,7 +189,9 @@ def load_cmd(
                 path=str(events.resolve()),
                 progress=lambda done: bar.update(task, completed=done),
             )
-    console.print(f"loaded {n} events from {events} into {_shown(url)}", highlight=False)
+    console.print(
+        f"loaded {n} events from {events} into {_shown(url)}", highlight=False, soft_wrap=True
+    )
 
 
 def _batched(it: Iterator[object]) -> Iterator[int]:
@@ -248,7 +252,9 @@ def export_cmd(
                 n = log.count
         except OSError as e:
             raise InputFileError(out, f"cannot write: {e.strerror or e}") from None
-    console.print(f"exported {n} events from {_shown(url)} to {out}", highlight=False)
+    console.print(
+        f"exported {n} events from {_shown(url)} to {out}", highlight=False, soft_wrap=True
+    )
 
 
 __all__ = ["BadOptionError", "db_app", "parse_time"]

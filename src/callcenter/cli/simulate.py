@@ -55,4 +55,4 @@ def simulate_cmd(
     table.add_row("routing decisions", f"{summary.decisions:,}")
     table.add_row("run time", f"{elapsed:.1f} s")
     console.print(table)
-    console.print(f"event log: [bold]{out}[/]  ->  callcenter kpi {out}")
+    console.print(f"event log: [bold]{out}[/]  ->  callcenter kpi {out}", soft_wrap=True)
