@@ -12,13 +12,16 @@ from rich.table import Table
 from callcenter.cli.app import app, console, err_console
 from callcenter.events import RawEvent
 from callcenter.sim import load_scenario, simulate
+from callcenter.storage.columnar import is_parquet, jsonl_to_parquet
 from callcenter.storage.jsonl import EventLogWriter
 
 
 @app.command("simulate")
 def simulate_cmd(
     scenario: Path = typer.Argument(..., help="Scenario YAML (see examples/)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Event log to write (JSON Lines)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Event log to write: JSON Lines, or Parquet if it ends .parquet."
+    ),
     seed: int | None = typer.Option(None, help="Random seed (overrides the scenario's)."),
     days: int | None = typer.Option(None, min=1, help="Days to simulate (overrides)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -26,7 +29,11 @@ def simulate_cmd(
     """Simulate the center described by SCENARIO and write every event to --out."""
     sc = load_scenario(scenario, seed=seed, days=days)
     started = time.perf_counter()
-    with EventLogWriter(out, source=f"sim:{sc.name}", start=sc.start_epoch, background=True) as log:
+    parquet = is_parquet(out)
+    jsonl = out.with_name(out.name + ".jsonl.part") if parquet else out
+    with EventLogWriter(
+        jsonl, source=f"sim:{sc.name}", start=sc.start_epoch, background=True
+    ) as log:
 
         def sink(batch: list[RawEvent]) -> None:
             log.write_raw_batch(batch)
@@ -44,6 +51,11 @@ def simulate_cmd(
             ) as bar:
                 task = bar.add_task(sc.name, total=1.0, days=sc.days)
                 summary = simulate(sc, sink, progress=lambda f: bar.update(task, completed=f))
+    if parquet:  # simulate to JSON Lines, then convert (streaming) and drop the JSONL
+        try:
+            jsonl_to_parquet(jsonl, out)
+        finally:
+            jsonl.unlink(missing_ok=True)
     if quiet:
         return
     elapsed = time.perf_counter() - started

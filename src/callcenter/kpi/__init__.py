@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from callcenter.kpi.benchmarks import BENCHMARKS, Benchmark
     from callcenter.kpi.engine import KpiTables, build_tables
     from callcenter.kpi.export import report_to_csv, report_to_json
-    from callcenter.kpi.frame import EVENT_SCHEMA, events_to_frame, load_events, prepare_frame
+    from callcenter.kpi.frame import events_to_frame, load_events, prepare_frame
     from callcenter.kpi.report import build_report, compute_kpis, compute_reports
     from callcenter.kpi.results import (
         AgentTimeMetrics,
@@ -41,7 +41,6 @@ _LAZY: dict[str, str] = {
     "build_tables": "engine",
     "report_to_csv": "export",
     "report_to_json": "export",
-    "EVENT_SCHEMA": "frame",
     "events_to_frame": "frame",
     "load_events": "frame",
     "prepare_frame": "frame",
@@ -70,7 +69,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BENCHMARKS",
-    "EVENT_SCHEMA",
     "AgentTimeMetrics",
     "Benchmark",
     "BenchmarkResult",

@@ -18,26 +18,12 @@ import polars as pl
 
 from callcenter.errors import InputFileError, UserError
 from callcenter.events import FIELD_NAMES, REQUIRED_BY_TYPE, AgentState, Event, EventType
+from callcenter.storage.columnar import (
+    EVENT_SCHEMA,
+    is_parquet,
+    read_parquet_header,
+)
 from callcenter.storage.jsonl import find_bad_line, read_header
-
-EVENT_TYPE_DTYPE: Final = pl.Enum([e.value for e in EventType])
-
-_FLOATS: Final = frozenset({"t", "wait", "ring", "talk", "hold", "acw"})
-_INTS: Final = frozenset({"priority", "position", "version"})
-
-
-def _dtype(name: str) -> pl.DataType:
-    if name == "type":
-        return EVENT_TYPE_DTYPE
-    if name in _FLOATS:
-        return pl.Float64()
-    if name in _INTS:
-        return pl.Int64()
-    return pl.String()
-
-
-EVENT_SCHEMA: Final[dict[str, pl.DataType]] = {name: _dtype(name) for name in FIELD_NAMES}
-"""Every event field with its column type (the explicit schema given to the JSON reader)."""
 
 STATE_DTYPE: Final = pl.Enum([s.value for s in AgentState])
 
@@ -100,13 +86,18 @@ def events_to_frame(events: Iterable[Event]) -> pl.DataFrame:
 
 
 def load_events(path: str | os.PathLike[str]) -> pl.DataFrame:
-    """Read an event log (JSON Lines) into a checked frame of encoded columns (:data:`ENCODE`).
+    """Read an event log (JSON Lines; Parquet by its suffix) into a checked frame of
+    encoded columns (:data:`ENCODE`).
 
     Raises :class:`InputFileError` ``<file>[:<line>]: <problem>`` for a missing, empty
     or foreign file and for the first bad line, and :class:`UserError` for a log without
     events.
     """
     p = Path(path)
+    if is_parquet(p):
+        read_parquet_header(p)
+        frame = pl.scan_parquet(p).select(KPI_COLUMNS).select(ENCODE).collect().rechunk()
+        return _check(frame.slice(1), str(p), path=None)  # row 0: the header
     read_header(p)  # clear errors for missing / empty / foreign files
     try:
         frame = (
