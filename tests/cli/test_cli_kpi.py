@@ -204,3 +204,14 @@ def test_missing_file(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.strip().endswith("nope.jsonl: no such file")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_narrow_terminal_drops_the_least_important_columns_first() -> None:
+    from callcenter.cli.kpi import _fit
+
+    headers = ["Queue", "Offered", "SL", "Transf.", "Avg wait", "T/out"]
+    rows = [["support", "550", "74.9%", "23", "0:22", "0"]]
+    # natural widths (text + 2): 9 + 9 + 7 + 9 + 10 + 7 = 51
+    assert _fit(headers, rows, 51) == [0, 1, 2, 3, 4, 5]
+    assert _fit(headers, rows, 50) == [0, 1, 2, 4, 5]  # Transf. goes first
+    assert _fit(headers, rows, 30) == [0, 1, 2]  # then T/out, then Avg wait

@@ -150,26 +150,51 @@ COLUMNS: Final[dict[Breakdown, tuple[tuple[str, Cell], ...]]] = {
 }
 
 
-def _main_table(report: KpiReport) -> Table:
+# Dropped first when the terminal is too narrow for every column (the CSV and JSON
+# outputs always have them all).
+DROP_ORDER: Final = (
+    "Transf.", "T/out", "Avg wait", "Hold", "Talk", "ACW", "Handled", "No ans.", "Offers",
+    "Util.", "Paused", "Max wait",
+)  # fmt: skip
+
+
+def _fit(headers: list[str], rows: list[list[str]], width: int) -> list[int]:
+    """Indexes of the columns to show so that the table fits ``width`` characters."""
+    # each column: its widest text, one space of padding and one of separator
+    widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
+    keep = list(range(len(headers)))
+    for name in DROP_ORDER:
+        if sum(widths[i] for i in keep) <= width:
+            break
+        if name in headers:
+            keep.remove(headers.index(name))
+    return keep
+
+
+def _main_table(report: KpiReport, width: int) -> tuple[Table, int]:
+    """The report's table, narrowed to ``width``; also how many columns were left out."""
     cols = COLUMNS[report.settings.by]
+    headers = [h for h, _ in cols]
+    cells = [[cell(row) for _, cell in cols] for row in report.rows]
+    total = [cell(report.total) for _, cell in cols]
+    total[0] = "Total"
+    if report.settings.by is Breakdown.INTERVAL:
+        total[1] = "all"
+    keep = _fit(headers, [*cells, total], width)
     table = Table(
         title=f"KPIs by {report.settings.by.value}",
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
         pad_edge=False,
     )
-    for i, (header, _) in enumerate(cols):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in report.rows:
+    for i in keep:
+        table.add_column(headers[i], justify="left" if i == 0 else "right", no_wrap=True)
+    for row, values in zip(report.rows, cells, strict=True):
         style = "dim" if report.settings.by is Breakdown.INTERVAL and row.queue is None else None
-        table.add_row(*(cell(row) for _, cell in cols), style=style)
+        table.add_row(*(values[i] for i in keep), style=style)
     table.add_section()
-    total = [cell(report.total) for _, cell in cols]
-    total[0] = "Total"
-    if report.settings.by is Breakdown.INTERVAL:
-        total[1] = "all"
-    table.add_row(*total, style="bold")
-    return table
+    table.add_row(*(total[i] for i in keep), style="bold")
+    return table, len(headers) - len(keep)
 
 
 def _benchmark_table(report: KpiReport) -> Table:
@@ -189,7 +214,14 @@ def render_table(report: KpiReport) -> None:
         f"{p.start:%Y-%m-%d %H:%M:%S} – {p.end:%Y-%m-%d %H:%M:%S} UTC, {p.events:,} events",
         highlight=False,
     )
-    console.print(_main_table(report))
+    table, hidden = _main_table(report, console.width)
+    console.print(table)
+    if hidden:
+        console.print(
+            f"[dim]{hidden} column(s) left out to fit {console.width} characters: widen the "
+            "terminal, or use --format csv / json for every figure[/]",
+            highlight=False,
+        )
     console.print(_benchmark_table(report))
     console.print(
         f"Service level shown: [bold]{s.sl_mode.value}[/] — {SL_MODE_TEXT[s.sl_mode]}, "
