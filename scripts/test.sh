@@ -2,6 +2,16 @@
 # Set up and run every check CI runs: lint, format, types, the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Real audio for the speech tests: synthesis, conversion, recorded prompts, hold music.
+test_pkgs=(sox espeak-ng asterisk-core-sounds-en-wav asterisk-moh-opsound-wav)
+missing=()
+for p in "${test_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing test packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 bash scripts/bootstrap.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
