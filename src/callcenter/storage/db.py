@@ -57,25 +57,17 @@ BATCH_SIZE: Final = 50_000
 HEADER_ONLY_FIELDS: Final = frozenset({"schema", "version", "source"})
 STORED_FIELDS: Final[tuple[str, ...]] = tuple(n for n in FIELD_NAMES if n not in HEADER_ONLY_FIELDS)
 
-_FLOAT_FIELDS: Final = frozenset({"t", "wait", "ring", "talk", "hold", "acw"})
-_INT_FIELDS: Final = frozenset({"priority", "position", "version"})
-
 
 def frame_schema() -> dict[str, pl.DataType]:
     """Column names and dtypes of :meth:`EventStore.to_frame`: every Event field, in order.
 
-    Float fields are Float64, integer fields Int64, everything else String.
+    The event schema of the columnar logs, with ``type`` as a plain string column.
     """
     import polars as pl
 
-    def dtype(name: str) -> pl.DataType:
-        if name in _FLOAT_FIELDS:
-            return pl.Float64()
-        if name in _INT_FIELDS:
-            return pl.Int64()
-        return pl.String()
+    from callcenter.storage.columnar import EVENT_SCHEMA
 
-    return {n: dtype(n) for n in FIELD_NAMES}
+    return {n: pl.String() if n == "type" else dt for n, dt in EVENT_SCHEMA.items()}
 
 
 class DatabaseError(UserError):
