@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Real audio for the speech tests: synthesis, conversion, recorded prompts, hold music.
-test_pkgs=(sox espeak-ng asterisk-core-sounds-en-wav asterisk-moh-opsound-wav)
+test_pkgs=(sox espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav)
 missing=()
 for p in "${test_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
