@@ -85,7 +85,7 @@ def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'cc.db'}"
     proc = run(tmp_path, "upgrade", "--database", url)
     assert proc.returncode == 0, proc.stderr
-    assert "revision 0001" in proc.stdout
+    assert "revision 0002" in proc.stdout
     return url
 
 

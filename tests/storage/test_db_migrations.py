@@ -32,11 +32,17 @@ def _url(tmp_path: Path) -> str:
 
 def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    assert upgrade(url) == head_revision() == "0001"
+    assert upgrade(url) == head_revision() == "0002"
     engine = make_engine(url)
     with engine.connect() as conn:
         insp = inspect(conn)
-        assert set(insp.get_table_names()) == {"alembic_version", "events", "event_logs"}
+        assert set(insp.get_table_names()) == {
+            "alembic_version",
+            "events",
+            "event_logs",
+            "call_analyses",
+            "call_keywords",
+        }
         columns = {c["name"] for c in insp.get_columns("events")}
         assert columns == {"id", "log_id", "source", *STORED_FIELDS}
         log_columns = {c["name"] for c in insp.get_columns("event_logs")}
@@ -55,6 +61,12 @@ def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
         assert fk["referred_table"] == "event_logs"
         assert fk["constrained_columns"] == ["log_id"]
         assert insp.get_pk_constraint("events")["constrained_columns"] == ["id"]
+        ana = {ix["name"]: ix["column_names"] for ix in insp.get_indexes("call_analyses")}
+        for col in ("start_ts", "agent", "queue", "topic"):
+            assert ana[f"ix_call_analyses_{col}"] == [col]
+        (kfk,) = insp.get_foreign_keys("call_keywords")
+        assert kfk["referred_table"] == "call_analyses"
+        assert insp.get_pk_constraint("call_analyses")["constrained_columns"] == ["call_id"]
         assert current_revision(conn) == head_revision()
         require_current(conn)
     engine.dispose()
@@ -87,7 +99,7 @@ def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         EventStore(conn).append([Event(t=1.0, type=EventType.AGENT_LOGIN, agent="a")], "x")
-    assert upgrade(url) == "0001"
+    assert upgrade(url) == "0002"
     with engine.connect() as conn:
         assert EventStore(conn).count() == 1
     engine.dispose()
@@ -104,7 +116,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(conn) is None
     upgrade(engine)
     with engine.connect() as conn:
-        assert current_revision(conn) == "0001"
+        assert current_revision(conn) == "0002"
     engine.dispose()
 
 

@@ -14,7 +14,15 @@ def _register() -> None:
     # Importing a command module registers its commands on `app`.
     import importlib
 
-    for name in ("simulate", "kpi", "erlang", "convert", "db"):  # order of `--help`
+    for name in (
+        "simulate",
+        "kpi",
+        "erlang",
+        "analyze",
+        "report",
+        "convert",
+        "db",
+    ):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet

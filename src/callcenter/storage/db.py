@@ -326,6 +326,8 @@ def table_names(conn: Connection) -> list[str]:
 
 
 # The store lives in its own module; re-exported here for callers of ``storage.db``.
+# The speech-analytics tables register on ``Base`` too (migrations are checked against it).
+import callcenter.storage.analysis_store  # noqa: E402, F401
 from callcenter.storage.event_store import EventStore, LogInfo  # noqa: E402
 
 __all__ = [

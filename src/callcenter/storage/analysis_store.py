@@ -1,0 +1,191 @@
+"""Speech-analytics results in the SQL database, keyed by call id.
+
+``call_analyses``
+    one row per analysed call: the call's metadata (start, agent, queue, caller), the
+    headline numbers as columns (for SQL dashboards and filters), and ``result``, the
+    whole per-call JSON document that ``callcenter analyze`` also writes as
+    ``<out>/<call id>.json`` (its format: ``docs/speech.md``).
+``call_keywords``
+    one row per keyword hit (category, phrase, speaker, time in the call), for keyword
+    trends across calls.
+
+Saving a call again replaces its rows (``--force`` re-analysis).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any, Final, cast
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from callcenter.storage.db import Base
+
+
+class CallAnalysis(Base):
+    __tablename__ = "call_analyses"
+
+    call_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    start_ts: Mapped[float | None] = mapped_column(Double, index=True)
+    agent: Mapped[str | None] = mapped_column(String(128), index=True)
+    queue: Mapped[str | None] = mapped_column(String(128), index=True)
+    caller: Mapped[str | None] = mapped_column(String(255))
+    layout: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    duration_s: Mapped[float | None] = mapped_column(Double)
+    agent_talk_s: Mapped[float | None] = mapped_column(Double)
+    caller_talk_s: Mapped[float | None] = mapped_column(Double)
+    talk_ratio: Mapped[float | None] = mapped_column(Double)
+    dead_air_s: Mapped[float | None] = mapped_column(Double)
+    longest_gap_s: Mapped[float | None] = mapped_column(Double)
+    overtalk_s: Mapped[float | None] = mapped_column(Double)
+    hold_s: Mapped[float | None] = mapped_column(Double)
+    agent_words_per_min: Mapped[float | None] = mapped_column(Double)
+    caller_words_per_min: Mapped[float | None] = mapped_column(Double)
+    topic_score: Mapped[float | None] = mapped_column(Double)
+    resolution_confidence: Mapped[float | None] = mapped_column(Double)
+    agent_sentiment: Mapped[float | None] = mapped_column(Double)
+    caller_sentiment: Mapped[float | None] = mapped_column(Double)
+    caller_sentiment_trend: Mapped[float | None] = mapped_column(Double)
+    long_gaps: Mapped[int | None] = mapped_column(Integer)
+    agent_interruptions: Mapped[int | None] = mapped_column(Integer)
+    caller_interruptions: Mapped[int | None] = mapped_column(Integer)
+    etiquette_passed: Mapped[int | None] = mapped_column(Integer)
+    etiquette_checked: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(128), index=True)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    analyzed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str] = mapped_column(Text)
+
+
+class CallKeyword(Base):
+    __tablename__ = "call_keywords"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(
+        ForeignKey("call_analyses.call_id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    phrase: Mapped[str] = mapped_column(String(255))
+    speaker: Mapped[str] = mapped_column(String(16))
+    t: Mapped[float] = mapped_column(Double)
+
+
+analyses_table: Final = cast(Table, CallAnalysis.__table__)
+keywords_table: Final = cast(Table, CallKeyword.__table__)
+
+_METRIC_COLUMNS: Final = (
+    "duration_s",
+    "agent_talk_s",
+    "caller_talk_s",
+    "talk_ratio",
+    "dead_air_s",
+    "longest_gap_s",
+    "overtalk_s",
+    "hold_s",
+    "agent_words_per_min",
+    "caller_words_per_min",
+    "agent_interruptions",
+    "caller_interruptions",
+)
+
+
+def _get(doc: dict[str, Any] | None, *keys: str) -> Any:
+    cur: Any = doc
+    for k in keys:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(k)
+    return cur
+
+
+def row_from_result(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``call_analyses`` row of one per-call result document."""
+    metrics = doc.get("metrics") or {}
+    call = doc.get("call") or {}
+    etiquette = doc.get("etiquette") or {}
+    row: dict[str, Any] = {n: metrics.get(n) for n in _METRIC_COLUMNS}
+    row.update(
+        call_id=doc["call_id"],
+        start_ts=call.get("start_ts"),
+        agent=call.get("agent"),
+        queue=call.get("queue"),
+        caller=call.get("caller"),
+        layout=doc["layout"],
+        language=doc.get("language") or None,
+        long_gaps=len(metrics.get("long_gaps") or ()),
+        topic=_get(doc, "topic", "topic"),
+        topic_score=_get(doc, "topic", "score"),
+        resolved=_get(doc, "resolution", "resolved"),
+        resolution_confidence=_get(doc, "resolution", "confidence"),
+        agent_sentiment=_get(doc, "sentiment", "agent", "score"),
+        caller_sentiment=_get(doc, "sentiment", "caller", "score"),
+        caller_sentiment_trend=_get(doc, "sentiment", "caller", "trend"),
+        etiquette_passed=etiquette.get("passed"),
+        etiquette_checked=etiquette.get("known"),
+        analyzed_at=dt.datetime.fromisoformat(doc["analyzed_at"].replace("Z", "+00:00")),
+        result=json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+    )
+    return row
+
+
+class AnalysisStore:
+    """Reads and writes per-call results; the caller owns the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def save(self, doc: dict[str, Any]) -> None:
+        """Insert or replace one call's result (and its keyword hits)."""
+        cid = doc["call_id"]
+        self.conn.execute(delete(keywords_table).where(keywords_table.c.call_id == cid))
+        self.conn.execute(delete(analyses_table).where(analyses_table.c.call_id == cid))
+        self.conn.execute(insert(analyses_table), [row_from_result(doc)])
+        hits = [
+            {
+                "call_id": cid,
+                "category": str(h.get("category")),
+                "phrase": str(h.get("phrase")),
+                "speaker": str(h.get("speaker")),
+                "t": float(h.get("start_s") or 0.0),
+            }
+            for h in doc.get("keywords") or ()
+        ]
+        if hits:
+            self.conn.execute(insert(keywords_table), hits)
+
+    def call_ids(self) -> set[str]:
+        return set(self.conn.scalars(select(analyses_table.c.call_id)))
+
+    def results(
+        self, start_from: float | None = None, start_to: float | None = None
+    ) -> Iterable[dict[str, Any]]:
+        """The stored documents whose call started in ``[start_from, start_to)``, by start.
+
+        With a period given, calls of unknown start time are left out.
+        """
+        q = select(analyses_table.c.result).order_by(
+            analyses_table.c.start_ts, analyses_table.c.call_id
+        )
+        if start_from is not None:
+            q = q.where(analyses_table.c.start_ts >= start_from)
+        if start_to is not None:
+            q = q.where(analyses_table.c.start_ts < start_to)
+        for text in self.conn.scalars(q):
+            yield json.loads(text)
