@@ -233,3 +233,55 @@ def test_full_pipeline_on_a_spoken_call(tmp_path: Path) -> None:
     assert table.returncode == 0 and "anna" in table.stdout
     bad = cli(tmp_path, "report", "calls", "--from", "soon", "--database", db)
     assert bad.returncode == 2 and "--from 'soon': expected a date" in bad.stderr
+
+
+def _mono(path: Path, data: np.ndarray) -> Path:
+    pcm = (np.clip(data, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def test_pair_layout(tmp_path: Path) -> None:
+    agent = np.zeros(8000 * 5, np.float32)
+    caller = np.zeros(8000 * 5, np.float32)
+    a, c = _prompt("agent-loginok"), _prompt("auth-thankyou")
+    agent[4000 : 4000 + a.size] = a
+    caller[20000 : 20000 + c.size] = c
+    _mono(tmp_path / "call-7-agent.wav", agent)
+    _mono(tmp_path / "call-7-caller.wav", caller)
+    _mono(tmp_path / "lonely-agent.wav", agent)
+    proc = cli(tmp_path, "analyze", ".", "--layout", "pair", "--no-transcribe", "--out", "out",
+               "--database", f"sqlite:///{tmp_path / 'cc.db'}", "-q")  # fmt: skip
+    assert proc.returncode == 1  # the unpaired file is reported
+    assert "lonely-agent.wav: unpaired: no caller file for call 'lonely'" in proc.stderr
+    doc = json.loads((tmp_path / "out" / "call-7.json").read_text())
+    assert doc["layout"] == "pair" and len(doc["sources"]) == 2
+    assert doc["metrics"]["agent_talk_s"] == pytest.approx(voiced("agent-loginok"), abs=0.25)
+    assert doc["metrics"]["caller_talk_s"] == pytest.approx(voiced("auth-thankyou"), abs=0.25)
+
+
+def test_mono_layout_reports_sides_as_unknown(tmp_path: Path) -> None:
+    spoken = build_call(tmp_path / "stereo.wav", GOOD_CALL)
+    with wave.open(str(tmp_path / "stereo.wav")) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+    _mono(tmp_path / "mixed.wav", pcm.astype(np.float32).sum(axis=1) / 32768 / 2)
+    proc = cli(tmp_path, "analyze", "mixed.wav", "--layout", "mono", "--out", "out",
+               "--database", f"sqlite:///{tmp_path / 'cc.db'}", "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out" / "mixed.json").read_text())
+    m = doc["metrics"]
+    assert (
+        m["agent_talk_s"] is None and m["talk_ratio"] is None and m["agent_words_per_min"] is None
+    )
+    spoken_s = sum(s.end - s.start for s in spoken)
+    assert m["speech_s"] == pytest.approx(spoken_s, rel=0.15)
+    utt = doc["transcript"]["utterances"]
+    assert utt and {u["speaker"] for u in utt} == {"unknown"}
+    assert "replacement card" in " ".join(u["text"] for u in utt).lower()
+    checks = doc["etiquette"]["checks"]
+    assert checks["greeting"]["passed"] is None  # who said it cannot be told
+    assert checks["interruptions"]["passed"] is None

@@ -24,7 +24,12 @@ from typing import Any, Final
 from callcenter.speech.audio import AudioError, AudioOptions, CallAudio, load_call
 from callcenter.speech.conversation import Conversation, Speaker
 from callcenter.speech.metadata import CallMeta
-from callcenter.speech.metrics import CallMetrics, MetricsOptions, compute_metrics
+from callcenter.speech.metrics import (
+    CallMetrics,
+    MetricsOptions,
+    compute_metrics,
+    compute_mono_metrics,
+)
 from callcenter.speech.transcribe import AsrOptions, Transcriber, Transcript
 
 SCHEMA: Final = "callcenter.call_analysis"
@@ -108,7 +113,10 @@ class Analyzer:
     ) -> dict[str, Any]:
         """The result document of one call. Raises :class:`AudioError` for a bad recording."""
         audio = load_call(files, self.options.audio, call_id)
-        metrics = compute_metrics(audio.agent, audio.caller, audio.rate, self.options.metrics)
+        if audio.has_sides:
+            metrics = compute_metrics(audio.agent, audio.caller, audio.rate, self.options.metrics)
+        else:
+            metrics = compute_mono_metrics(audio.mix(), audio.rate, self.options.metrics)
         if metrics.speech_s <= 0.0:
             what = "music only" if metrics.hold_s > 0 else "all silence"
             raise AudioError(audio.sources[0], f"no speech found ({what})")
