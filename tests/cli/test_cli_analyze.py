@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speech"))
 
-from dialogue import GOOD_CALL, build_call  # noqa: E402
+from dialogue import GOOD_CALL, build_call
 
 SOUNDS = Path("/usr/share/asterisk/sounds/en")
 

@@ -105,7 +105,7 @@ def build_call(
     n = int((t + tail_s) * rate)
     channels = {"agent": np.zeros(n, np.float32), "caller": np.zeros(n, np.float32)}
     for speaker, start, clip in clips:
-        i = int(round(start * rate))
+        i = round(start * rate)
         channels[speaker][i : i + clip.size] += clip
     stereo = np.stack([channels["agent"], channels["caller"]])
     pcm = (np.clip(stereo, -1, 1) * 32767).astype("<i2").T.copy()

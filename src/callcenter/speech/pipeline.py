@@ -205,5 +205,5 @@ class Analyzer:
             "sentiment": analyze_sentiment(conv).to_dict(),
             "resolution": assess_resolution(conv, language).to_dict(),
             "etiquette": etiquette.to_dict(),
-            "summary": summarize(conv, topic).to_dict(),
+            "summary": summarize(conv, topic, classifier=classifier).to_dict(),
         }
