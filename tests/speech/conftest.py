@@ -60,13 +60,13 @@ Float = npt.NDArray[np.float32]
 
 def _need(tool: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} not installed (scripts/test.sh installs it)")
+        pytest.fail(f"{tool} not installed (scripts/test.sh installs it)")
 
 
 def prompt_path(name: str) -> Path:
     path = SOUNDS / f"{name}.wav"
     if not path.exists():
-        pytest.skip(f"{path} missing: install asterisk-core-sounds-en-wav")
+        pytest.fail(f"{path} missing: install asterisk-core-sounds-en-wav")
     return path
 
 
@@ -202,7 +202,7 @@ def hold_music(seconds: float, rate: int = 8000) -> Float:
     """The first ``seconds`` of an Asterisk hold-music track, mono at ``rate``."""
     tracks = sorted(MOH.glob("*.wav"))
     if not tracks:
-        pytest.skip(f"no hold music in {MOH}: install asterisk-moh-opsound-wav")
+        pytest.fail(f"no hold music in {MOH}: install asterisk-moh-opsound-wav")
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

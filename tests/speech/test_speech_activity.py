@@ -31,7 +31,7 @@ TOL = 0.25
 
 def load(path: Path) -> npt.NDArray[np.float32]:
     if not path.exists():
-        pytest.skip(f"{path} missing: install asterisk-core-sounds-en-wav / -moh-opsound-wav")
+        pytest.fail(f"{path} missing: install asterisk-core-sounds-en-wav / -moh-opsound-wav")
     with wave.open(str(path)) as w:
         assert w.getframerate() == RATE and w.getnchannels() == 1
         raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")

@@ -40,7 +40,7 @@ Float = npt.NDArray[np.float32]
 
 def _reference() -> dict[str, str]:
     if not TRANSCRIPTS.exists():
-        pytest.skip(f"{TRANSCRIPTS} missing: install asterisk-core-sounds-en")
+        pytest.fail(f"{TRANSCRIPTS} missing: install asterisk-core-sounds-en")
     out = {}
     with gzip.open(TRANSCRIPTS, "rt", encoding="utf-8") as fh:
         for line in fh:

@@ -49,7 +49,7 @@ Float = npt.NDArray[np.float32]
 
 def load(path: Path) -> Float:
     if not path.exists():
-        pytest.skip(f"{path} missing: install asterisk-core-sounds-en-wav / -moh-opsound-wav")
+        pytest.fail(f"{path} missing: install asterisk-core-sounds-en-wav / -moh-opsound-wav")
     with wave.open(str(path)) as w:
         assert w.getframerate() == RATE and w.getnchannels() == 1
         raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")

@@ -114,7 +114,7 @@ def _part_files() -> list[Path]:
     for i, pkg in enumerate(BASE_PARTS, start=1):
         spec = importlib.util.find_spec(pkg)
         if spec is None or not spec.submodule_search_locations:
-            pytest.skip(f"{pkg} not installed")
+            pytest.fail(f"{pkg} not installed (a dev dependency: pip install -e .[dev])")
         out.append(
             Path(next(iter(spec.submodule_search_locations))) / "data" / f"model.bin.part{i}"
         )
