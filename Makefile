@@ -23,6 +23,10 @@ bench:          ## every benchmark in bench/ (minutes)
 	.venv/bin/python bench/bench_routing.py
 	.venv/bin/python bench/bench_sim.py
 	.venv/bin/python bench/bench_kpi.py
+	.venv/bin/python bench/bench_speech_metrics.py
+	.venv/bin/python bench/bench_speech_asr.py --repeat 2
+	.venv/bin/python bench/bench_speech_long.py
+	.venv/bin/python bench/eval_harper_valley.py
 
 clean:
 	rm -rf build out .mypy_cache .ruff_cache .pytest_cache
