@@ -63,6 +63,7 @@ __all__ = ["GateOptions", "speech_spans", "transcribe_call", "words_per_minute"]
 Float = npt.NDArray[np.float32]
 _NO_SPEECH_PROB: Final = 0.6
 _LOW_LOGPROB: Final = -1.0
+_BATCHES_PER_GROUP: Final = 4  # batches handed to faster-whisper at once (memory bound)
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,23 @@ class _Piece:
 
 @dataclass(frozen=True)
 class _Chunk:
-    audio: Float  # 16 kHz
+    """Pieces of one side packed into one Whisper window. The samples are cut from the
+    side's 16 kHz channel only when the chunk is decoded (:attr:`audio`), so a long call
+    never holds a second copy of its speech."""
+
+    source: Float  # the side's whole 16 kHz channel (a reference, not a copy)
     pieces: tuple[_Piece, ...]
+    joiner_s: float
+
+    @property
+    def audio(self) -> Float:
+        gap = np.zeros(round(self.joiner_s * RATE), dtype=np.float32)
+        parts: list[Float] = []
+        for i, p in enumerate(self.pieces):
+            if i:
+                parts.append(gap)
+            parts.append(self.source[round(p.start * RATE) : round(p.end * RATE)])
+        return np.concatenate(parts)
 
 
 def speech_spans(samples: npt.NDArray[np.generic], rate: int) -> list[Span]:
@@ -143,16 +159,13 @@ def _cut_long(span: Span, samples: Float, opts: GateOptions) -> list[Span]:
 def _chunks(samples: Float, spans: Iterable[Span], opts: GateOptions) -> list[_Chunk]:
     duration = samples.size / RATE
     pieces = [p for sp in _pieces(spans, duration, opts) for p in _cut_long(sp, samples, opts)]
-    gap = np.zeros(round(opts.joiner_s * RATE), dtype=np.float32)
     chunks: list[_Chunk] = []
-    parts: list[Float] = []
     placed: list[_Piece] = []
     used = 0.0
 
     def flush() -> None:
         if placed:
-            chunks.append(_Chunk(np.concatenate(parts), tuple(placed)))
-            parts.clear()
+            chunks.append(_Chunk(samples, tuple(placed), opts.joiner_s))
             placed.clear()
 
     for s, e in pieces:
@@ -161,10 +174,7 @@ def _chunks(samples: Float, spans: Iterable[Span], opts: GateOptions) -> list[_C
         if placed and used + need > opts.max_chunk_s:
             flush()
             used, need = 0.0, (b - a) / RATE
-        if placed:
-            parts.append(gap)
         placed.append(_Piece(a / RATE, b / RATE, used + need - (b - a) / RATE))
-        parts.append(samples[a:b])
         used += need
     flush()
     return chunks
@@ -202,17 +212,25 @@ def _decode(
         ]
     module = importlib.import_module("faster_whisper")
     pipeline = module.BatchedInferencePipeline(model)
-    starts = np.cumsum([0] + [c.audio.size for c in chunks])
-    audio = np.concatenate([c.audio for c in chunks])
-    clips = [{"start": a / RATE, "end": b / RATE} for a, b in itertools.pairwise(starts)]
-    segments, _ = pipeline.transcribe(
-        audio, clip_timestamps=clips, batch_size=opts.batch_size, **common
-    )
-    out: list[list[Any]] = [[] for _ in chunks]
-    bounds = [c["start"] for c in clips]
-    for seg in segments:  # times are in the joined buffer: shift back to each chunk
-        i = max(0, bisect.bisect_right(bounds, float(seg.start) + 0.05) - 1)  # start is rounded
-        out[i].append(_Shifted(seg, bounds[i]))
+    out: list[list[Any]] = []
+    # The pipeline computes the features of every clip it is given before decoding, so
+    # it gets a bounded group of chunks at a time: memory stays flat however long the call.
+    group = opts.batch_size * _BATCHES_PER_GROUP
+    for g in range(0, len(chunks), group):
+        part = [c.audio for c in chunks[g : g + group]]
+        starts = np.cumsum([0] + [a.size for a in part])
+        audio = np.concatenate(part)
+        del part
+        clips = [{"start": a / RATE, "end": b / RATE} for a, b in itertools.pairwise(starts)]
+        segments, _ = pipeline.transcribe(
+            audio, clip_timestamps=clips, batch_size=opts.batch_size, **common
+        )
+        found: list[list[Any]] = [[] for _ in clips]
+        bounds = [c["start"] for c in clips]
+        for seg in segments:  # times are in the joined buffer: shift back to each chunk
+            i = max(0, bisect.bisect_right(bounds, float(seg.start) + 0.05) - 1)  # rounded
+            found[i].append(_Shifted(seg, bounds[i]))
+        out.extend(found)
     return out
 
 
