@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speech"))
 
-from dialogue import GOOD_CALL, build_call
+from dialogue import GOOD_CALL, Line, build_call
 
 SOUNDS = Path("/usr/share/asterisk/sounds/en")
 
@@ -202,6 +202,10 @@ def test_full_pipeline_on_a_spoken_call(tmp_path: Path) -> None:
         mine = [s for s in spoken if s.speaker == u["speaker"]]
         assert any(s.start - 0.5 <= u["start"] <= s.end for s in mine), u
         assert any(s.start <= u["end"] <= s.end + 0.5 for s in mine), u
+    for u in utt:  # timed words, inside their utterance
+        assert u["words"], u
+        assert all(u["start"] - 0.01 <= w[0] <= w[1] <= u["end"] + 0.01 for w in u["words"])
+        assert " ".join(w[2] for w in u["words"]).replace(" ", "") == u["text"].replace(" ", "")
     m = doc["metrics"]
     agent_words = sum(len(s.text.split()) for s in spoken if s.speaker == "agent")
     agent_minutes = sum(s.end - s.start for s in spoken if s.speaker == "agent") / 60
@@ -285,3 +289,46 @@ def test_mono_layout_reports_sides_as_unknown(tmp_path: Path) -> None:
     checks = doc["etiquette"]["checks"]
     assert checks["greeting"]["passed"] is None  # who said it cannot be told
     assert checks["interruptions"]["passed"] is None
+
+
+CARD_CALL = (
+    Line("agent", "Thank you for calling. How can I help you?", 0.5),
+    Line("caller", "I want to pay my bill with my card. The number is 4111 1111 1111 1111."),
+    Line("agent", "Thank you, the payment is done. Goodbye."),
+)  # fmt: skip
+
+
+def _digit_runs(doc: dict[str, Any]) -> list[str]:
+    """Runs of 4+ digits (separators allowed) in the stored text: utterances and words."""
+    import re
+
+    texts = [u["text"] for u in doc["transcript"]["utterances"]]
+    texts += [w[2] for u in doc["transcript"]["utterances"] for w in u.get("words", ())]
+    texts.append(doc["summary"]["caller_wanted"] or "")
+    return [m.group() for t in texts for m in re.finditer(r"\d(?:[\d,. -]*\d){3,}", t)]
+
+
+def test_card_numbers_never_stored(tmp_path: Path) -> None:
+    build_call(tmp_path / "pay.wav", CARD_CALL)
+    db = tmp_path / "cc.db"
+    proc = cli(tmp_path, "analyze", "pay.wav", "--out", "out", "--database", f"sqlite:///{db}",
+               "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out" / "pay.json").read_text())
+    # the card as ASR wrote it is a [CARD] (16 digits, Luhn) or a [NUMBER] (ASR may
+    # garble the digits); either way no digits of it are stored
+    assert doc["redactions"]["card"] + doc["redactions"]["number"] >= 1, doc["transcript"]
+    assert _digit_runs(doc) == []
+    assert (
+        "[CARD]" in doc["summary"]["caller_wanted"] or "[NUMBER]" in doc["summary"]["caller_wanted"]
+    )
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        (result,) = conn.execute("select result from call_analyses").fetchone()
+    assert _digit_runs(json.loads(result)) == []
+    # with --no-redact the digits are there: the checks above are not vacuous
+    raw = cli(tmp_path, "analyze", "pay.wav", "--out", "raw", "--no-redact",
+              "--database", f"sqlite:///{tmp_path / 'raw.db'}", "-q")  # fmt: skip
+    assert raw.returncode == 0
+    assert _digit_runs(json.loads((tmp_path / "raw" / "pay.json").read_text()))

@@ -232,3 +232,12 @@ def test_harper_valley_redactions() -> None:
         ("0b153339c9184252", "okay so that's [NUMBER]"),
     ]
     assert total == {"card": 0, "phone": 2, "email": 0, "number": 1}
+
+
+def test_asr_thousands_grouping_of_a_long_number_is_not_an_amount() -> None:
+    # Whisper writes a card read aloud as if it were an amount; 19 digits fail Luhn
+    text, counts = redact_text("Number 4,111,111,111,111,111,111.", "en")
+    assert text == "Number [NUMBER]." and counts["number"] == 1
+    # while a real amount, up to 12 digits, stays
+    amount = "it costs 999,999,999,999 total"
+    assert redact_text(amount, "en")[0] == amount

@@ -171,3 +171,16 @@ def test_bad_summary_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ListError) as e:
         summarize(conv, cues_path=p)
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_summary_keeps_redaction_tokens_and_drops_noise_tags() -> None:
+    conv = Conversation.from_turns(
+        [
+            ("agent", 0.0, 2.0, "hello how can i help you"),
+            ("caller", 2.5, 9.0, "[noise] i want to pay my bill with card [CARD] please <unk>"),
+            ("agent", 10.0, 12.0, "the payment is done"),
+        ],
+        "en",
+    )
+    s = summarize(conv)
+    assert s.caller_wanted == "i want to pay my bill with card [CARD] please"

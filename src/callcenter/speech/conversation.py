@@ -124,15 +124,24 @@ class Conversation:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: each utterance with its speaker, times, text and, when the
+        transcript has them, its timed words as ``[start, end, word, probability]``."""
         return {
             "language": self.language,
-            "utterances": [
-                {
-                    "speaker": u.speaker.value,
-                    "start": round(u.start, 3),
-                    "end": round(u.end, 3),
-                    "text": u.text,
-                }
-                for u in self.utterances
-            ],
+            "utterances": [_utterance_dict(u) for u in self.utterances],
         }
+
+
+def _utterance_dict(u: Utterance) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "speaker": u.speaker.value,
+        "start": round(u.start, 3),
+        "end": round(u.end, 3),
+        "text": u.text,
+    }
+    if u.words:
+        out["words"] = [
+            [round(w.start, 3), round(w.end, 3), w.text.strip(), round(w.probability, 3)]
+            for w in u.words
+        ]
+    return out

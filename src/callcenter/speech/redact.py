@@ -18,8 +18,9 @@ What is replaced, and by what (``docs/speech-rules.md`` has the details and limi
 
 Persian (``۰-۹``) and Arabic-Indic (``٠-٩``) digits count as digits everywhere; the text
 outside the redacted spans is returned unchanged, character for character. Dates
-(``2024-01-15``, ``15.01.2024``), times (``10:30``), amounts (``$250``, ``1,250,000``,
-``12.50``) and numbers of fewer than 9 digits are left alone.
+(``2024-01-15``, ``15.01.2024``), times (``10:30``), amounts (``$250``, ``1,250,000`` —
+thousands-grouped up to 12 digits —, ``12.50``) and numbers of fewer than 9 digits are
+left alone.
 """
 
 from __future__ import annotations
@@ -108,13 +109,18 @@ _NOT_PII: Final = re.compile(
     r"|(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d)"  # 15.01.2024
     r"|(?<!\d)\d{1,2}:\d{2}(?::\d{2})?"  # 10:30
     r"|[$€£₽¥﷼]\s?\d+(?:[.,]\d+)*"  # $250, $1,250.50
-    r"|(?<!\d)\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])"  # 1,250,000
+    # 1,250,000 — up to 12 digits: a longer "amount" is an identifier that ASR wrote
+    # with thousands separators (a card read out comes back as 4,111,111,111,...)
+    r"|(?<!\d)\d{1,3}(?:,\d{3}){1,3}(?:\.\d+)?(?![\d,])"
     r"|(?<![\d.])\d+\.\d+(?![\d.])"  # 12.50
     # 150 000 000 рублей: thousands grouped by spaces, then a currency word
     r"|(?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=\s*(?:руб|р\.|₽|тыс|млн|млрд|доллар|евро"
     r"|dollar|euro|usd|eur|rub|تومان|ریال|rial|toman))",
     re.IGNORECASE,
 )
+
+
+_MAX_PHONE_DIGITS: Final = 15
 
 
 def luhn(digits: str) -> bool:
@@ -248,6 +254,14 @@ def find_pii(text: str, language: str) -> list[Span]:
     take(Span(m.start(), m.end(), "email") for m in _WRITTEN_EMAIL.finditer("".join(work)))
     take(Span(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer("".join(work)))
     take(c for run in _runs("".join(work)) for c in _cards(run))
+    # Longer than any phone number (E.164: 15 digits) and not a card: an identifier,
+    # whatever separators ASR wrote into it (a card read out may come back as
+    # "4,111,111,...", which must not pass for an amount below).
+    take(
+        Span(run[0].start, run[-1].end, "number")
+        for run in _runs("".join(work))
+        if sum(len(g.digits) for g in run) > _MAX_PHONE_DIGITS
+    )
     _mask(work, (m.span() for m in _NOT_PII.finditer("".join(work))))
     masked = "".join(work)
     take(

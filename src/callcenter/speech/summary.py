@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callcenter.speech.conversation import Conversation, Speaker, Utterance
 from callcenter.speech.lists import ListError, load_list
+from callcenter.speech.redact import KINDS
 from callcenter.speech.resolution import normalize, phrase_pattern, position
 from callcenter.speech.topics import (
     OTHER,
@@ -170,9 +171,20 @@ def _pick_agent(conv: Conversation, cues: SummaryCues) -> tuple[Utterance, str] 
     return u, _cut_closing(u.text, cues)
 
 
+# Transcriber tags such as [noise] or <unk> go; redaction tokens ([CARD] ...) stay, so a
+# summary shows that a number was given without showing the number.
+_TAG: Final = re.compile(
+    r"\[(?!(?:" + "|".join(k.upper() for k in KINDS) + r")\])[^\]]*\]|<[^>]*>"
+)
+
+
+def _untagged(text: str) -> str:
+    return " ".join(_TAG.sub(" ", text).split())
+
+
 def _cut_closing(text: str, cues: SummaryCues) -> str:
     """The text before a trailing closing phrase, if at least three words remain."""
-    clean = " ".join(re.sub(r"\[[^\]]*\]|<[^>]*>", " ", text).split())
+    clean = _untagged(text)
     low = normalize(clean)
     starts = [m.start() for p in cues.closings if (m := p.search(low)) is not None]
     if starts and len(low) == len(clean):  # same length: offsets line up
@@ -201,7 +213,7 @@ def summarize(
     caller = _pick_caller(conv, cues, topic, classifier)
     agent = _pick_agent(conv, cues) if cues is not None else None
     return Summary(
-        " ".join(re.sub(r"\[[^\]]*\]|<[^>]*>", " ", caller.text).split()) if caller else None,
+        _untagged(caller.text) if caller else None,
         agent[1] if agent else None,
         caller.start if caller else None,
         agent[0].start if agent else None,
