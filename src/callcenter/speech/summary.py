@@ -173,9 +173,7 @@ def _pick_agent(conv: Conversation, cues: SummaryCues) -> tuple[Utterance, str] 
 
 # Transcriber tags such as [noise] or <unk> go; redaction tokens ([CARD] ...) stay, so a
 # summary shows that a number was given without showing the number.
-_TAG: Final = re.compile(
-    r"\[(?!(?:" + "|".join(k.upper() for k in KINDS) + r")\])[^\]]*\]|<[^>]*>"
-)
+_TAG: Final = re.compile(r"\[(?!(?:" + "|".join(k.upper() for k in KINDS) + r")\])[^\]]*\]|<[^>]*>")
 
 
 def _untagged(text: str) -> str:
