@@ -20,6 +20,11 @@ def _register() -> None:
         "erlang",
         "analyze",
         "report",
+        "imports",
+        "import_asterisk",
+        "import_freeswitch",
+        "import_csv",
+        "callers",
         "convert",
         "db",
     ):  # order of `--help`

@@ -139,6 +139,13 @@ def simulate(
     arr_q: list[int] = np.concatenate(chunks_q)[order].tolist()
     qnames = [q.name for q in scenario.queues]
     n_arr, ai = len(arr_t), 0
+    # caller numbers come from their own random stream: the rest of the day is the same
+    # whether the scenario names its callers or not
+    arr_c: list[str | None] = (
+        list(scenario.callers.numbers(n_arr, np.random.default_rng([scenario.seed, 1])))
+        if scenario.callers is not None
+        else [None] * n_arr
+    )
     summary.contacts = n_arr
 
     out = router.out
@@ -161,7 +168,7 @@ def simulate(
             qn = qnames[arr_q[ai]]
             ai += 1
             cid = f"c{ai}"
-            router.arrive(cid, t_arr, queue=qn)
+            router.arrive(cid, t_arr, queue=qn, caller=arr_c[ai - 1])
         else:
             t, kind, _, a, b = heapq.heappop(heap)
             if kind == _HANGUP:

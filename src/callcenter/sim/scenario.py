@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -201,6 +202,27 @@ class Ringing(_Model):
     no_answer_probability: float = Field(default=0.0, ge=0, le=1)
 
 
+class Callers(_Model):
+    """Who calls: a population of caller numbers, so repeat callers and first-contact
+    resolution can be measured on a simulated log. Each arrival draws a number with
+    probability proportional to ``1 / rank ** zipf`` (0: every number alike)."""
+
+    population: int = Field(ge=1)
+    zipf: float = Field(default=0.0, ge=0)
+    prefix: str = "+1555"
+
+    def numbers(self, n: int, rng: np.random.Generator) -> list[str]:
+        """``n`` caller numbers drawn from the population."""
+        if self.zipf > 0:
+            ranks = np.arange(1, self.population + 1, dtype=np.float64)
+            p = ranks**-self.zipf
+            idx = rng.choice(self.population, size=n, p=p / p.sum())
+        else:
+            idx = rng.integers(0, self.population, size=n)
+        width = max(7, len(str(self.population)))
+        return [f"{self.prefix}{i + 1:0{width}d}" for i in idx.tolist()]
+
+
 class Scenario(_Model):
     name: str = "scenario"
     start_date: dt.date = dt.date(2026, 1, 5)  # a Monday; the simulated days follow it
@@ -210,6 +232,7 @@ class Scenario(_Model):
     queues: list[Queue] = Field(min_length=1)
     agents: list[AgentGroup] = Field(min_length=1)
     ringing: Ringing = Ringing()
+    callers: Callers | None = None  # None: contacts carry no caller number
 
     _interval = field_validator("interval", mode="before")(_duration)
 
