@@ -45,6 +45,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fit_columns(
+    headers: list[str], rows: list[list[str]], width: int, drop_order: tuple[str, ...]
+) -> list[int]:
+    """Indexes of the columns to show so that a table fits ``width`` characters,
+    dropping the columns named in ``drop_order`` (least important first) as needed."""
+    # each column: its widest text, one space of padding and one of separator
+    widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
+    keep = list(range(len(headers)))
+    for name in drop_order:
+        if sum(widths[i] for i in keep) <= width:
+            break
+        if name in headers:
+            keep.remove(headers.index(name))
+    return keep
+
+
 def write_stdout(text: str) -> None:
     sys.stdout.write(text)
     if not text.endswith("\n"):

@@ -19,7 +19,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from callcenter.cli.app import OutputFormat, app, console, err_console, write_stdout
+from callcenter.cli.app import OutputFormat, app, console, err_console, fit_columns, write_stdout
 from callcenter.errors import UserError
 from callcenter.units import format_duration, parse_duration
 
@@ -103,15 +103,7 @@ def columns(by: str) -> tuple[tuple[str, Cell], ...]:
 
 
 def _fit(headers: list[str], rows: list[list[str]], width: int) -> list[int]:
-    """Indexes of the columns to show so that the table fits ``width`` characters."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
-    keep = list(range(len(headers)))
-    for name in DROP_ORDER:
-        if sum(widths[i] for i in keep) <= width:
-            break
-        if name in headers:
-            keep.remove(headers.index(name))
-    return keep
+    return fit_columns(headers, rows, width, DROP_ORDER)
 
 
 def render_table(report: CallerReport) -> None:

@@ -17,7 +17,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from callcenter.cli.app import OutputFormat, app, console, err_console, write_stdout
+from callcenter.cli.app import OutputFormat, app, console, err_console, fit_columns, write_stdout
 from callcenter.errors import UserError
 from callcenter.kpi.settings import SL_MODE_TEXT, Breakdown, KpiSettings, SlMode
 from callcenter.units import parse_duration
@@ -159,16 +159,7 @@ DROP_ORDER: Final = (
 
 
 def _fit(headers: list[str], rows: list[list[str]], width: int) -> list[int]:
-    """Indexes of the columns to show so that the table fits ``width`` characters."""
-    # each column: its widest text, one space of padding and one of separator
-    widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
-    keep = list(range(len(headers)))
-    for name in DROP_ORDER:
-        if sum(widths[i] for i in keep) <= width:
-            break
-        if name in headers:
-            keep.remove(headers.index(name))
-    return keep
+    return fit_columns(headers, rows, width, DROP_ORDER)
 
 
 def _main_table(report: KpiReport, width: int) -> tuple[Table, int]:
