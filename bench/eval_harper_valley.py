@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections import Counter
@@ -34,59 +33,20 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "speech"))
 
-from harper_valley import Call, calls  # type: ignore[import-not-found, unused-ignore]
+from harper_valley import (  # type: ignore[import-not-found, unused-ignore]
+    INTENT_TO_TOPIC,
+    INTENT_WORDS,
+    OUTCOME_WORDS,
+    Call,
+    calls,
+    form_words,
+    words,
+)
 
 from callcenter.speech.resolution import assess_resolution
 from callcenter.speech.sentiment import analyze_sentiment, vader_score
 from callcenter.speech.summary import summarize
 from callcenter.speech.topics import TopicClassifier, load_taxonomy
-
-INTENT_TO_TOPIC = {
-    "replace card": "card_replacement",
-    "check balance": "balance_inquiry",
-    "reset password": "online_banking_access",
-    "pay bill": "bill_payment",
-    "transfer money": "money_transfer",
-    "schedule appointment": "appointment",
-    "order checks": "checkbook",
-    "get branch hours": "branch_hours_location",
-}
-INTENT_WORDS = {
-    "replace card": {"card"},
-    "check balance": {"balance"},
-    "reset password": {"password"},
-    "pay bill": {"bill", "pay"},
-    "transfer money": {"transfer", "move"},
-    "schedule appointment": {"appointment"},
-    "order checks": {"check", "checks", "checkbook", "checkbooks"},
-    "get branch hours": {"hours", "open"},
-}
-OUTCOME_WORDS = {
-    "replace card": {"card"},
-    "check balance": {"balance", "balances", "dollars"},
-    "reset password": {"password", "link"},
-    "pay bill": {"payment", "paid", "bill"},
-    "transfer money": {"transfer", "transferred"},
-    "schedule appointment": {"appointment", "scheduled"},
-    "order checks": {"check", "checks", "checkbook"},
-    "get branch hours": {"hours", "am", "pm", "open"},
-}
-_W = re.compile(r"[a-z]+")
-
-
-def _words(text: str) -> set[str]:
-    return set(_W.findall(text.lower().replace("a m", "am").replace("p m", "pm")))
-
-
-def _form_words(call: Call) -> set[str]:
-    agent = call.metadata["agent"]
-    assert isinstance(agent, dict)
-    out: set[str] = set()
-    for r in agent.get("responses", []):
-        for k, v in (r.get("data") or {}).items():
-            if k != "task_type":
-                out |= {w for w in _words(str(v)) if len(w) >= 3}
-    return out
 
 
 def _emotion(row: dict[str, Any]) -> float:
@@ -149,7 +109,7 @@ def evaluate() -> dict[str, Any]:
         sm = summarize(c.conversation, results[c.sid], classifier=clf)
         if sm.caller_wanted is not None and sm.caller_at is not None:
             chosen_ms = round(sm.caller_at * 1000)
-            caller_ok += bool(_words(sm.caller_wanted) & INTENT_WORDS[c.intent])
+            caller_ok += bool(words(sm.caller_wanted) & INTENT_WORDS[c.intent])
             acts = [
                 str(r["dialog_acts"])
                 for r in c.utterances
@@ -158,7 +118,7 @@ def evaluate() -> dict[str, Any]:
             caller_act += bool(acts) and "gridspace_problem_description" in acts[0]
         if sm.agent_did is not None:
             agent_found += 1
-            agent_ok += bool(_words(sm.agent_did) & (OUTCOME_WORDS[c.intent] | _form_words(c)))
+            agent_ok += bool(words(sm.agent_did) & (OUTCOME_WORDS[c.intent] | form_words(c)))
 
     n = len(data)
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,40 @@ from pathlib import Path
 from callcenter.speech.conversation import Conversation
 
 ROOT = Path(__file__).resolve().parents[1] / "data" / "harper-valley"
+
+# Truth tables written by reading the corpus, shared by the tests and
+# bench/eval_harper_valley.py: the default taxonomy's topic for each labelled intent,
+# the words that name an intent (the caller's summary line) and its outcome (the agent's).
+INTENT_TO_TOPIC = {
+    "replace card": "card_replacement",
+    "check balance": "balance_inquiry",
+    "reset password": "online_banking_access",
+    "pay bill": "bill_payment",
+    "transfer money": "money_transfer",
+    "schedule appointment": "appointment",
+    "order checks": "checkbook",
+    "get branch hours": "branch_hours_location",
+}
+INTENT_WORDS = {
+    "replace card": {"card"},
+    "check balance": {"balance"},
+    "reset password": {"password"},
+    "pay bill": {"bill", "pay"},
+    "transfer money": {"transfer", "move"},
+    "schedule appointment": {"appointment"},
+    "order checks": {"check", "checks", "checkbook", "checkbooks"},
+    "get branch hours": {"hours", "open"},
+}
+OUTCOME_WORDS = {
+    "replace card": {"card"},
+    "check balance": {"balance", "balances", "dollars"},
+    "reset password": {"password", "link"},
+    "pay bill": {"payment", "paid", "bill"},
+    "transfer money": {"transfer", "transferred"},
+    "schedule appointment": {"appointment", "scheduled"},
+    "order checks": {"check", "checks", "checkbook"},
+    "get branch hours": {"hours", "am", "pm", "open"},
+}
 
 
 @dataclass(frozen=True)
@@ -64,3 +99,20 @@ def calls() -> tuple[Call, ...]:
                 )
             )
     return tuple(out)
+
+
+def words(text: str) -> set[str]:
+    """Lower-case words, with the transcribers' "a m" / "p m" joined."""
+    return set(re.findall(r"[a-z]+", text.lower().replace("a m", "am").replace("p m", "pm")))
+
+
+def form_words(call: Call) -> set[str]:
+    """Words (3+ letters) of what the agent entered in the task form, besides the task."""
+    agent = call.metadata["agent"]
+    assert isinstance(agent, dict)
+    out: set[str] = set()
+    for r in agent.get("responses", []):
+        for k, v in (r.get("data") or {}).items():
+            if k != "task_type":
+                out |= {w for w in words(str(v)) if len(w) >= 3}
+    return out

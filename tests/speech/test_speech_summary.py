@@ -4,53 +4,15 @@ plus hand-written English, Russian and mono calls."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from harper_valley import Call, calls
+from harper_valley import INTENT_WORDS, OUTCOME_WORDS, calls, form_words, words
 
 from callcenter.speech.conversation import Conversation
 from callcenter.speech.lists import ListError
 from callcenter.speech.summary import summarize
 from callcenter.speech.topics import TopicClassifier, load_taxonomy
-
-# Words that name each intent (truth for the caller line) and its outcome (agent line).
-INTENT_WORDS = {
-    "replace card": {"card"},
-    "check balance": {"balance"},
-    "reset password": {"password"},
-    "pay bill": {"bill", "pay"},
-    "transfer money": {"transfer", "move"},
-    "schedule appointment": {"appointment"},
-    "order checks": {"check", "checks", "checkbook", "checkbooks"},
-    "get branch hours": {"hours", "open"},
-}
-OUTCOME_WORDS = {
-    "replace card": {"card"},
-    "check balance": {"balance", "balances", "dollars"},
-    "reset password": {"password", "link"},
-    "pay bill": {"payment", "paid", "bill"},
-    "transfer money": {"transfer", "transferred"},
-    "schedule appointment": {"appointment", "scheduled"},
-    "order checks": {"check", "checks", "checkbook"},
-    "get branch hours": {"hours", "am", "pm", "open"},
-}
-
-
-def words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z]+", text.lower().replace("a m", "am").replace("p m", "pm")))
-
-
-def form_words(call: Call) -> set[str]:
-    agent = call.metadata["agent"]
-    assert isinstance(agent, dict)
-    out: set[str] = set()
-    for r in agent.get("responses", []):
-        for k, v in (r.get("data") or {}).items():
-            if k != "task_type":
-                out |= {w for w in words(str(v)) if len(w) >= 3}
-    return out
 
 
 def test_harper_valley_summaries() -> None:
