@@ -34,7 +34,7 @@ from callcenter.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from callcenter.speech.batch import Failure, Plan
+    from callcenter.speech.batch import Failure, Plan, ResultWriter
 
 SHOWN_FAILURES: Final = 20
 
@@ -70,7 +70,7 @@ def _print_failures(failures: list[Failure]) -> None:
         err_console.print(f"  … and {len(failures) - SHOWN_FAILURES} more")
 
 
-def _sync_finished(plan: Plan, writer: Any, store_ids: set[str]) -> int:
+def _sync_finished(plan: Plan, writer: ResultWriter, store_ids: set[str]) -> int:
     """Finished calls whose results are not in the database yet are stored from their file."""
     added = 0
     for cid in plan.finished:

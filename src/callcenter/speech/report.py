@@ -26,16 +26,9 @@ from typing import Any, Final
 
 import polars as pl
 
+from callcenter.storage.analysis_store import dig
+
 CHECKS: Final = ("greeting", "introduction", "anything_else", "thanks", "interruptions", "jargon")
-
-
-def _g(doc: dict[str, Any] | None, *keys: str) -> Any:
-    cur: Any = doc
-    for k in keys:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(k)
-    return cur
 
 
 def _day(ts: float | None) -> str | None:
@@ -81,10 +74,10 @@ def calls_frame(docs: Iterable[dict[str, Any]]) -> pl.DataFrame:
         dead = m.get("dead_air_s")
         row: dict[str, Any] = {
             "call_id": d["call_id"],
-            "start": _g(d, "call", "start"),
-            "day": _day(_g(d, "call", "start_ts")),
-            "agent": _g(d, "call", "agent"),
-            "queue": _g(d, "call", "queue"),
+            "start": dig(d, "call", "start"),
+            "day": _day(dig(d, "call", "start_ts")),
+            "agent": dig(d, "call", "agent"),
+            "queue": dig(d, "call", "queue"),
             "duration_s": duration,
             "talk_ratio": m.get("talk_ratio"),
             "silence_pct": 100.0 * dead / duration if duration and dead is not None else None,
@@ -95,17 +88,17 @@ def calls_frame(docs: Iterable[dict[str, Any]]) -> pl.DataFrame:
             "hold_s": m.get("hold_s"),
             "agent_wpm": m.get("agent_words_per_min"),
             "caller_wpm": m.get("caller_words_per_min"),
-            "topic": _g(d, "topic", "topic"),
-            "resolved": _g(d, "resolution", "resolved"),
-            "resolution_confidence": _g(d, "resolution", "confidence"),
-            "caller_sentiment": _g(d, "sentiment", "caller", "score"),
-            "caller_trend": _g(d, "sentiment", "caller", "trend"),
-            "etiquette_passed": _g(d, "etiquette", "passed"),
-            "etiquette_known": _g(d, "etiquette", "known"),
+            "topic": dig(d, "topic", "topic"),
+            "resolved": dig(d, "resolution", "resolved"),
+            "resolution_confidence": dig(d, "resolution", "confidence"),
+            "caller_sentiment": dig(d, "sentiment", "caller", "score"),
+            "caller_trend": dig(d, "sentiment", "caller", "trend"),
+            "etiquette_passed": dig(d, "etiquette", "passed"),
+            "etiquette_known": dig(d, "etiquette", "known"),
             "keywords": len(d["keywords"]) if d.get("keywords") is not None else None,
         }
         for c in CHECKS:
-            row[f"etq_{c}"] = _g(d, "etiquette", "checks", c, "passed")
+            row[f"etq_{c}"] = dig(d, "etiquette", "checks", c, "passed")
         rows.append(row)
     return pl.DataFrame(rows, schema=_CALL_SCHEMA)
 
@@ -115,8 +108,8 @@ def keyword_frame(docs: Iterable[dict[str, Any]]) -> pl.DataFrame:
     rows = [
         {
             "call_id": d["call_id"],
-            "agent": _g(d, "call", "agent"),
-            "day": _day(_g(d, "call", "start_ts")),
+            "agent": dig(d, "call", "agent"),
+            "day": _day(dig(d, "call", "start_ts")),
             "category": h.get("category"),
             "phrase": h.get("phrase"),
             "speaker": h.get("speaker"),

@@ -106,7 +106,8 @@ _METRIC_COLUMNS: Final = (
 )
 
 
-def _get(doc: dict[str, Any] | None, *keys: str) -> Any:
+def dig(doc: dict[str, Any] | None, *keys: str) -> Any:
+    """``doc[k1][k2]...``, or None where a level is missing or not a mapping."""
     cur: Any = doc
     for k in keys:
         if not isinstance(cur, dict):
@@ -130,13 +131,13 @@ def row_from_result(doc: dict[str, Any]) -> dict[str, Any]:
         layout=doc["layout"],
         language=doc.get("language") or None,
         long_gaps=len(metrics.get("long_gaps") or ()),
-        topic=_get(doc, "topic", "topic"),
-        topic_score=_get(doc, "topic", "score"),
-        resolved=_get(doc, "resolution", "resolved"),
-        resolution_confidence=_get(doc, "resolution", "confidence"),
-        agent_sentiment=_get(doc, "sentiment", "agent", "score"),
-        caller_sentiment=_get(doc, "sentiment", "caller", "score"),
-        caller_sentiment_trend=_get(doc, "sentiment", "caller", "trend"),
+        topic=dig(doc, "topic", "topic"),
+        topic_score=dig(doc, "topic", "score"),
+        resolved=dig(doc, "resolution", "resolved"),
+        resolution_confidence=dig(doc, "resolution", "confidence"),
+        agent_sentiment=dig(doc, "sentiment", "agent", "score"),
+        caller_sentiment=dig(doc, "sentiment", "caller", "score"),
+        caller_sentiment_trend=dig(doc, "sentiment", "caller", "trend"),
         etiquette_passed=etiquette.get("passed"),
         etiquette_checked=etiquette.get("known"),
         analyzed_at=dt.datetime.fromisoformat(doc["analyzed_at"].replace("Z", "+00:00")),
