@@ -59,7 +59,7 @@ def import_asterisk(
 ) -> None:
     """Import an Asterisk queue_log as the project's events."""
     from callcenter.imports import asterisk_extras as extras
-    from callcenter.imports.asterisk import import_queue_log
+    from callcenter.imports.asterisk_columnar import import_queue_log_columnar
 
     check_outputs(out, database)
     if fmt is OutputFormat.CSV:
@@ -77,19 +77,20 @@ def import_asterisk(
         _follow(queue_log, out, database, fmt)
         return
     callers = extras.load_cdr_callers(cdr) if cdr is not None else None
-    result = import_queue_log(queue_log)
+    result = import_queue_log_columnar(queue_log)
     if callers is not None:
-        filled = extras.fill_callers(result.events, callers, result.calls)
+        filled = result.fill_callers(callers)
         result.stats.notes.append(f"caller number from the CDR on {filled:,} call(s)")
     matches: list[extras.RecordingMatch] = []
     if recordings is not None:
-        matches, unmatched = extras.find_recordings(recordings, result.calls)
+        matches, unmatched = extras.find_recordings(recordings, result.contacts())
         result.stats.notes.append(
             f"{len(matches):,} recording(s) matched to calls, {unmatched:,} not matched"
         )
     finish(result.events, result.stats, out, database, fmt)
     if recordings_csv is not None:
-        extras.write_recordings_csv(recordings_csv, matches, result.calls)
+        calls = result.call_info({m.uniqueid for m in matches})
+        extras.write_recordings_csv(recordings_csv, matches, calls)
         if fmt is OutputFormat.TABLE:
             console.print(f"recordings metadata → {recordings_csv}", highlight=False)
 

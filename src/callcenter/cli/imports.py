@@ -19,6 +19,10 @@ from callcenter.cli.app import OutputFormat, app, console, err_console, write_st
 from callcenter.errors import UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    import polars as pl
+
     from callcenter.events import Event
     from callcenter.imports.common import ImportStats
 
@@ -40,29 +44,46 @@ def check_outputs(out: Path | None, database: str | None) -> None:
             raise UserError(f"--out {out}: folder {out.parent} does not exist")
 
 
+def frame_events(frame: pl.DataFrame) -> Iterator[Event]:
+    """The rows of an ``EVENT_SCHEMA`` frame as events (for the database)."""
+    from callcenter.events import event_from_dict
+
+    for chunk in frame.iter_slices(100_000):
+        for row in chunk.iter_rows(named=True):
+            yield event_from_dict({k: v for k, v in row.items() if v is not None})
+
+
 def finish(
-    events: list[Event],
+    events: list[Event] | pl.DataFrame,
     stats: ImportStats,
     out: Path | None,
     database: str | None,
     fmt: OutputFormat = OutputFormat.TABLE,
 ) -> None:
-    """Write ``events`` (already in time order) and report the import."""
+    """Write ``events`` (already in time order; objects or an ``EVENT_SCHEMA`` frame) and
+    report the import."""
     from callcenter.imports.common import write_unmapped
     from callcenter.storage.jsonl import write_events
 
-    if out is not None:
+    frame = None if isinstance(events, list) else events
+    objects: Iterable[Event] = events if isinstance(events, list) else frame_events(events)
+    if out is not None and frame is not None:
+        from callcenter.storage.columnar import write_event_frame
+
+        write_event_frame(frame, out, stats.source)
+        write_unmapped(out, stats)
+    elif out is not None:
         if out.suffix.lower() == ".parquet":
             from callcenter.storage.columnar import jsonl_to_parquet
 
             tmp = out.with_name(out.name + ".jsonl.part")
             try:
-                write_events(tmp, events, stats.source)
+                write_events(tmp, objects, stats.source)
                 jsonl_to_parquet(tmp, out)
             finally:
                 tmp.unlink(missing_ok=True)
         else:
-            write_events(out, events, stats.source)
+            write_events(out, objects, stats.source)
         write_unmapped(out, stats)
     if database is not None:
         from callcenter.storage.db import EventStore, database_errors, open_engine, require_current
@@ -71,7 +92,7 @@ def finish(
         try:
             with database_errors(database), engine.connect() as conn:
                 require_current(conn)
-                EventStore(conn).append(events, stats.source, path=stats.path or None)
+                EventStore(conn).append(objects, stats.source, path=stats.path or None)
         finally:
             engine.dispose()
     stats.events = len(events)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -84,6 +84,15 @@ def caller_number(field_text: str) -> str | None:
     return s
 
 
+def enterqueue_fields(data: Sequence[str]) -> tuple[str, int | None]:
+    """(callerid, position) of ENTERQUEUE's ``url|callerid|position``; a '|' inside the
+    caller's name splits callerid in several fields."""
+    last = data[-1].strip() if len(data) >= 3 else ""
+    if last.isascii() and last.isdigit() and last != "0":
+        return "|".join(data[1:-1]), int(last)
+    return "|".join(data[1:]), None
+
+
 def parse_time(text: str) -> float:
     """Epoch seconds, or a database export's ``2012-07-03 15:27:23.896208`` (UTC)."""
     try:
@@ -113,7 +122,7 @@ def parse_line(text: str, lineno: int) -> Line | str:
     return (t, lineno, parts[1].strip(), parts[2].strip(), parts[3], event, parts[5:], text)
 
 
-def _num(data: list[str], i: int) -> float | None:
+def num_field(data: list[str], i: int) -> float | None:
     """Field ``i`` as a non-negative number, None if absent or not a number."""
     if i >= len(data) or i < -len(data):
         return None
@@ -124,9 +133,21 @@ def _num(data: list[str], i: int) -> float | None:
     return v if math.isfinite(v) and v >= 0 else None
 
 
-def _int(data: list[str], i: int) -> int | None:
-    v = _num(data, i)
+def int_field(data: list[str], i: int) -> int | None:
+    v = num_field(data, i)
     return int(v) if v is not None and v >= 1 and v == int(v) else None
+
+
+def transfer_target(name: str, data: list[str]) -> tuple[str, str, int]:
+    """(kind, target, index of holdtime) of a transfer line."""
+    if name == "ATTENDEDTRANSFER":
+        # method|data|holdtime|calltime|origposition; LINK has two channel fields
+        n_data = max(1, len(data) - 4)
+        target = "|".join(d.strip() for d in data[1 : 1 + n_data] if d.strip())
+        return "attended", target or (data[0].strip() if data else "") or "unknown", 1 + n_data
+    ext = data[0].strip() if data else ""
+    ctx = data[1].strip() if len(data) > 1 else ""
+    return "blind", (f"{ext}@{ctx}" if ctx else ext) or "unknown", 2
 
 
 @dataclass
@@ -142,6 +163,17 @@ class CallInfo:
 
 class BadLineError(Exception):
     """A line that parses but cannot be mapped (raised inside the mapper)."""
+
+
+def map_error(code: str, name: str, callid: str = "", data: Sequence[str] = ()) -> str:
+    """Why a parsed line cannot be mapped (shared with the columnar import)."""
+    if code == "no_agent":
+        return f"{name} without an agent"
+    if code == "no_call":
+        return f"{name} needs a call id, got {callid or 'nothing'!r}"
+    if code == "no_queue":
+        return f"{name} without a queue"
+    return f"{name}: calltime {list(data[1:2])} is not a number of seconds"
 
 
 @dataclass
@@ -205,26 +237,26 @@ class QueueLogMapper:
         if name in KEPT_RAW:
             self.stats.unmapped(lineno, name, raw)
             return
-        handler = _AGENT_EVENTS.get(name)
+        handler = AGENT_EVENTS.get(name)
         if handler is not None:
             agent = normalise_agent(agent_raw)
             if agent is None:
-                raise BadLineError(f"{name} without an agent")
+                raise BadLineError(map_error("no_agent", name))
             etype, state = handler
             reason = data[0].strip() or None if data and name.startswith("PAUSE") else None
             if name == "AGENTCALLBACKLOGOFF" and len(data) > 2 and data[2].strip():
                 reason = data[2].strip()
             out.append(Event(t, etype, agent=agent, state=state, reason=reason))
             return
-        if name not in _CALL_EVENTS:
+        if name not in CALL_EVENTS:
             self.stats.unmapped(lineno, name, raw)
             return
         if callid in NO_CALL:
-            raise BadLineError(f"{name} needs a call id, got {callid or 'nothing'!r}")
+            raise BadLineError(map_error("no_call", name, callid))
         contact = callid
         if name == "ENTERQUEUE":
             if queue is None:
-                raise BadLineError("ENTERQUEUE without a queue")
+                raise BadLineError(map_error("no_queue", name))
             self._enterqueue(t, contact, queue, data, out)
             return
         visit = self.open_visits.get(contact)
@@ -232,12 +264,12 @@ class QueueLogMapper:
             queue = visit[0]
         since = t - visit[1] if visit is not None and t >= visit[1] else 0.0
         agent = normalise_agent(agent_raw)
-        if name in _NEEDS_AGENT and agent is None:
-            raise BadLineError(f"{name} without an agent")
+        if name in NEEDS_AGENT and agent is None:
+            raise BadLineError(map_error("no_agent", name))
         if name == "CONNECT":
-            wait = _num(data, 0)
+            wait = num_field(data, 0)
             wait = since if wait is None else wait
-            ring = _num(data, 2)
+            ring = num_field(data, 2)
             self._offer(t, contact, queue, agent, ring or 0.0, wait, visit, out)
             out.append(Event(t, CONNECT, contact, queue, agent, wait=wait, ring=ring))
             self._end_visit(contact)
@@ -246,13 +278,13 @@ class QueueLogMapper:
                 info.agent, info.start = agent, t
         elif name in ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"):
             by = "caller" if name == "COMPLETECALLER" else "agent"
-            talk = 0.0 if name == "AGENTDUMP" else _num(data, 1)
+            talk = 0.0 if name == "AGENTDUMP" else num_field(data, 1)
             if talk is None:
-                raise BadLineError(f"{name}: calltime {data[1:2]} is not a number of seconds")
+                raise BadLineError(map_error("talk", name, callid, data))
             out.append(Event(t, COMPLETE, contact, queue, agent, by=by, talk=talk))
             out.append(Event(t, WRAPUP_END, contact, queue, agent, acw=0.0))
         elif name in ("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"):
-            ms = _num(data, 0) if name != "SYSCOMPAT" else 0.0
+            ms = num_field(data, 0) if name != "SYSCOMPAT" else 0.0
             ring = (ms or 0.0) / 1000.0
             reason = {"RINGNOANSWER": "timeout", "RINGCANCELED": "canceled"}.get(name, "syscompat")
             self._offer(t, contact, queue, agent, ring, since, visit, out)
@@ -270,23 +302,23 @@ class QueueLogMapper:
             )
         elif name in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW"):
             if queue is None:
-                raise BadLineError(f"{name} without a queue")
+                raise BadLineError(map_error("no_queue", name))
             off = 1 if name == "EXITWITHKEY" else 0
-            wait = _num(data, 2 + off) if name != "WITHDRAW" else None
+            wait = num_field(data, 2 + off) if name != "WITHDRAW" else None
             wait = since if wait is None else wait
-            position = _int(data, off) if name != "WITHDRAW" else None
+            position = int_field(data, off) if name != "WITHDRAW" else None
             if name == "ABANDON":
                 out.append(Event(t, ABANDON, contact, queue, wait=wait, position=position))
                 self._end_visit(contact)
             else:
-                reason = _TIMEOUT_REASON[name]
+                reason = TIMEOUT_REASON[name]
                 ev = Event(t, TIMEOUT, contact, queue, wait=wait, position=position, reason=reason)
                 out.append(ev)
                 self._end_visit(contact)
                 self.last_timeout[contact] = ev
         else:  # transfers
-            kind, target, hold_i = self._transfer_target(name, data)
-            talk = _num(data, hold_i + 1)
+            kind, target, hold_i = transfer_target(name, data)
+            talk = num_field(data, hold_i + 1)
             out.append(
                 Event(
                     t,
@@ -302,29 +334,10 @@ class QueueLogMapper:
             )
             out.append(Event(t, WRAPUP_END, contact, queue, agent, acw=0.0))
 
-    @staticmethod
-    def _transfer_target(name: str, data: list[str]) -> tuple[str, str, int]:
-        """(kind, target, index of holdtime) of a transfer line."""
-        if name == "ATTENDEDTRANSFER":
-            # method|data|holdtime|calltime|origposition; LINK has two channel fields
-            n_data = max(1, len(data) - 4)
-            target = "|".join(d.strip() for d in data[1 : 1 + n_data] if d.strip())
-            return "attended", target or (data[0].strip() if data else "") or "unknown", 1 + n_data
-        ext = data[0].strip() if data else ""
-        ctx = data[1].strip() if len(data) > 1 else ""
-        return "blind", (f"{ext}@{ctx}" if ctx else ext) or "unknown", 2
-
     def _enterqueue(
         self, t: float, contact: str, queue: str, data: list[str], out: list[Event]
     ) -> None:
-        # url|callerid|position; a '|' inside the caller's name splits callerid in several
-        position: int | None = None
-        last = data[-1].strip() if len(data) >= 3 else ""
-        if last.isdigit() and last != "0":
-            position = int(last)
-            cid = data[1] if len(data) == 3 else "|".join(data[1:-1])
-        else:
-            cid = "|".join(data[1:])
+        cid, position = enterqueue_fields(data)
         info = self.calls.get(contact)
         if info is None or info.arrive is None:
             caller = caller_number(cid)
@@ -366,20 +379,23 @@ class QueueLogMapper:
 
     def finish(self) -> None:
         """Closing notes: calls still in a queue, overflows."""
-        if self.open_visits:
-            n = len(self.open_visits)
-            self.stats.notes.append(
-                f"{n:,} call{'s' if n != 1 else ''} entered a queue and never left it "
-                "(no CONNECT, ABANDON or EXIT… line): left open, no outcome invented"
-            )
-        if self.overflows:
-            self.stats.notes.append(
-                f"{self.overflows:,} queue visit(s) timed out into another queue (overflow): "
-                "one contact, several visits"
-            )
+        closing_notes(self.stats, len(self.open_visits), self.overflows)
 
 
-_AGENT_EVENTS: Final[dict[str, tuple[EventType, str | None]]] = {
+def closing_notes(stats: ImportStats, still_queued: int, overflows: int) -> None:
+    if still_queued:
+        stats.notes.append(
+            f"{still_queued:,} call{'s' if still_queued != 1 else ''} entered a queue and "
+            "never left it (no CONNECT, ABANDON or EXIT… line): left open, no outcome invented"
+        )
+    if overflows:
+        stats.notes.append(
+            f"{overflows:,} queue visit(s) timed out into another queue (overflow): "
+            "one contact, several visits"
+        )
+
+
+AGENT_EVENTS: Final[dict[str, tuple[EventType, str | None]]] = {
     "ADDMEMBER": (LOGIN, None),
     "REMOVEMEMBER": (LOGOUT, None),
     "AGENTLOGIN": (LOGIN, None),
@@ -391,13 +407,13 @@ _AGENT_EVENTS: Final[dict[str, tuple[EventType, str | None]]] = {
     "UNPAUSE": (STATE, "available"),
     "UNPAUSEALL": (STATE, "available"),
 }
-_TIMEOUT_REASON: Final = {
+TIMEOUT_REASON: Final = {
     "EXITWITHTIMEOUT": "max_wait",
     "EXITEMPTY": "empty",
     "EXITWITHKEY": "key",
     "WITHDRAW": "withdraw",
 }
-_NEEDS_AGENT: Final = frozenset(
+NEEDS_AGENT: Final = frozenset(
     {
         "CONNECT",
         "COMPLETECALLER",
@@ -411,7 +427,7 @@ _NEEDS_AGENT: Final = frozenset(
         "TRANSFER",
     }
 )
-_CALL_EVENTS: Final = _NEEDS_AGENT | {"ENTERQUEUE", "ABANDON", *_TIMEOUT_REASON}
+CALL_EVENTS: Final = NEEDS_AGENT | {"ENTERQUEUE", "ABANDON", *TIMEOUT_REASON}
 
 
 # --------------------------------------------------------------------------- files

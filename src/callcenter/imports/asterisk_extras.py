@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -101,7 +101,7 @@ class RecordingMatch:
     path: Path
 
 
-def find_recordings(folder: Path, calls: dict[str, CallInfo]) -> tuple[list[RecordingMatch], int]:
+def find_recordings(folder: Path, calls: Container[str]) -> tuple[list[RecordingMatch], int]:
     """Audio files under ``folder`` whose name holds a known call's uniqueid.
 
     ``q-support-5551234-20240501-080000-1714550400.12.wav`` and ``1714550400.12-in.wav``
@@ -126,7 +126,7 @@ def find_recordings(folder: Path, calls: dict[str, CallInfo]) -> tuple[list[Reco
 
 
 def write_recordings_csv(
-    out: Path, matches: list[RecordingMatch], calls: dict[str, CallInfo]
+    out: Path, matches: list[RecordingMatch], calls: Mapping[str, CallInfo]
 ) -> None:
     """The metadata CSV ``callcenter analyze --metadata`` reads (atomic write)."""
     part = out.with_name(out.name + ".part")

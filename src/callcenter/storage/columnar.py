@@ -96,18 +96,52 @@ def parquet_to_jsonl(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
     read_parquet_header(s)
     if not d.parent.exists():
         raise InputFileError(d.parent, "output folder does not exist")
-    tmp = d.with_name(d.name + ".part")
     frame = pl.read_parquet(s).select(FIELD_NAMES)
-    # unset fields are left out of each line, as the JSONL writer does
-    lines = frame.select(
-        pl.struct(pl.all()).struct.json_encode().str.replace_all(r',"[a-z_]+":null', "")
-    ).to_series()
+    _write_jsonl(frame, d)
+    return frame.height
+
+
+def _write_jsonl(frame: pl.DataFrame, dst: Path) -> None:
+    """``frame`` (header row first) as JSON Lines, atomically, in slices."""
+    tmp = dst.with_name(dst.name + ".part")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            for chunk in lines.to_frame().iter_slices(200_000):
-                fh.write("\n".join(chunk.to_series().to_list()) + "\n")
+            for chunk in frame.iter_slices(500_000):
+                # unset fields are left out of each line, as the JSONL writer does
+                lines = chunk.select(
+                    pl.struct(pl.all()).struct.json_encode().str.replace_all(r',"[a-z_]+":null', "")
+                ).to_series()
+                fh.write("\n".join(lines.to_list()) + "\n")
+        os.replace(tmp, dst)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InputFileError(dst, f"cannot write: {e.strerror or e}") from None
+
+
+def header_frame(source: str) -> pl.DataFrame:
+    """The header row of an event log written by ``source``, as an ``EVENT_SCHEMA`` frame."""
+    row = {n: None for n in FIELD_NAMES} | {
+        "t": 0.0,
+        "type": EventType.HEADER.value,
+        "schema": SCHEMA_NAME,
+        "version": SCHEMA_VERSION,
+        "source": source,
+    }
+    return pl.DataFrame([row], schema=EVENT_SCHEMA)
+
+
+def write_event_frame(events: pl.DataFrame, dst: str | os.PathLike[str], source: str) -> None:
+    """Write events held as an ``EVENT_SCHEMA`` frame (time order, no header) to an
+    event log: Parquet or JSON Lines by the suffix (atomic)."""
+    d = Path(dst)
+    frame = pl.concat([header_frame(source), events.select(FIELD_NAMES)], rechunk=False)
+    if not is_parquet(d):
+        _write_jsonl(frame, d)
+        return
+    tmp = d.with_name(d.name + ".part")
+    try:
+        frame.write_parquet(tmp, compression="zstd")
         os.replace(tmp, d)
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise InputFileError(d, f"cannot write: {e.strerror or e}") from None
-    return frame.height

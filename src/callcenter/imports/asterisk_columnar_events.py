@@ -1,0 +1,336 @@
+"""The events of a queue_log, by columns: the second half of
+:mod:`callcenter.imports.asterisk_columnar`.
+
+Each line gives at most three events: an ``offer`` (the ring Asterisk does not log,
+dated ``ring`` seconds before its CONNECT or RINGNOANSWER), then the line's first and
+second event (``arrive`` + ``enqueue``, ``complete`` + ``wrapup_end``, …).  All their
+fields are first worked out once per line (:func:`line_fields`, in line order, without
+moving rows), then :func:`assemble` puts the events in order and takes each field from
+its line.  Only five narrow columns are ever sorted: at ten million lines, moving whole
+rows around is what costs most.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import polars as pl
+
+from callcenter.events import FIELD_NAMES, EventType
+from callcenter.imports.asterisk import (
+    AGENT_EVENTS,
+    KEPT_RAW,
+    NEEDS_AGENT,
+    TIMEOUT_REASON,
+    caller_number,
+    enterqueue_fields,
+    num_field,
+    transfer_target,
+)
+from callcenter.storage.columnar import EVENT_SCHEMA, EVENT_TYPE_DTYPE
+
+# What a line does, by event name (anything else is kept raw).
+RAW, AGENT, ENQ, CONNECT, COMPLETE, RING, ABANDON, TIMEOUT, TRANSFER = range(9)
+CODE_OF: Final[dict[str, int]] = {
+    **dict.fromkeys(AGENT_EVENTS, AGENT),
+    "ENTERQUEUE": ENQ,
+    "CONNECT": CONNECT,
+    **dict.fromkeys(("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), COMPLETE),
+    **dict.fromkeys(("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"), RING),
+    "ABANDON": ABANDON,
+    **dict.fromkeys(TIMEOUT_REASON, TIMEOUT),
+    **dict.fromkeys(("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), TRANSFER),
+}
+assert not KEPT_RAW & CODE_OF.keys()
+NAMES: Final = tuple(CODE_OF)  # a line's ``nid`` indexes this; len(NAMES): not mapped
+NEEDS_AGENT_CODES: Final = sorted({CODE_OF[n] for n in NEEDS_AGENT})
+CLOSERS: Final = (CONNECT, ABANDON, TIMEOUT)  # lines that end a queue visit
+
+c, lit, when = pl.col, pl.lit, pl.when
+E = EventType
+_AGENT_TYPES: Final = (E.AGENT_LOGIN, E.AGENT_LOGOUT, E.AGENT_STATE)
+
+
+def by_name(table: dict[str, Any], dtype: pl.DataType) -> pl.Expr:
+    """``table[name]`` of each line (null where absent), looked up by ``nid``."""
+    values = [table.get(n) for n in NAMES] + [None]
+    return lit(pl.Series(values, dtype=dtype)).gather(c("nid"))
+
+
+def _etype(e: EventType) -> pl.Expr:
+    return lit(e.value, dtype=EVENT_TYPE_DTYPE)
+
+
+def number(field: pl.Expr) -> pl.Expr:
+    """A data field as a finite non-negative number, else null (as ``num_field``)."""
+    v = field.str.strip_chars().cast(pl.Float64, strict=False)
+    return when(v.is_finite() & (v >= 0)).then(v)
+
+
+def whole(v: pl.Expr) -> pl.Expr:
+    """A :func:`number` as a whole number ≥ 1, else null (as ``int_field``)."""
+    return when((v >= 1) & (v == v.floor())).then(v.cast(pl.Int64))
+
+
+# --------------------------------------------------------------------------- per line
+
+
+def line_fields(f: pl.DataFrame) -> pl.DataFrame:
+    """Every event field each good line gives, and which events it gives (``ev1``,
+    ``ev2``, ``offer_t``/``offer_wait``).  ``f`` is in line (``seq``) order with the
+    visit state of :func:`~callcenter.imports.asterisk_columnar._with_visit`."""
+    code, name = c("code"), c("name")
+    key, withdraw = name == "EXITWITHKEY", name == "WITHDRAW"
+    since = c("since")
+    good = c("why").is_null() & (code != RAW)
+    f = f.with_columns(**{f"n{i}": number(c(f"d{i}")) for i in (0, 2, 3)})
+    n0, n2, n3 = c("n0"), c("n2"), c("n3")
+    ms = when(name == "SYSCOMPAT").then(0.0).otherwise(n0)
+    exit_wait = pl.coalesce(when(key).then(n3).otherwise(n2), since)
+    pause = name.is_in(["PAUSE", "PAUSEALL"]) & c("rest").is_not_null()
+    logoff = (name == "AGENTCALLBACKLOGOFF") & (c("d2").str.strip_chars() != "")
+    agent_reason = (
+        when(code != AGENT)
+        .then(None)
+        .when(pause)
+        .then(c("d0"))
+        .when(logoff)
+        .then(c("d2"))
+        .str.strip_chars()
+    )
+    f = f.with_columns(
+        wait=when(code == CONNECT)
+        .then(pl.coalesce(n0, since))
+        .when(code == RING)
+        .then(since)
+        .when(code == ABANDON)
+        .then(pl.coalesce(n2, since))
+        .when(code == TIMEOUT)
+        .then(when(withdraw).then(since).otherwise(exit_wait)),
+        ring=when(code == CONNECT).then(n2).when(code == RING).then(ms.fill_null(0.0) / 1000.0),
+        position=when(code == ABANDON)
+        .then(whole(n0))
+        .when((code == TIMEOUT) & ~withdraw)
+        .then(when(key).then(whole(number(c("d1")))).otherwise(whole(n0))),
+        reason=when(code == RING)
+        .then(
+            by_name(
+                {"RINGNOANSWER": "timeout", "RINGCANCELED": "canceled", "SYSCOMPAT": "syscompat"},
+                pl.String(),
+            )
+        )
+        .when(code == TIMEOUT)
+        .then(by_name(TIMEOUT_REASON, pl.String()))
+        .when(code == AGENT)
+        .then(when(agent_reason != "").then(agent_reason)),
+        state=when(code == AGENT).then(
+            by_name({n: s for n, (_e, s) in AGENT_EVENTS.items()}, pl.String())
+        ),
+        by=when(name == "COMPLETECALLER")
+        .then(lit("caller"))
+        .when(code == COMPLETE)
+        .then(lit("agent")),
+        target_type=when(c("target").is_not_null()).then(lit("queue")),
+        ev1=when(good).then(
+            when(code == ENQ)
+            .then(when(c("arrive")).then(_etype(E.ARRIVE)))
+            .otherwise(
+                by_name(
+                    {
+                        **{n: e.value for n, (e, _s) in AGENT_EVENTS.items()},
+                        **dict.fromkeys(
+                            ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), E.COMPLETE.value
+                        ),
+                        "ABANDON": E.ABANDON.value,
+                        **dict.fromkeys(TIMEOUT_REASON, E.TIMEOUT.value),
+                        **dict.fromkeys(
+                            ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), E.TRANSFER.value
+                        ),
+                    },
+                    EVENT_TYPE_DTYPE,
+                )
+            )
+        ),
+        ev2=when(good).then(
+            by_name(
+                {
+                    "ENTERQUEUE": E.ENQUEUE.value,
+                    "CONNECT": E.CONNECT.value,
+                    **dict.fromkeys(
+                        ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), E.WRAPUP_END.value
+                    ),
+                    **dict.fromkeys(
+                        ("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"), E.RING_NOANSWER.value
+                    ),
+                    **dict.fromkeys(
+                        ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), E.WRAPUP_END.value
+                    ),
+                },
+                EVENT_TYPE_DTYPE,
+            )
+        ),
+    )
+    # the ring Asterisk does not log: ``ring`` s before the outcome, not before the
+    # visit began; its wait is the visit's time up to then
+    at = c("t") - c("ring").fill_null(0.0)
+    at = when(at < c("visit_t")).then(c("visit_t")).otherwise(at)
+    offered = good & code.is_in([CONNECT, RING]) & c("queue_eff").is_not_null()
+    f = f.with_columns(
+        offer_t=when(offered).then(at),
+        offer_wait=when(offered).then(pl.max_horizontal(lit(0.0), c("wait") - (c("t") - at))),
+    )
+    f = _enterqueue_fields(f.drop("n0", "n2", "n3"))
+    return _transfer_fields(f, good)
+
+
+def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
+    """``caller`` and ``position`` of ENTERQUEUE lines (``url|callerid|position``).
+
+    The usual line has exactly three data fields and is read by columns; a caller name
+    holding '|' (or a line missing fields) goes through the line mapper's own function.
+    """
+    enq = c("code") == ENQ
+    last = c("d2").str.strip_chars()
+    usual = (
+        enq
+        & (c("rest").str.count_matches("|", literal=True) == 2)
+        & last.str.contains(r"^[0-9]+$")
+        & (last != "0")
+    )
+    f = f.with_columns(
+        cid=when(usual).then(c("d1")),
+        position=when(usual).then(last.cast(pl.Int64, strict=False)).otherwise(c("position")),
+    )
+    odd = f.select("seq", "rest", odd=enq & ~usual.fill_null(False)).filter("odd")
+    if odd.height:
+        fields = [enterqueue_fields(r.split("|") if r is not None else []) for r in odd["rest"]]
+        rows = odd["seq"]
+        f = f.with_columns(
+            f["cid"].scatter(rows, pl.Series([x[0] for x in fields], dtype=pl.String)),
+            f["position"].scatter(rows, pl.Series([x[1] for x in fields], dtype=pl.Int64)),
+        )
+    # caller numbers: digits as they are; anything else ("Name" <5551234>, unknown…) by
+    # the line mapper's caller_number, once per distinct text
+    cid = c("cid").str.strip_chars()
+    plain = cid.str.contains(r"^[0-9]+$")
+    other = f.select("cid", other=~plain).filter("other")["cid"].unique().to_list()
+    numbers = {s: caller_number(s) for s in other if s is not None}
+    if not numbers:
+        return f.with_columns(caller=when(plain).then(cid)).drop("cid")
+    named = c("cid").replace_strict(numbers, default=None, return_dtype=pl.String)
+    return f.with_columns(caller=when(plain).then(cid).otherwise(named)).drop("cid")
+
+
+def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
+    """Transfers: their fields differ by method, so they are read in Python (they are few)."""
+    rows = f.select("seq", "name", "rest", x=good & (c("code") == TRANSFER)).filter("x")
+    f = f.with_columns(kind=lit(None, pl.String))
+    if rows.height == 0:
+        return f
+    targets, kinds, talks = [], [], []
+    for name, rest in rows.select("name", "rest").iter_rows():
+        data = rest.split("|") if rest is not None else []
+        kind, target, hold_i = transfer_target(name, data)
+        targets.append(target)
+        kinds.append(kind)
+        talks.append(num_field(data, hold_i + 1))
+    seq = rows["seq"]
+    return f.with_columns(
+        f["target"].scatter(seq, pl.Series(targets, dtype=pl.String)),
+        f["target_type"].scatter(seq, pl.Series(["extension"] * len(seq), dtype=pl.String)),
+        f["kind"].scatter(seq, pl.Series(kinds, dtype=pl.String)),
+        f["talk"].scatter(seq, pl.Series(talks, dtype=pl.Float64)),
+    )
+
+
+# --------------------------------------------------------------------------- in order
+
+
+# Which event types carry each field taken from the line (others leave it unset).
+_FIELD_TYPES: Final[dict[str, tuple[EventType, ...]]] = {
+    "contact": tuple(e for e in E if e not in _AGENT_TYPES and e is not E.HEADER),
+    "queue": tuple(e for e in E if e not in _AGENT_TYPES and e is not E.HEADER),
+    "agent": (
+        E.OFFER,
+        E.CONNECT,
+        E.COMPLETE,
+        E.WRAPUP_END,
+        E.RING_NOANSWER,
+        E.TRANSFER,
+        *_AGENT_TYPES,
+    ),
+    "caller": (E.ARRIVE,),
+    "position": (E.ENQUEUE, E.ABANDON, E.TIMEOUT),
+    "wait": (E.CONNECT, E.RING_NOANSWER, E.ABANDON, E.TIMEOUT),
+    "ring": (E.CONNECT, E.RING_NOANSWER),
+    "talk": (E.COMPLETE, E.TRANSFER),
+    "by": (E.COMPLETE,),
+    "target": (E.TIMEOUT, E.TRANSFER),
+    "target_type": (E.TIMEOUT, E.TRANSFER),
+    "kind": (E.TRANSFER,),
+    "state": _AGENT_TYPES,
+    "reason": (E.RING_NOANSWER, E.TIMEOUT, *_AGENT_TYPES),
+}
+_LINE_COLUMN: Final = {"contact": "callid", "queue": "queue_eff"}
+
+
+def _from_lines(
+    column: pl.Series, src: pl.Series, types: pl.Series, carriers: tuple[EventType, ...]
+) -> pl.Series:
+    """``column`` of each event's line, for the events of the ``carriers`` types."""
+    carried = types.is_in([e.value for e in carriers])
+    n_carried = int(carried.sum())
+    if n_carried == 0 or column.null_count() == column.len():
+        return pl.Series(column.name, [None], dtype=column.dtype).extend_constant(
+            None, len(src) - 1
+        )
+    if n_carried > len(src) // 2:
+        return pl.select(when(carried).then(column.gather(src))).to_series()
+    rows = carried.arg_true()  # a few events: take only theirs
+    out = pl.Series(column.name, [None], dtype=column.dtype).extend_constant(None, len(src) - 1)
+    return out.scatter(rows, column.gather(src.gather(rows)))
+
+
+def assemble(f: pl.DataFrame) -> pl.DataFrame:
+    """The events of ``line_fields`` in order, with the ``EVENT_SCHEMA`` columns.
+
+    Order: by (time, line, event of the line).  The first and second events of each
+    line have their line's time, and lines are in time order, so keying them
+    ``4·seq + 1`` and ``4·seq + 2`` orders them.  An offer at time ``t`` from line ``s``
+    goes right before the first line ``c`` that sorts after it: ``c = min(s, first line
+    later than t)``, key ``4·c``; offers sharing ``c`` keep their (time, line) order.
+    """
+    seq = c("seq").cast(pl.UInt64)
+    parts = [
+        f.select("t", k=seq * 4 + slot, type=ev, src="seq").filter(c("type").is_not_null())
+        for slot, ev in ((1, "ev1"), (2, "ev2"))
+    ]
+    offers = (
+        f.filter(c("offer_t").is_not_null())
+        .select(t="offer_t", src="seq", wait="offer_wait")
+        .sort("t", "src")
+    )
+    later = f["t"].search_sorted(offers["t"], side="right").cast(pl.UInt64)
+    parts.append(
+        offers.with_columns(
+            k=pl.min_horizontal(c("src").cast(pl.UInt64), later) * 4, type=_etype(E.OFFER)
+        )
+    )
+    ev = pl.concat(parts, how="diagonal")
+    # three sorted runs: numpy's stable sort (a merge) orders them in one pass
+    ev = ev[np.argsort(ev["k"].to_numpy(), kind="stable")]
+    src, types = ev["src"], ev["type"]
+    columns: dict[str, pl.Series | pl.Expr] = {}
+    for field, carriers in _FIELD_TYPES.items():
+        columns[field] = _from_lines(f[_LINE_COLUMN.get(field, field)], src, types, carriers)
+    columns["wait"] = pl.coalesce(c("wait"), lit(columns["wait"]))
+    columns["channel"] = when(c("type") == E.ARRIVE.value).then(lit("voice"))
+    columns["acw"] = when(c("type") == E.WRAPUP_END.value).then(lit(0.0))
+    ev = ev.with_columns(**columns)
+    return ev.select(
+        (c(n) if n in ev.columns else lit(None)).cast(EVENT_SCHEMA[n]).alias(n) for n in FIELD_NAMES
+    )
+
+
+__all__ = ["CODE_OF", "NAMES", "assemble", "line_fields"]
