@@ -444,7 +444,8 @@ def read_text_lines(path: Path) -> list[str]:
         raise InputFileError(path, "empty file, not an Asterisk queue_log")
     if b"\0" in data[:65536]:
         raise InputFileError(path, "binary file, not an Asterisk queue_log")
-    return data.decode("utf-8", "replace").split("\n")
+    # a stray NUL further on reads as U+FFFD, as in the columnar import
+    return data.replace(b"\0", "\ufffd".encode()).decode("utf-8", "replace").split("\n")
 
 
 @dataclass

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -60,11 +61,12 @@ from callcenter.imports.asterisk_columnar_events import (
     TIMEOUT,
     assemble,
     line_fields,
-    number,
+    numbers,
 )
 from callcenter.imports.common import SHOWN_BAD_LINES, ImportStats
 
 c, lit, when = pl.col, pl.lit, pl.when
+HashT = TypeVar("HashT", pl.Series, pl.Expr)
 
 
 # --------------------------------------------------------------------------- reading
@@ -93,14 +95,25 @@ def read_lines(path: Path) -> pl.DataFrame:
         schema={"text": pl.String},
         encoding="utf8-lossy",
     )
-    return frame.with_row_index("lineno", offset=1).with_columns(
-        c("lineno").cast(pl.Int64), c("text").str.strip_chars_end("\r\n")
-    )
+    if frame["text"].str.ends_with("\r").any():  # CRLF line ends
+        frame = frame.with_columns(c("text").str.strip_chars_end("\r\n"))
+    return frame.with_row_index("lineno", offset=1).with_columns(c("lineno").cast(pl.Int64))
+
+
+def stripped(s: pl.Series) -> pl.Series:
+    """``s`` without surrounding whitespace (copied only when some value has any)."""
+    return s.str.strip_chars() if s.str.contains(r"^\s|\s$").any() else s
+
+
+def fast_hash(values: HashT) -> HashT:
+    """64-bit hashes used to group equal strings fast; every use checks the groups
+    against the strings themselves (the tests replace this with a constant)."""
+    return values.hash()
 
 
 def duplicate_mask(text: pl.Series) -> pl.Series:
     """True where a line repeats an earlier identical line (exact)."""
-    order = pl.DataFrame({"h": text.hash()}).with_row_index("i").sort("h", "i")
+    order = pl.DataFrame({"h": fast_hash(text)}).with_row_index("i").sort("h", "i")
     h, idx = order["h"], order["i"]
     same_hash = (h == h.shift(1)).fill_null(False)
     if not same_hash.any():
@@ -115,7 +128,7 @@ def duplicate_mask(text: pl.Series) -> pl.Series:
 
 def _times(field0: pl.Series) -> pl.Series:
     """Epoch seconds of the first fields; dates (database exports) parsed in Python."""
-    t = field0.str.strip_chars().cast(pl.Float64, strict=False)
+    t = stripped(field0).cast(pl.Float64, strict=False)
     missing = t.is_null() & field0.is_not_null()
     if not missing.any():
         return t
@@ -147,7 +160,7 @@ class ColumnarImport:
     def call_info(self, contacts: set[str]) -> dict[str, CallInfo]:
         """What the log says of these calls (as the line mapper's ``calls``)."""
         out: dict[str, CallInfo] = {}
-        want = pl.Series(sorted(contacts), dtype=pl.String)
+        want = sorted(contacts)
         for row in self.first_enqueue.filter(c("contact").is_in(want)).iter_rows(named=True):
             out[row["contact"]] = CallInfo(caller=row["caller"], queue=row["queue"], start=row["t"])
         for row in self.first_connect.filter(c("contact").is_in(want)).iter_rows(named=True):
@@ -176,7 +189,7 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
     stats = ImportStats(source=SOURCE, path=str(p))
     lines = read_lines(p)
     stats.lines = lines.height
-    lines = lines.filter(c("text").is_not_null() & (c("text").str.strip_chars() != ""))
+    lines = lines.filter(c("text").str.contains(r"\S").fill_null(False))
     dup = duplicate_mask(lines["text"])
     stats.duplicates = int(dup.sum())
     if stats.duplicates:
@@ -188,7 +201,7 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
         check_is_queue_log(p, stats, 0)
     _unmapped(frame, stats)
     frame = _checked(frame.drop("text"))
-    state, still_queued = _visit_state(frame, c("callid").hash())
+    state, still_queued = _visit_state(frame, fast_hash(c("callid")))
     call_ok = c("why").is_null() & (c("code") >= ENQ)
     same_call = c("callid") == c("callid").gather("fseq")
     if not frame.hstack(state).select((~call_ok | same_call).all()).item():
@@ -205,7 +218,7 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
     )
     _record_bad(stats, bad)
     closing_notes(stats, still_queued, int((frame["target_seq"] >= 0).sum()))
-    frame = line_fields(frame).rechunk()
+    frame = line_fields(frame.drop("lineno", "vseq", "target_seq", "fseq"))
     first_enqueue = frame.filter("arrive").select(
         contact="callid", caller="caller", queue="queue", t="t"
     )
@@ -220,19 +233,20 @@ def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     parts = lines["text"].str.splitn("|", 6).struct.unnest()
     f = [parts[f"field_{i}"] for i in range(6)]
     t = _times(f[0])
-    name = f[4].str.strip_chars()
+    name = stripped(f[4])
     ok = (
         f[4].is_not_null()
         & (t.is_finite() & (t >= 0)).fill_null(False)
         & name.str.contains(r"^[A-Z][A-Z0-9_]*$").fill_null(False)
     )
-    queue = f[2].str.strip_chars()
+    queue = stripped(f[2])
+    n_bad = int((~ok).sum())
     frame = (
         pl.DataFrame(
             {
                 "lineno": lines["lineno"],
                 "t": t,
-                "callid": f[1].str.strip_chars(),
+                "callid": stripped(f[1]),
                 "queue": queue,
                 "agent_raw": f[3],
                 "name": name,
@@ -241,7 +255,7 @@ def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "ok": ok,
             }
         )
-        .filter(c("ok"))
+        .pipe(lambda f: f if n_bad == 0 else f.filter(c("ok")))
         .drop("ok")
         .with_columns(queue=when(c("queue").is_in(["", "NONE"])).then(None).otherwise(c("queue")))
         .pipe(lambda f: f if f["t"].is_sorted() else f.sort("t", "lineno"))
@@ -382,7 +396,7 @@ def _with_visit(frame: pl.DataFrame) -> pl.DataFrame:
         since=when(c("t") >= c("visit_t")).then(c("t") - c("visit_t")).otherwise(0.0),
     )
     code = c("code")
-    talk = when(c("name") == "AGENTDUMP").then(0.0).otherwise(number(c("d1")))
+    talk = when(c("name") == "AGENTDUMP").then(0.0).otherwise(numbers(frame["d1"]))
     return frame.with_columns(
         talk=when(code == COMPLETE).then(talk),
         why=when(c("why").is_not_null())

@@ -68,6 +68,17 @@ def number(field: pl.Expr) -> pl.Expr:
     return when(v.is_finite() & (v >= 0)).then(v)
 
 
+def numbers(field: pl.Series) -> pl.Series:
+    """:func:`number` of a whole column; only the few values that need it are stripped
+    (a copy of ten million strings costs more than the conversion)."""
+    v = field.cast(pl.Float64, strict=False)
+    retry = v.is_null() & field.is_not_null() & (field != "")
+    if retry.any():  # " 12", "\t5"…
+        rows = retry.arg_true()
+        v = v.scatter(rows, field.gather(rows).str.strip_chars().cast(pl.Float64, strict=False))
+    return pl.select(when(v.is_finite() & (v >= 0)).then(v)).to_series().rename(field.name)
+
+
 def whole(v: pl.Expr) -> pl.Expr:
     """A :func:`number` as a whole number ≥ 1, else null (as ``int_field``)."""
     return when((v >= 1) & (v == v.floor())).then(v.cast(pl.Int64))
@@ -84,7 +95,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
     key, withdraw = name == "EXITWITHKEY", name == "WITHDRAW"
     since = c("since")
     good = c("why").is_null() & (code != RAW)
-    f = f.with_columns(**{f"n{i}": number(c(f"d{i}")) for i in (0, 2, 3)})
+    f = f.with_columns(**{f"n{i}": numbers(f[f"d{i}"]) for i in (0, 1, 2, 3)})
     n0, n2, n3 = c("n0"), c("n2"), c("n3")
     ms = when(name == "SYSCOMPAT").then(0.0).otherwise(n0)
     exit_wait = pl.coalesce(when(key).then(n3).otherwise(n2), since)
@@ -112,7 +123,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
         position=when(code == ABANDON)
         .then(whole(n0))
         .when((code == TIMEOUT) & ~withdraw)
-        .then(when(key).then(whole(number(c("d1")))).otherwise(whole(n0))),
+        .then(when(key).then(whole(c("n1"))).otherwise(whole(n0))),
         reason=when(code == RING)
         .then(
             by_name(
@@ -180,8 +191,11 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
         offer_t=when(offered).then(at),
         offer_wait=when(offered).then(pl.max_horizontal(lit(0.0), c("wait") - (c("t") - at))),
     )
-    f = _enterqueue_fields(f.drop("n0", "n2", "n3"))
-    return _transfer_fields(f, good)
+    f = _enterqueue_fields(f.drop("n0", "n1", "n2", "n3"))
+    f = _transfer_fields(f, good)
+    return f.drop(
+        "d0", "d1", "d2", "d3", "rest", "name", "nid", "why", "since", "visit_t"
+    ).rechunk()
 
 
 def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
@@ -192,17 +206,14 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
     """
     enq = c("code") == ENQ
     last = c("d2").str.strip_chars()
-    usual = (
-        enq
-        & (c("rest").str.count_matches("|", literal=True) == 2)
-        & last.str.contains(r"^[0-9]+$")
-        & (last != "0")
-    )
+    three_fields = c("d2").is_not_null() & c("d3").is_null()
+    usual = enq & three_fields & last.str.contains(r"^[0-9]+$") & (last != "0")
+    f = f.with_columns(usual=usual.fill_null(False))
     f = f.with_columns(
-        cid=when(usual).then(c("d1")),
-        position=when(usual).then(last.cast(pl.Int64, strict=False)).otherwise(c("position")),
+        cid=when("usual").then(c("d1")),
+        position=when("usual").then(last.cast(pl.Int64, strict=False)).otherwise(c("position")),
     )
-    odd = f.select("seq", "rest", odd=enq & ~usual.fill_null(False)).filter("odd")
+    odd = f.select("seq", "rest", odd=enq & ~c("usual")).filter("odd")
     if odd.height:
         fields = [enterqueue_fields(r.split("|") if r is not None else []) for r in odd["rest"]]
         rows = odd["seq"]
@@ -215,11 +226,11 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
     cid = c("cid").str.strip_chars()
     plain = cid.str.contains(r"^[0-9]+$")
     other = f.select("cid", other=~plain).filter("other")["cid"].unique().to_list()
-    numbers = {s: caller_number(s) for s in other if s is not None}
-    if not numbers:
-        return f.with_columns(caller=when(plain).then(cid)).drop("cid")
-    named = c("cid").replace_strict(numbers, default=None, return_dtype=pl.String)
-    return f.with_columns(caller=when(plain).then(cid).otherwise(named)).drop("cid")
+    callers = {s: caller_number(s) for s in other if s is not None}
+    if not callers:
+        return f.with_columns(caller=when(plain).then(cid)).drop("cid", "usual")
+    named = c("cid").replace_strict(callers, default=None, return_dtype=pl.String)
+    return f.with_columns(caller=when(plain).then(cid).otherwise(named)).drop("cid", "usual")
 
 
 def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
