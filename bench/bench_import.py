@@ -3,20 +3,24 @@
     .venv/bin/python bench/bench_import.py                  # 10 M lines in a temp folder
     .venv/bin/python bench/bench_import.py --lines 1e6      # smaller
     .venv/bin/python bench/bench_import.py --log big_queue_log   # keep / reuse the file
+    .venv/bin/python bench/bench_import.py --jsonl          # also time a JSONL event log
 
 It generates a realistic queue_log (vectorised with numpy + polars): calls entering 20
 queues over a day, 80 % answered (CONNECT + COMPLETECALLER/COMPLETEAGENT), 10 % answered
 after a RINGNOANSWER, 6 % ABANDON, 4 % EXITWITHTIMEOUT, agents named by channel
 (``SIP/1001``, ``PJSIP/alice-0000``, ``Local/…@agents/n``), plus pause/unpause lines.
-Then it times, from the file, the library import (``import_queue_log``: read, check,
-de-duplicate, sort, map to validated-shape events, in time order; writing the JSONL is
-not included) and, in the same run, a plain-Python baseline: ``csv.reader`` with ``|``
-as delimiter that only splits the lines and counts the event names.  It prints lines/s,
-the ratio to the 200,000 lines/s target and the ratio to the baseline, and peak RSS.
 
-Memory: the import is plain Python and holds every line and event as objects, about
-1.4 GiB of peak RSS per million lines; 10 M lines need ~15 GiB (a run capped at 18 GB
-of address space failed with MemoryError).  Use ``--lines`` on smaller machines.
+Then, in the same run, it times:
+
+* the baseline: plain Python ``csv.reader`` with ``|`` as delimiter that only splits the
+  lines and counts the event names (no mapping, nothing written);
+* **the command itself**, end to end in a fresh process: ``callcenter import asterisk
+  --queue-log FILE --out events.parquet`` (read, check, de-duplicate, sort, map, write
+  the Parquet event log; CLI start-up included), with the child's peak RSS;
+* the line mapper (``import_queue_log``, the reference the columnar import is tested
+  against, used by ``--follow``) on the first million lines, for comparison.
+
+It prints lines/s, the ratio to the 200,000 lines/s target and to the baseline.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import csv
 import gc
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -159,34 +164,54 @@ def baseline(path: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, sum(counts.values())
 
 
+def run_cli(log: Path, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GiB) of ``callcenter import asterisk`` in a child."""
+    cmd = [sys.executable, "-m", "callcenter.cli.main", "import", "asterisk"]
+    t0 = time.perf_counter()
+    subprocess.run([*cmd, "--queue-log", str(log), "--out", str(out)], check=True)
+    wall = time.perf_counter() - t0
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=float, default=10e6)
     ap.add_argument("--log", type=Path, default=None, help="keep / reuse this queue_log")
+    ap.add_argument("--jsonl", action="store_true", help="also time writing JSON Lines")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
-    path = args.log or Path(tmp.name) / "queue_log"
+    folder = Path(tmp.name)
+    path = args.log or folder / "queue_log"
     if not path.exists():
         t0 = time.perf_counter()
         n = generate(path, int(args.lines))
         print(f"generated {n:,} lines in {time.perf_counter() - t0:.1f} s → {path}")
     n_lines = sum(1 for _ in path.open("rb"))
-    c0 = time.process_time()
     base_s, _ = baseline(path)
-    base_cpu = time.process_time() - c0
+    base_rate = n_lines / base_s
+    print(f"lines:                       {n_lines:,}")
+    print(f"csv.reader split (baseline): {base_s:6.1f} s {base_rate:10,.0f} lines/s")
+    cli_s, rss = run_cli(path, folder / "events.parquet")
+    rate = n_lines / cli_s
+    print(
+        f"import asterisk → Parquet:   {cli_s:6.1f} s {rate:10,.0f} lines/s  peak RSS {rss:.1f} GiB"
+    )
+    print(f"  vs target {TARGET:,.0f} lines/s: ×{rate / TARGET:.2f}")
+    print(f"  vs csv.reader baseline: ×{rate / base_rate:.2f}")
+    if args.jsonl:
+        json_s, _ = run_cli(path, folder / "events.jsonl")
+        print(f"import asterisk → JSONL:     {json_s:6.1f} s {n_lines / json_s:10,.0f} lines/s")
+    sample = folder / "first_million"
+    with path.open("rb") as src, sample.open("wb") as dst:
+        dst.writelines(line for _, line in zip(range(1_000_000), src, strict=False))
     gc.collect()
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = import_queue_log(path)
-    imp_s, imp_cpu = time.perf_counter() - t0, time.process_time() - c0
-    rate, base_rate = n_lines / imp_s, n_lines / base_s
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"lines:            {n_lines:,}  → {len(result.events):,} events, bad {result.stats.bad}")
-    print(f"csv.reader split: {base_s:7.1f} s  {base_rate:12,.0f} lines/s  (baseline)")
-    print(f"import asterisk:  {imp_s:7.1f} s  {rate:12,.0f} lines/s")
-    print(f"CPU seconds (this process): baseline {base_cpu:.1f}, import {imp_cpu:.1f}")
-    print(f"vs target {TARGET:,.0f} lines/s: ×{rate / TARGET:.2f}")
-    print(f"vs csv.reader baseline: ×{rate / base_rate:.2f}")
-    print(f"peak RSS: {rss:.1f} GiB  (python {sys.version.split()[0]})")
+    t0 = time.perf_counter()
+    result = import_queue_log(sample)
+    ref_s = time.perf_counter() - t0
+    print(
+        f"line mapper, first 1 M lines: {ref_s:5.1f} s "
+        f"{1_000_000 / ref_s:10,.0f} lines/s ({len(result.events):,} events)"
+    )
     tmp.cleanup()
 
 

@@ -408,7 +408,9 @@ def test_follow_survives_rotation_and_truncation(tmp_path: Path) -> None:
         raise AssertionError(f"expected {n} events, got {types(got)}")
 
     th = threading.Thread(
-        target=follow_queue_log, args=(live, sink), kwargs={"stop": stop, "poll_s": 0.02}
+        target=follow_queue_log,
+        args=(live, sink),
+        kwargs={"stop": stop, "poll_s": 0.02, "lag_s": 0.1},
     )
     th.start()
     try:
@@ -451,3 +453,42 @@ def test_follow_stops_when_idle(tmp_path: Path) -> None:
     stats = follow_queue_log(live, got.extend, max_idle_s=0.2, poll_s=0.02)
     assert types(got) == ["arrive", "enqueue"]
     assert stats.lines == 1
+
+
+def test_follow_maps_late_lines_and_split_overflows_like_a_whole_file(tmp_path: Path) -> None:
+    """Lines written out of order, and an overflow whose ENTERQUEUE comes in a later
+    batch than its EXITWITHTIMEOUT, give the whole-file import's events."""
+    parts = [
+        f"{T}|c1|sales|NONE|ENTERQUEUE||100|1",
+        f"{T + 30}|c1|sales|NONE|EXITWITHTIMEOUT|1|1|30",
+        f"{T + 30}|c1|support|NONE|ENTERQUEUE||100|1",  # the overflow, next batch
+        f"{T + 45}|c1|support|SIP/7|CONNECT|15|c1b|3",
+        f"{T + 41}|c2|support|NONE|ENTERQUEUE||200|2",  # written after a later line
+        f"{T + 90}|c1|support|SIP/7|COMPLETEAGENT|15|45|1",
+        f"{T + 95}|c2|support|NONE|ABANDON|1|1|54",
+    ]
+    live = tmp_path / "queue_log"
+    live.write_text("")
+    got: list[Event] = []
+    lock = threading.Lock()
+
+    def sink(events: list[Event]) -> None:
+        with lock:
+            got.extend(events)
+
+    th = threading.Thread(
+        target=follow_queue_log,
+        args=(live, sink),
+        kwargs={"max_idle_s": 1.5, "poll_s": 0.02, "lag_s": 0.5},
+    )
+    th.start()
+    for line in parts:
+        with live.open("a") as f:
+            f.write(line + "\n")
+        time.sleep(0.1)  # each line its own batch
+    th.join(10)
+    assert not th.is_alive()
+    whole = import_queue_log(live).events
+    assert [e.to_dict() for e in got] == [e.to_dict() for e in whole]
+    timeout = next(e for e in got if e.type is EventType.TIMEOUT)
+    assert (timeout.target, timeout.target_type) == ("support", "queue")
