@@ -73,7 +73,12 @@ def test_json(log: Path) -> None:
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert set(data) == {"settings", "period", "total", "rows"}
-    assert data["settings"] == {"by": "queue", "window_s": 172800.0, "repeat_within_s": 86400.0}
+    assert data["settings"] == {
+        "by": "queue",
+        "window_s": 172800.0,
+        "repeat_within_s": 86400.0,
+        "tz": "UTC",
+    }
     assert [row["queue"] for row in data["rows"]] == ["sales", "support"]
     assert data["rows"][0]["fcr"]["fcr_rate"] == 0.4  # sales: 2 of 5 known
     assert data["total"]["volume"]["new_numbers"] == 5
@@ -94,6 +99,20 @@ def test_csv(log: Path) -> None:
     assert float(rows[4]["fcr_rate"]) == 0.375
 
 
+def test_days_in_a_time_zone(log: Path) -> None:
+    """New York is UTC-5 in January: the contacts at 01:00 and 02:00 UTC on Jan 1 (c1 from
+    A, c2 from B) fall on Dec 31 there; the one at 05:00 UTC is midnight, Jan 1."""
+    r = run(str(log), "--window", "2d", "--tz", "America/New_York", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["day"], x["contacts"], x["new_numbers"]) for x in rows[:2]] == [
+        ("2023-12-31", "2", "2"),
+        ("2024-01-01", "4", "1"),
+    ]
+    table = run(str(log), "--tz", "America/New_York")
+    assert "Callers by day (America/New_York)" in table.stdout
+
+
 def test_csv_by_agent_has_no_volume(log: Path) -> None:
     r = run(str(log), "--window", "2d", "--by", "agent", "--format", "csv")
     assert r.returncode == 0, r.stderr
@@ -109,6 +128,7 @@ def test_csv_by_agent_has_no_volume(log: Path) -> None:
         (["--repeat-within", "soon"], "--repeat-within must be a duration"),
         (["--window", "-1d"], "--window must not be negative"),
         (["--by", "week"], "--by must be one of day, queue, agent"),
+        (["--tz", "Mars/Olympus"], "--tz: unknown time zone 'Mars/Olympus'"),
     ],
 )
 def test_bad_options(log: Path, args: list[str], message: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zoneinfo
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -55,11 +56,18 @@ class CallerSettings:
     window_s: float = 7 * 86400.0  # FCR window
     repeat_within_s: float = 86400.0  # a repeat caller calls again within this
     by: CallerBreakdown = CallerBreakdown.DAY
+    tz: str = "UTC"  # IANA time zone whose calendar days the day rows use
 
     def __post_init__(self) -> None:
         for name, value in (("window", self.window_s), ("repeat-within", self.repeat_within_s)):
             if not value > 0:
                 raise UserError(f"--{name} must be longer than 0 (like 24h or 7d), got {value:g} s")
+        try:
+            zoneinfo.ZoneInfo(self.tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise UserError(
+                f"--tz: unknown time zone {self.tz!r} (expected an IANA name like Europe/Vilnius)"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,7 @@ class CallerReport:
                 "by": self.settings.by.value,
                 "window_s": self.settings.window_s,
                 "repeat_within_s": self.settings.repeat_within_s,
+                "tz": self.settings.tz,
             },
             "period": {"start": _iso(self.start), "end": _iso(self.end), "events": self.events},
             "total": self.total.to_dict(),
@@ -285,14 +294,23 @@ def read_contacts(path: str | os.PathLike[str]) -> Contacts:
 # --- per-contact flags ------------------------------------------------------------------
 
 
+def _local_day(t: pl.Expr, tz: str) -> pl.Expr:
+    """The calendar date of epoch seconds ``t`` in time zone ``tz``."""
+    if tz == "UTC":
+        return (t // 86400).cast(pl.Int32).cast(pl.Date)
+    at = pl.from_epoch((t * 1e6).cast(pl.Int64), time_unit="us").dt.replace_time_zone("UTC")
+    return at.dt.convert_time_zone(tz).dt.date()
+
+
 def flag_contacts(contacts: Contacts, settings: CallerSettings) -> pl.DataFrame:
     """Contacts sorted by number and time, with the per-contact flags every figure sums.
 
-    Added columns: ``day`` (UTC date of arrival), ``gap_s`` (seconds since the number's
-    previous contact), ``next_gap_s`` (to its next one), ``first`` (the number's first
-    contact in the log), ``repeat`` (gap ≤ repeat_within_s), ``known`` (the FCR window
-    lies inside the log), ``resolved``, ``callback`` (unanswered, then a new contact
-    within the window).  Unknown numbers get nulls / False in the per-number columns.
+    Added columns: ``day`` (date of arrival in ``settings.tz``), ``gap_s`` (seconds
+    since the number's previous contact), ``next_gap_s`` (to its next one), ``first``
+    (the number's first contact in the log), ``repeat`` (gap ≤ repeat_within_s),
+    ``known`` (the FCR window lies inside the log), ``resolved``, ``callback``
+    (unanswered, then a new contact within the window).  Unknown numbers get nulls /
+    False in the per-number columns.
     """
     w = settings.window_s
     # by number, then arrival (group_rows is stable); unknown numbers form one run
@@ -303,7 +321,7 @@ def flag_contacts(contacts: Contacts, settings: CallerSettings) -> pl.DataFrame:
     gap = pl.when(same_prev).then(pl.col("t") - pl.col("t").shift(1))
     next_gap = pl.when(same_next).then(pl.col("t").shift(-1) - pl.col("t"))
     frame = frame.with_columns(
-        (pl.col("t") // 86400).cast(pl.Int32).cast(pl.Date).alias("day"),  # UTC
+        _local_day(pl.col("t"), settings.tz).alias("day"),
         gap.alias("gap_s"),
         next_gap.alias("next_gap_s"),
         (has_number & ~same_prev.fill_null(False)).alias("first"),

@@ -119,7 +119,7 @@ def render_table(report: CallerReport) -> None:
     total[0] = "Total"
     keep = _fit(headers, [*cells, total], console.width)
     table = Table(
-        title=f"Callers by {s.by.value}" + (" (UTC)" if s.by.value == "day" else ""),
+        title=f"Callers by {s.by.value}" + (f" ({s.tz})" if s.by.value == "day" else ""),
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
         pad_edge=False,
@@ -197,6 +197,10 @@ def callers_command(
         str, typer.Option("--repeat-within", help="A repeat caller calls again within this.")
     ] = "24h",
     by: Annotated[str, typer.Option("--by", help="Rows: one per day, queue or agent.")] = "day",
+    tz: Annotated[
+        str,
+        typer.Option("--tz", help="Time zone of the day rows (IANA name, e.g. Europe/Vilnius)."),
+    ] = "UTC",
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.TABLE,
@@ -211,6 +215,7 @@ def callers_command(
         window_s=_positive(window, "--window"),
         repeat_within_s=_positive(repeat_within, "--repeat-within"),
         by=CallerBreakdown(by),
+        tz=tz,
     )
     if fmt is OutputFormat.TABLE:
         with err_console.status("reading events and computing caller figures ..."):
