@@ -276,17 +276,17 @@ class QueueLogMapper:
             info = self.calls.setdefault(contact, CallInfo(queue=queue))
             if info.agent is None:
                 info.agent, info.start = agent, t
-        elif name in ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"):
+        elif name in COMPLETE_EVENTS:
             by = "caller" if name == "COMPLETECALLER" else "agent"
             talk = 0.0 if name == "AGENTDUMP" else num_field(data, 1)
             if talk is None:
                 raise BadLineError(map_error("talk", name, callid, data))
             out.append(Event(t, COMPLETE, contact, queue, agent, by=by, talk=talk))
             out.append(Event(t, WRAPUP_END, contact, queue, agent, acw=0.0))
-        elif name in ("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"):
+        elif name in RING_REASON:
             ms = num_field(data, 0) if name != "SYSCOMPAT" else 0.0
             ring = (ms or 0.0) / 1000.0
-            reason = {"RINGNOANSWER": "timeout", "RINGCANCELED": "canceled"}.get(name, "syscompat")
+            reason = RING_REASON[name]
             self._offer(t, contact, queue, agent, ring, since, visit, out)
             out.append(
                 Event(
@@ -300,7 +300,7 @@ class QueueLogMapper:
                     reason=reason,
                 )
             )
-        elif name in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW"):
+        elif name == "ABANDON" or name in TIMEOUT_REASON:
             if queue is None:
                 raise BadLineError(map_error("no_queue", name))
             off = 1 if name == "EXITWITHKEY" else 0
@@ -413,20 +413,14 @@ TIMEOUT_REASON: Final = {
     "EXITWITHKEY": "key",
     "WITHDRAW": "withdraw",
 }
-NEEDS_AGENT: Final = frozenset(
-    {
-        "CONNECT",
-        "COMPLETECALLER",
-        "COMPLETEAGENT",
-        "AGENTDUMP",
-        "RINGNOANSWER",
-        "RINGCANCELED",
-        "SYSCOMPAT",
-        "BLINDTRANSFER",
-        "ATTENDEDTRANSFER",
-        "TRANSFER",
-    }
-)
+COMPLETE_EVENTS: Final = ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP")
+RING_REASON: Final = {
+    "RINGNOANSWER": "timeout",
+    "RINGCANCELED": "canceled",
+    "SYSCOMPAT": "syscompat",
+}
+TRANSFER_EVENTS: Final = ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER")
+NEEDS_AGENT: Final = frozenset({"CONNECT", *COMPLETE_EVENTS, *RING_REASON, *TRANSFER_EVENTS})
 CALL_EVENTS: Final = NEEDS_AGENT | {"ENTERQUEUE", "ABANDON", *TIMEOUT_REASON}
 
 

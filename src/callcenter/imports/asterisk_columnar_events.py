@@ -20,9 +20,12 @@ import polars as pl
 from callcenter.events import FIELD_NAMES, EventType
 from callcenter.imports.asterisk import (
     AGENT_EVENTS,
+    COMPLETE_EVENTS,
     KEPT_RAW,
     NEEDS_AGENT,
+    RING_REASON,
     TIMEOUT_REASON,
+    TRANSFER_EVENTS,
     caller_number,
     enterqueue_fields,
     num_field,
@@ -36,11 +39,11 @@ CODE_OF: Final[dict[str, int]] = {
     **dict.fromkeys(AGENT_EVENTS, AGENT),
     "ENTERQUEUE": ENQ,
     "CONNECT": CONNECT,
-    **dict.fromkeys(("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), COMPLETE),
-    **dict.fromkeys(("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"), RING),
+    **dict.fromkeys(COMPLETE_EVENTS, COMPLETE),
+    **dict.fromkeys(RING_REASON, RING),
     "ABANDON": ABANDON,
     **dict.fromkeys(TIMEOUT_REASON, TIMEOUT),
-    **dict.fromkeys(("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), TRANSFER),
+    **dict.fromkeys(TRANSFER_EVENTS, TRANSFER),
 }
 assert not KEPT_RAW & CODE_OF.keys()
 NAMES: Final = tuple(CODE_OF)  # a line's ``nid`` indexes this; len(NAMES): not mapped
@@ -50,6 +53,20 @@ CLOSERS: Final = (CONNECT, ABANDON, TIMEOUT)  # lines that end a queue visit
 c, lit, when = pl.col, pl.lit, pl.when
 E = EventType
 _AGENT_TYPES: Final = (E.AGENT_LOGIN, E.AGENT_LOGOUT, E.AGENT_STATE)
+# a line's first and second event, by what the line does
+_FIRST: Final = {COMPLETE: E.COMPLETE, ABANDON: E.ABANDON, TIMEOUT: E.TIMEOUT, TRANSFER: E.TRANSFER}
+_SECOND: Final = {
+    ENQ: E.ENQUEUE,
+    CONNECT: E.CONNECT,
+    COMPLETE: E.WRAPUP_END,
+    RING: E.RING_NOANSWER,
+    TRANSFER: E.WRAPUP_END,
+}
+FIRST_EVENT: Final = {
+    **{n: e.value for n, (e, _s) in AGENT_EVENTS.items()},
+    **{n: _FIRST[k].value for n, k in CODE_OF.items() if k in _FIRST},
+}  # ENTERQUEUE's first event, arrive, only on the call's first visit
+SECOND_EVENT: Final = {n: _SECOND[k].value for n, k in CODE_OF.items() if k in _SECOND}
 
 
 def by_name(table: dict[str, Any], dtype: pl.DataType) -> pl.Expr:
@@ -125,12 +142,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
         .when((code == TIMEOUT) & ~withdraw)
         .then(when(key).then(whole(c("n1"))).otherwise(whole(n0))),
         reason=when(code == RING)
-        .then(
-            by_name(
-                {"RINGNOANSWER": "timeout", "RINGCANCELED": "canceled", "SYSCOMPAT": "syscompat"},
-                pl.String(),
-            )
-        )
+        .then(by_name(RING_REASON, pl.String()))
         .when(code == TIMEOUT)
         .then(by_name(TIMEOUT_REASON, pl.String()))
         .when(code == AGENT)
@@ -146,41 +158,9 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
         ev1=when(good).then(
             when(code == ENQ)
             .then(when(c("arrive")).then(_etype(E.ARRIVE)))
-            .otherwise(
-                by_name(
-                    {
-                        **{n: e.value for n, (e, _s) in AGENT_EVENTS.items()},
-                        **dict.fromkeys(
-                            ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), E.COMPLETE.value
-                        ),
-                        "ABANDON": E.ABANDON.value,
-                        **dict.fromkeys(TIMEOUT_REASON, E.TIMEOUT.value),
-                        **dict.fromkeys(
-                            ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), E.TRANSFER.value
-                        ),
-                    },
-                    EVENT_TYPE_DTYPE,
-                )
-            )
+            .otherwise(by_name(FIRST_EVENT, EVENT_TYPE_DTYPE))
         ),
-        ev2=when(good).then(
-            by_name(
-                {
-                    "ENTERQUEUE": E.ENQUEUE.value,
-                    "CONNECT": E.CONNECT.value,
-                    **dict.fromkeys(
-                        ("COMPLETECALLER", "COMPLETEAGENT", "AGENTDUMP"), E.WRAPUP_END.value
-                    ),
-                    **dict.fromkeys(
-                        ("RINGNOANSWER", "RINGCANCELED", "SYSCOMPAT"), E.RING_NOANSWER.value
-                    ),
-                    **dict.fromkeys(
-                        ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"), E.WRAPUP_END.value
-                    ),
-                },
-                EVENT_TYPE_DTYPE,
-            )
-        ),
+        ev2=when(good).then(by_name(SECOND_EVENT, EVENT_TYPE_DTYPE)),
     )
     # the ring Asterisk does not log: ``ring`` s before the outcome, not before the
     # visit began; its wait is the visit's time up to then
