@@ -25,6 +25,10 @@ def _register() -> None:
         "import_freeswitch",
         "import_csv",
         "callers",
+        "forecast",
+        "staff",
+        "schedule",
+        "adherence",
         "convert",
         "db",
     ):  # order of `--help`
