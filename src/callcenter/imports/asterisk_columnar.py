@@ -60,6 +60,7 @@ from callcenter.imports.asterisk_columnar_events import (
     RAW,
     TIMEOUT,
     assemble,
+    data_fields,
     line_fields,
     numbers,
 )
@@ -212,7 +213,9 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
     bad = pl.concat(
         [
             bad_parse,
-            frame.filter(c("why").is_not_null()).select("lineno", "name", "callid", "rest", "why"),
+            frame.filter(c("why").is_not_null()).select(
+                "lineno", "name", "callid", "why", rest=data_fields()
+            ),
         ],
         how="diagonal_relaxed",
     )
@@ -230,8 +233,9 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
 
 def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The lines that read as queue_log lines (in processing order), and the others."""
-    parts = lines["text"].str.splitn("|", 6).struct.unnest()
-    f = [parts[f"field_{i}"] for i in range(6)]
+    # one split for all fields: the five fixed ones and the data fields d0…d3, d4 the rest
+    parts = lines["text"].str.splitn("|", 10).struct.unnest()
+    f = [parts[f"field_{i}"] for i in range(10)]
     t = _times(f[0])
     name = stripped(f[4])
     ok = (
@@ -250,7 +254,7 @@ def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "queue": queue,
                 "agent_raw": f[3],
                 "name": name,
-                "rest": f[5],
+                **{f"d{i}": f[5 + i] for i in range(5)},
                 "text": lines["text"],
                 "ok": ok,
             }
@@ -296,17 +300,12 @@ def _unmapped(frame: pl.DataFrame, stats: ImportStats) -> None:
 
 
 def _checked(frame: pl.DataFrame) -> pl.DataFrame:
-    """Agents normalised, data fields split, and ``why`` a line cannot be mapped, where
+    """Agents normalised, and ``why`` a line cannot be mapped, where
     that does not depend on the call's state."""
     norm = {a: normalise_agent(a) for a in frame["agent_raw"].unique().to_list() if a is not None}
-    frame = (
-        frame.with_columns(
-            agent=c("agent_raw").replace_strict(norm, default=None, return_dtype=pl.String),
-            d=c("rest").str.splitn("|", 5),
-        )
-        .with_columns(*(c("d").struct.field(f"field_{i}").alias(f"d{i}") for i in range(4)))
-        .drop("agent_raw", "d")
-    )
+    frame = frame.with_columns(
+        agent=c("agent_raw").replace_strict(norm, default=None, return_dtype=pl.String)
+    ).drop("agent_raw")
     code = c("code")
     call = code >= ENQ
     return frame.with_columns(

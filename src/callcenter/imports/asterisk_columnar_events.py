@@ -96,6 +96,13 @@ def numbers(field: pl.Series) -> pl.Series:
     return pl.select(when(v.is_finite() & (v >= 0)).then(v)).to_series().rename(field.name)
 
 
+def data_fields() -> pl.Expr:
+    """A line's data fields as written (``d0|d1|…``; null without any), rebuilt from the
+    split columns for the few rows read in Python or shown in messages."""
+    joined = pl.concat_str([c(f"d{i}") for i in range(5)], separator="|", ignore_nulls=True)
+    return when(c("d0").is_not_null()).then(joined)
+
+
 def whole(v: pl.Expr) -> pl.Expr:
     """A :func:`number` as a whole number ≥ 1, else null (as ``int_field``)."""
     return when((v >= 1) & (v == v.floor())).then(v.cast(pl.Int64))
@@ -116,7 +123,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
     n0, n2, n3 = c("n0"), c("n2"), c("n3")
     ms = when(name == "SYSCOMPAT").then(0.0).otherwise(n0)
     exit_wait = pl.coalesce(when(key).then(n3).otherwise(n2), since)
-    pause = name.is_in(["PAUSE", "PAUSEALL"]) & c("rest").is_not_null()
+    pause = name.is_in(["PAUSE", "PAUSEALL"]) & c("d0").is_not_null()
     logoff = (name == "AGENTCALLBACKLOGOFF") & (c("d2").str.strip_chars() != "")
     agent_reason = (
         when(code != AGENT)
@@ -173,9 +180,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
     )
     f = _enterqueue_fields(f.drop("n0", "n1", "n2", "n3"))
     f = _transfer_fields(f, good)
-    return f.drop(
-        "d0", "d1", "d2", "d3", "rest", "name", "nid", "why", "since", "visit_t"
-    ).rechunk()
+    return f.drop("d0", "d1", "d2", "d3", "d4", "name", "nid", "why", "since", "visit_t").rechunk()
 
 
 def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
@@ -193,7 +198,7 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
         cid=when("usual").then(c("d1")),
         position=when("usual").then(last.cast(pl.Int64, strict=False)).otherwise(c("position")),
     )
-    odd = f.select("seq", "rest", odd=enq & ~c("usual")).filter("odd")
+    odd = f.select("seq", rest=data_fields(), odd=enq & ~c("usual")).filter("odd")
     if odd.height:
         fields = [enterqueue_fields(r.split("|") if r is not None else []) for r in odd["rest"]]
         rows = odd["seq"]
@@ -215,7 +220,7 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
 
 def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
     """Transfers: their fields differ by method, so they are read in Python (they are few)."""
-    rows = f.select("seq", "name", "rest", x=good & (c("code") == TRANSFER)).filter("x")
+    rows = f.select("seq", "name", rest=data_fields(), x=good & (c("code") == TRANSFER)).filter("x")
     f = f.with_columns(kind=lit(None, pl.String))
     if rows.height == 0:
         return f
@@ -324,4 +329,4 @@ def assemble(f: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-__all__ = ["CODE_OF", "NAMES", "assemble", "line_fields"]
+__all__ = ["CODE_OF", "NAMES", "assemble", "data_fields", "line_fields"]
