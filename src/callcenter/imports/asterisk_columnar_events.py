@@ -186,41 +186,51 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
 def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
     """``caller`` and ``position`` of ENTERQUEUE lines (``url|callerid|position``).
 
-    The usual line has exactly three data fields and is read by columns; a caller name
-    holding '|' (or a line missing fields) goes through the line mapper's own function.
+    Worked out on the ENTERQUEUE rows only and scattered back.  The usual line has
+    exactly three data fields and is read by columns; a caller name holding '|' (or a
+    line missing fields) goes through the line mapper's own function.
     """
-    enq = c("code") == ENQ
+    enq = f.filter(c("code") == ENQ).select("seq", "d0", "d1", "d2", "d3", "d4")
     last = c("d2").str.strip_chars()
     three_fields = c("d2").is_not_null() & c("d3").is_null()
-    usual = enq & three_fields & last.str.contains(r"^[0-9]+$") & (last != "0")
-    f = f.with_columns(usual=usual.fill_null(False))
-    f = f.with_columns(
+    usual = (three_fields & last.str.contains(r"^[0-9]+$") & (last != "0")).fill_null(False)
+    enq = enq.with_columns(usual=usual).with_columns(
         cid=when("usual").then(c("d1")),
-        position=when("usual").then(last.cast(pl.Int64, strict=False)).otherwise(c("position")),
+        position=when("usual").then(last.cast(pl.Int64, strict=False)),
     )
-    odd = f.select("seq", rest=data_fields(), odd=enq & ~c("usual")).filter("odd")
+    odd = enq.filter(~c("usual"))
     if odd.height:
-        fields = [enterqueue_fields(r.split("|") if r is not None else []) for r in odd["rest"]]
-        rows = odd["seq"]
-        f = f.with_columns(
-            f["cid"].scatter(rows, pl.Series([x[0] for x in fields], dtype=pl.String)),
-            f["position"].scatter(rows, pl.Series([x[1] for x in fields], dtype=pl.Int64)),
+        fields = [
+            enterqueue_fields(r.split("|") if r is not None else [])
+            for r in odd.select(data_fields()).to_series()
+        ]
+        at = enq.select(c("usual").not_().arg_true()).to_series()
+        enq = enq.with_columns(
+            enq["cid"].scatter(at, pl.Series([x[0] for x in fields], dtype=pl.String)),
+            enq["position"].scatter(at, pl.Series([x[1] for x in fields], dtype=pl.Int64)),
         )
     # caller numbers: digits as they are; anything else ("Name" <5551234>, unknown…) by
     # the line mapper's caller_number, once per distinct text
     cid = c("cid").str.strip_chars()
     plain = cid.str.contains(r"^[0-9]+$")
-    other = f.select("cid", other=~plain).filter("other")["cid"].unique().to_list()
+    other = enq.select("cid", other=~plain).filter("other")["cid"].unique().to_list()
     callers = {s: caller_number(s) for s in other if s is not None}
-    if not callers:
-        return f.with_columns(caller=when(plain).then(cid)).drop("cid", "usual")
     named = c("cid").replace_strict(callers, default=None, return_dtype=pl.String)
-    return f.with_columns(caller=when(plain).then(cid).otherwise(named)).drop("cid", "usual")
+    enq = enq.select("seq", "position", caller=when(plain).then(cid).otherwise(named))
+    rows = enq["seq"]
+    return f.with_columns(
+        f["position"].scatter(rows, enq["position"]),
+        _nulls("caller", pl.String(), f.height).scatter(rows, enq["caller"]),
+    )
+
+
+def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
+    return pl.Series(name, [None], dtype=dtype).extend_constant(None, n - 1)
 
 
 def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
     """Transfers: their fields differ by method, so they are read in Python (they are few)."""
-    rows = f.select("seq", "name", rest=data_fields(), x=good & (c("code") == TRANSFER)).filter("x")
+    rows = f.filter(good & (c("code") == TRANSFER)).select("seq", "name", rest=data_fields())
     f = f.with_columns(kind=lit(None, pl.String))
     if rows.height == 0:
         return f
@@ -278,14 +288,13 @@ def _from_lines(
     carried = types.is_in([e.value for e in carriers])
     n_carried = int(carried.sum())
     if n_carried == 0 or column.null_count() == column.len():
-        return pl.Series(column.name, [None], dtype=column.dtype).extend_constant(
-            None, len(src) - 1
-        )
+        return _nulls(column.name, column.dtype, len(src))
     if n_carried > len(src) // 2:
         return pl.select(when(carried).then(column.gather(src))).to_series()
     rows = carried.arg_true()  # a few events: take only theirs
-    out = pl.Series(column.name, [None], dtype=column.dtype).extend_constant(None, len(src) - 1)
-    return out.scatter(rows, column.gather(src.gather(rows)))
+    return _nulls(column.name, column.dtype, len(src)).scatter(
+        rows, column.gather(src.gather(rows))
+    )
 
 
 def assemble(f: pl.DataFrame) -> pl.DataFrame:
