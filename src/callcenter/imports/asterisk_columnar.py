@@ -61,6 +61,7 @@ from callcenter.imports.asterisk_columnar_events import (
     TIMEOUT,
     assemble,
     data_fields,
+    in_slices,
     line_fields,
     numbers,
 )
@@ -221,7 +222,8 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
     )
     _record_bad(stats, bad)
     closing_notes(stats, still_queued, int((frame["target_seq"] >= 0).sum()))
-    frame = line_fields(frame.drop("lineno", "vseq", "target_seq", "fseq"))
+    frame = frame.drop("lineno", "vseq", "target_seq", "fseq")
+    frame = in_slices(frame, line_fields).rechunk()
     first_enqueue = frame.filter("arrive").select(
         contact="callid", caller="caller", queue="queue", t="t"
     )
@@ -233,42 +235,14 @@ def import_queue_log_columnar(path: str | Path) -> ColumnarImport:
 
 def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The lines that read as queue_log lines (in processing order), and the others."""
-    # one split for all fields: the five fixed ones and the data fields d0…d3, d4 the rest
-    parts = lines["text"].str.splitn("|", 10).struct.unnest()
-    f = [parts[f"field_{i}"] for i in range(10)]
-    t = _times(f[0])
-    name = stripped(f[4])
-    ok = (
-        f[4].is_not_null()
-        & (t.is_finite() & (t >= 0)).fill_null(False)
-        & name.str.contains(r"^[A-Z][A-Z0-9_]*$").fill_null(False)
-    )
-    queue = stripped(f[2])
+    split = in_slices(lines, _split)
+    ok = split["ok"]
     n_bad = int((~ok).sum())
     frame = (
-        pl.DataFrame(
-            {
-                "lineno": lines["lineno"],
-                "t": t,
-                "callid": stripped(f[1]),
-                "queue": queue,
-                "agent_raw": f[3],
-                "name": name,
-                **{f"d{i}": f[5 + i] for i in range(5)},
-                "text": lines["text"],
-                "ok": ok,
-            }
-        )
-        .pipe(lambda f: f if n_bad == 0 else f.filter(c("ok")))
+        split.pipe(lambda f: f if n_bad == 0 else f.filter(c("ok")))
         .drop("ok")
-        .with_columns(queue=when(c("queue").is_in(["", "NONE"])).then(None).otherwise(c("queue")))
         .pipe(lambda f: f if f["t"].is_sorted() else f.sort("t", "lineno"))
         .with_row_index("seq")
-        .with_columns(
-            nid=c("name").replace_strict(
-                {n: i for i, n in enumerate(NAMES)}, default=len(NAMES), return_dtype=pl.UInt8
-            )
-        )
         .with_columns(
             code=lit(pl.Series([CODE_OF[n] for n in NAMES] + [RAW], dtype=pl.Int8)).gather("nid")
         )
@@ -276,6 +250,43 @@ def _parse(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     bad = lines.filter(~ok).select("lineno", "text", why=lit("parse"))
     return frame, bad
+
+
+_NAME_IDS = {n: i for i, n in enumerate(NAMES)}
+
+
+def _split(lines: pl.DataFrame) -> pl.DataFrame:
+    """The fields of some lines, ``nid`` (the event name's index in ``NAMES``) and ``ok``
+    (the line reads as a queue_log line)."""
+    # one split for all fields: the five fixed ones and the data fields d0…d3, d4 the rest
+    parts = lines["text"].str.splitn("|", 10).struct.unnest()
+    f = [parts[f"field_{i}"] for i in range(10)]
+    t = _times(f[0])
+    name = stripped(f[4])
+    nid = name.replace_strict(_NAME_IDS, default=len(NAMES), return_dtype=pl.UInt8)
+    nid = nid.fill_null(len(NAMES))
+    # a name the mapping does not know must still look like an event name
+    known = nid < len(NAMES)
+    other = (~known).arg_true()
+    if len(other):
+        looks = name.gather(other).str.contains(r"^[A-Z][A-Z0-9_]*$").fill_null(False)
+        known = known.scatter(other, looks)
+    ok = f[4].is_not_null() & (t.is_finite() & (t >= 0)).fill_null(False) & known
+    queue = stripped(f[2])
+    return pl.DataFrame(
+        {
+            "lineno": lines["lineno"],
+            "t": t,
+            "callid": stripped(f[1]),
+            "queue": queue,
+            "agent_raw": f[3],
+            "name": name,
+            **{f"d{i}": f[5 + i] for i in range(5)},
+            "text": lines["text"],
+            "ok": ok,
+            "nid": nid,
+        }
+    ).with_columns(queue=when(c("queue").is_in(["", "NONE"])).then(None).otherwise(c("queue")))
 
 
 def _record_bad(stats: ImportStats, bad: pl.DataFrame) -> None:

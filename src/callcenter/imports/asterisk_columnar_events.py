@@ -12,6 +12,8 @@ rows around is what costs most.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import numpy as np
@@ -94,6 +96,26 @@ def numbers(field: pl.Series) -> pl.Series:
         rows = retry.arg_true()
         v = v.scatter(rows, field.gather(rows).str.strip_chars().cast(pl.Float64, strict=False))
     return pl.select(when(v.is_finite() & (v >= 0)).then(v)).to_series().rename(field.name)
+
+
+def in_slices(frame: pl.DataFrame, work: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``work`` applied to contiguous slices of ``frame`` at once, one per core, joined.
+
+    For row-by-row work: polars runs one expression over a column on one core, so
+    string splitting and parsing would leave the other cores idle.  Polars releases the
+    GIL inside its operations, so plain threads run the slices in parallel.
+    """
+    k = pl.thread_pool_size()
+    if k == 1 or frame.height < MIN_SLICE * 2:
+        return work(frame)
+    step = -(-frame.height // k)
+    with ThreadPoolExecutor(k) as pool:
+        parts = list(pool.map(lambda i: work(frame.slice(i * step, step)), range(k)))
+    return pl.concat(parts)
+
+
+#: Fewer rows than this per slice are not worth a thread.
+MIN_SLICE: Final = 100_000
 
 
 def data_fields() -> pl.Expr:
@@ -180,7 +202,7 @@ def line_fields(f: pl.DataFrame) -> pl.DataFrame:
     )
     f = _enterqueue_fields(f.drop("n0", "n1", "n2", "n3"))
     f = _transfer_fields(f, good)
-    return f.drop("d0", "d1", "d2", "d3", "d4", "name", "nid", "why", "since", "visit_t").rechunk()
+    return f.drop("d0", "d1", "d2", "d3", "d4", "name", "nid", "why", "since", "visit_t")
 
 
 def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
@@ -190,7 +212,8 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
     exactly three data fields and is read by columns; a caller name holding '|' (or a
     line missing fields) goes through the line mapper's own function.
     """
-    enq = f.filter(c("code") == ENQ).select("seq", "d0", "d1", "d2", "d3", "d4")
+    row = pl.int_range(pl.len(), dtype=pl.UInt32).alias("row")
+    enq = f.select(row, "code", "d0", "d1", "d2", "d3", "d4").filter(c("code") == ENQ)
     last = c("d2").str.strip_chars()
     three_fields = c("d2").is_not_null() & c("d3").is_null()
     usual = (three_fields & last.str.contains(r"^[0-9]+$") & (last != "0")).fill_null(False)
@@ -216,8 +239,8 @@ def _enterqueue_fields(f: pl.DataFrame) -> pl.DataFrame:
     other = enq.select("cid", other=~plain).filter("other")["cid"].unique().to_list()
     callers = {s: caller_number(s) for s in other if s is not None}
     named = c("cid").replace_strict(callers, default=None, return_dtype=pl.String)
-    enq = enq.select("seq", "position", caller=when(plain).then(cid).otherwise(named))
-    rows = enq["seq"]
+    enq = enq.select("row", "position", caller=when(plain).then(cid).otherwise(named))
+    rows = enq["row"]
     return f.with_columns(
         f["position"].scatter(rows, enq["position"]),
         _nulls("caller", pl.String(), f.height).scatter(rows, enq["caller"]),
@@ -230,7 +253,13 @@ def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
 
 def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
     """Transfers: their fields differ by method, so they are read in Python (they are few)."""
-    rows = f.filter(good & (c("code") == TRANSFER)).select("seq", "name", rest=data_fields())
+    row = pl.int_range(pl.len(), dtype=pl.UInt32).alias("row")
+    fields = ("d0", "d1", "d2", "d3", "d4")
+    rows = (
+        f.select(row, "name", *fields, x=good & (c("code") == TRANSFER))
+        .filter("x")
+        .select("row", "name", rest=data_fields())
+    )
     f = f.with_columns(kind=lit(None, pl.String))
     if rows.height == 0:
         return f
@@ -241,7 +270,7 @@ def _transfer_fields(f: pl.DataFrame, good: pl.Expr) -> pl.DataFrame:
         targets.append(target)
         kinds.append(kind)
         talks.append(num_field(data, hold_i + 1))
-    seq = rows["seq"]
+    seq = rows["row"]
     return f.with_columns(
         f["target"].scatter(seq, pl.Series(targets, dtype=pl.String)),
         f["target_type"].scatter(seq, pl.Series(["extension"] * len(seq), dtype=pl.String)),
@@ -338,4 +367,4 @@ def assemble(f: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-__all__ = ["CODE_OF", "NAMES", "assemble", "data_fields", "line_fields"]
+__all__ = ["CODE_OF", "NAMES", "assemble", "data_fields", "in_slices", "line_fields"]
