@@ -355,9 +355,13 @@ def assemble(f: pl.DataFrame) -> pl.DataFrame:
     # three sorted runs: numpy's stable sort (a merge) orders them in one pass
     ev = ev[np.argsort(ev["k"].to_numpy(), kind="stable")]
     src, types = ev["src"], ev["type"]
-    columns: dict[str, pl.Series | pl.Expr] = {}
-    for field, carriers in _FIELD_TYPES.items():
-        columns[field] = _from_lines(f[_LINE_COLUMN.get(field, field)], src, types, carriers)
+    # one gather per field, the fields spread over the cores (polars releases the GIL)
+    with ThreadPoolExecutor(pl.thread_pool_size()) as pool:
+        gathered = pool.map(
+            lambda item: _from_lines(f[_LINE_COLUMN.get(item[0], item[0])], src, types, item[1]),
+            _FIELD_TYPES.items(),
+        )
+        columns: dict[str, pl.Series | pl.Expr] = dict(zip(_FIELD_TYPES, gathered, strict=True))
     columns["wait"] = pl.coalesce(c("wait"), lit(columns["wait"]))
     columns["channel"] = when(c("type") == E.ARRIVE.value).then(lit("voice"))
     columns["acw"] = when(c("type") == E.WRAPUP_END.value).then(lit(0.0))
