@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from callcenter.errors import InputFileError, UserError
 from callcenter.routing import QueueConfig, RoutingStep, SkillRequirement, Strategy
 from callcenter.sim.distributions import Distribution, Fixed
 from callcenter.units import parse_duration
+from callcenter.yamlfile import error_location, read_yaml
 
 DAY = 86400.0
 
@@ -275,36 +275,17 @@ class Scenario(_Model):
         return midnight.timestamp()
 
 
+_DISTRIBUTIONS = ("exponential", "lognormal", "fixed", "uniform", "empirical")
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not part.startswith(("function-", "tagged-union")) and part not in (
-            "exponential", "lognormal", "fixed", "uniform", "empirical",
-        ):  # fmt: skip
-            out += f".{part}" if out else part
-    return out
+    return error_location(loc, skip=_DISTRIBUTIONS)
 
 
 def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     """Read and validate a scenario YAML; ``overrides`` replace top-level keys (seed, days)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(p, "no such file") from None
-    except (IsADirectoryError, UnicodeDecodeError) as e:
-        raise ScenarioError(
-            p, f"cannot read it as a YAML text file ({e.__class__.__name__})"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise ScenarioError(p, f"invalid YAML: {problem}", line) from None
+    data = read_yaml(p, ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError(p, "expected a mapping of scenario keys (name, queues, agents, ...)")
     data.update({k: v for k, v in overrides.items() if v is not None})

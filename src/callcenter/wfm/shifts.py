@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from callcenter.errors import InputFileError, UserError
 from callcenter.units import format_duration, parse_duration
+from callcenter.yamlfile import error_location, read_yaml
 
 DAY_S = 86400
 #: Every duration and time of day in the inputs is a multiple of this (5 minutes), so the
@@ -406,33 +406,8 @@ def make_agents(count: int, **rules: Any) -> list[Agent]:
 # ---------------------------------------------------------------------------- YAML files
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not part.startswith(("function-", "tagged-union")):
-            out += f".{part}" if out else part
-    return out
-
-
 def _read_yaml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScheduleInputError(path, "no such file") from None
-    except (IsADirectoryError, UnicodeDecodeError) as e:
-        raise ScheduleInputError(
-            path, f"cannot read it as a YAML text file ({type(e).__name__})"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ScheduleInputError(
-            path, f"invalid YAML: {getattr(e, 'problem', None) or e}", line
-        ) from None
+    data = read_yaml(path, ScheduleInputError)
     if not isinstance(data, dict):
         raise ScheduleInputError(
             path, f"expected a mapping with {what!r} (see docs/wfm-schedule.md)"
@@ -445,7 +420,7 @@ def _validate(model: type[_Model], data: dict[str, Any], path: Path) -> Any:
         return model.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        where = _loc(tuple(err["loc"]))
+        where = error_location(tuple(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see docs/wfm-schedule.md)"
