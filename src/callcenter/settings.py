@@ -64,6 +64,19 @@ class Settings(BaseSettings):
         ),
     )
 
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `callcenter serve` listens on (0.0.0.0: every interface).",
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of `callcenter serve`.")
+    cookie_secure: bool = Field(
+        default=False,
+        description=(
+            "Mark the session cookie Secure (send it over HTTPS only); set it when the "
+            "server sits behind a TLS proxy."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:

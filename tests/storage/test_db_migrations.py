@@ -32,7 +32,7 @@ def _url(tmp_path: Path) -> str:
 
 def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    assert upgrade(url) == head_revision() == "0002"
+    assert upgrade(url) == head_revision() == "0003"
     engine = make_engine(url)
     with engine.connect() as conn:
         insp = inspect(conn)
@@ -42,6 +42,25 @@ def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
             "event_logs",
             "call_analyses",
             "call_keywords",
+            # the live center (0003)
+            "teams",
+            "users",
+            "team_supervisors",
+            "web_sessions",
+            "api_tokens",
+            "skills",
+            "business_hours",
+            "queues",
+            "agents",
+            "pause_reasons",
+            "dispositions",
+            "customers",
+            "contacts",
+            "contact_agents",
+            "messages",
+            "tickets",
+            "follow_ups",
+            "engine_commands",
         }
         columns = {c["name"] for c in insp.get_columns("events")}
         assert columns == {"id", "log_id", "source", *STORED_FIELDS}
@@ -99,7 +118,7 @@ def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         EventStore(conn).append([Event(t=1.0, type=EventType.AGENT_LOGIN, agent="a")], "x")
-    assert upgrade(url) == "0002"
+    assert upgrade(url) == "0003"
     with engine.connect() as conn:
         assert EventStore(conn).count() == 1
     engine.dispose()
@@ -116,7 +135,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(conn) is None
     upgrade(engine)
     with engine.connect() as conn:
-        assert current_revision(conn) == "0002"
+        assert current_revision(conn) == "0003"
     engine.dispose()
 
 

@@ -31,6 +31,9 @@ def _register() -> None:
         "adherence",
         "convert",
         "db",
+        "serve",
+        "demo",
+        "user",
     ):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")

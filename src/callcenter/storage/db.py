@@ -327,6 +327,8 @@ def table_names(conn: Connection) -> list[str]:
 
 # The store lives in its own module; re-exported here for callers of ``storage.db``.
 # The speech-analytics tables register on ``Base`` too (migrations are checked against it).
+# The live center's tables (users, configuration, CRM, the engine's command log) too.
+import callcenter.live.models  # noqa: E402
 import callcenter.storage.analysis_store  # noqa: E402, F401
 from callcenter.storage.event_store import EventStore, LogInfo  # noqa: E402
 

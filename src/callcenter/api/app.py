@@ -1,0 +1,151 @@
+"""The server: one FastAPI application with the API, WebSocket push, pages and the live
+routing engine (``callcenter serve``; ``docs/server.md``).
+
+:func:`create_app` builds everything from one :class:`~callcenter.settings.Settings`.
+On start-up (the lifespan) it opens the database — a SQLite database is created and
+migrated to the newest schema; any other database must have been migrated with
+``callcenter db upgrade`` — starts the :class:`~callcenter.live.engine.LiveEngine`
+(which replays what was in flight before a restart), and runs the background tasks:
+the timer ticker (ring timeouts, wrap-ups, maximum waits fire within
+:data:`TICK_SECONDS`) and whatever the feature modules installed.
+
+Feature modules live in ``callcenter.api`` (and ``callcenter.web.pages``); each has a
+``router`` and may have ``install(center)`` to add engine listeners or background tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import sessionmaker
+
+from callcenter import __version__
+from callcenter.api.center import Center
+from callcenter.api.errors import install_error_handlers
+from callcenter.api.hub import Hub
+from callcenter.live.engine import LiveEngine
+from callcenter.settings import Settings
+from callcenter.storage.db import database_errors, open_engine, require_current, upgrade
+
+log = logging.getLogger("callcenter.server")
+
+TICK_SECONDS: Final = 0.2
+
+# Feature modules, in the order their routes appear in the OpenAPI document.
+MODULES: Final = (
+    "callcenter.api.auth",
+    "callcenter.api.admin",
+    "callcenter.api.users",
+    "callcenter.api.desk",
+    "callcenter.api.chat",
+    "callcenter.api.crm",
+    "callcenter.api.wallboard",
+    "callcenter.api.reports",
+    "callcenter.web.pages",
+)
+
+
+def _modules() -> list[Any]:
+    found = []
+    for name in MODULES:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as e:  # a feature module not written yet
+            if e.name != name:
+                raise
+    return found
+
+
+def open_database(settings: Settings) -> Any:
+    """Open the database; create/upgrade SQLite, require other databases to be current."""
+    url = settings.database_url
+    is_sqlite = url.startswith("sqlite")
+    db = open_engine(url, create=is_sqlite)
+    if is_sqlite:
+        with database_errors(url):
+            upgrade(db)
+    else:
+        with database_errors(url), db.connect() as conn:
+            require_current(conn)
+    return db
+
+
+async def _ticker(c: Center) -> None:
+    while True:
+        nt = c.engine.next_timer()
+        delay = TICK_SECONDS if nt is None else min(max(nt - c.clock(), 0.0), TICK_SECONDS)
+        await asyncio.sleep(delay)
+        if nt is not None and c.clock() >= nt:
+            try:
+                await run_in_threadpool(c.engine.tick)
+            except Exception:  # keep ticking; the engine rebuilt itself from the database
+                log.exception("timer tick failed")
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
+    """The whole server as an ASGI application (started by uvicorn or a test client)."""
+    modules = _modules()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = await run_in_threadpool(open_database, settings)
+        hub = Hub()
+        hub.bind(asyncio.get_running_loop())
+        engine = LiveEngine(db) if clock is None else LiveEngine(db, clock=clock)
+        c = Center(
+            settings=settings,
+            db=db,
+            engine=engine,
+            hub=hub,
+            sessions=sessionmaker(db, expire_on_commit=False),
+            clock=engine.clock,
+        )
+        app.state.center = c
+        for m in modules:
+            install = getattr(m, "install", None)
+            if install is not None:
+                install(c)
+        await run_in_threadpool(engine.start)
+        log.info(
+            "live engine started: epoch %d, %d requests replayed", engine.epoch, engine.replayed
+        )
+        tasks = [asyncio.create_task(_ticker(c))]
+        tasks += [asyncio.create_task(job()) for job in c.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            db.dispose()
+
+    app = FastAPI(
+        title="callcenter",
+        version=__version__,
+        description=(
+            "The live contact center: users and roles, administration, the agent desktop, "
+            "chat, CRM, the supervisor wallboard and KPI reports. Authenticate with the "
+            "session cookie from `POST /api/auth/login` (pages; send `X-CSRF-Token` on "
+            "changes) or `Authorization: Bearer <token>` (`POST /api/tokens`)."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for m in modules:
+        app.include_router(m.router)
+    from callcenter.web.pages import mount_static
+
+    mount_static(app)
+    return app
+
+
+__all__ = ["MODULES", "TICK_SECONDS", "create_app", "open_database"]

@@ -1,0 +1,154 @@
+"""Sign in and out, who am I, API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from callcenter.api.center import Center, center
+from callcenter.api.deps import SESSION_COOKIE, CurrentUser, Db, require
+from callcenter.api.errors import ApiError, not_found
+from callcenter.auth.permissions import GRANTS, Permission
+from callcenter.auth.service import (
+    SESSION_SECONDS,
+    authenticate,
+    create_token,
+    end_session,
+    principal_for,
+    start_session,
+)
+from callcenter.live.models import ApiToken, User
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    agent: str | None
+    team_id: int | None
+    permissions: list[str]
+    csrf_token: str | None = None
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    created_at: float
+    last_used_at: float | None
+    revoked: bool
+
+
+class NewToken(TokenOut):
+    token: str  # shown once
+
+
+def _me(user: User, p_role: str, agent: str | None, csrf: str | None) -> Me:
+    from callcenter.live.models import Role
+
+    return Me(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=p_role,
+        agent=agent,
+        team_id=user.team_id,
+        permissions=sorted(x.value for x in GRANTS[Role(p_role)]),
+        csrf_token=csrf,
+    )
+
+
+class Health(BaseModel):
+    status: str
+    epoch: int
+    replayed: int
+
+
+@router.get("/health", response_model=Health)
+def health(c: Annotated[Center, Depends(center)]) -> Health:
+    """Liveness: the engine is running (no sign-in needed)."""
+    return Health(status="ok", epoch=c.engine.epoch, replayed=c.engine.replayed)
+
+
+@router.post("/auth/login", response_model=Me)
+def login(
+    body: LoginIn, request: Request, response: Response, s: Db,
+    c: Annotated[Center, Depends(center)],
+) -> Me:  # fmt: skip
+    """Sign in with username and password: sets the session cookie, returns the CSRF token."""
+    user = authenticate(s, body.username, body.password)
+    if user is None:
+        raise ApiError(401, "wrong username or password")
+    secret, csrf = start_session(s, user, now=c.clock())
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=c.settings.cookie_secure or request.url.scheme == "https",
+        path="/",
+    )
+    p = principal_for(s, user)
+    return _me(user, p.role.value, p.agent, csrf)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, response: Response, s: Db, _p: CurrentUser) -> None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        end_session(s, secret)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me)
+def me(p: CurrentUser, s: Db) -> Me:
+    """The signed-in user, its role and permissions (and the CSRF token for pages)."""
+    user = s.get(User, p.user_id)
+    assert user is not None
+    return _me(user, p.role.value, p.agent, p.csrf_token)
+
+
+TokenUser = Annotated[object, Depends(require(Permission.TOKENS_OWN))]
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+def list_tokens(p: CurrentUser, s: Db, _g: TokenUser) -> list[TokenOut]:
+    rows = s.scalars(select(ApiToken).where(ApiToken.user_id == p.user_id).order_by(ApiToken.id))
+    return [TokenOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/tokens", response_model=NewToken, status_code=201)
+def new_token(
+    body: TokenIn, p: CurrentUser, s: Db, _g: TokenUser, c: Annotated[Center, Depends(center)]
+) -> NewToken:
+    """A new API token for yourself; the secret is in the answer only."""
+    user = s.get(User, p.user_id)
+    assert user is not None
+    row, secret = create_token(s, user, body.name, now=c.clock())
+    return NewToken(**TokenOut.model_validate(row, from_attributes=True).model_dump(), token=secret)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, p: CurrentUser, s: Db, _g: TokenUser) -> None:
+    row = s.get(ApiToken, token_id)
+    if row is None or row.user_id != p.user_id:
+        raise not_found("token", token_id)
+    row.revoked = True
+
+
+__all__ = ["router"]

@@ -1,0 +1,42 @@
+"""The running center: settings, database, live engine, WebSocket hub — built once at
+start-up (:func:`callcenter.api.app.create_app`) and reached by the routers through
+``request.app.state.center`` (the :func:`center` dependency)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
+
+from callcenter.api.hub import Hub
+from callcenter.live.engine import LiveEngine
+from callcenter.settings import Settings
+
+
+@dataclass
+class Center:
+    settings: Settings
+    db: Engine
+    engine: LiveEngine
+    hub: Hub
+    sessions: sessionmaker[Session]
+    clock: Callable[[], float] = time.time
+    # coroutines started with the server (wallboard pusher, timer ticker ...) and stopped
+    # with it; a module's ``install(center)`` appends to it
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # anything a module wants to keep between requests (e.g. the wallboard's snapshot)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def center(conn: HTTPConnection) -> Center:
+    """FastAPI dependency: the running :class:`Center` (works for HTTP and WebSocket)."""
+    c: Center = conn.app.state.center
+    return c
+
+
+__all__ = ["Center", "center"]

@@ -1,0 +1,78 @@
+"""One JSON error shape for every failure: ``{"error": {"code": ..., "message": ...}}``.
+
+``code`` is a short machine word (``not_found``, ``forbidden``, ``conflict``,
+``invalid``, ``unauthenticated``); ``message`` one line for people, naming the input and
+what was expected.  Router refusals (a contact that is not ringing ...) are 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from callcenter.errors import UserError
+from callcenter.routing import RoutingError
+
+_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
+          429: "too_many_requests"}  # fmt: skip
+
+
+class ApiError(Exception):
+    """Raise from a handler: becomes the JSON error with ``status``."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or _CODES.get(status, "error")
+
+
+def not_found(what: str, key: object) -> ApiError:
+    return ApiError(404, f"no {what} {key!r}")
+
+
+def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code or _CODES.get(status, "error"), "message": message}}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, exc.message, exc.code), status_code=exc.status)
+
+    @app.exception_handler(RoutingError)
+    async def _routing(_: Request, exc: RoutingError) -> JSONResponse:
+        return JSONResponse(error_body(409, str(exc)), status_code=409)
+
+    @app.exception_handler(UserError)
+    async def _user(_: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse(error_body(422, str(exc)), status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body(422, _validation_message(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+
+__all__ = ["ApiError", "error_body", "install_error_handlers", "not_found"]

@@ -1,0 +1,199 @@
+"""Users, sign-in sessions and API tokens in the database.
+
+Secrets (session cookies, API tokens, chat tokens) are 256-bit random URL-safe strings;
+only their SHA-256 is stored, so a copy of the database does not let anyone sign in.
+Functions take a :class:`Session` and never commit on their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from callcenter.auth.passwords import hash_password, verify_password
+from callcenter.errors import UserError
+from callcenter.live.models import AgentRow, ApiToken, Role, TeamSupervisor, User, WebSession
+
+SESSION_SECONDS: Final = 12 * 3600
+TOKEN_PREFIX: Final = "cc_"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class AuthError(UserError):
+    """A user, role or token request that cannot be carried out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: the signed-in user, its role, teams and agent name."""
+
+    user_id: int
+    username: str
+    role: Role
+    team_id: int | None
+    supervised_teams: frozenset[int]
+    agent: str | None  # the router's agent name if the user has an agent profile
+    csrf_token: str | None = None  # set for cookie sessions only
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise AuthError(
+            f"bad username {username!r}: use 1-64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise AuthError(f"unknown role {role!r} (expected one of: {choices})") from None
+
+
+def create_user(
+    s: Session,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    now: float,
+    display_name: str = "",
+    email: str | None = None,
+    team_id: int | None = None,
+) -> User:
+    """Add a user (and, for agents, an agent profile named after the user)."""
+    check_username(username)
+    if s.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AuthError(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        role=role.value,
+        password_hash=hash_password(password),
+        team_id=team_id,
+        active=True,
+        created_at=now,
+    )
+    s.add(user)
+    s.flush()
+    if role is Role.AGENT:
+        s.add(AgentRow(user_id=user.id, name=username, skills={}, queues=None, capacity=3))
+        s.flush()
+    return user
+
+
+def authenticate(s: Session, username: str, password: str) -> User | None:
+    user = s.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # same time whether or not the user exists
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+_DUMMY_HASH: Final = (
+    "$argon2id$v=19$m=65536,t=3,p=4$5Yg+Z0WkAwTxxsQRunazhA$"
+    "PMiE1i6n9hRiU+86NW8Solg86Zvf2Od8ghLSOB4Zafs"
+)
+
+
+def principal_for(s: Session, user: User, csrf_token: str | None = None) -> Principal:
+    teams = frozenset(
+        s.scalars(select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == user.id))
+    )
+    agent = s.scalar(select(AgentRow.name).where(AgentRow.user_id == user.id))
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        team_id=user.team_id,
+        supervised_teams=teams,
+        agent=agent,
+        csrf_token=csrf_token,
+    )
+
+
+def start_session(s: Session, user: User, *, now: float) -> tuple[str, str]:
+    """A new cookie session: returns (cookie secret, CSRF token)."""
+    secret, csrf = new_secret(), new_secret()
+    s.add(
+        WebSession(
+            token_hash=digest(secret),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + SESSION_SECONDS,
+        )
+    )
+    s.flush()
+    return secret, csrf
+
+
+def session_principal(s: Session, secret: str, *, now: float) -> Principal | None:
+    row = s.get(WebSession, digest(secret))
+    if row is None or row.expires_at <= now:
+        return None
+    user = s.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_for(s, user, csrf_token=row.csrf_token)
+
+
+def end_session(s: Session, secret: str) -> None:
+    s.execute(delete(WebSession).where(WebSession.token_hash == digest(secret)))
+
+
+def create_token(s: Session, user: User, name: str, *, now: float) -> tuple[ApiToken, str]:
+    """A new API token for ``user``: returns the row and the secret (shown once)."""
+    secret = TOKEN_PREFIX + new_secret()
+    row = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), created_at=now)
+    s.add(row)
+    s.flush()
+    return row, secret
+
+
+def token_principal(s: Session, secret: str, *, now: float) -> Principal | None:
+    row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    if row is None or row.revoked:
+        return None
+    user = s.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    return principal_for(s, user)
+
+
+__all__ = [
+    "SESSION_SECONDS",
+    "AuthError",
+    "Principal",
+    "authenticate",
+    "check_username",
+    "create_token",
+    "create_user",
+    "digest",
+    "end_session",
+    "new_secret",
+    "parse_role",
+    "principal_for",
+    "session_principal",
+    "start_session",
+    "token_principal",
+]

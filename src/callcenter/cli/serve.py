@@ -1,0 +1,56 @@
+"""``callcenter serve``: the live center in one process (API, WebSocket, pages, routing).
+
+``callcenter demo`` (``cli/demo.py``) starts the same server with demo users and drives
+simulated customers and agents through its API.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from callcenter.cli.app import app, console
+from callcenter.settings import Settings
+
+
+def run_server(settings: Settings, *, log_level: str = "info") -> None:
+    """Serve ``settings``' center with uvicorn until Ctrl-C / SIGTERM."""
+    import uvicorn
+
+    from callcenter.api.app import create_app, open_database
+
+    open_database(settings).dispose()  # a bad database fails here, as one line
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command()
+def serve(
+    database: str | None = typer.Option(
+        None, "--database", help="SQLAlchemy URL (default: CALLCENTER_DATABASE_URL or SQLite)."
+    ),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (8000)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Start the live center: API (/docs), WebSocket push, pages and the routing engine."""
+    overrides: dict[str, object] = {}
+    if database is not None:
+        overrides["database_url"] = database
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = Settings.load(**overrides)
+    console.print(
+        f"callcenter serving on http://{settings.host}:{settings.port}  "
+        f"(API docs at /docs; database {settings.database_url})",
+        highlight=False,
+    )
+    run_server(settings, log_level=log_level)

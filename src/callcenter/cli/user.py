@@ -1,0 +1,110 @@
+"""``callcenter user add|token|list``: people who sign in to the live center."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import typer
+
+from callcenter.cli.app import app, console, write_stdout
+from callcenter.errors import UserError
+from callcenter.settings import Settings
+
+user_app = typer.Typer(name="user", help="Users of the live center.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+_DB_HELP = "SQLAlchemy URL (default: CALLCENTER_DATABASE_URL or sqlite:///callcenter.db)."
+
+
+def _engine(database: str | None):  # type: ignore[no-untyped-def]
+    from callcenter.api.app import open_database
+
+    overrides = {"database_url": database} if database is not None else {}
+    return open_database(Settings.load(**overrides))
+
+
+@user_app.command("add")
+def add(
+    username: str = typer.Argument(..., help="Sign-in name (lower case)."),
+    role: str = typer.Option(..., "--role", help="admin, manager, supervisor, qa or agent."),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        help="Password (at least 8 characters); default: the CALLCENTER_PASSWORD "
+        "environment variable, else asked for.",
+    ),
+    name: str = typer.Option("", "--name", help="Display name."),
+    email: str | None = typer.Option(None, "--email", help="E-mail address."),
+    database: str | None = typer.Option(None, "--database", help=_DB_HELP),
+) -> None:
+    """Add a user with a role (an agent also gets an agent profile to route to)."""
+    from sqlalchemy.orm import Session
+
+    from callcenter.auth.passwords import check_password_rules
+    from callcenter.auth.service import create_user, parse_role
+
+    r = parse_role(role)
+    if password is None:
+        password = os.environ.get("CALLCENTER_PASSWORD") or typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+    check_password_rules(password)
+    engine = _engine(database)
+    try:
+        with Session(engine) as s, s.begin():
+            user = create_user(
+                s, username, password, r, now=time.time(), display_name=name, email=email
+            )
+            uid = user.id
+    finally:
+        engine.dispose()
+    console.print(f"added {r.value} {username!r} (id {uid})", highlight=False)
+
+
+@user_app.command("token")
+def token(
+    username: str = typer.Argument(..., help="Whose token."),
+    name: str = typer.Option("cli", "--name", help="What the token is for."),
+    database: str | None = typer.Option(None, "--database", help=_DB_HELP),
+) -> None:
+    """Create an API token for a user and print it (shown once)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from callcenter.auth.service import create_token
+    from callcenter.live.models import User
+
+    engine = _engine(database)
+    try:
+        with Session(engine) as s, s.begin():
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UserError(f"no user {username!r} (add one with: callcenter user add)")
+            _row, secret = create_token(s, user, name, now=time.time())
+    finally:
+        engine.dispose()
+    write_stdout(secret)
+
+
+@user_app.command("list")
+def list_users(database: str | None = typer.Option(None, "--database", help=_DB_HELP)) -> None:
+    """Users with their roles."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from callcenter.live.models import User
+
+    engine = _engine(database)
+    try:
+        with Session(engine) as s:
+            rows = s.execute(
+                select(User.username, User.role, User.display_name, User.active).order_by(User.id)
+            ).all()
+    finally:
+        engine.dispose()
+    table = Table("username", "role", "name", "active")
+    for u, r, n, a in rows:
+        table.add_row(u, r, n, "yes" if a else "no")
+    console.print(table)

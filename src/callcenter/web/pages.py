@@ -1,0 +1,103 @@
+"""The web pages: server-rendered shells (Jinja2) whose scripts talk to the API.
+
+Pages need a signed-in cookie session except ``/login`` and the customer chat pages; a
+page a role may not use answers 403 (the same :class:`Permission` as its API).
+Each feature module adds its own page routes here through :data:`PAGES`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from callcenter.api.center import Center, center
+from callcenter.api.deps import Db, resolve_principal
+from callcenter.auth.permissions import Permission, allowed
+from callcenter.auth.service import Principal
+from callcenter.live.models import Role
+
+WEB_DIR: Final = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+router = APIRouter(include_in_schema=False)
+
+# The signed-in user's start page by role.
+HOME: Final[dict[Role, str]] = {
+    Role.AGENT: "/agent",
+    Role.SUPERVISOR: "/wallboard",
+    Role.MANAGER: "/wallboard",
+    Role.ADMIN: "/admin",
+    Role.QA: "/crm",
+}
+
+# Navigation: (path, label, permission needed to see it).
+NAV: Final[list[tuple[str, str, Permission]]] = [
+    ("/agent", "Desktop", Permission.DESK),
+    ("/wallboard", "Wallboard", Permission.WALLBOARD),
+    ("/crm", "Customers", Permission.CRM_READ),
+    ("/reports", "Reports", Permission.REPORTS),
+    ("/admin", "Administration", Permission.CONFIG_READ),
+]
+
+
+def page_principal(request: Request, c: Center, s: Any) -> Principal | None:
+    return resolve_principal(request, c, s)
+
+
+def render(request: Request, template: str, p: Principal | None, **ctx: Any) -> HTMLResponse:
+    nav = [(path, label) for path, label, perm in NAV if p is not None and allowed(p.role, perm)]
+    return templates.TemplateResponse(
+        request, template, {"me": p, "nav": nav, "csrf": p.csrf_token if p else None, **ctx}
+    )
+
+
+def guarded_page(
+    request: Request, c: Center, s: Any, permission: Permission, template: str, **ctx: Any
+) -> Response:
+    """Render ``template`` for a signed-in user holding ``permission``; else redirect to
+    the login page (anonymous) or answer 403."""
+    p = page_principal(request, c, s)
+    if p is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if not allowed(p.role, permission):
+        resp = render(request, "forbidden.html", p, needed=permission.value)
+        resp.status_code = 403
+        return resp
+    return render(request, template, p, **ctx)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, s: Db, c: Annotated[Center, Depends(center)]) -> Response:
+    p = page_principal(request, c, s)
+    if p is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME[p.role], status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    return render(request, "login.html", None)
+
+
+def install(c: Center) -> None:
+    del c
+
+
+def mount_static(app: Any) -> None:
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+
+
+__all__ = [
+    "HOME",
+    "NAV",
+    "guarded_page",
+    "install",
+    "mount_static",
+    "render",
+    "router",
+    "templates",
+]
