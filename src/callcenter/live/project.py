@@ -35,7 +35,9 @@ def apply(s: Session, events: Iterable[Event], contacts: set[str], agents: set[s
         if a is not None:
             agents.add(a)
         if et is EventType.ENQUEUE and c is not None:
-            _contact(s, c, status=ContactStatus.QUEUED.value, queue=e.queue, agent=None)
+            _contact(
+                s, c, status=ContactStatus.QUEUED.value, queue=e.queue, agent=None, enqueued_at=t
+            )
         elif et is EventType.OFFER and c is not None:
             _contact(s, c, status=ContactStatus.RINGING.value, agent=a, offered_at=t)
         elif et is EventType.RING_NOANSWER and c is not None:

@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("arrived_at", sa.Double(), nullable=False),
+        sa.Column("enqueued_at", sa.Double(), nullable=True),
         sa.Column("offered_at", sa.Double(), nullable=True),
         sa.Column("answered_at", sa.Double(), nullable=True),
         sa.Column("ended_at", sa.Double(), nullable=True),
