@@ -3,7 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Real audio for the speech tests: synthesis, conversion, recorded prompts, hold music.
-test_pkgs=(sox espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav)
+# A real PostgreSQL and a real browser for the live-server tests (tests/support): the
+# fixtures start their own throw-away cluster (the `main` cluster that Debian's package
+# creates, and may start on 5432, is not used) and drive Debian's Chromium with
+# Playwright (no browser download).
+test_pkgs=(sox espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav
+  postgresql chromium)
 missing=()
 for p in "${test_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -79,7 +79,9 @@ def open_database(settings: Settings) -> Any:
 
 async def _ticker(c: Center) -> None:
     while True:
-        nt = c.engine.next_timer()
+        # the engine's lock may be held by a request writing to the database: never wait
+        # for it on the event loop
+        nt = await run_in_threadpool(c.engine.next_timer)
         delay = TICK_SECONDS if nt is None else min(max(nt - c.clock(), 0.0), TICK_SECONDS)
         await asyncio.sleep(delay)
         if nt is not None and c.clock() >= nt:
