@@ -11,7 +11,8 @@ Authentication, in order:
 
 :func:`require` guards a route with one :class:`Permission`; a signed-in user without
 it gets 403, an anonymous request 401.  :func:`route_permissions` lists every guarded
-route (the security tests walk it).
+route and :func:`route_guards` every API route with what it needs (the security tests
+walk them).
 """
 
 from __future__ import annotations
@@ -28,20 +29,36 @@ from starlette.requests import HTTPConnection
 from callcenter.api.center import Center, center
 from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission, allowed
-from callcenter.auth.service import Principal, session_principal, token_principal
+from callcenter.auth.service import (
+    Principal,
+    session_principal,
+    token_principal,
+    touch_token,
+)
+from callcenter.storage.db import WRITE_OPTION
 
 SESSION_COOKIE: Final = "cc_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def db_session(c: Annotated[Center, Depends(center)]) -> Iterator[Session]:
-    """One transaction per request, committed when the handler returns."""
+def db_session(request: Request, c: Annotated[Center, Depends(center)]) -> Iterator[Session]:
+    """One transaction per request, committed when the handler returns and before the
+    response is sent (``scope="function"``): a client never sees an answer whose change
+    is not yet in the database, and the next request reads it.
+
+    A request that may change something (POST, PUT, PATCH, DELETE) holds the database's
+    write lock from its first statement on SQLite (:data:`WRITE_OPTION`), so concurrent
+    changes wait for each other instead of failing.  Handlers that hand work to the live
+    engine commit this transaction first (the engine writes in its own).
+    """
     with c.sessions.begin() as s:
+        if request.method not in _SAFE_METHODS:
+            s.connection(execution_options={WRITE_OPTION: True})
         yield s
 
 
-Db = Annotated[Session, Depends(db_session)]
+Db = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:
@@ -57,7 +74,17 @@ def resolve_principal(conn: HTTPConnection, c: Center, s: Session) -> Principal 
     now = c.clock()
     token = _bearer(conn) or conn.query_params.get("access_token")
     if token is not None:
-        return token_principal(s, token, now=now)
+        if isinstance(conn, Request) and conn.method not in _SAFE_METHODS:
+            # a request that writes already holds the write lock (db_session): a second
+            # transaction would wait for it until SQLite gives up ("database is locked");
+            # the use is stored with the request's own changes
+            return token_principal(s, token, now=now)
+
+        def touch(token_id: int, t: float) -> None:
+            with c.sessions.begin() as w:
+                touch_token(w, token_id, t)
+
+        return token_principal(s, token, now=now, touch=touch)
     secret = conn.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
@@ -99,28 +126,55 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
-def route_permissions(app: FastAPI) -> list[tuple[str, str, Permission]]:
-    """(method, path, permission) of every route guarded by :func:`require`."""
-    out: list[tuple[str, str, Permission]] = []
+def route_guards(app: FastAPI) -> list[tuple[str, str, frozenset[Permission]]]:
+    """(method, path, permissions) of every API route: a user gets in with any one of
+    ``permissions`` — one for :func:`require`, several for ``require_any``
+    (:mod:`callcenter.api.admin`), none for a route that neither guards (public, or open
+    to any signed-in user)."""
 
-    def walk(dependant: object) -> Permission | None:
+    def walk(dependant: object) -> frozenset[Permission]:
         call = getattr(dependant, "call", None)
         perm = getattr(call, "permission", None)
         if isinstance(perm, Permission):
-            return perm
+            return frozenset({perm})
+        perms = getattr(call, "permissions", None)
+        if isinstance(perms, frozenset) and perms:
+            return frozenset(Permission(x) for x in perms)
         for sub in getattr(dependant, "dependencies", ()):
             found = walk(sub)
-            if found is not None:
+            if found:
                 return found
-        return None
+        return frozenset()
 
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            perm = walk(route.dependant)
-            if perm is not None:
-                for method in sorted(route.methods or ()):
-                    out.append((method, route.path, perm))
+    out: list[tuple[str, str, frozenset[Permission]]] = []
+    for path, methods, dependant in _api_routes(app):
+        guard = walk(dependant)
+        out.extend((method, path, guard) for method in sorted(methods))
     return out
+
+
+def route_permissions(app: FastAPI) -> list[tuple[str, str, Permission]]:
+    """(method, path, permission) of every route guarded by one permission (:func:`require`)."""
+    return [(m, path, next(iter(g))) for m, path, g in route_guards(app) if len(g) == 1]
+
+
+def _api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], object]]:
+    """(path, methods, dependant) of every API route, those of included routers too.
+
+    FastAPI >= 0.13x keeps an included router as one lazy entry in ``app.routes`` (its
+    routes are not copied there); :func:`fastapi.routing.iter_route_contexts` expands it
+    with the prefix and the router-level dependencies applied.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # older FastAPI: include_router copies every route into app.routes
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, set(route.methods or ()), route.dependant
+        return
+    for rc in iter_route_contexts(app.routes):
+        if isinstance(rc.original_route, APIRoute):
+            yield str(rc.path), set(rc.methods or ()), rc.dependant
 
 
 __all__ = [
@@ -133,5 +187,6 @@ __all__ = [
     "optional_principal",
     "require",
     "resolve_principal",
+    "route_guards",
     "route_permissions",
 ]

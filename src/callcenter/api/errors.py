@@ -62,6 +62,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _user(_: Request, exc: UserError) -> JSONResponse:
         return JSONResponse(error_body(422, str(exc)), status_code=422)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # a number beyond what the database stores: SQLite refuses to bind an int outside
+        # 64 bits (e.g. GET /api/customers/99999999999999999999) — bad input, not a crash
+        del exc
+        msg = "a number in the request is out of range (at most 9223372036854775807)"
+        return JSONResponse(error_body(422, msg), status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body(422, _validation_message(exc)), status_code=422)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password, verify_password
@@ -22,6 +23,8 @@ from callcenter.live.models import AgentRow, ApiToken, Role, TeamSupervisor, Use
 
 SESSION_SECONDS: Final = 12 * 3600
 TOKEN_PREFIX: Final = "cc_"
+LAST_USED_RESOLUTION: Final = 60.0
+"""Seconds: a token's ``last_used_at`` is rewritten at most this often."""
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
@@ -169,18 +172,37 @@ def create_token(s: Session, user: User, name: str, *, now: float) -> tuple[ApiT
     return row, secret
 
 
-def token_principal(s: Session, secret: str, *, now: float) -> Principal | None:
+def token_principal(
+    s: Session, secret: str, *, now: float, touch: Callable[[int, float], None] | None = None
+) -> Principal | None:
+    """Who holds the API token ``secret``, or None (unknown, revoked, user inactive).
+
+    Its ``last_used_at`` is kept to :data:`LAST_USED_RESOLUTION`: when it is older,
+    ``touch(token_id, now)`` is called to store the new time (in a transaction of its
+    own, so that a read-only request does not turn into a write), or it is set on ``s``
+    when no ``touch`` is given.
+    """
     row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if row is None or row.revoked:
         return None
     user = s.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        if touch is None:
+            row.last_used_at = now
+        else:
+            touch(row.id, now)
     return principal_for(s, user)
 
 
+def touch_token(s: Session, token_id: int, now: float) -> None:
+    """Store that token ``token_id`` was used at ``now`` (a write, nothing read first)."""
+    s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
 __all__ = [
+    "LAST_USED_RESOLUTION",
     "SESSION_SECONDS",
     "AuthError",
     "Principal",
@@ -196,4 +218,5 @@ __all__ = [
     "session_principal",
     "start_session",
     "token_principal",
+    "touch_token",
 ]

@@ -48,9 +48,12 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = Settings.load(**overrides)
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
-        f"(API docs at /docs; database {settings.database_url})",
+        f"(API docs at /docs; database {shown})",
         highlight=False,
     )
     run_server(settings, log_level=log_level)

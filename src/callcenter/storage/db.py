@@ -168,6 +168,12 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(db)
 
 
+WRITE_OPTION = "callcenter_writes"
+"""Execution option: this transaction will write; on SQLite it takes the write lock when
+it begins (``session.connection(execution_options={WRITE_OPTION: True})`` as its first
+use). Other databases ignore it."""
+
+
 def make_engine(url: str | URL) -> Engine:
     """An :class:`Engine` for ``url``.
 
@@ -210,7 +216,11 @@ def _setup_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that reads and then writes fails at once ("database is locked")
+        # when another connection wrote in between (WAL snapshot); one that will write
+        # asks for the write lock up front (BEGIN IMMEDIATE), waiting its turn instead.
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def open_engine(url: str | URL, *, create: bool = False) -> Engine:
@@ -337,6 +347,7 @@ __all__ = [
     "HEADER_ONLY_FIELDS",
     "MIGRATIONS_DIR",
     "STORED_FIELDS",
+    "WRITE_OPTION",
     "Base",
     "DatabaseError",
     "EventLog",
