@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.support.seed import seed
 
 from callcenter.live.engine import LiveEngine
 from callcenter.live.models import AgentRow, ContactRow, EngineCommand
 from callcenter.routing import RoutingError
 from callcenter.storage.db import EventRow, make_engine
-from tests.support.seed import seed
 
 
 class Clock:

@@ -230,9 +230,15 @@ class LiveEngine:
             try:
                 if name != "advance":
                     _call(router, name, now, args)
-            except RoutingError:
+            except Exception as e:
                 if pending:  # the timers still fired: log them on their own
                     self._persist("advance", {}, now, pending, None)
+                if not isinstance(e, RoutingError):
+                    # not a refusal the router checks for before it moves (a bad
+                    # argument): it may be half-applied, so rebuild from what was logged
+                    router.drain()
+                    with self.sessions.begin() as s:
+                        self._rebuild(s)
                 raise
             events = pending + router.drain()
             if name == "advance" and not events:

@@ -115,6 +115,8 @@ class Router(RouterCore):
         """A contact reaches the center; with ``queue`` it is queued at once."""
         if contact in self.contacts:
             raise RoutingError(f"contact {contact!r} already exists")
+        if queue is not None and queue not in self.queues:  # refused before anything moves
+            raise RoutingError(f"unknown queue {queue!r}")
         c = Contact(contact, next(self._seq), caller, channel)
         self.contacts[contact] = c
         self.out.append((now, "arrive", contact, None, None, channel, caller))
