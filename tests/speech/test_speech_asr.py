@@ -58,7 +58,7 @@ def tiny() -> Transcriber:
 @pytest.fixture(scope="module")
 def call() -> tuple[CallAudio, dict[Speaker, list[tuple[float, float]]]]:
     """The stereo call and, per side, the placed prompt spans (start, start + length)."""
-    from conftest import hold_music, place, prompt, prompt_duration
+    from tests.speech.conftest import hold_music, place, prompt, prompt_duration
 
     music = hold_music(MUSIC[1] - MUSIC[0], RATE) * np.float32(0.5)
     agent = place([(t, prompt(n, RATE)) for t, n in AGENT] + [(MUSIC[0], music)], TOTAL_S, RATE)

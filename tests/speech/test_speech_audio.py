@@ -27,7 +27,7 @@ TOL = 0.03  # seconds
 def _check_sides(call: CallAudio, spans: dict[str, tuple[float, float]], agent_ch: str) -> None:
     """Energy on the right side at the right time (within one 50 ms window), little on
     the other side."""
-    from conftest import active, rms  # the shared helpers, not the code under test
+    from tests.speech.conftest import active, rms  # the shared helpers, not the code under test
 
     caller_ch = "right" if agent_ch == "left" else "left"
     assert call.agent is not None and call.caller is not None
@@ -153,7 +153,7 @@ def _error(paths: list[Path], options: AudioOptions) -> str:
 
 @pytest.fixture
 def prompt_wav() -> Path:
-    from conftest import prompt_path
+    from tests.speech.conftest import prompt_path
 
     return prompt_path("agent-loginok")
 
