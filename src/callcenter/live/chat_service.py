@@ -1,0 +1,156 @@
+"""Chat records: contact ids, chat tokens, messages and transcripts.
+
+The chat API (``api/chat.py``) and the agent desktop (``api/desk.py``) share these.  A
+chat is a :class:`~callcenter.live.models.ContactRow` with ``channel="chat"``; its
+transcript is its :class:`~callcenter.live.models.Message` rows in id order.  The
+customer's widget proves it owns the chat with a random token whose SHA-256 is kept in
+``contacts.customer_token_hash`` (the database never holds the token itself).
+
+Functions take a :class:`Session` and never commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.auth.service import digest
+from callcenter.live.models import (
+    AgentRow,
+    ContactRow,
+    ContactStatus,
+    EngineCommand,
+    Message,
+    User,
+)
+
+MAX_BODY: Final = 4000  # characters of one message
+CHAT_PREFIX: Final = "chat-"
+
+# A customer may write while waiting and while talking; not after the end.
+WRITABLE: Final = frozenset({ContactStatus.QUEUED, ContactStatus.RINGING, ContactStatus.ACTIVE})
+# The conversation is over (the agent may still be in after-contact work).
+ENDED: Final = frozenset(
+    {
+        ContactStatus.WRAPUP,
+        ContactStatus.CLOSED,
+        ContactStatus.ABANDONED,
+        ContactStatus.TIMEOUT,
+    }
+)
+
+
+def new_contact_id() -> str:
+    """``chat-`` and 12 random hex digits (48 bits: no collision in a center's life)."""
+    return CHAT_PREFIX + secrets.token_hex(6)
+
+
+def request_time(s: Session) -> float:
+    """The time of the engine request being written in ``s``'s transaction.
+
+    Called from an engine ``extra`` callback: the engine has just inserted the request's
+    :class:`EngineCommand` row (with the router's ``now``) in the same transaction and
+    holds its lock, so the newest row is this request.  Rows written with it (a contact's
+    ``arrived_at``, a message's ``t``) then carry exactly the time of its events.
+    """
+    t = s.scalar(select(EngineCommand.t).order_by(EngineCommand.id.desc()).limit(1))
+    if t is None:  # pragma: no cover - the engine always writes the command first
+        raise RuntimeError("request_time() called outside an engine request")
+    return float(t)
+
+
+def token_matches(row: ContactRow, token: str) -> bool:
+    """Whether ``token`` is the chat token of ``row`` (constant-time comparison)."""
+    stored = row.customer_token_hash
+    return stored is not None and hmac.compare_digest(stored, digest(token))
+
+
+def chat_with_token(s: Session, contact_id: str, token: str | None) -> ContactRow | None:
+    """The chat ``contact_id`` if ``token`` is its chat token, else None."""
+    if not token or len(contact_id) > 64:
+        return None
+    row = s.get(ContactRow, contact_id)
+    if row is None or row.channel != "chat" or not token_matches(row, token):
+        return None
+    return row
+
+
+def display_names(s: Session, agents: Iterable[str | None]) -> dict[str, str]:
+    """Agent name -> the user's display name (the username if it has none)."""
+    wanted = {a for a in agents if a}
+    if not wanted:
+        return {}
+    rows = s.execute(
+        select(AgentRow.name, User.display_name)
+        .join(User, User.id == AgentRow.user_id)
+        .where(AgentRow.name.in_(wanted))
+    ).all()
+    names = {name: (display or name) for name, display in rows}
+    return {a: names.get(a, a) for a in wanted}
+
+
+def message_view(m: Message, names: Mapping[str, str]) -> dict[str, Any]:
+    """A message as the API shows it: id, time, sender, body and the agent's name."""
+    return {
+        "id": m.id,
+        "t": m.t,
+        "sender": m.sender,
+        "body": m.body,
+        "agent_name": names.get(m.agent, m.agent) if m.agent else None,
+    }
+
+
+def messages_of(s: Session, contact_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Transcripts of ``contact_ids`` (id order), as :func:`message_view` dicts."""
+    ids = list(contact_ids)
+    out: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
+    if not ids:
+        return out
+    rows = list(s.scalars(select(Message).where(Message.contact_id.in_(ids)).order_by(Message.id)))
+    names = display_names(s, (m.agent for m in rows))
+    for m in rows:
+        out[m.contact_id].append(message_view(m, names))
+    return out
+
+
+def add_message(
+    s: Session, contact_id: str, sender: str, body: str, *, t: float, agent: str | None = None
+) -> Message:
+    """Append a message to a transcript (flushed, so it has its id)."""
+    m = Message(contact_id=contact_id, t=t, sender=sender, agent=agent, body=body)
+    s.add(m)
+    s.flush()
+    return m
+
+
+def check_body(body: str) -> str:
+    """A message body without surrounding blanks; ValueError if empty or too long (the
+    API's validation error then names the field: ``body: must not be empty``)."""
+    text = body.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > MAX_BODY:
+        raise ValueError(f"{len(text)} characters is too long (at most {MAX_BODY})")
+    return text
+
+
+__all__ = [
+    "CHAT_PREFIX",
+    "ENDED",
+    "MAX_BODY",
+    "WRITABLE",
+    "add_message",
+    "chat_with_token",
+    "check_body",
+    "display_names",
+    "message_view",
+    "messages_of",
+    "new_contact_id",
+    "request_time",
+    "token_matches",
+]

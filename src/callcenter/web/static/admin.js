@@ -1,0 +1,261 @@
+// The administration page: one tab per resource (a table and a form to add, edit and
+// delete), all through the /api/admin/... and /api/users endpoints with cc.api.  Every
+// text from the server goes through cc.esc before it reaches innerHTML.  Without the
+// config.write permission the page is read-only; the Users tab needs users.manage.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const esc = cc.esc;
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const STRATEGIES = ["longest_idle", "round_robin", "fewest_contacts", "least_occupied", "best_proficiency"];
+  const CHANNELS = ["chat", "voice", "email", "callback"];
+  const ROLES = ["agent", "supervisor", "manager", "qa", "admin"];
+
+  // ---- converting between form text and API values
+  const split = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+  const num = (text) => { const n = Number(text); return text.trim() !== "" && Number.isFinite(n) ? n : text; };
+  const pairs = (text) => Object.fromEntries(split(text).map((p) => { const [k, v = ""] = p.split(":"); return [k.trim(), num(v.trim())]; }));
+  const showPairs = (obj) => Object.entries(obj || {}).map(([k, v]) => k + ":" + v).join(", ");
+  const reqs = (text) => split(text).map((p) => { const [skill, level = "1"] = p.split(":"); return {skill: skill.trim(), min_level: num(level.trim())}; });
+  const showReqs = (list) => (list || []).map((r) => r.skill + ":" + r.min_level).join(", ");
+  const spans = (text) => split(text).map((p) => p.split("-").map((t) => t.trim()));
+  const showSpans = (list) => (list || []).map((iv) => iv.join("-")).join(", ");
+  const yes = (b) => (b ? "yes" : "no");
+  const dash = (v) => (v === null || v === undefined || v === "" ? "—" : v);
+
+  // ---- what each tab shows and edits
+  // field: {name, label, kind: text|password|int|number|bool|select|list|pairs|reqs|week,
+  //         nullable (blank sends null), fixed (not editable after creation), options and
+  //         cast (select), get (the row's value when it is not row[name])}
+  const lookups = {teams: [], hours: []};
+  const RESOURCES = [
+    {id: "skills", title: "Skills", url: "/api/admin/skills", label: (r) => r.name,
+     help: "Skills agents hold at a level 1-10 and queues require. A skill in use cannot be renamed or deleted.",
+     cols: [["Name", (r) => r.name], ["Description", (r) => r.description]],
+     fields: [{name: "name", label: "Name", kind: "text"}, {name: "description", label: "Description", kind: "text"}]},
+    {id: "queues", title: "Queues", url: "/api/admin/queues", label: (r) => r.name, remove: "Deactivate", needs: ["hours"],
+     help: "Deactivating a queue stops routing to it (it keeps its name for history); not while contacts are in it.",
+     cols: [["Name", (r) => r.name], ["Channel", (r) => r.channel], ["Strategy", (r) => r.strategy],
+            ["Requires", (r) => showReqs(r.requirements)], ["Ring timeout s", (r) => r.ring_timeout_s],
+            ["Service level", (r) => Math.round(r.sl_target * 100) + " % in " + r.sl_threshold_s + " s"],
+            ["Overflow", (r) => dash(r.overflow_queue)], ["Hours", (r) => hoursName(r.business_hours_id)],
+            ["Active", (r) => yes(r.active)]],
+     fields: [{name: "name", label: "Name", kind: "text", fixed: true},
+              {name: "description", label: "Description", kind: "text"},
+              {name: "channel", label: "Channel", kind: "select", options: () => CHANNELS.map((c) => [c, c])},
+              {name: "strategy", label: "Strategy", kind: "select", options: () => STRATEGIES.map((s) => [s, s])},
+              {name: "priority", label: "Priority (-100..100)", kind: "int"},
+              {name: "requirements", label: "Required skills (skill:level, ...)", kind: "reqs"},
+              {name: "ring_timeout_s", label: "Ring timeout (s)", kind: "number"},
+              {name: "wrapup_s", label: "Wrap-up (s, blank: agent ends it)", kind: "number", nullable: true},
+              {name: "max_wait_s", label: "Maximum wait (s, blank: none)", kind: "number", nullable: true},
+              {name: "overflow_queue", label: "Overflow queue", kind: "text", nullable: true},
+              {name: "sl_target", label: "Service-level target (0-1)", kind: "number"},
+              {name: "sl_threshold_s", label: "Service-level threshold (s)", kind: "number"},
+              {name: "business_hours_id", label: "Business hours", kind: "select", nullable: true, cast: Number,
+               options: () => lookups.hours.map((h) => [h.id, h.name])},
+              {name: "active", label: "Active", kind: "bool"}]},
+    {id: "agents", title: "Agents", url: "/api/admin/agents", label: (r) => r.name,
+     help: "Agent profiles: users with the agent role get one when created (Users tab). A profile can be removed only once its user is no longer an active agent.",
+     cols: [["Agent", (r) => r.name], ["Name", (r) => r.display_name], ["State", (r) => r.status + (r.status_reason ? " (" + r.status_reason + ")" : "")],
+            ["Skills", (r) => showPairs(r.skills)], ["Capacity", (r) => r.capacity], ["Queues", (r) => (r.queues ? r.queues.join(", ") : "all it qualifies for")],
+            ["Max no-answer", (r) => r.max_no_answer], ["Routes", (r) => yes(r.active)]],
+     fields: [{name: "username", label: "Username (new profile)", kind: "text", fixed: true, get: (r) => r.name},
+              {name: "skills", label: "Skills (skill:level 1-10, ...)", kind: "pairs"},
+              {name: "capacity", label: "Capacity (1-10)", kind: "int"},
+              {name: "queues", label: "Queues (blank: all it qualifies for)", kind: "list", nullable: true},
+              {name: "max_no_answer", label: "Missed offers before pause (0: never)", kind: "int"}]},
+    {id: "teams", title: "Teams", url: "/api/admin/teams", label: (r) => r.name,
+     help: "Members are users (one team each); supervisors are supervisors or managers who see the team's contacts.",
+     cols: [["Name", (r) => r.name], ["Members", (r) => r.members.join(", ")], ["Supervisors", (r) => r.supervisors.join(", ")]],
+     fields: [{name: "name", label: "Name", kind: "text"}, {name: "members", label: "Members (usernames)", kind: "list"},
+              {name: "supervisors", label: "Supervisors (usernames)", kind: "list"}]},
+    {id: "hours", title: "Business hours", url: "/api/admin/business-hours", label: (r) => r.name,
+     help: "Opening hours in a time zone: intervals per day as 08:00-12:00, 13:00-18:00 (blank: closed); holidays as YYYY-MM-DD.",
+     cols: [["Name", (r) => r.name], ["Time zone", (r) => r.timezone], ["Hours", (r) => r.summary],
+            ["Holidays", (r) => r.holidays.join(", ")], ["Open now", (r) => yes(r.open_now)]],
+     fields: [{name: "name", label: "Name", kind: "text"}, {name: "timezone", label: "Time zone (e.g. Europe/Berlin)", kind: "text"},
+              {name: "weekly", label: "", kind: "week"}, {name: "holidays", label: "Holidays (YYYY-MM-DD, ...)", kind: "list"}]},
+    {id: "pause-reasons", title: "Pause reasons", url: "/api/admin/pause-reasons", label: (r) => r.name, remove: "Deactivate",
+     help: "Reasons agents pick when they pause. Deactivating one hides it from agents; history keeps its name.",
+     cols: [["Name", (r) => r.name], ["Paid", (r) => yes(r.paid)], ["Limit (min)", (r) => dash(r.max_minutes)], ["Active", (r) => yes(r.active)]],
+     fields: [{name: "name", label: "Name", kind: "text", fixed: true}, {name: "paid", label: "Paid", kind: "bool"},
+              {name: "max_minutes", label: "Limit in minutes (blank: none)", kind: "int", nullable: true},
+              {name: "active", label: "Active", kind: "bool"}]},
+    {id: "dispositions", title: "Dispositions", url: "/api/admin/dispositions", label: (r) => r.code, remove: "Deactivate",
+     help: "Outcomes agents record at the end of a contact; 'resolved' ones count for first-contact resolution.",
+     cols: [["Code", (r) => r.code], ["Label", (r) => r.label], ["Resolved", (r) => yes(r.resolved)], ["Active", (r) => yes(r.active)]],
+     fields: [{name: "code", label: "Code", kind: "text", fixed: true}, {name: "label", label: "Label", kind: "text"},
+              {name: "resolved", label: "Counts as resolved", kind: "bool"}, {name: "active", label: "Active", kind: "bool"}]},
+    {id: "users", title: "Users", url: "/api/users", label: (r) => r.username, remove: "Deactivate", needs: ["teams"], permission: "users.manage",
+     help: "People who sign in. Deactivating a user stops their sign-in; you cannot change your own role or deactivate yourself.",
+     cols: [["Username", (r) => r.username], ["Name", (r) => r.display_name], ["Role", (r) => r.role], ["E-mail", (r) => dash(r.email)],
+            ["Team", (r) => teamName(r.team_id)], ["Active", (r) => yes(r.active)]],
+     fields: [{name: "username", label: "Username", kind: "text", fixed: true},
+              {name: "password", label: "Password (blank: unchanged)", kind: "password"},
+              {name: "role", label: "Role", kind: "select", options: () => ROLES.map((r) => [r, r])},
+              {name: "display_name", label: "Display name", kind: "text"},
+              {name: "email", label: "E-mail", kind: "text", nullable: true},
+              {name: "team_id", label: "Team", kind: "select", nullable: true, cast: Number, options: () => lookups.teams.map((t) => [t.id, t.name])},
+              {name: "active", label: "Active", kind: "bool"}]},
+  ];
+  const hoursName = (id) => { const h = lookups.hours.find((x) => x.id === id); return h ? h.name : dash(id); };
+  const teamName = (id) => { const t = lookups.teams.find((x) => x.id === id); return t ? t.name : dash(id); };
+
+  const state = {perms: new Set(), res: null, rows: [], editing: null};
+  const canWrite = () => state.perms.has(state.res.permission || "config.write");
+
+  function status(text, isError) {
+    const el = $("admin-status");
+    el.textContent = text || "";
+    el.className = isError ? "error" : "ok";
+  }
+
+  // ---- the form
+  function inputFor(f, value) {
+    const id = "f-" + f.name;
+    const label = '<span>' + esc(f.label) + "</span>";
+    if (f.kind === "bool") {
+      return '<label class="check"><input type="checkbox" id="' + id + '" name="' + f.name + '"' + (value ? " checked" : "") + ">" + label + "</label>";
+    }
+    if (f.kind === "select") {
+      const opts = (f.nullable ? [["", "—"]] : []).concat(f.options());
+      const html = opts.map(([v, t]) => '<option value="' + esc(v) + '"' + (String(v) === String(value ?? "") ? " selected" : "") + ">" + esc(t) + "</option>").join("");
+      return "<label>" + label + '<select id="' + id + '" name="' + f.name + '">' + html + "</select></label>";
+    }
+    if (f.kind === "week") {
+      return DAYS.map((d) => "<label><span>" + d + '</span><input id="f-day-' + d + '" name="day-' + d + '" value="' + esc(showSpans((value || {})[d])) + '" placeholder="08:00-18:00"></label>').join("");
+    }
+    let text = value;
+    if (f.kind === "pairs") text = showPairs(value);
+    else if (f.kind === "reqs") text = showReqs(value);
+    else if (f.kind === "list") text = value ? value.join(", ") : "";
+    else if (f.kind === "password") text = "";
+    const type = f.kind === "password" ? "password" : "text";
+    return "<label>" + label + '<input type="' + type + '" id="' + id + '" name="' + f.name + '" value="' + esc(text ?? "") + '"></label>';
+  }
+
+  function readField(form, f) {
+    if (f.kind === "week") {
+      return Object.fromEntries(DAYS.map((d) => [d, spans(form.elements["day-" + d].value)]));
+    }
+    const el = form.elements[f.name];
+    if (f.kind === "bool") return el.checked;
+    const text = el.value.trim();
+    if (text === "") {
+      if (f.nullable) return null;
+      if (["int", "number", "select", "password"].includes(f.kind)) return undefined; // server default / unchanged
+    }
+    switch (f.kind) {
+      case "int": case "number": return num(text);
+      case "select": return f.cast ? f.cast(text) : text;
+      case "list": return split(text);
+      case "pairs": return pairs(text);
+      case "reqs": return reqs(text);
+      default: return text;
+    }
+  }
+
+  function showForm(row) {
+    const res = state.res;
+    state.editing = row;
+    $("admin-editor").hidden = !canWrite();
+    if (!canWrite()) return;
+    $("admin-form-title").textContent = row ? "Edit " + res.label(row) : "Add to " + res.title.toLowerCase();
+    const fields = res.fields.map((f) => inputFor(f, row ? (f.get ? f.get(row) : row[f.name]) : defaults(f)));
+    fields.push('<div class="actions"><button type="submit" class="primary" id="admin-save">' + (row ? "Save" : "Add") + "</button>" +
+                (row ? '<button type="button" id="admin-cancel">Cancel</button>' : "") + "</div>");
+    const form = $("admin-form");
+    form.innerHTML = fields.join("");
+    for (const f of res.fields) if (f.fixed && row) form.elements[f.name].disabled = true;
+    if (row) $("admin-cancel").addEventListener("click", () => showForm(null));
+  }
+  const defaults = (f) => (f.kind === "bool" ? true : undefined); // active, paid, resolved
+
+  async function save(ev) {
+    ev.preventDefault();
+    const res = state.res, row = state.editing, form = ev.target, body = {};
+    for (const f of res.fields) {
+      if (row && f.fixed) continue;
+      const v = readField(form, f);
+      if (v !== undefined) body[f.name] = v;
+    }
+    try {
+      const saved = row ? await cc.api("PATCH", res.url + "/" + row.id, body) : await cc.api("POST", res.url, body);
+      status("Saved " + res.label(saved) + ".", false);
+      await load();
+      showForm(null);
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
+  async function remove(row) {
+    const res = state.res, verb = res.remove || "Delete";
+    if (!confirm(verb + " " + res.label(row) + "?")) return;
+    try {
+      await cc.api("DELETE", res.url + "/" + row.id);
+      status(verb + "d " + res.label(row) + ".", false);
+      await load();
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
+  // ---- the table
+  function render() {
+    const res = state.res, write = canWrite();
+    $("admin-title").textContent = res.title;
+    $("admin-help").textContent = res.help;
+    const head = res.cols.map(([t]) => "<th>" + esc(t) + "</th>").join("") + (write ? "<th></th>" : "");
+    $("admin-table").tHead.innerHTML = "<tr>" + head + "</tr>";
+    const body = state.rows.map((r, i) => {
+      const cells = res.cols.map(([, fn]) => "<td>" + esc(fn(r)) + "</td>").join("");
+      const acts = write ? '<td><span class="row-actions"><button type="button" data-edit="' + i + '">Edit</button> <button type="button" data-remove="' + i + '">' + esc(res.remove || "Delete") + "</button></span></td>" : "";
+      return '<tr data-id="' + esc(r.id) + '"' + (r.active === false ? ' class="inactive"' : "") + ">" + cells + acts + "</tr>";
+    });
+    const tbody = $("admin-table").tBodies[0];
+    tbody.innerHTML = body.join("") || '<tr><td colspan="' + res.cols.length + '" class="muted">none yet</td></tr>';
+  }
+
+  async function load() {
+    const res = state.res;
+    for (const need of res.needs || []) {
+      lookups[need] = await cc.api("GET", need === "hours" ? "/api/admin/business-hours" : "/api/admin/teams");
+    }
+    state.rows = await cc.api("GET", res.url);
+    render();
+  }
+
+  async function open(id) {
+    state.res = RESOURCES.find((r) => r.id === id);
+    for (const b of $("admin-tabs").children) b.setAttribute("aria-selected", String(b.dataset.tab === id));
+    status("", false);
+    history.replaceState(null, "", "#" + id);
+    try {
+      await load();
+      showForm(null);
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
+  async function start() {
+    const me = await cc.api("GET", "/api/me");
+    state.perms = new Set(me.permissions);
+    $("admin-readonly").hidden = state.perms.has("config.write");
+    const tabs = RESOURCES.filter((r) => !r.permission || state.perms.has(r.permission));
+    $("admin-tabs").innerHTML = tabs.map((r) => '<button type="button" role="tab" data-tab="' + r.id + '">' + esc(r.title) + "</button>").join("");
+    $("admin-tabs").addEventListener("click", (ev) => { const t = ev.target.dataset && ev.target.dataset.tab; if (t) open(t); });
+    $("admin-table").addEventListener("click", (ev) => {
+      const edit = ev.target.dataset.edit, rm = ev.target.dataset.remove;
+      if (edit !== undefined) showForm(state.rows[Number(edit)]);
+      if (rm !== undefined) remove(state.rows[Number(rm)]);
+    });
+    $("admin-form").addEventListener("submit", save);
+    const wanted = location.hash.slice(1);
+    await open(tabs.some((r) => r.id === wanted) ? wanted : tabs[0].id);
+  }
+
+  start().catch((e) => status(e.message, true));
+})();

@@ -1,0 +1,77 @@
+// The wallboard page: queue tiles and the agents table, live from /ws/wallboard.
+// Every push carries the whole (scoped) snapshot; times in state and the longest wait
+// tick here every second from the snapshot's `t` (server clock) and each `since`.
+"use strict";
+(() => {
+  const tiles = document.getElementById("wb-queues");
+  const rows = document.querySelector("#wb-agents tbody");
+  const status = document.getElementById("wb-status");
+  let skew = 0;  // server clock - browser clock, seconds
+  let board = null;
+  const serverNow = () => Date.now() / 1000 + skew;
+  const pct = (v) => v == null ? "—" : (100 * v).toFixed(1) + "%";
+  const dur = (s) => s == null ? "—" : cc.duration(s);
+
+  function tile(q) {
+    const bad = q.service_level_today != null && q.service_level_today < q.sl_target;
+    const slClass = bad ? "bad" : (q.service_level_today == null ? "muted" : "ok");
+    const e = cc.esc;
+    return `<article class="card wb-tile${bad ? " sl-bad" : ""}" data-queue="${e(q.name)}">
+      <h2>${e(q.name)}</h2>
+      <div class="wb-big">
+        <div><span class="num" data-field="waiting">${q.waiting}</span><span class="muted">waiting</span></div>
+        <div><span class="num" data-field="longest_wait" data-oldest="${q.longest_wait_s == null ? "" : q.t0 - q.longest_wait_s}"
+          data-threshold="${q.sl_threshold_s}">${dur(q.longest_wait_s)}</span><span class="muted">longest wait</span></div>
+      </div>
+      <dl class="wb-figs">
+        <dt>Offered today</dt><dd data-field="offered_today">${q.offered_today}</dd>
+        <dt>Answered</dt><dd data-field="answered_today">${q.answered_today}</dd>
+        <dt>Abandoned</dt><dd data-field="abandoned_today">${q.abandoned_today}</dd>
+        <dt>Service level (${Math.round(q.sl_threshold_s)} s, target ${Math.round(100 * q.sl_target)}%)</dt>
+        <dd data-field="service_level_today" class="${slClass}">${pct(q.service_level_today)}</dd>
+        <dt>Agents available</dt><dd data-field="agents_available">${q.agents_available}</dd>
+      </dl></article>`;
+  }
+
+  function row(a) {
+    const e = cc.esc;
+    return `<tr data-agent="${e(a.name)}">
+      <td>${e(a.display_name)}</td><td>${e(a.team || "")}</td>
+      <td><span class="st st-${e(a.status)}" data-field="status">${e(a.status)}</span></td>
+      <td data-field="reason">${e(a.reason || "")}</td>
+      <td class="num" data-field="time_in_state" data-since="${a.since == null ? "" : a.since}">${dur(a.time_in_state_s)}</td>
+      <td class="num" data-field="contacts">${a.contacts}</td></tr>`;
+  }
+
+  function render(m) {
+    board = m;
+    skew = m.t - Date.now() / 1000;
+    tiles.innerHTML = m.queues.map((q) => tile({...q, t0: m.t})).join("");
+    rows.innerHTML = m.agents.map(row).join("");
+    status.textContent = "live · updated " + new Date(m.t * 1000).toLocaleTimeString();
+    tick();
+  }
+
+  // Move the clocks between pushes (a push comes at least once a second anyway).
+  function tick() {
+    const now = serverNow();
+    for (const cell of rows.querySelectorAll('[data-field="time_in_state"]')) {
+      const since = cell.dataset.since;
+      cell.textContent = since === "" ? "—" : cc.duration(now - Number(since));
+    }
+    for (const cell of tiles.querySelectorAll('[data-field="longest_wait"]')) {
+      const oldest = cell.dataset.oldest;
+      const wait = oldest === "" ? null : now - Number(oldest);
+      cell.textContent = dur(wait);
+      cell.classList.toggle("bad", wait != null && wait > Number(cell.dataset.threshold));
+    }
+  }
+
+  cc.socket("/ws/wallboard", (m) => { if (m.type === "wallboard") render(m); },
+    () => { status.textContent = "live"; });
+  setInterval(() => { if (board) tick(); }, 1000);
+  setInterval(() => {
+    if (board && serverNow() - board.t > 5) status.textContent = "reconnecting… (last update " +
+      new Date(board.t * 1000).toLocaleTimeString() + ")";
+  }, 1000);
+})();
