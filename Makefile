@@ -7,7 +7,7 @@ setup:          ## create .venv and install the project (compiled) with dev tool
 build:          ## recompile the mypyc modules after editing them
 	.venv/bin/python -m pip install -q --no-deps -e .
 
-demo:           ## simulate the example help desk and print its KPI report
+demo:           ## set up and run the live demo center (Ctrl-C stops it)
 	bash scripts/demo.sh
 
 test:           ## lint + format check + mypy + the whole test suite

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up, simulate a day of the example help desk, and print its KPIs against benchmarks.
+# Set up, then run the live demo center: the server (API, pages, routing engine) on
+# http://127.0.0.1:8000 with demo users, and simulated customers and agents working
+# through its API. Ctrl-C stops it. Extra arguments go to `callcenter demo`
+# (e.g. --port 8080 --agents 10 --duration 10m).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-mkdir -p out
-.venv/bin/callcenter simulate examples/helpdesk.yaml --out out/helpdesk.jsonl
-.venv/bin/callcenter kpi out/helpdesk.jsonl --by queue
+exec .venv/bin/callcenter demo "$@"
