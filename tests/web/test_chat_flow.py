@@ -74,6 +74,7 @@ def test_customer_chat_agent_disposition_history_wallboard_csat(
         expect(offer).to_have_count(0)
         pane = page.locator('[data-testid="chat-pane"]')
         expect(pane).to_have_attribute("data-status", "active")
+        expect(pane.locator('[data-testid="acw"]')).to_be_hidden()  # no wrap-up while chatting
         expect(pane.locator('[data-testid="transcript"]')).to_contain_text("Where is my parcel?")
         expect(status).to_have_text("You are chatting with Ann.")
 
@@ -94,6 +95,7 @@ def test_customer_chat_agent_disposition_history_wallboard_csat(
         # ann ends the chat: after-contact work with a timer, a disposition, Done
         pane.locator('[data-action="end"]').click()
         expect(pane).to_have_attribute("data-status", "wrapup")
+        expect(pane.locator('[data-field="compose"]')).to_be_hidden()  # the chat is over
         acw = pane.locator('[data-testid="acw"]')
         expect(acw.locator('[data-field="acw-timer"]')).to_have_text(re.compile(r"^\d+:\d\d$"))
         expect(transcript).to_contain_text("Ann ended the chat.")

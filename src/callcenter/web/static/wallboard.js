@@ -33,11 +33,14 @@
       </dl></article>`;
   }
 
+  const STATE = {logged_out: "Logged out", available: "Available", paused: "Paused",
+    ringing: "Ringing", on_contact: "On contact", wrap_up: "Wrap-up"};
+
   function row(a) {
     const e = cc.esc;
     return `<tr data-agent="${e(a.name)}">
       <td>${e(a.display_name)}</td><td>${e(a.team || "")}</td>
-      <td><span class="st st-${e(a.status)}" data-field="status">${e(a.status)}</span></td>
+      <td><span class="st st-${e(a.status)}" data-field="status" data-status="${e(a.status)}">${e(STATE[a.status] || a.status)}</span></td>
       <td data-field="reason">${e(a.reason || "")}</td>
       <td class="num" data-field="time_in_state" data-since="${a.since == null ? "" : a.since}">${dur(a.time_in_state_s)}</td>
       <td class="num" data-field="contacts">${a.contacts}</td></tr>`;
