@@ -259,6 +259,45 @@ def test_blind_transfer_to_queue_is_a_new_visit() -> None:
     assert [(e.agent, e.acw) for e in ev if e.type is E.WRAPUP_END] == [("s1", 5)]
 
 
+def test_transfer_to_a_queue_is_not_offered_back_to_the_agent_wrapping_it_up() -> None:
+    # chat agents (capacity 3) serve both queues; a1 hands c1 to "sales" and wraps up
+    qs = [QueueConfig("support"), QueueConfig("sales")]
+    r = make(qs, [AgentConfig("a1", capacity=3), AgentConfig("a2", capacity=3)], login_at=0)
+    r.arrive("c1", 10, queue="support")  # a1: longest idle
+    r.answer("c1", 11)
+    r.pause("a2", 12)
+    r.transfer("c1", 20, "sales", target_type=TargetType.QUEUE)
+    # a1 has room but holds c1's wrap-up: c1 waits instead of ringing at a1 again
+    assert offers(r.drain()) == [("c1", "a1")]
+    assert r.waiting("sales") == 1
+    r.arrive("c2", 21, queue="sales")  # a newer contact does go to a1, passing c1 by
+    assert offers(r.drain()) == [("c2", "a1")]
+    r.unpause("a2", 25)  # another agent: c1 is offered there
+    assert offers(r.drain()) == [("c1", "a2")]
+    # and once a1's wrap-up of it ends, the contact may reach a1 again (a2 declines)
+    r.end_wrapup("a1", "c1", 30)
+    r.pause("a2", 31)
+    r.decline("c1", 32)
+    assert offers(r.drain()) == [("c1", "a1")]
+
+
+def test_agent_ready_skips_the_contact_it_wraps_up_and_takes_the_next() -> None:
+    qs = [QueueConfig("support"), QueueConfig("sales")]
+    r = make(qs, [AgentConfig("a1", capacity=2), AgentConfig("a2")], login_at=0)
+    r.pause("a2", 1)
+    r.arrive("c1", 10, queue="support")
+    r.answer("c1", 11)
+    r.arrive("c2", 12, queue="support")  # a1's second slot
+    r.answer("c2", 13)
+    r.transfer("c1", 20, "sales", target_type=TargetType.QUEUE)  # waits: a1 wraps it up
+    r.arrive("c3", 21, queue="sales")  # waits: a1 is full (c1 wrap-up + c2)
+    assert offers(r.drain()) == [("c1", "a1"), ("c2", "a1")]
+    r.hangup("c2", 25, by=HangupBy.AGENT)
+    r.end_wrapup("a1", "c2", 26)  # a slot frees: c1 is older but held in wrap-up -> c3
+    assert offers(r.drain()) == [("c3", "a1")]
+    assert r.waiting("sales") == 1
+
+
 def test_transfer_to_busy_agent_is_refused() -> None:
     r = make([QueueConfig("q")], [AgentConfig("a1"), AgentConfig("a2")])
     r.pause("a2", 5)

@@ -23,7 +23,7 @@ from callcenter.routing.model import (
     proficiency_score,
     step_of,
 )
-from callcenter.routing.state import Agent, Contact, CState, Leg, PoolEntry, QueueRt
+from callcenter.routing.state import Agent, Contact, CState, Leg, PoolEntry, QueueRt, WaitEntry
 
 # timer kinds
 RING, MAXWAIT, STEP, WRAPUP = 0, 1, 2, 3
@@ -96,7 +96,9 @@ class RouterCore:
             q = c.queue
             assert q is not None
             q.waiting -= 1
-            heapq.heappop(q.prio_heaps[c.priority])  # c is at the top of that heap
+            heap = q.prio_heaps[c.priority]
+            if heap[0][3] is c:  # else _offer's new qtoken makes its entry stale
+                heapq.heappop(heap)
             self._offer(c, a, now)
         if a.routable:
             self._push_idle(a, now)
@@ -133,6 +135,11 @@ class RouterCore:
                 if not heap:
                     continue
                 enq_t, seq, _, c = heap[0]
+                if c.id in a.legs:  # rare: a is wrapping up this contact; take the next
+                    found = self._next_not_held(heap, a)
+                    if found is None:
+                        continue
+                    enq_t, seq, _, c = found
                 if s_min and step_of(q.steps, now - enq_t) < s_min:
                     continue  # younger contacts of this priority are no wider
                 key = (-q.cfg.priority, -prio, enq_t, seq)
@@ -141,6 +148,15 @@ class RouterCore:
                 break
         self.decisions += 1
         return best_c
+
+    @staticmethod
+    def _next_not_held(heap: list[WaitEntry], a: Agent) -> WaitEntry | None:
+        """The earliest live entry of ``heap`` whose contact ``a`` holds no leg of."""
+        for e in sorted(heap):
+            c = e[3]
+            if c.state is CState.QUEUED and c.qtoken == e[2] and c.id not in a.legs:
+                return e
+        return None
 
     def _enqueue(self, c: Contact, q: QueueRt, now: float, priority: int) -> None:
         c.queue, c.priority, c.enq_t, c.is_callback = q, priority, now, False
@@ -175,18 +191,25 @@ class RouterCore:
                 a = agents[e[4]]
                 if a.token != e[3] or not a.routable:
                     heapq.heappop(pool)
-                elif a is exclude:
+                elif a is exclude or c.id in a.legs:
+                    # not back to an agent still wrapping up this contact (a transfer to
+                    # a queue it serves): one agent never holds two legs of one contact
                     held.append(heapq.heappop(pool))
                 else:
                     break
+            top = pool[0] if pool else None  # the best agent not set aside
             for e in held:
                 heapq.heappush(pool, e)
             held.clear()
-            if pool and (best is None or pool[0][:3] < best[:3]):
-                best, best_pool = pool[0], pool
+            if top is not None and (best is None or top[:3] < best[:3]):
+                best, best_pool = top, pool
         if best is None or best_pool is None:
             return False
-        heapq.heappop(best_pool)
+        if best_pool[0] is best:
+            heapq.heappop(best_pool)
+        else:  # entries set aside sit above it: take it out and restore the heap
+            best_pool.remove(best)
+            heapq.heapify(best_pool)
         if c.state is CState.QUEUED:
             q.waiting -= 1
         self._offer(c, agents[best[4]], now)
