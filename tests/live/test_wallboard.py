@@ -331,10 +331,12 @@ def _random_request(rng: random.Random, engine: LiveEngine, serial: int) -> tupl
         return kind, {"contact": rng.choice(ringing)}
     if kind == "hangup":
         return kind, {"contact": rng.choice(talking), "wrapup": rng.choice([None, 0.0, 10.0])}
-    if kind == "transfer":  # to another agent: a transfer to a queue may come back to the
-        # same agent while it still wraps up, which the read models get wrong (xfail below)
-        return kind, {"contact": rng.choice(talking), "target": rng.choice(AGENTS),
-                      "target_type": "agent"}  # fmt: skip
+    if kind == "transfer":  # to an agent or a queue (never back to the agent wrapping up)
+        if rng.random() < 0.5:
+            return kind, {"contact": rng.choice(talking), "target": rng.choice(AGENTS),
+                          "target_type": "agent"}  # fmt: skip
+        return kind, {"contact": rng.choice(talking), "target": rng.choice(["support", "sales"]),
+                      "target_type": "queue"}  # fmt: skip
     if kind == "abandon":
         return kind, {"contact": rng.choice(ringing + queued)}
     if kind == "end_wrapup":
