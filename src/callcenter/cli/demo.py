@@ -70,11 +70,14 @@ def _check_port(host: str, port: int) -> None:
 
 def _welcome(settings: Settings, agents: list[str], password: str) -> None:
     from callcenter.live.demo import HUMAN_AGENT, STAFF
+    from callcenter.storage.db import shown_url
 
     url = f"http://{settings.host}:{settings.port}"
     console.print(
-        f"[bold]callcenter demo[/] on [link={url}]{url}[/link]  (database {settings.database_url})",
+        f"[bold]callcenter demo[/] on [link={url}]{url}[/link]  "
+        f"(database {shown_url(settings.database_url)})",
         highlight=False,
+        soft_wrap=True,
     )
     users = Table("user", "role", "", title=f"Users (password: {password})", title_justify="left")
     for name, (role, _display, team) in STAFF.items():

@@ -13,12 +13,12 @@ from callcenter.settings import Settings
 
 
 def run_server(settings: Settings, *, log_level: str = "info") -> None:
-    """Serve ``settings``' center with uvicorn until Ctrl-C / SIGTERM."""
+    """Serve ``settings``' center with uvicorn until Ctrl-C / SIGTERM (the caller has
+    checked the database with :func:`~callcenter.api.app.open_database`)."""
     import uvicorn
 
-    from callcenter.api.app import create_app, open_database
+    from callcenter.api.app import create_app
 
-    open_database(settings).dispose()  # a bad database fails here, as one line
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -48,12 +48,14 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = Settings.load(**overrides)
-    from sqlalchemy.engine import make_url
+    from callcenter.api.app import open_database
+    from callcenter.storage.db import shown_url
 
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    open_database(settings).dispose()  # a bad database fails here, as one line
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
-        f"(API docs at /docs; database {shown})",
+        f"(API docs at /docs; database {shown_url(settings.database_url)})",
         highlight=False,
+        soft_wrap=True,
     )
     run_server(settings, log_level=log_level)

@@ -146,6 +146,11 @@ def _safe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def shown_url(url: str | URL) -> str:
+    """``url`` as it may be printed or logged: the password replaced by ``***``."""
+    return _safe_url(parse_url(url))
+
+
 def parse_url(url: str | URL) -> URL:
     """Parse a database URL; raise :class:`DatabaseError` if it is not one."""
     if isinstance(url, URL):
@@ -364,6 +369,7 @@ __all__ = [
     "make_engine",
     "open_engine",
     "require_current",
+    "shown_url",
     "table_names",
     "upgrade",
 ]
