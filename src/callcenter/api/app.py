@@ -22,6 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import sessionmaker
@@ -32,11 +33,23 @@ from callcenter.api.errors import install_error_handlers
 from callcenter.api.hub import Hub
 from callcenter.live.engine import LiveEngine
 from callcenter.settings import Settings
-from callcenter.storage.db import database_errors, open_engine, require_current, upgrade
+from callcenter.storage.db import (
+    WRITE_OPTION,
+    database_errors,
+    open_engine,
+    require_current,
+    upgrade,
+)
 
 log = logging.getLogger("callcenter.server")
 
 TICK_SECONDS: Final = 0.2
+COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/deps.py)
+# Connections: enough for every request thread (anyio's 40), the commit threads and the
+# background tasks at once, so the thread that holds the engine lock always gets one
+# and nothing waits for the pool while another waits for the engine.
+POOL_SIZE: Final = 10
+POOL_OVERFLOW: Final = 60
 
 # Feature modules, in the order their routes appear in the OpenAPI document.
 MODULES: Final = (
@@ -67,7 +80,7 @@ def open_database(settings: Settings) -> Any:
     """Open the database; create/upgrade SQLite, require other databases to be current."""
     url = settings.database_url
     is_sqlite = url.startswith("sqlite")
-    db = open_engine(url, create=is_sqlite)
+    db = open_engine(url, create=is_sqlite, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if is_sqlite:
         with database_errors(url):
             upgrade(db)
@@ -107,6 +120,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             engine=engine,
             hub=hub,
             sessions=sessionmaker(db, expire_on_commit=False),
+            write_sessions=sessionmaker(
+                db.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+            ),
+            commit_limiter=CapacityLimiter(COMMIT_THREADS),
             clock=engine.clock,
         )
         app.state.center = c

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
@@ -25,6 +26,12 @@ class Center:
     engine: LiveEngine
     hub: Hub
     sessions: sessionmaker[Session]
+    # sessions of requests that change something: on SQLite their transaction takes the
+    # write lock at its first statement (``storage.db.WRITE_OPTION``)
+    write_sessions: sessionmaker[Session]
+    # threads that end requests' transactions, apart from the request threads: a
+    # transaction holding SQLite's write lock can always be committed (``api/deps.py``)
+    commit_limiter: CapacityLimiter
     clock: Callable[[], float] = time.time
     # coroutines started with the server (wallboard pusher, timer ticker ...) and stopped
     # with it; a module's ``install(center)`` appends to it

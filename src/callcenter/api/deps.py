@@ -18,9 +18,10 @@ walk them).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Final
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -35,27 +36,41 @@ from callcenter.auth.service import (
     token_principal,
     touch_token,
 )
-from callcenter.storage.db import WRITE_OPTION
 
 SESSION_COOKIE: Final = "cc_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def db_session(request: Request, c: Annotated[Center, Depends(center)]) -> Iterator[Session]:
+async def db_session(
+    request: Request, c: Annotated[Center, Depends(center)]
+) -> AsyncIterator[Session]:
     """One transaction per request, committed when the handler returns and before the
     response is sent (``scope="function"``): a client never sees an answer whose change
     is not yet in the database, and the next request reads it.
 
-    A request that may change something (POST, PUT, PATCH, DELETE) holds the database's
-    write lock from its first statement on SQLite (:data:`WRITE_OPTION`), so concurrent
-    changes wait for each other instead of failing.  Handlers that hand work to the live
-    engine commit this transaction first (the engine writes in its own).
+    A request that may change something (POST, PUT, PATCH, DELETE) gets a session whose
+    transaction takes SQLite's write lock at its first statement (``BEGIN IMMEDIATE``,
+    :data:`WRITE_OPTION`), so concurrent changes wait for each other instead of failing
+    with "database is locked".  That first statement runs in the handler's thread (the
+    principal is read in a session of its own), and the commit runs on
+    :attr:`Center.commit_limiter`'s threads, never on the request threads: a request
+    holding the write lock never waits for a request thread, all of which may be
+    waiting for the engine lock whose holder waits for the write lock.  Handlers that
+    hand work to the live engine commit this transaction first (the engine writes in
+    its own).
     """
-    with c.sessions.begin() as s:
-        if request.method not in _SAFE_METHODS:
-            s.connection(execution_options={WRITE_OPTION: True})
+    writes = request.method not in _SAFE_METHODS
+    s = (c.write_sessions if writes else c.sessions)()
+    try:
         yield s
+    except BaseException:
+        await to_thread.run_sync(s.close, limiter=c.commit_limiter)  # rolls back
+        raise
+    try:
+        await to_thread.run_sync(s.commit, limiter=c.commit_limiter)
+    finally:
+        await to_thread.run_sync(s.close, limiter=c.commit_limiter)
 
 
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -74,13 +89,8 @@ def resolve_principal(conn: HTTPConnection, c: Center, s: Session) -> Principal 
     now = c.clock()
     token = _bearer(conn) or conn.query_params.get("access_token")
     if token is not None:
-        if isinstance(conn, Request) and conn.method not in _SAFE_METHODS:
-            # a request that writes already holds the write lock (db_session): a second
-            # transaction would wait for it until SQLite gives up ("database is locked");
-            # the use is stored with the request's own changes
-            return token_principal(s, token, now=now)
 
-        def touch(token_id: int, t: float) -> None:
+        def touch(token_id: int, t: float) -> None:  # a write first: waits for the lock
             with c.sessions.begin() as w:
                 touch_token(w, token_id, t)
 
@@ -98,14 +108,15 @@ def resolve_principal(conn: HTTPConnection, c: Center, s: Session) -> Principal 
     return p
 
 
-def optional_principal(
-    request: Request, c: Annotated[Center, Depends(center)], s: Db
-) -> Principal | None:
-    return resolve_principal(request, c, s)
+def optional_principal(request: Request, c: Annotated[Center, Depends(center)]) -> Principal | None:
+    """Who is asking, read in a short transaction of its own (not the request's, so
+    the request's transaction begins in its handler: see :func:`db_session`)."""
+    with c.sessions() as s:
+        return resolve_principal(request, c, s)
 
 
-def current_principal(request: Request, c: Annotated[Center, Depends(center)], s: Db) -> Principal:
-    p = resolve_principal(request, c, s)
+def current_principal(request: Request, c: Annotated[Center, Depends(center)]) -> Principal:
+    p = optional_principal(request, c)
     if p is None:
         raise ApiError(401, "sign in first (cookie session or Authorization: Bearer token)")
     return p

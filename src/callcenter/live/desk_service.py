@@ -245,18 +245,27 @@ class DeskPusher:
                 states.add(a)
         if not (offers or changes or chats or states):
             return
+        # the router's views first, then a database connection: never hold a pooled
+        # connection while waiting for the engine lock (its holder may need one)
+        with self.engine.lock:
+            router_views = {
+                a: agent_view(self.engine, a) for a in offers.keys() | changes.keys() | states
+            }
         with self.sessions() as s:
             for agent in sorted(offers.keys() | changes.keys()):
-                self._agent_contacts(s, agent, offers.get(agent, set()), changes.get(agent, {}))
+                self._agent_contacts(
+                    s, router_views[agent], offers.get(agent, set()), changes.get(agent, {})
+                )
             for agent in sorted(states):
-                self._state(s, agent)
+                self._state(s, router_views[agent])
             if chats:
                 self._chats(s, chats)
 
     def _agent_contacts(
-        self, s: Session, agent: str, offered: set[str], changed: dict[str, str]
+        self, s: Session, view: AgentView, offered: set[str], changed: dict[str, str]
     ) -> None:
-        views = {v["id"]: v for v in contact_views(s, agent_view(self.engine, agent).work)}
+        agent = view.name
+        views = {v["id"]: v for v in contact_views(s, view.work)}
         channel = f"agent:{agent}"
         for cid, event in sorted(changed.items()):
             if cid in offered:
@@ -267,11 +276,11 @@ class DeskPusher:
             if cid in views:  # still ringing here (not already answered or timed out)
                 self.hub.publish(channel, {"type": "offer", "contact": views[cid]})
 
-    def _state(self, s: Session, agent: str) -> None:
+    def _state(self, s: Session, view: AgentView) -> None:
+        agent = view.name
         row = s.scalar(select(AgentRow).where(AgentRow.name == agent))
         if row is None:
             return
-        view = agent_view(self.engine, agent)
         self.hub.publish(
             f"agent:{agent}",
             {

@@ -179,17 +179,27 @@ it begins (``session.connection(execution_options={WRITE_OPTION: True})`` as its
 use). Other databases ignore it."""
 
 
-def make_engine(url: str | URL) -> Engine:
+def make_engine(
+    url: str | URL, *, pool_size: int | None = None, max_overflow: int | None = None
+) -> Engine:
     """An :class:`Engine` for ``url``.
 
     For SQLite the connections run in WAL mode with foreign keys enforced, and the
     driver's own transaction handling is switched off so that SQLAlchemy's BEGIN /
     SAVEPOINT / COMMIT are what the database sees (needed for atomic loads and DDL).
+    ``pool_size`` / ``max_overflow`` size the connection pool (SQLAlchemy's defaults
+    otherwise; ignored for an in-memory SQLite database, which has one connection).
     Raises :class:`DatabaseError` for a bad URL or a missing database driver.
     """
     u = parse_url(url)
+    pool: dict[str, int] = {}
+    if u.get_backend_name() != "sqlite" or _sqlite_file(u) is not None:
+        if pool_size is not None:
+            pool["pool_size"] = pool_size
+        if max_overflow is not None:
+            pool["max_overflow"] = max_overflow
     try:
-        engine = create_engine(u)
+        engine = create_engine(u, **pool)
     except sa_exc.NoSuchModuleError:
         raise DatabaseError(
             f"unknown database kind {u.drivername!r} in {_safe_url(u)} "
@@ -228,7 +238,13 @@ def _setup_sqlite(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def open_engine(url: str | URL, *, create: bool = False) -> Engine:
+def open_engine(
+    url: str | URL,
+    *,
+    create: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
     """:func:`make_engine` plus a test connection, so a bad database fails here.
 
     With ``create=False`` a SQLite file that does not exist is an error (instead of
@@ -242,7 +258,7 @@ def open_engine(url: str | URL, *, create: bool = False) -> Engine:
         )
     if path is not None and not path.parent.exists():
         raise DatabaseError(f"cannot create database {path}: folder {path.parent} does not exist")
-    engine = make_engine(u)
+    engine = make_engine(u, pool_size=pool_size, max_overflow=max_overflow)
     with database_errors(u), engine.connect():
         pass
     return engine
