@@ -27,6 +27,8 @@ bench:          ## every benchmark in bench/ (minutes)
 	.venv/bin/python bench/bench_speech_asr.py --repeat 2
 	.venv/bin/python bench/bench_speech_long.py
 	.venv/bin/python bench/eval_harper_valley.py
+	.venv/bin/python bench/bench_wallboard.py
+	.venv/bin/python bench/bench_chats.py
 
 clean:
 	rm -rf build out .mypy_cache .ruff_cache .pytest_cache

@@ -118,6 +118,7 @@ async def _run(
     import uvicorn
 
     from callcenter.api.app import create_app
+    from callcenter.cli.serve import UVICORN_OPTIONS
     from callcenter.live.demo import DemoDriver, DemoOptions
 
     class Server(uvicorn.Server):
@@ -128,7 +129,7 @@ async def _run(
     server = Server(
         uvicorn.Config(
             create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-            ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=5,
+            **UVICORN_OPTIONS,
         )
     )  # fmt: skip
     serving = asyncio.create_task(server.serve())

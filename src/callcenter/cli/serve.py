@@ -6,10 +6,22 @@ simulated customers and agents through its API.
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 import typer
 
 from callcenter.cli.app import app, console
 from callcenter.settings import Settings
+
+# uvicorn's options for the live center (``serve`` and ``demo``). Keep-alive: idle
+# connections stay open 75 s (as nginx's default) rather than uvicorn's 5 s, so a
+# client re-using one seldom races the server closing it.
+UVICORN_OPTIONS: Final[dict[str, Any]] = {
+    "ws_ping_interval": 20,
+    "ws_ping_timeout": 20,
+    "timeout_graceful_shutdown": 5,
+    "timeout_keep_alive": 75,
+}
 
 
 def run_server(settings: Settings, *, log_level: str = "info") -> None:
@@ -24,9 +36,7 @@ def run_server(settings: Settings, *, log_level: str = "info") -> None:
         host=settings.host,
         port=settings.port,
         log_level=log_level,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
-        timeout_graceful_shutdown=5,
+        **UVICORN_OPTIONS,
     )
 
 
