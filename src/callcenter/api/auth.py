@@ -90,7 +90,11 @@ def login(
     c: Annotated[Center, Depends(center)],
 ) -> Me:  # fmt: skip
     """Sign in with username and password: sets the session cookie, returns the CSRF token."""
-    user = authenticate(s, body.username, body.password)
+    # the password is checked (Argon2: a deliberately slow hash) in a read transaction,
+    # so that the request's write transaction, which holds SQLite's write lock from its
+    # first statement, only stores the new session
+    with c.sessions() as r:
+        user = authenticate(r, body.username, body.password)
     if user is None:
         raise ApiError(401, "wrong username or password")
     secret, csrf = start_session(s, user, now=c.clock())

@@ -173,6 +173,7 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(db)
 
 
+SQLITE_BUSY_TIMEOUT_S: Final = 30.0
 WRITE_OPTION = "callcenter_writes"
 """Execution option: this transaction will write; on SQLite it takes the write lock when
 it begins (``session.connection(execution_options={WRITE_OPTION: True})`` as its first
@@ -192,14 +193,18 @@ def make_engine(
     Raises :class:`DatabaseError` for a bad URL or a missing database driver.
     """
     u = parse_url(url)
-    pool: dict[str, int] = {}
+    args: dict[str, Any] = {}
     if u.get_backend_name() != "sqlite" or _sqlite_file(u) is not None:
         if pool_size is not None:
-            pool["pool_size"] = pool_size
+            args["pool_size"] = pool_size
         if max_overflow is not None:
-            pool["max_overflow"] = max_overflow
+            args["max_overflow"] = max_overflow
+    if u.get_backend_name() == "sqlite":
+        # how long a connection waits for another's write lock before "database is
+        # locked" (the driver's default is 5 s; a busy live center queues longer)
+        args["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     try:
-        engine = create_engine(u, **pool)
+        engine = create_engine(u, **args)
     except sa_exc.NoSuchModuleError:
         raise DatabaseError(
             f"unknown database kind {u.drivername!r} in {_safe_url(u)} "
@@ -367,6 +372,7 @@ __all__ = [
     "BATCH_SIZE",
     "HEADER_ONLY_FIELDS",
     "MIGRATIONS_DIR",
+    "SQLITE_BUSY_TIMEOUT_S",
     "STORED_FIELDS",
     "WRITE_OPTION",
     "Base",
