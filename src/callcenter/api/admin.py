@@ -58,6 +58,7 @@ from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
 from callcenter.errors import UserError
+from callcenter.live import admin_checks as chk
 from callcenter.live import admin_people as people
 from callcenter.live import admin_service as svc
 from callcenter.live.admin_hours import describe, is_open
@@ -159,9 +160,9 @@ def commit(c: Center, s: Session, change: Callable[[Session], T], *, routing: bo
     return out
 
 
-def _get(s: Session, model: type[svc.R], row_id: int, what: str) -> svc.R:
+def _get(s: Session, model: type[chk.R], row_id: int, what: str) -> chk.R:
     with admin_errors():
-        return svc.get_row(s, model, row_id, what)
+        return chk.get_row(s, model, row_id, what)
 
 
 # --------------------------------------------------------------------------- skills

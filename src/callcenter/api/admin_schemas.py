@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.live.admin_service import AGENT_FIELDS, NAME_RULE, QUEUE_FIELDS
+from callcenter.live.admin_checks import NAME_RULE
+from callcenter.live.admin_service import AGENT_FIELDS, QUEUE_FIELDS
 
 
 class Body(BaseModel):

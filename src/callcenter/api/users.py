@@ -21,8 +21,8 @@ from callcenter.api.admin_schemas import UserIn, UserOut, UserPatch
 from callcenter.api.deps import Db, require
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal, parse_role
+from callcenter.live import admin_checks as chk
 from callcenter.live import admin_people as people
-from callcenter.live import admin_service as svc
 from callcenter.live.models import Role, User
 
 router = APIRouter(tags=["users"])
@@ -54,7 +54,7 @@ def list_users(
 @router.get("/api/users/{user_id}", response_model=UserOut)
 def get_user(user_id: int, s: Db, _p: Manager) -> UserOut:
     with admin_errors():
-        return user_out(s, svc.get_row(s, User, user_id, "user"))
+        return user_out(s, chk.get_row(s, User, user_id, "user"))
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201)

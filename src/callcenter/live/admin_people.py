@@ -26,16 +26,16 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.service import check_username, create_user, parse_role
-from callcenter.live.admin_service import (
+from callcenter.live.admin_checks import (
     ConflictError,
     InvalidError,
     check_bool,
     check_text,
     check_unique,
     get_row,
-    is_logged_in,
     show,
 )
+from callcenter.live.admin_service import is_logged_in
 from callcenter.live.models import AgentRow, Role, Team, TeamSupervisor, User, WebSession
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")

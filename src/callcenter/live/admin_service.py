@@ -19,24 +19,42 @@ uses them.
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Mapping
-from enum import StrEnum
-from typing import Any, ClassVar, Final, TypeVar
+from collections.abc import Mapping
+from typing import Any, Final
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from callcenter.errors import UserError
 from callcenter.events import Channel
+from callcenter.live.admin_checks import (
+    CAPACITY,
+    LEVELS,
+    MAX_NO_ANSWER,
+    PAUSE_MINUTES,
+    PRIORITY,
+    ConflictError,
+    InvalidError,
+    assign,
+    check_bool,
+    check_choice,
+    check_int,
+    check_name,
+    check_seconds,
+    check_text,
+    check_unique,
+    get_row,
+    immutable,
+    known_skills,
+    merge,
+    name_list,
+    open_contacts,
+    show,
+)
 from callcenter.live.admin_hours import check_holidays, check_timezone, check_weekly
 from callcenter.live.models import (
-    OPEN_STATUSES,
     AgentRow,
     AgentStatus,
     BusinessHours,
-    ContactRow,
     Disposition,
     PauseReason,
     QueueRow,
@@ -45,192 +63,6 @@ from callcenter.live.models import (
     User,
 )
 from callcenter.routing import Strategy
-from callcenter.storage.db import Base
-
-_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-NAME_RULE: Final = (
-    "1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
-)
-LEVELS: Final = (1, 10)  # skill proficiency
-CAPACITY: Final = (1, 10)  # simultaneous contacts of an agent
-PRIORITY: Final = (-100, 100)
-MAX_NO_ANSWER: Final = (0, 100)
-PAUSE_MINUTES: Final = (1, 1440)
-
-R = TypeVar("R", bound=Base)
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class AdminError(UserError):
-    """A configuration change that cannot be made; ``status`` is the HTTP status."""
-
-    status: ClassVar[int] = 422
-
-
-class InvalidError(AdminError):
-    """A value that breaks a rule (a range, a format, a reference to nothing)."""
-
-
-class ConflictError(AdminError):
-    """A change that clashes with what is stored (a duplicate name, a thing in use)."""
-
-    status: ClassVar[int] = 409
-
-
-class NotFoundError(AdminError):
-    """No row with the id asked for."""
-
-    status: ClassVar[int] = 404
-
-
-# --------------------------------------------------------------------------- value checks
-
-
-def show(value: object) -> str:
-    """A value as the person sent it (JSON spelling: null, true, 'text', 3)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # JSON 20 arrives as 20.0 in a float field
-    return repr(value)
-
-
-def check_name(field: str, value: object) -> str:
-    """A key name (skills, queues, reasons, codes): a slug, safe in URLs and logs."""
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InvalidError(f"{field}: {show(value)} is not a valid name; expected {NAME_RULE}")
-    return value
-
-
-def check_text(field: str, value: object, max_len: int, *, required: bool = False) -> str:
-    """Free text, stripped; ``required`` refuses an empty one."""
-    if not isinstance(value, str):
-        raise InvalidError(f"{field}: {show(value)} is not valid; expected text")
-    text = value.strip()
-    if required and not text:
-        raise InvalidError(f"{field}: must not be empty")
-    if len(text) > max_len:
-        raise InvalidError(
-            f"{field}: {len(text)} characters is too long; expected at most {max_len}"
-        )
-    return text
-
-
-def check_int(field: str, value: object, bounds: tuple[int, int]) -> int:
-    lo, hi = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InvalidError(
-            f"{field}: {show(value)} is not valid; expected an integer from {lo} to {hi}"
-        )
-    return value
-
-
-def check_seconds(field: str, value: object, *, zero_ok: bool = False) -> float:
-    """A duration in seconds: > 0 (or >= 0 with ``zero_ok``), finite."""
-    ok = (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value >= 0 if zero_ok else value > 0)
-    )
-    if not ok:
-        want = ">= 0" if zero_ok else "> 0"
-        raise InvalidError(
-            f"{field}: {show(value)} is not valid; expected a number of seconds {want}"
-        )
-    return float(value)  # type: ignore[arg-type]
-
-
-def check_bool(field: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidError(f"{field}: {show(value)} is not valid; expected true or false")
-    return value
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def check_choice(field: str, value: object, choices: type[E], what: str) -> E:
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return choices(value)
-    except ValueError:
-        allowed = ", ".join(c.value for c in choices)
-        raise InvalidError(
-            f"{field}: {show(value)} is not {what}; expected one of: {allowed}"
-        ) from None
-
-
-def get_row(s: Session, model: type[R], row_id: int, what: str) -> R:
-    """The row with primary key ``row_id`` or :class:`NotFoundError` (``no queue 7``)."""
-    row = s.get(model, row_id)
-    if row is None:
-        raise NotFoundError(f"no {what} {row_id}")
-    return row
-
-
-def check_unique(
-    s: Session,
-    column: InstrumentedAttribute[str],
-    value: str,
-    current: Base | None,
-    what: str,
-) -> None:
-    """Refuse a name another row of the table already has (409, naming it)."""
-    model = column.class_
-    other = s.scalar(select(model).where(column == value))
-    if other is not None and other is not current:
-        raise ConflictError(f"{what} {value!r} already exists")
-
-
-def _immutable(row: Base | None, field: str, old: object, new: object, why: str) -> None:
-    if row is not None and new != old:
-        raise ConflictError(f"{field}: cannot change from {show(old)} to {show(new)}; {why}")
-
-
-def _merge(
-    row: Base | None, defaults: Mapping[str, Any], changes: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The row as it would be after ``changes``: stored (or default) values, overridden."""
-    unknown = set(changes) - set(defaults)
-    if unknown:
-        raise InvalidError(f"{sorted(unknown)[0]}: unknown field")
-    base = {k: getattr(row, k) for k in defaults} if row is not None else dict(defaults)
-    return {**base, **changes}
-
-
-def _assign(row: Base, values: Mapping[str, Any]) -> None:
-    for k, v in values.items():
-        setattr(row, k, v)  # whole new values: JSON columns are not mutated in place
-
-
-def _names(values: Iterable[str]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-def open_contacts(s: Session, queue: str) -> int:
-    """How many contacts of ``queue`` are queued, ringing, active or in wrap-up."""
-    return int(
-        s.scalar(
-            select(func.count())
-            .select_from(ContactRow)
-            .where(
-                ContactRow.queue == queue,
-                ContactRow.status.in_([st.value for st in OPEN_STATUSES]),
-            )
-        )
-        or 0
-    )
-
-
-def known_skills(s: Session) -> set[str]:
-    return set(s.scalars(select(Skill.name)))
-
 
 # --------------------------------------------------------------------------- skills
 
@@ -240,7 +72,7 @@ SKILL_FIELDS: Final[dict[str, Any]] = {"name": None, "description": ""}
 def save_skill(s: Session, changes: Mapping[str, Any], skill_id: int | None = None) -> Skill:
     """Create (``skill_id`` None) or update a skill.  A skill in use keeps its name."""
     row = get_row(s, Skill, skill_id, "skill") if skill_id is not None else None
-    v = _merge(row, SKILL_FIELDS, changes)
+    v = merge(row, SKILL_FIELDS, changes)
     name = check_name("name", v["name"])
     if row is not None and name != row.name:
         users = skill_users(s, row.name)
@@ -249,7 +81,7 @@ def save_skill(s: Session, changes: Mapping[str, Any], skill_id: int | None = No
     check_unique(s, Skill.name, name, row, "skill")
     values = {"name": name, "description": check_text("description", v["description"], 255)}
     row = row or Skill()
-    _assign(row, values)
+    assign(row, values)
     s.add(row)
     s.flush()
     return row
@@ -266,9 +98,9 @@ def skill_users(s: Session, skill: str) -> str:
     ]
     parts = []
     if queues:
-        parts.append(("queue " if len(queues) == 1 else "queues ") + _names(queues))
+        parts.append(("queue " if len(queues) == 1 else "queues ") + name_list(queues))
     if agents:
-        parts.append(("agent " if len(agents) == 1 else "agents ") + _names(agents))
+        parts.append(("agent " if len(agents) == 1 else "agents ") + name_list(agents))
     return " and ".join(parts)
 
 
@@ -336,7 +168,7 @@ def _overflow(s: Session, value: object, name: str) -> str | None:
 def _check_queue(s: Session, v: Mapping[str, Any], row: QueueRow | None) -> dict[str, Any]:
     name = check_name("name", v["name"])
     if row is not None:
-        _immutable(row, "name", row.name, name, "history refers to queues by name")
+        immutable(row, "name", row.name, name, "history refers to queues by name")
     check_unique(s, QueueRow.name, name, row, "queue")
     sl_target = v["sl_target"]
     if (
@@ -388,18 +220,18 @@ def _check_deactivate(s: Session, row: QueueRow) -> None:
     )
     if sources:
         raise ConflictError(
-            f"queue {row.name!r} is the overflow queue of {_names(sources)}; change that first"
+            f"queue {row.name!r} is the overflow queue of {name_list(sources)}; change that first"
         )
 
 
 def save_queue(s: Session, changes: Mapping[str, Any], queue_id: int | None = None) -> QueueRow:
     """Create (``queue_id`` None) or update a queue; deactivating one needs it idle."""
     row = get_row(s, QueueRow, queue_id, "queue") if queue_id is not None else None
-    values = _check_queue(s, _merge(row, QUEUE_FIELDS, changes), row)
+    values = _check_queue(s, merge(row, QUEUE_FIELDS, changes), row)
     if row is not None and row.active and not values["active"]:
         _check_deactivate(s, row)
     row = row or QueueRow()
-    _assign(row, values)
+    assign(row, values)
     s.add(row)
     s.flush()
     return row
@@ -462,14 +294,14 @@ def agent_active(s: Session, agent: AgentRow) -> bool:
 def save_agent(s: Session, changes: Mapping[str, Any], agent_id: int) -> AgentRow:
     """Change an agent profile's routing settings (skills, capacity, queues, no-answers)."""
     row = get_row(s, AgentRow, agent_id, "agent")
-    v = _merge(row, AGENT_FIELDS, changes)
+    v = merge(row, AGENT_FIELDS, changes)
     values = {
         "skills": _agent_skills(s, v["skills"]),
         "capacity": check_int("capacity", v["capacity"], CAPACITY),
         "queues": _agent_queues(s, v["queues"]),
         "max_no_answer": check_int("max_no_answer", v["max_no_answer"], MAX_NO_ANSWER),
     }
-    _assign(row, values)
+    assign(row, values)
     s.flush()
     return row
 
@@ -521,7 +353,7 @@ def save_hours(
 ) -> BusinessHours:
     """Create or update opening hours (time zone, weekly intervals, holidays)."""
     row = get_row(s, BusinessHours, hours_id, "business hours") if hours_id is not None else None
-    v = _merge(row, HOURS_FIELDS, changes)
+    v = merge(row, HOURS_FIELDS, changes)
     name = check_text("name", v["name"] if v["name"] is not None else "", 64, required=True)
     check_unique(s, BusinessHours.name, name, row, "business hours")
     values = {
@@ -531,7 +363,7 @@ def save_hours(
         "holidays": check_holidays(v["holidays"]),
     }
     row = row or BusinessHours()
-    _assign(row, values)
+    assign(row, values)
     s.add(row)
     s.flush()
     return row
@@ -553,7 +385,7 @@ def delete_hours(s: Session, hours_id: int) -> None:
     if queues:
         raise ConflictError(
             f"business hours {row.name!r} are used by queue{'s' if len(queues) > 1 else ''} "
-            f"{_names(queues)}; give them other hours first"
+            f"{name_list(queues)}; give them other hours first"
         )
     s.delete(row)
     s.flush()
@@ -580,10 +412,10 @@ def save_pause_reason(
 ) -> PauseReason:
     """Create or update a pause reason; its name is fixed once created (history)."""
     row = get_row(s, PauseReason, reason_id, "pause reason") if reason_id is not None else None
-    v = _merge(row, PAUSE_FIELDS, changes)
+    v = merge(row, PAUSE_FIELDS, changes)
     name = check_name("name", v["name"])
     if row is not None:
-        _immutable(row, "name", row.name, name, "history refers to pause reasons by name")
+        immutable(row, "name", row.name, name, "history refers to pause reasons by name")
     check_unique(s, PauseReason.name, name, row, "pause reason")
     limit = v["max_minutes"]
     values = {
@@ -593,7 +425,7 @@ def save_pause_reason(
         "active": check_bool("active", v["active"]),
     }
     row = row or PauseReason()
-    _assign(row, values)
+    assign(row, values)
     s.add(row)
     s.flush()
     return row
@@ -608,10 +440,10 @@ def save_disposition(
         if disposition_id is not None
         else None
     )
-    v = _merge(row, DISPOSITION_FIELDS, changes)
+    v = merge(row, DISPOSITION_FIELDS, changes)
     code = check_name("code", v["code"])
     if row is not None:
-        _immutable(row, "code", row.code, code, "contacts refer to dispositions by code")
+        immutable(row, "code", row.code, code, "contacts refer to dispositions by code")
     check_unique(s, Disposition.code, code, row, "disposition")
     values = {
         "code": code,
@@ -620,7 +452,7 @@ def save_disposition(
         "active": check_bool("active", v["active"]),
     }
     row = row or Disposition()
-    _assign(row, values)
+    assign(row, values)
     s.add(row)
     s.flush()
     return row
@@ -628,42 +460,24 @@ def save_disposition(
 
 __all__ = [
     "AGENT_FIELDS",
-    "CAPACITY",
     "DISPOSITION_FIELDS",
     "HOURS_FIELDS",
-    "LEVELS",
-    "NAME_RULE",
     "PAUSE_FIELDS",
     "QUEUE_FIELDS",
     "SKILL_FIELDS",
-    "AdminError",
-    "ConflictError",
-    "InvalidError",
-    "NotFoundError",
     "agent_active",
-    "check_bool",
-    "check_choice",
-    "check_int",
-    "check_name",
-    "check_seconds",
-    "check_text",
-    "check_unique",
     "create_agent",
     "deactivate_queue",
     "delete_agent",
     "delete_hours",
     "delete_skill",
-    "get_row",
     "hours_users",
     "is_logged_in",
-    "known_skills",
-    "open_contacts",
     "save_agent",
     "save_disposition",
     "save_hours",
     "save_pause_reason",
     "save_queue",
     "save_skill",
-    "show",
     "skill_users",
 ]

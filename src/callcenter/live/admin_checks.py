@@ -1,0 +1,236 @@
+"""Checks and helpers shared by the administration services (:mod:`.admin_service`,
+:mod:`.admin_people`): the errors with their HTTP status, one-line value checks that name
+the field, the bad value and what was expected, and row look-ups.
+
+Every check raises :class:`InvalidError` (422), a clash with what is stored
+:class:`ConflictError` (409), an unknown id :class:`NotFoundError` (404).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, ClassVar, Final, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from callcenter.errors import UserError
+from callcenter.live.models import OPEN_STATUSES, ContactRow, Skill
+from callcenter.storage.db import Base
+
+_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_RULE: Final = (
+    "1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
+LEVELS: Final = (1, 10)  # skill proficiency
+CAPACITY: Final = (1, 10)  # simultaneous contacts of an agent
+PRIORITY: Final = (-100, 100)
+MAX_NO_ANSWER: Final = (0, 100)
+PAUSE_MINUTES: Final = (1, 1440)
+
+R = TypeVar("R", bound=Base)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class AdminError(UserError):
+    """A configuration change that cannot be made; ``status`` is the HTTP status."""
+
+    status: ClassVar[int] = 422
+
+
+class InvalidError(AdminError):
+    """A value that breaks a rule (a range, a format, a reference to nothing)."""
+
+
+class ConflictError(AdminError):
+    """A change that clashes with what is stored (a duplicate name, a thing in use)."""
+
+    status: ClassVar[int] = 409
+
+
+class NotFoundError(AdminError):
+    """No row with the id asked for."""
+
+    status: ClassVar[int] = 404
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def show(value: object) -> str:
+    """A value as the person sent it (JSON spelling: null, true, 'text', 3)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # JSON 20 arrives as 20.0 in a float field
+    return repr(value)
+
+
+def check_name(field: str, value: object) -> str:
+    """A key name (skills, queues, reasons, codes): a slug, safe in URLs and logs."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidError(f"{field}: {show(value)} is not a valid name; expected {NAME_RULE}")
+    return value
+
+
+def check_text(field: str, value: object, max_len: int, *, required: bool = False) -> str:
+    """Free text, stripped; ``required`` refuses an empty one."""
+    if not isinstance(value, str):
+        raise InvalidError(f"{field}: {show(value)} is not valid; expected text")
+    text = value.strip()
+    if required and not text:
+        raise InvalidError(f"{field}: must not be empty")
+    if len(text) > max_len:
+        raise InvalidError(
+            f"{field}: {len(text)} characters is too long; expected at most {max_len}"
+        )
+    return text
+
+
+def check_int(field: str, value: object, bounds: tuple[int, int]) -> int:
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InvalidError(
+            f"{field}: {show(value)} is not valid; expected an integer from {lo} to {hi}"
+        )
+    return value
+
+
+def check_seconds(field: str, value: object, *, zero_ok: bool = False) -> float:
+    """A duration in seconds: > 0 (or >= 0 with ``zero_ok``), finite."""
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value >= 0 if zero_ok else value > 0)
+    )
+    if not ok:
+        want = ">= 0" if zero_ok else "> 0"
+        raise InvalidError(
+            f"{field}: {show(value)} is not valid; expected a number of seconds {want}"
+        )
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_bool(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidError(f"{field}: {show(value)} is not valid; expected true or false")
+    return value
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def check_choice(field: str, value: object, choices: type[E], what: str) -> E:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in choices)
+        raise InvalidError(
+            f"{field}: {show(value)} is not {what}; expected one of: {allowed}"
+        ) from None
+
+
+def get_row(s: Session, model: type[R], row_id: int, what: str) -> R:
+    """The row with primary key ``row_id`` or :class:`NotFoundError` (``no queue 7``)."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"no {what} {row_id}")
+    return row
+
+
+def check_unique(
+    s: Session,
+    column: InstrumentedAttribute[str],
+    value: str,
+    current: Base | None,
+    what: str,
+) -> None:
+    """Refuse a name another row of the table already has (409, naming it)."""
+    model = column.class_
+    other = s.scalar(select(model).where(column == value))
+    if other is not None and other is not current:
+        raise ConflictError(f"{what} {value!r} already exists")
+
+
+def immutable(row: Base | None, field: str, old: object, new: object, why: str) -> None:
+    if row is not None and new != old:
+        raise ConflictError(f"{field}: cannot change from {show(old)} to {show(new)}; {why}")
+
+
+def merge(
+    row: Base | None, defaults: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The row as it would be after ``changes``: stored (or default) values, overridden."""
+    unknown = set(changes) - set(defaults)
+    if unknown:
+        raise InvalidError(f"{sorted(unknown)[0]}: unknown field")
+    base = {k: getattr(row, k) for k in defaults} if row is not None else dict(defaults)
+    return {**base, **changes}
+
+
+def assign(row: Base, values: Mapping[str, Any]) -> None:
+    for k, v in values.items():
+        setattr(row, k, v)  # whole new values: JSON columns are not mutated in place
+
+
+def name_list(values: Iterable[str]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def open_contacts(s: Session, queue: str) -> int:
+    """How many contacts of ``queue`` are queued, ringing, active or in wrap-up."""
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(ContactRow)
+            .where(
+                ContactRow.queue == queue,
+                ContactRow.status.in_([st.value for st in OPEN_STATUSES]),
+            )
+        )
+        or 0
+    )
+
+
+def known_skills(s: Session) -> set[str]:
+    return set(s.scalars(select(Skill.name)))
+
+
+__all__ = [
+    "CAPACITY",
+    "LEVELS",
+    "MAX_NO_ANSWER",
+    "NAME_RULE",
+    "PAUSE_MINUTES",
+    "PRIORITY",
+    "AdminError",
+    "ConflictError",
+    "InvalidError",
+    "NotFoundError",
+    "R",
+    "assign",
+    "check_bool",
+    "check_choice",
+    "check_int",
+    "check_name",
+    "check_seconds",
+    "check_text",
+    "check_unique",
+    "get_row",
+    "immutable",
+    "known_skills",
+    "merge",
+    "name_list",
+    "open_contacts",
+    "show",
+]
