@@ -20,9 +20,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, WebSocket
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
@@ -124,6 +125,40 @@ def current_principal(request: Request, c: Annotated[Center, Depends(center)]) -
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
+CLOSE_UNAUTHENTICATED: Final = 4401
+CLOSE_FORBIDDEN: Final = 4403
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """The handshake's ``Origin`` names the host it was sent to."""
+    origin, host = ws.headers.get("origin"), ws.headers.get("host")
+    return bool(origin and host and urlsplit(origin).netloc.lower() == host.lower())
+
+
+def socket_principal(
+    ws: WebSocket, c: Center, permission: Permission
+) -> tuple[Principal | None, int, str]:
+    """Who opened the WebSocket ``ws`` and whether they may: ``(principal, 0, "")``, or
+    ``(None, close code, reason)`` — :data:`CLOSE_UNAUTHENTICATED` when not signed in,
+    :data:`CLOSE_FORBIDDEN` when the role lacks ``permission`` or a cookie session
+    comes from another site (a browser sends the cookie with any site's handshake, so
+    its ``Origin`` must name this server: no cross-site WebSocket hijacking).  A bearer
+    token (``Authorization`` or ``?access_token=``) needs no such check.  Blocking: run
+    it in a worker thread."""
+    with c.sessions() as s:
+        try:
+            p = resolve_principal(ws, c, s)
+        except ApiError:
+            p = None
+    if p is None:
+        return None, CLOSE_UNAUTHENTICATED, "sign in first"
+    by_token = _bearer(ws) is not None or "access_token" in ws.query_params
+    if not by_token and not _same_origin(ws):
+        return None, CLOSE_FORBIDDEN, "cross-site WebSocket refused (Origin is not this server)"
+    if not allowed(p.role, permission):
+        return None, CLOSE_FORBIDDEN, f"role {p.role.value!r} may not do this ({permission.value})"
+    return p, 0, ""
+
 
 def require(permission: Permission) -> Callable[[Principal], Principal]:
     """A dependency that lets through only principals whose role holds ``permission``."""
@@ -189,6 +224,8 @@ def _api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], object]]:
 
 
 __all__ = [
+    "CLOSE_FORBIDDEN",
+    "CLOSE_UNAUTHENTICATED",
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "CurrentUser",
@@ -200,4 +237,5 @@ __all__ = [
     "resolve_principal",
     "route_guards",
     "route_permissions",
+    "socket_principal",
 ]

@@ -18,7 +18,6 @@ installed as an engine listener.  See ``docs/agent-desktop.md``.
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
@@ -29,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from callcenter.api.center import Center, center
 from callcenter.api.chat import ChatMessage, MessageIn, pump, push_message
-from callcenter.api.deps import Db, require, resolve_principal
+from callcenter.api.deps import CLOSE_FORBIDDEN, Db, require, socket_principal
 from callcenter.api.errors import ApiError, not_found
-from callcenter.auth.permissions import Permission, allowed
+from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.live.chat_service import (
     add_message,
@@ -469,32 +468,6 @@ router.include_router(api)
 # --------------------------------------------------------------------------- WebSocket
 
 
-def _same_origin(ws: WebSocket) -> bool:
-    origin, host = ws.headers.get("origin"), ws.headers.get("host")
-    if not origin or not host:
-        return False
-    return urlsplit(origin).netloc.lower() == host.lower()
-
-
-def _desk_agent(c: Center, ws: WebSocket) -> tuple[str | None, int, str]:
-    """(agent, 0, "") for a socket allowed on the desk, else (None, close code, reason)."""
-    with c.sessions.begin() as s:
-        try:
-            p = resolve_principal(ws, c, s)
-        except ApiError:
-            p = None
-    if p is None:
-        return None, 4401, "sign in first"
-    by_token = "access_token" in ws.query_params or ws.headers.get(
-        "authorization", ""
-    ).lower().startswith("bearer ")
-    if not by_token and not _same_origin(ws):
-        return None, 4403, "cross-site WebSocket refused (Origin is not this server)"
-    if not allowed(p.role, Permission.DESK) or p.agent is None:
-        return None, 4403, f"role {p.role.value!r} may not use the agent desktop"
-    return p.agent, 0, ""
-
-
 @router.websocket("/ws/desk")
 async def desk_socket(ws: WebSocket) -> None:
     """Pushes to the agent's desktop: ``offer``, ``contact``, ``message``, ``state``.
@@ -504,12 +477,12 @@ async def desk_socket(ws: WebSocket) -> None:
     Closes with 4401 (not signed in) or 4403 (not allowed).
     """
     c = center(ws)
-    agent, code, reason = await run_in_threadpool(_desk_agent, c, ws)
+    p, code, reason = await run_in_threadpool(socket_principal, ws, c, Permission.DESK)
     await ws.accept()
-    if agent is None:
-        await ws.close(code, reason)
+    if p is None or p.agent is None:
+        await ws.close(code or CLOSE_FORBIDDEN, reason or "no agent profile")
         return
-    await pump(ws, c.hub, f"agent:{agent}", hello={"type": "hello", "agent": agent})
+    await pump(ws, c.hub, f"agent:{p.agent}", hello={"type": "hello", "agent": p.agent})
 
 
 # --------------------------------------------------------------------------- page

@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket
@@ -29,7 +28,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from callcenter.api.center import Center, center
-from callcenter.api.deps import Db, require, resolve_principal
+from callcenter.api.deps import Db, require, resolve_principal, socket_principal
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
 from callcenter.live.engine import Applied
@@ -43,8 +42,6 @@ MIN_PUSH_S: Final = 0.25  # at most one push per this many seconds while changes
 MAX_PUSH_S: Final = 1.0  # and one at least this often (times in state move)
 CHANNEL: Final = "wallboard"
 EXTRA_KEY: Final = "wallboard"
-CLOSE_UNAUTHENTICATED: Final = 4401
-CLOSE_FORBIDDEN: Final = 4403
 CLOSE_TOO_SLOW: Final = 1013
 
 router = APIRouter(tags=["wallboard"])
@@ -255,20 +252,6 @@ def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
 # --------------------------------------------------------------------------- WebSocket
 
 
-def _authenticate(ws: WebSocket, c: Center) -> tuple[Principal | None, bool]:
-    """(principal, came by cookie) of a WebSocket handshake."""
-    with c.sessions.begin() as s:
-        p = resolve_principal(ws, c, s)
-    by_token = bool(ws.headers.get("authorization") or ws.query_params.get("access_token"))
-    return p, p is not None and not by_token
-
-
-def same_origin(ws: WebSocket) -> bool:
-    """The handshake's ``Origin`` names the host it was sent to (no cross-site sockets)."""
-    origin, host = ws.headers.get("origin"), ws.headers.get("host")
-    return bool(origin and host and urlsplit(origin).netloc == host)
-
-
 async def _read_until_closed(ws: WebSocket, queue: asyncio.Queue[str | None]) -> None:
     """Consume what the client sends (nothing is expected) until it goes away."""
     try:
@@ -289,14 +272,10 @@ async def wallboard_socket(ws: WebSocket) -> None:
     (no wallboard permission, or a cross-site cookie) or 1013 (too slow to keep up).
     """
     c = center(ws)
-    p, by_cookie = await run_in_threadpool(_authenticate, ws, c)
+    p, code, reason = await run_in_threadpool(socket_principal, ws, c, Permission.WALLBOARD)
     await ws.accept()
     if p is None:
-        await ws.close(CLOSE_UNAUTHENTICATED, "sign in first")
-        return
-    if not allowed(p.role, Permission.WALLBOARD) or (by_cookie and not same_origin(ws)):
-        reason = "cross-site request" if allowed(p.role, Permission.WALLBOARD) else "forbidden"
-        await ws.close(CLOSE_FORBIDDEN, reason)
+        await ws.close(code, reason)
         return
     wb = wallboard(c)
     channel, teams = scope_of(p)
@@ -317,4 +296,4 @@ async def wallboard_socket(ws: WebSocket) -> None:
         wb.unwatch(channel)
 
 
-__all__ = ["Wallboard", "install", "router", "same_origin", "scope_of", "wallboard"]
+__all__ = ["Wallboard", "install", "router", "scope_of", "wallboard"]
