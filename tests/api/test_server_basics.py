@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.support.server import LiveServer
 
 
@@ -54,3 +59,22 @@ def test_anonymous_is_401(live_server: LiveServer) -> None:
         r = c.get("/api/me")
         assert r.status_code == 401
         assert r.json()["error"]["code"] == "unauthenticated"
+
+
+def test_serve_on_a_busy_port_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        db = tmp_path / "center.db"
+        r = subprocess.run(
+            [sys.executable, "-m", "callcenter.cli.main", "serve", "--port", str(port),
+             "--database", f"sqlite:///{db}"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"error: --port: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "pick another port"
+    ]
+    assert r.stdout == "" and not db.exists()

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import re
 import signal
-import socket
 from collections.abc import Iterator
 from typing import Final
 
@@ -25,6 +24,7 @@ import typer
 from rich.table import Table
 
 from callcenter.cli.app import app, console
+from callcenter.cli.serve import check_port
 from callcenter.errors import UserError
 from callcenter.settings import Settings
 from callcenter.units import parse_duration
@@ -55,17 +55,6 @@ def parse_demo_duration(text: str) -> float | None:
     if text.strip().lower() in ("none", "0", ""):
         return None
     return parse_duration(text, what="--duration")
-
-
-def _check_port(host: str, port: int) -> None:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-        try:
-            sock.bind((host, port))
-        except OSError as e:
-            raise DemoOptionError(
-                f"--port: cannot listen on {host}:{port} ({e.strerror}); pick another port"
-            ) from None
 
 
 def _welcome(settings: Settings, agents: list[str], password: str) -> None:
@@ -212,7 +201,7 @@ def demo(
     per_agent = parse_rate(rate)
     seconds = parse_demo_duration(duration)
     settings = Settings.load(database_url=database, host=host, port=port)
-    _check_port(settings.host, settings.port)
+    check_port(settings.host, settings.port)
     db = open_database(settings)
     try:
         names = seed_demo(db, agents)

@@ -6,11 +6,13 @@ simulated customers and agents through its API.
 
 from __future__ import annotations
 
+import socket
 from typing import Any, Final
 
 import typer
 
 from callcenter.cli.app import app, console
+from callcenter.errors import UserError
 from callcenter.settings import Settings
 
 # uvicorn's options for the live center (``serve`` and ``demo``). Keep-alive: idle
@@ -22,6 +24,22 @@ UVICORN_OPTIONS: Final[dict[str, Any]] = {
     "timeout_graceful_shutdown": 5,
     "timeout_keep_alive": 75,
 }
+
+
+class PortError(UserError):
+    """The address to listen on cannot be used."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line, before anything starts, if ``host:port`` cannot be listened on."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            raise PortError(
+                f"--port: cannot listen on {host}:{port} ({e.strerror}); pick another port"
+            ) from None
 
 
 def run_server(settings: Settings, *, log_level: str = "info") -> None:
@@ -61,6 +79,7 @@ def serve(
     from callcenter.api.app import open_database
     from callcenter.storage.db import shown_url
 
+    check_port(settings.host, settings.port)
     open_database(settings).dispose()  # a bad database fails here, as one line
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
