@@ -59,6 +59,18 @@ def test_card_after_other_digits() -> None:
     assert redact_text(text, "en") == ("ref 2024 0115 [CARD]", _one("card"))
 
 
+def test_digits_glued_to_a_card_go_with_it() -> None:
+    # ASR wrote the read-out card with a tail of thousands groups (seen from
+    # faster-whisper tiny.en on "4111 1111 1111 1111"): the digits glued to the card
+    # without a space are part of what was written for it, none may stay behind
+    text = "Number 4111 1111 1111 1111,111,111."
+    assert redact_text(text, "en") == ("Number [CARD].", _one("card"))
+    assert redact_text("4,111,111,111,111,111,111,111", "en") == ("[CARD]", _one("card"))
+    # glued on the left as well; digits set apart by a space are still judged alone
+    text = "ref 2024-0115-4532-0151-1283-0366 ok"
+    assert redact_text(text, "en") == ("ref [CARD] ok", _one("card"))
+
+
 def test_english_spoken_digit_cards() -> None:
     spoken = "four five three two zero one five one one two eight three zero three six six"
     assert redact_text(f"sure it's {spoken} thank you", "en") == (

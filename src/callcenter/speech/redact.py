@@ -200,16 +200,26 @@ def _runs(text: str) -> list[list[_Group]]:
     return runs
 
 
-def _cards(run: list[_Group]) -> Iterable[Span]:
+def _glued(text: str, a: _Group, b: _Group) -> bool:
+    """Groups written as one token: joined by a comma, dot or dash with no space
+    (``1111,111,111``, ``4532-0151``)."""
+    gap = text[a.end : b.start]
+    return gap != "" and not any(ch.isspace() for ch in gap)
+
+
+def _cards(run: list[_Group], text: str) -> Iterable[Span]:
     """The run if it has 13-19 digits and passes Luhn; in a longer run (a card said
     right after other digits), group-aligned windows of 13-19 digits passing Luhn,
-    leftmost-longest first."""
+    leftmost-longest first. A window is widened to whole written tokens: digits glued
+    to the card without a space (ASR's ``4111 1111 1111 1111,111,111``) are part of
+    what was written for it and must not stay behind."""
     digits = "".join(g.digits for g in run)
     if len(digits) <= 19:
         if len(digits) >= 13 and luhn(digits):
             yield Span(run[0].start, run[-1].end, "card")
         return
     i = 0
+    taken = 0  # groups before this index belong to a card already yielded
     while i < len(run):
         best = None
         n = 0
@@ -220,8 +230,13 @@ def _cards(run: list[_Group]) -> Iterable[Span]:
             if n >= 13 and luhn("".join(g.digits for g in run[i : j + 1])):
                 best = j
         if best is not None:
-            yield Span(run[i].start, run[best].end, "card")
-            i = best + 1
+            lo = i
+            while lo > taken and _glued(text, run[lo - 1], run[lo]):
+                lo -= 1
+            while best + 1 < len(run) and _glued(text, run[best], run[best + 1]):
+                best += 1
+            yield Span(run[lo].start, run[best].end, "card")
+            i = taken = best + 1
         else:
             i += 1
 
@@ -253,7 +268,8 @@ def find_pii(text: str, language: str) -> list[Span]:
 
     take(Span(m.start(), m.end(), "email") for m in _WRITTEN_EMAIL.finditer("".join(work)))
     take(Span(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer("".join(work)))
-    take(c for run in _runs("".join(work)) for c in _cards(run))
+    joined = "".join(work)
+    take(c for run in _runs(joined) for c in _cards(run, joined))
     # Longer than any phone number (E.164: 15 digits) and not a card: an identifier,
     # whatever separators ASR wrote into it (a card read out may come back as
     # "4,111,111,...", which must not pass for an amount below).
