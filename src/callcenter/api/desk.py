@@ -17,18 +17,29 @@ installed as an engine listener.  See ``docs/agent-desktop.md``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.api.center import Center, center
 from callcenter.api.chat import ChatMessage, MessageIn, pump, push_message
 from callcenter.api.deps import CLOSE_FORBIDDEN, Db, require, socket_principal
+from callcenter.api.desk_schemas import (
+    Desk,
+    DirAgent,
+    DirDisposition,
+    Directory,
+    DirQueue,
+    NotesIn,
+    NotesOut,
+    PauseIn,
+    TransferIn,
+    WrapupIn,
+)
 from callcenter.api.errors import ApiError, not_found
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
@@ -60,106 +71,11 @@ from callcenter.live.models import (
     User,
 )
 
-MAX_NOTES: Final = 10_000
-
 CenterDep = Annotated[Center, Depends(center)]
 DeskUser = Annotated[Principal, Depends(require(Permission.DESK))]
 
 router = APIRouter()
 api = APIRouter(prefix="/api/desk", tags=["desk"])
-
-
-# --------------------------------------------------------------------------- models
-
-
-class DeskContact(BaseModel):
-    id: str
-    status: str = Field(description="this agent's part: ringing | active | wrapup")
-    contact_status: str = Field(description="the contact's status (contacts.status)")
-    channel: str
-    queue: str
-    subject: str
-    customer_id: int | None
-    customer_name: str | None
-    customer_email: str | None
-    customer_phone: str | None
-    arrived_at: float
-    offered_at: float | None
-    answered_at: float | None
-    ended_at: float | None
-    acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
-    ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
-    notes: str
-    disposition: str | None
-    messages: list[ChatMessage]
-
-
-class Desk(BaseModel):
-    agent: str
-    display_name: str
-    status: str = Field(description="logged_out | available | paused")
-    reason: str | None
-    since: float | None
-    capacity: int
-    activity: str = Field(description="available | ringing | on_contact | wrap_up | paused ...")
-    pending_pause: str | None = Field(description="a pause asked for while busy: its reason")
-    pending_logout: bool
-    contacts: list[DeskContact]
-
-
-class PauseIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=64)
-
-
-class WrapupIn(BaseModel):
-    disposition: str = Field(min_length=1, max_length=64)
-    notes: str | None = Field(default=None, max_length=MAX_NOTES)
-
-
-class TransferIn(BaseModel):
-    queue: str | None = Field(default=None, max_length=64)
-    agent: str | None = Field(default=None, max_length=64)
-
-    @model_validator(mode="after")
-    def _one(self) -> TransferIn:
-        if (self.queue is None) == (self.agent is None):
-            raise ValueError("give either queue or agent (exactly one)")
-        return self
-
-
-class NotesIn(BaseModel):
-    notes: str = Field(max_length=MAX_NOTES)
-
-
-class NotesOut(BaseModel):
-    id: str
-    notes: str
-
-
-class DirQueue(BaseModel):
-    name: str
-    description: str
-    waiting: int
-
-
-class DirAgent(BaseModel):
-    name: str
-    display_name: str
-    status: str
-    logged_in: bool
-
-
-class DirDisposition(BaseModel):
-    code: str
-    label: str
-    resolved: bool
-
-
-class Directory(BaseModel):
-    queues: list[DirQueue]
-    agents: list[DirAgent]
-    pause_reasons: list[str]
-    dispositions: list[DirDisposition]
 
 
 # --------------------------------------------------------------------------- helpers
