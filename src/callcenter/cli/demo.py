@@ -58,7 +58,7 @@ def parse_demo_duration(text: str) -> float | None:
 
 
 def _welcome(settings: Settings, agents: list[str], password: str) -> None:
-    from callcenter.live.demo import HUMAN_AGENT, STAFF
+    from callcenter.live.demo_seed import HUMAN_AGENT, STAFF
     from callcenter.storage.db import shown_url
 
     url = f"http://{settings.host}:{settings.port}"
@@ -188,7 +188,7 @@ def demo(
 ) -> None:
     """Run a demo center: demo users, queues and simulated customers and agents."""
     from callcenter.api.app import open_database
-    from callcenter.live.demo import (
+    from callcenter.live.demo_seed import (
         DEMO_PASSWORD,
         MAX_AGENTS,
         issue_tokens,
