@@ -41,7 +41,8 @@ from callcenter.api.deps import CSRF_HEADER, SESSION_COOKIE
 from callcenter.auth import service
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.service import create_token, create_user, start_session
-from callcenter.live.models import (
+from callcenter.storage.db import make_engine, upgrade
+from callcenter.storage.tables import (
     AgentRow,
     Disposition,
     PauseReason,
@@ -51,7 +52,6 @@ from callcenter.live.models import (
     Team,
     TeamSupervisor,
 )
-from callcenter.storage.db import make_engine, upgrade
 
 PASSWORD: Final = "bench-password-1"
 _EXCEPTION_LINE: Final = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Block|Timeout)\b")

@@ -24,8 +24,8 @@ from tests.support.server import Client, LiveServer
 
 from callcenter.live.admin_hours import is_open
 from callcenter.live.engine import LiveEngine
-from callcenter.live.models import ContactRow
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import ContactRow
 
 NAME_RULE = "1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
 _ids = itertools.count(1)

@@ -26,8 +26,8 @@ from tests.support.server import Client, LiveServer
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from callcenter.live.models import BusinessHours, QueueRow
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import BusinessHours, QueueRow
 
 
 @dataclass

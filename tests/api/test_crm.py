@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from tests.support.seed import PASSWORD, seed
 from tests.support.server import LiveServer, running_server
 
-from callcenter.live.models import ContactAgent, ContactRow, Customer, Message, Ticket
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import ContactAgent, ContactRow, Customer, Message, Ticket
 
 NOW = time.time()
 DAY = 86_400.0

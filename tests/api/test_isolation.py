@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from tests.support.seed import seed
 from tests.support.server import Client, LiveServer, running_server
 
-from callcenter.live.models import (
+from callcenter.storage.db import make_engine
+from callcenter.storage.tables import (
     ContactAgent,
     ContactRow,
     Customer,
@@ -34,7 +35,6 @@ from callcenter.live.models import (
     Message,
     Ticket,
 )
-from callcenter.storage.db import make_engine
 
 NOW = time.time()
 

@@ -31,8 +31,8 @@ from tests.support.seed import seed
 from tests.support.server import LiveServer, running_server
 
 from callcenter.live.engine import LiveEngine
-from callcenter.live.models import ContactRow, ContactStatus
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import ContactRow, ContactStatus
 
 DAY = 1_714_521_600.0  # 2024-05-01 00:00 UTC
 T9 = DAY + 9 * 3600

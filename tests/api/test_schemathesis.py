@@ -41,9 +41,9 @@ from tests.support.server import LiveServer
 
 from callcenter.api.app import create_app
 from callcenter.auth.service import create_token
-from callcenter.live.models import User
 from callcenter.settings import Settings
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import User
 
 pytestmark = pytest.mark.slow
 

@@ -27,8 +27,8 @@ from tests.support.server import Client, LiveServer
 from callcenter.api.app import create_app
 from callcenter.api.deps import route_guards, route_permissions
 from callcenter.auth.permissions import Permission, allowed
-from callcenter.live.models import Role
 from callcenter.settings import Settings
+from callcenter.storage.tables import Role
 
 # API routes open without a role's permission, each on purpose: (method, path) -> why.
 PUBLIC: Final[dict[tuple[str, str], str]] = {

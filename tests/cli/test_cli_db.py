@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from callcenter.events import Event, event_from_dict
-from callcenter.storage.db import MIGRATIONS_DIR, EventStore, make_engine
+from callcenter.storage.db import MIGRATIONS_DIR, make_engine
+from callcenter.storage.event_store import EventStore
 from callcenter.storage.jsonl import read_events, read_header, write_events
 
 T0 = 1_714_550_400.0  # 2024-05-01T08:00:00Z

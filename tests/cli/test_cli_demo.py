@@ -109,8 +109,8 @@ def test_demo_reuses_its_database_and_keeps_what_exists(tmp_path: Path) -> None:
     from sqlalchemy.orm import Session
 
     from callcenter.live.demo_seed import seed_demo
-    from callcenter.live.models import AgentRow, QueueRow, User
     from callcenter.storage.db import make_engine, upgrade
+    from callcenter.storage.tables import AgentRow, QueueRow, User
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     upgrade(url)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.storage.db import EventStore, make_engine
+from callcenter.storage.db import make_engine
+from callcenter.storage.event_store import EventStore
 from callcenter.storage.jsonl import read_events, read_header
 
 ROOT = Path(__file__).parents[2]

@@ -18,8 +18,8 @@ from tests.support.seed import seed
 from callcenter.auth.service import Principal, principal_for
 from callcenter.crm import service, tickets
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError
-from callcenter.live.models import ContactAgent, ContactRow, Customer, User
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import ContactAgent, ContactRow, Customer, User
 
 T0 = 1_700_000_000.0  # a fixed "now" for records written in these tests
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from tests.support.seed import seed
 
 from callcenter.live.engine import LiveEngine
-from callcenter.live.models import AgentRow, ContactRow, EngineCommand
 from callcenter.routing import RoutingError
 from callcenter.storage.db import EventRow, make_engine
+from callcenter.storage.tables import AgentRow, ContactRow, EngineCommand
 
 
 class Clock:

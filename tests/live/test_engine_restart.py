@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from tests.support.seed import AGENTS, seed
 
 from callcenter.live.engine import LiveEngine
-from callcenter.live.models import AgentRow, ContactRow, ContactStatus, EngineCommand, QueueRow
 from callcenter.routing import Router, RoutingError
 from callcenter.storage.db import STORED_FIELDS, events_table, make_engine
+from callcenter.storage.tables import AgentRow, ContactRow, ContactStatus, EngineCommand, QueueRow
 
 T0 = 1_700_000_000.0
 RING_S = 30.0  # ring timeout of both queues

@@ -31,10 +31,19 @@ from callcenter.auth.service import create_user, principal_for
 from callcenter.events import Event, EventType
 from callcenter.kpi import Breakdown, KpiSettings, compute_kpis
 from callcenter.live.engine import LiveEngine
-from callcenter.live.models import AgentRow, ContactRow, ContactStatus, QueueRow, Role, Team, User
 from callcenter.live.wallboard import DayTally, Snapshot, compute_snapshot, utc_day_start
 from callcenter.routing import RoutingError
-from callcenter.storage.db import EventStore, make_engine
+from callcenter.storage.db import make_engine
+from callcenter.storage.event_store import EventStore
+from callcenter.storage.tables import (
+    AgentRow,
+    ContactRow,
+    ContactStatus,
+    QueueRow,
+    Role,
+    Team,
+    User,
+)
 
 D = 1_714_521_600.0  # 2024-05-01 00:00 UTC: "today" starts here
 NOW = D + 3600.0

@@ -24,8 +24,8 @@ from tests.support.server import LiveServer, running_server
 from websockets.asyncio.client import ClientConnection, connect
 
 from callcenter.auth.service import create_user
-from callcenter.live.models import AgentRow, Role
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import AgentRow, Role
 
 N_AGENTS = 30
 CAPACITY = 3

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from tests.support.seed import seed
 from tests.support.server import Client, LiveServer, free_port
 
-from callcenter.live.models import ContactRow, EngineCommand
 from callcenter.storage.db import head_revision, make_engine
+from callcenter.storage.tables import ContactRow, EngineCommand
 
 pytestmark = pytest.mark.slow
 

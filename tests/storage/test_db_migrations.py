@@ -14,9 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from callcenter.storage.db import (
     MIGRATIONS_DIR,
     STORED_FIELDS,
-    Base,
     DatabaseError,
-    EventStore,
     alembic_config,
     current_revision,
     head_revision,
@@ -24,6 +22,8 @@ from callcenter.storage.db import (
     require_current,
     upgrade,
 )
+from callcenter.storage.event_store import EventStore
+from callcenter.storage.tables import metadata
 
 
 def _url(tmp_path: Path) -> str:
@@ -98,11 +98,11 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(ctx, Base.metadata) == []
+        assert compare_metadata(ctx, metadata) == []
 
         # ... and the comparison does notice a model the migrations do not match
         drifted = MetaData()
-        for table in Base.metadata.tables.values():
+        for table in metadata.tables.values():
             table.to_metadata(drifted)
         drifted.tables["events"].append_column(Column("extra", Integer))
         diffs = compare_metadata(ctx, drifted)

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from callcenter.events import FIELD_NAMES, Event, EventType, event_from_dict
 from callcenter.storage.db import (
     BATCH_SIZE,
-    EventStore,
     events_table,
     frame_schema,
     make_engine,
     upgrade,
 )
+from callcenter.storage.event_store import EventStore
 from callcenter.storage.jsonl import read_events, write_events
 
 T0 = 1_714_550_400.0  # 2024-05-01T08:00:00Z

@@ -12,7 +12,8 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from callcenter.auth.service import create_user
-from callcenter.live.models import (
+from callcenter.storage.db import make_engine, upgrade
+from callcenter.storage.tables import (
     AgentRow,
     Disposition,
     PauseReason,
@@ -22,7 +23,6 @@ from callcenter.live.models import (
     Team,
     TeamSupervisor,
 )
-from callcenter.storage.db import make_engine, upgrade
 
 PASSWORD: Final = "password123"
 

@@ -63,7 +63,8 @@ from callcenter.live import admin_people as people
 from callcenter.live import admin_service as svc
 from callcenter.live.admin_hours import describe, is_open
 from callcenter.live.admin_undo import ChangeLog
-from callcenter.live.models import (
+from callcenter.routing import RoutingError
+from callcenter.storage.tables import (
     AgentRow,
     BusinessHours,
     Disposition,
@@ -73,7 +74,6 @@ from callcenter.live.models import (
     Team,
     User,
 )
-from callcenter.routing import RoutingError
 from callcenter.web.pages import guarded_page
 
 router = APIRouter(tags=["admin"])

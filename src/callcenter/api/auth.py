@@ -20,7 +20,7 @@ from callcenter.auth.service import (
     principal_for,
     start_session,
 )
-from callcenter.live.models import ApiToken, User
+from callcenter.storage.tables import ApiToken, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -58,7 +58,7 @@ class NewToken(TokenOut):
 
 
 def _me(user: User, p_role: str, agent: str | None, csrf: str | None) -> Me:
-    from callcenter.live.models import Role
+    from callcenter.storage.tables import Role
 
     return Me(
         id=user.id,

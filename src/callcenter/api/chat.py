@@ -53,7 +53,7 @@ from callcenter.live.chat_service import (
     request_time,
 )
 from callcenter.live.desk_service import contact_state, customer_agent_name
-from callcenter.live.models import BusinessHours, ContactRow, ContactStatus, QueueRow
+from callcenter.storage.tables import BusinessHours, ContactRow, ContactStatus, QueueRow
 
 TOKEN_HEADER: Final = "X-Chat-Token"
 CORS_HEADERS: Final = {

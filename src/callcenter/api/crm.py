@@ -52,7 +52,7 @@ from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm import service, tickets
 from callcenter.crm.common import CrmError
-from callcenter.live.models import ContactAgent, ContactRow, ContactStatus, Customer, Message
+from callcenter.storage.tables import ContactAgent, ContactRow, ContactStatus, Customer, Message
 from callcenter.web.pages import guarded_page
 
 MAX_LIMIT: Final = 500

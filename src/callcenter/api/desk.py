@@ -59,7 +59,7 @@ from callcenter.live.desk_service import (
     desk_snapshot,
 )
 from callcenter.live.engine import Extra
-from callcenter.live.models import (
+from callcenter.storage.tables import (
     AgentRow,
     AgentStatus,
     ContactAgent,

@@ -28,7 +28,6 @@ from callcenter.errors import UserError
 from callcenter.events import FIELD_NAMES
 from callcenter.kpi.settings import Breakdown, KpiSettings, SlMode
 from callcenter.live.engine import LIVE_SOURCE
-from callcenter.live.models import QueueRow
 from callcenter.live.wallboard import utc_day_start
 from callcenter.storage.db import (
     HEADER_ONLY_FIELDS,
@@ -36,6 +35,7 @@ from callcenter.storage.db import (
     events_table,
     frame_schema,
 )
+from callcenter.storage.tables import QueueRow
 from callcenter.units import parse_duration
 from callcenter.web.pages import guarded_page
 

@@ -23,7 +23,7 @@ from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal, parse_role
 from callcenter.live import admin_checks as chk
 from callcenter.live import admin_people as people
-from callcenter.live.models import Role, User
+from callcenter.storage.tables import Role, User
 
 router = APIRouter(tags=["users"])
 

@@ -32,8 +32,8 @@ from callcenter.api.deps import Db, require, resolve_principal, socket_principal
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
 from callcenter.live.engine import Applied
-from callcenter.live.models import Role
 from callcenter.live.wallboard import DayTally, Snapshot, compute_snapshot, utc_day_start
+from callcenter.storage.tables import Role
 from callcenter.web.pages import guarded_page
 
 log = logging.getLogger("callcenter.wallboard")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from callcenter.live.models import Role
+from callcenter.storage.tables import Role
 
 
 class Permission(StrEnum):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, select, true
 
 from callcenter.auth.service import Principal
-from callcenter.live.models import AgentRow, ContactAgent, ContactRow, Role, User
+from callcenter.storage.tables import AgentRow, ContactAgent, ContactRow, Role, User
 
 
 def contact_filter(p: Principal) -> ColumnElement[bool]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password, verify_password
 from callcenter.errors import UserError
-from callcenter.live.models import AgentRow, ApiToken, Role, TeamSupervisor, User, WebSession
+from callcenter.storage.tables import AgentRow, ApiToken, Role, TeamSupervisor, User, WebSession
 
 SESSION_SECONDS: Final = 12 * 3600
 TOKEN_PREFIX: Final = "cc_"

@@ -167,7 +167,8 @@ class FollowSink:
             with self.out.open("ab") as f:
                 f.write(encode_events(events))
         if self._engine is not None and self.database is not None:
-            from callcenter.storage.db import EventStore, database_errors, require_current
+            from callcenter.storage.db import database_errors, require_current
+            from callcenter.storage.event_store import EventStore
 
             with database_errors(self.database), self._engine.connect() as conn:
                 require_current(conn)

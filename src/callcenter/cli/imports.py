@@ -86,7 +86,8 @@ def finish(
             write_events(out, objects, stats.source)
         write_unmapped(out, stats)
     if database is not None:
-        from callcenter.storage.db import EventStore, database_errors, open_engine, require_current
+        from callcenter.storage.db import database_errors, open_engine, require_current
+        from callcenter.storage.event_store import EventStore
 
         engine = open_engine(database)
         try:

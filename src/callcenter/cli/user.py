@@ -73,7 +73,7 @@ def token(
     from sqlalchemy.orm import Session
 
     from callcenter.auth.service import create_token
-    from callcenter.live.models import User
+    from callcenter.storage.tables import User
 
     engine = _engine(database)
     try:
@@ -94,7 +94,7 @@ def list_users(database: str | None = typer.Option(None, "--database", help=_DB_
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from callcenter.live.models import User
+    from callcenter.storage.tables import User
 
     engine = _engine(database)
     try:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.errors import UserError
-from callcenter.live.models import ContactRow, Role, User
+from callcenter.storage.tables import ContactRow, Role, User
 
 
 class CrmError(UserError):

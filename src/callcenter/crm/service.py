@@ -44,7 +44,7 @@ from callcenter.crm.tickets import (
     list_follow_ups,
     list_tickets,
 )
-from callcenter.live.models import ContactAgent, ContactRow, Customer
+from callcenter.storage.tables import ContactAgent, ContactRow, Customer
 
 DEFAULT_REGION: Final = "US"
 HISTORY_LIMIT: Final = 200  # contacts shown on a card, newest first

@@ -37,7 +37,7 @@ from callcenter.crm.common import (
     involvement_filter,
     visible_contact_ids,
 )
-from callcenter.live.models import (
+from callcenter.storage.tables import (
     ContactRow,
     Customer,
     FollowUp,

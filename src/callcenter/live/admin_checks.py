@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from callcenter.errors import UserError
-from callcenter.live.models import OPEN_STATUSES, ContactRow, Skill
-from callcenter.storage.db import Base
+from callcenter.storage.base import Base
+from callcenter.storage.tables import OPEN_STATUSES, ContactRow, Skill
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 NAME_RULE: Final = (

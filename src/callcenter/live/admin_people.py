@@ -36,7 +36,7 @@ from callcenter.live.admin_checks import (
     show,
 )
 from callcenter.live.admin_service import is_logged_in
-from callcenter.live.models import AgentRow, Role, Team, TeamSupervisor, User, WebSession
+from callcenter.storage.tables import AgentRow, Role, Team, TeamSupervisor, User, WebSession
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.MANAGER})

@@ -51,7 +51,8 @@ from callcenter.live.admin_checks import (
     show,
 )
 from callcenter.live.admin_hours import check_holidays, check_timezone, check_weekly
-from callcenter.live.models import (
+from callcenter.routing import Strategy
+from callcenter.storage.tables import (
     AgentRow,
     AgentStatus,
     BusinessHours,
@@ -62,7 +63,6 @@ from callcenter.live.models import (
     Skill,
     User,
 )
-from callcenter.routing import Strategy
 
 # --------------------------------------------------------------------------- skills
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, event, insert, inspect, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from callcenter.storage.db import Base
+from callcenter.storage.base import Base
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Opening hours of a queue: is it open at a time, and how to say when it is.
 
-A :class:`~callcenter.live.models.BusinessHours` row holds weekly ranges in its own time
+A :class:`~callcenter.storage.tables.BusinessHours` row holds weekly ranges in its own time
 zone (``weekly``: ``mon`` .. ``sun`` -> ``[["08:00", "18:00"], ...]``) and closed dates
 (``holidays``: ``["2026-12-25", ...]``).  The rules:
 

@@ -1,8 +1,8 @@
 """Chat records: contact ids, chat tokens, messages and transcripts.
 
 The chat API (``api/chat.py``) and the agent desktop (``api/desk.py``) share these.  A
-chat is a :class:`~callcenter.live.models.ContactRow` with ``channel="chat"``; its
-transcript is its :class:`~callcenter.live.models.Message` rows in id order.  The
+chat is a :class:`~callcenter.storage.tables.ContactRow` with ``channel="chat"``; its
+transcript is its :class:`~callcenter.storage.tables.Message` rows in id order.  The
 customer's widget proves it owns the chat with a random token whose SHA-256 is kept in
 ``contacts.customer_token_hash`` (the database never holds the token itself).
 
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.service import digest
-from callcenter.live.models import (
+from callcenter.storage.tables import (
     AgentRow,
     ContactRow,
     ContactStatus,

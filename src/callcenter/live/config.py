@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.live.models import AgentRow, QueueRow, User
 from callcenter.routing import AgentConfig, QueueConfig, SkillRequirement, Strategy
+from callcenter.storage.tables import AgentRow, QueueRow, User
 
 
 def queue_config(row: QueueRow) -> QueueConfig:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.service import create_token, create_user, digest
 from callcenter.errors import UserError
-from callcenter.live.models import (
+from callcenter.storage.tables import (
     AgentRow,
     ApiToken,
     BusinessHours,

@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.events import EventType
 from callcenter.live.chat_service import display_names, messages_of
 from callcenter.live.engine import Applied, LiveEngine
-from callcenter.live.models import AgentRow, ContactRow, ContactStatus, Customer, User
 from callcenter.routing.state import CState
+from callcenter.storage.tables import AgentRow, ContactRow, ContactStatus, Customer, User
 
 log = logging.getLogger("callcenter.desk")
 

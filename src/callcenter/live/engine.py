@@ -45,16 +45,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.events import Event, HangupBy, TargetType, TransferKind
 from callcenter.live import project
 from callcenter.live.config import load_router_config
-from callcenter.live.models import (
+from callcenter.routing import Router, RoutingError
+from callcenter.storage.db import EventLog, events_table
+from callcenter.storage.event_store import _event_values
+from callcenter.storage.tables import (
     OPEN_STATUSES,
     AgentRow,
     AgentStatus,
     ContactRow,
     EngineCommand,
 )
-from callcenter.routing import Router, RoutingError
-from callcenter.storage.db import EventLog, events_table
-from callcenter.storage.event_store import _event_values
 
 LIVE_SOURCE: Final = "live"
 

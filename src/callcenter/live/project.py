@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.events import Event, EventType
-from callcenter.live.models import AgentRow, AgentStatus, ContactAgent, ContactRow, ContactStatus
+from callcenter.storage.tables import AgentRow, AgentStatus, ContactAgent, ContactRow, ContactStatus
 
 
 def _contact(s: Session, cid: str, **values: Any) -> None:

@@ -40,7 +40,9 @@ from sqlalchemy.orm import Session
 from callcenter.events import AgentState, EventType
 from callcenter.live.config import agent_config, queue_config
 from callcenter.live.engine import LIVE_SOURCE
-from callcenter.live.models import (
+from callcenter.routing.model import AgentConfig, first_eligible_step
+from callcenter.storage.db import events_table
+from callcenter.storage.tables import (
     AgentRow,
     AgentStatus,
     ContactRow,
@@ -49,8 +51,6 @@ from callcenter.live.models import (
     Team,
     User,
 )
-from callcenter.routing.model import AgentConfig, first_eligible_step
-from callcenter.storage.db import events_table
 
 DAY_SECONDS: Final = 86_400
 

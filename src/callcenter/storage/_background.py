@@ -16,14 +16,14 @@ from callcenter.events.model import RawEvent
 
 
 def _child(conn: Connection, path: str) -> None:
-    from callcenter.storage.jsonl import encode_raw_events
+    from callcenter.storage.encode import encode_raw
 
     with open(path, "ab", buffering=1 << 20) as fh:
         while True:
             batch = conn.recv()
             if batch is None:
                 break
-            fh.write(encode_raw_events(batch))
+            fh.write(encode_raw(batch))
     conn.close()
 
 

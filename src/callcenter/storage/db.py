@@ -20,30 +20,19 @@ own, except :meth:`EventStore.append`, which is the explicit unit of work of a l
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import (
-    DateTime,
-    Double,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    inspect,
-)
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from callcenter.errors import UserError
 from callcenter.events import FIELD_NAMES
+from callcenter.storage.base import Base
+from callcenter.storage.tables.events import EventLog, EventRow, event_logs_table, events_table
 
 if TYPE_CHECKING:  # polars and alembic are imported where used: quicker CLI start-up
     import polars as pl
@@ -74,68 +63,6 @@ class DatabaseError(UserError):
     """The database cannot be opened, is not migrated, or refused an operation."""
 
 
-# --------------------------------------------------------------------------- the schema
-
-NAMING_CONVENTION: Final = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class EventLog(Base):
-    """One load of events into the database (a JSONL file, a simulation, an import)."""
-
-    __tablename__ = "event_logs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(String(255))
-    schema_version: Mapped[int] = mapped_column(Integer)
-    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    path: Mapped[str | None] = mapped_column(String(1024))
-    event_count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class EventRow(Base):
-    """One event; the columns are the :class:`~callcenter.events.Event` fields."""
-
-    __tablename__ = "events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    log_id: Mapped[int | None] = mapped_column(
-        ForeignKey("event_logs.id", ondelete="CASCADE"), index=True
-    )
-    source: Mapped[str] = mapped_column(String(255))
-    t: Mapped[float] = mapped_column(Double, index=True)
-    type: Mapped[str] = mapped_column(String(32), index=True)
-    contact: Mapped[str | None] = mapped_column(String(128), index=True)
-    queue: Mapped[str | None] = mapped_column(String(128), index=True)
-    agent: Mapped[str | None] = mapped_column(String(128), index=True)
-    channel: Mapped[str | None] = mapped_column(String(32))
-    caller: Mapped[str | None] = mapped_column(String(255))
-    priority: Mapped[int | None] = mapped_column(Integer)
-    position: Mapped[int | None] = mapped_column(Integer)
-    wait: Mapped[float | None] = mapped_column(Double)
-    ring: Mapped[float | None] = mapped_column(Double)
-    talk: Mapped[float | None] = mapped_column(Double)
-    hold: Mapped[float | None] = mapped_column(Double)
-    acw: Mapped[float | None] = mapped_column(Double)
-    by: Mapped[str | None] = mapped_column(String(32))
-    target: Mapped[str | None] = mapped_column(String(128))
-    target_type: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str | None] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(String(255))
-
-
-events_table: Final = cast(Table, EventRow.__table__)
-event_logs_table: Final = cast(Table, EventLog.__table__)
 _EVENT_COLUMNS: Final = tuple(events_table.c[n] for n in STORED_FIELDS)
 
 
@@ -361,13 +288,6 @@ def table_names(conn: Connection) -> list[str]:
     return sorted(inspect(conn).get_table_names())
 
 
-# The store lives in its own module; re-exported here for callers of ``storage.db``.
-# The speech-analytics tables register on ``Base`` too (migrations are checked against it).
-# The live center's tables (users, configuration, CRM, the engine's command log) too.
-import callcenter.live.models  # noqa: E402
-import callcenter.storage.analysis_store  # noqa: E402, F401
-from callcenter.storage.event_store import EventStore, LogInfo  # noqa: E402
-
 __all__ = [
     "BATCH_SIZE",
     "HEADER_ONLY_FIELDS",
@@ -379,8 +299,6 @@ __all__ = [
     "DatabaseError",
     "EventLog",
     "EventRow",
-    "EventStore",
-    "LogInfo",
     "alembic_config",
     "current_revision",
     "database_errors",

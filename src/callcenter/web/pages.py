@@ -19,7 +19,7 @@ from callcenter.api.center import Center, center
 from callcenter.api.deps import Db, resolve_principal
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
-from callcenter.live.models import Role
+from callcenter.storage.tables import Role
 
 WEB_DIR: Final = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))

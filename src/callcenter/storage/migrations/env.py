@@ -1,4 +1,4 @@
-"""Alembic environment: runs the migrations against the ORM metadata of ``storage.db``.
+"""Alembic environment: runs the migrations against every table (``storage.tables``).
 
 There is no ``alembic.ini``: :func:`callcenter.storage.db.alembic_config` builds the
 configuration in code and, normally, hands over an open connection in
@@ -12,10 +12,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from callcenter.storage.db import Base, make_engine
+from callcenter.storage.db import make_engine
+from callcenter.storage.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure_and_run(connection: Connection) -> None:

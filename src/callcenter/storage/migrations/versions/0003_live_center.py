@@ -1,6 +1,6 @@
 """The live center: users, teams, sessions, API tokens; queues, skills, agents, business
 hours, pause reasons, dispositions; customers, contacts, messages, tickets, follow-ups;
-the routing engine's command log (see ``callcenter/live/models.py``).
+the routing engine's command log (see ``callcenter/storage/tables/``).
 
 Revision ID: 0003
 Revises: 0002

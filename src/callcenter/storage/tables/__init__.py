@@ -1,0 +1,85 @@
+"""Every table of the database, one module per domain; each imports only
+:mod:`callcenter.storage.base`.
+
+- :mod:`.events` — the event log (``events``, ``event_logs``);
+- :mod:`.people` — users, teams, cookie sessions, API tokens;
+- :mod:`.config` — skills, queues, agent profiles, business hours, pause reasons,
+  dispositions;
+- :mod:`.crm` — customers, contacts, messages, tickets, follow-ups;
+- :mod:`.engine` — the routing engine's command log;
+- :mod:`.analysis` — speech-analytics results.
+
+Importing this package registers them all on ``Base.metadata`` (what the migrations are
+checked against). Times are UNIX seconds (float, UTC), the clock of the event log's ``t``.
+"""
+
+from callcenter.storage.base import Base
+from callcenter.storage.tables.analysis import (
+    CallAnalysis,
+    CallKeyword,
+    analyses_table,
+    keywords_table,
+)
+from callcenter.storage.tables.config import (
+    AgentRow,
+    AgentStatus,
+    BusinessHours,
+    Disposition,
+    PauseReason,
+    QueueRow,
+    Skill,
+)
+from callcenter.storage.tables.crm import (
+    OPEN_STATUSES,
+    ContactAgent,
+    ContactRow,
+    ContactStatus,
+    Customer,
+    FollowUp,
+    Message,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+from callcenter.storage.tables.engine import EngineCommand
+from callcenter.storage.tables.events import EventLog, EventRow, event_logs_table, events_table
+from callcenter.storage.tables.people import ApiToken, Role, Team, TeamSupervisor, User, WebSession
+
+metadata = Base.metadata
+"""The metadata with every table registered (what Alembic compares the migrations with)."""
+
+__all__ = [
+    "OPEN_STATUSES",
+    "AgentRow",
+    "AgentStatus",
+    "ApiToken",
+    "BusinessHours",
+    "CallAnalysis",
+    "CallKeyword",
+    "ContactAgent",
+    "ContactRow",
+    "ContactStatus",
+    "Customer",
+    "Disposition",
+    "EngineCommand",
+    "EventLog",
+    "EventRow",
+    "FollowUp",
+    "Message",
+    "PauseReason",
+    "QueueRow",
+    "Role",
+    "Skill",
+    "Team",
+    "TeamSupervisor",
+    "Ticket",
+    "TicketPriority",
+    "TicketStatus",
+    "User",
+    "WebSession",
+    "analyses_table",
+    "event_logs_table",
+    "events_table",
+    "keywords_table",
+    "metadata",
+]
