@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 from tests.support.seed import seed
 from tests.support.server import LiveServer
 
-from callcenter.api.app import create_app
 from callcenter.auth.service import create_token
+from callcenter.server.app import create_app
 from callcenter.settings import Settings
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import User

@@ -24,9 +24,9 @@ import pytest
 from tests.support.seed import USERS, seed
 from tests.support.server import Client, LiveServer
 
-from callcenter.api.app import create_app
 from callcenter.api.deps import route_guards, route_permissions
 from callcenter.auth.permissions import Permission, allowed
+from callcenter.server.app import create_app
 from callcenter.settings import Settings
 from callcenter.storage.tables import Role
 

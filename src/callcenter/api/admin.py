@@ -18,13 +18,11 @@ change is stored.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -57,7 +55,6 @@ from callcenter.api.deps import CurrentUser, Db, require
 from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
-from callcenter.errors import UserError
 from callcenter.live import admin_checks as chk
 from callcenter.live import admin_people as people
 from callcenter.live import admin_service as svc
@@ -74,7 +71,6 @@ from callcenter.storage.tables import (
     Team,
     User,
 )
-from callcenter.web.pages import guarded_page
 
 router = APIRouter(tags=["admin"])
 T = TypeVar("T")
@@ -105,15 +101,6 @@ DeskOrReader = Annotated[Principal, Depends(require_any(Permission.DESK, Permiss
 CenterDep = Annotated[Center, Depends(center)]
 
 
-@contextlib.contextmanager
-def admin_errors() -> Iterator[None]:
-    """Rule violations as API errors: 422 invalid, 409 conflict, 404 missing."""
-    try:
-        yield
-    except UserError as e:
-        raise ApiError(getattr(e, "status", 422), str(e)) from None
-
-
 def _stale_snapshot(c: Center, e: OperationalError) -> bool:
     """SQLite refusing a write because another connection wrote since this transaction
     began reading ("database is locked", SQLITE_BUSY): safe to run the change again."""
@@ -133,7 +120,7 @@ def commit(c: Center, s: Session, change: Callable[[Session], T], *, routing: bo
     log: ChangeLog | None = None
     for attempt in range(_ATTEMPTS):
         try:
-            with admin_errors(), c.sessions.begin() as w:
+            with c.sessions.begin() as w:
                 log = ChangeLog(w) if routing else None
                 try:
                     out = change(w)
@@ -161,8 +148,7 @@ def commit(c: Center, s: Session, change: Callable[[Session], T], *, routing: bo
 
 
 def _get(s: Session, model: type[chk.R], row_id: int, what: str) -> chk.R:
-    with admin_errors():
-        return chk.get_row(s, model, row_id, what)
+    return chk.get_row(s, model, row_id, what)
 
 
 # --------------------------------------------------------------------------- skills
@@ -452,13 +438,4 @@ def delete_disposition(disposition_id: int, s: Db, c: CenterDep, _p: Writer) -> 
     commit(c, s, lambda s: svc.save_disposition(s, {"active": False}, disposition_id))
 
 
-# --------------------------------------------------------------------------- page
-
-
-@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-def admin_page(request: Request, s: Db, c: CenterDep) -> Response:
-    """The administration page (read-only without ``config.write``)."""
-    return guarded_page(request, c, s, Permission.CONFIG_READ, "admin.html")
-
-
-__all__ = ["admin_errors", "commit", "require_any", "router"]
+__all__ = ["commit", "require_any", "router"]

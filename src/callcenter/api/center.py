@@ -1,5 +1,5 @@
 """The running center: settings, database, live engine, WebSocket hub — built once at
-start-up (:func:`callcenter.api.app.create_app`) and reached by the routers through
+start-up (:func:`callcenter.server.app.create_app`) and reached by the routers through
 ``request.app.state.center`` (the :func:`center` dependency)."""
 
 from __future__ import annotations

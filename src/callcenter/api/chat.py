@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, update
@@ -440,17 +439,6 @@ async def chat_socket(ws: WebSocket, contact_id: str) -> None:
         await ws.close(4404, "no such chat, or wrong token")
         return
     await pump(ws, c.hub, f"chat:{contact_id}", hello={"type": "hello", "contact_id": contact_id})
-
-
-# --------------------------------------------------------------------------- page
-
-
-@router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-def chat_page(request: Request, queue: str = "support") -> Response:
-    """The customer's chat page: the widget opened full-page for ``?queue=``."""
-    from callcenter.web.pages import templates
-
-    return templates.TemplateResponse(request, "chat.html", {"queue": queue[:64]})
 
 
 __all__ = [

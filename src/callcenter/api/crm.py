@@ -7,18 +7,15 @@ through :func:`callcenter.auth.scope.contact_filter`, so a contact the asker may
 answers 404 exactly like one that does not exist; tickets and follow-ups follow
 :func:`callcenter.crm.common.involvement_filter`.
 
-Service errors (:class:`~callcenter.crm.common.CrmError`) carry their HTTP status; the
-route class below turns them into the JSON error shape.
+Service errors (:class:`~callcenter.crm.common.CrmError`) become the JSON error shape
+through the one mapping in ``api/errors.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -51,30 +48,13 @@ from callcenter.auth.permissions import Permission
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm import service, tickets
-from callcenter.crm.common import CrmError
 from callcenter.storage.tables import ContactAgent, ContactRow, ContactStatus, Customer, Message
-from callcenter.web.pages import guarded_page
 
 MAX_LIMIT: Final = 500
 SEARCH_LIMIT: Final = 20
 
 
-class _CrmRoute(APIRoute):
-    """Answers a :class:`CrmError` from the services with its status and message."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except CrmError as e:
-                raise ApiError(e.status, str(e)) from e
-
-        return run
-
-
-router = APIRouter(tags=["crm"], route_class=_CrmRoute)
+router = APIRouter(tags=["crm"])
 
 Reader = Annotated[Principal, Depends(require(Permission.CRM_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.CRM_WRITE))]
@@ -82,12 +62,6 @@ ContactReader = Annotated[Principal, Depends(require(Permission.CONTACTS_READ))]
 TheCenter = Annotated[Center, Depends(center)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0)]
-
-
-@router.get("/crm", include_in_schema=False, response_class=HTMLResponse)
-def crm_page(request: Request, s: Db, c: TheCenter) -> Response:
-    """The CRM page: search, customer card, contact transcript, tickets, follow-ups."""
-    return guarded_page(request, c, s, Permission.CRM_READ, "crm.html")
 
 
 # --------------------------------------------------------------------------- customers

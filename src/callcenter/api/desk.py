@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Depends, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -399,17 +398,6 @@ async def desk_socket(ws: WebSocket) -> None:
         await ws.close(code or CLOSE_FORBIDDEN, reason or "no agent profile")
         return
     await pump(ws, c.hub, f"agent:{p.agent}", hello={"type": "hello", "agent": p.agent})
-
-
-# --------------------------------------------------------------------------- page
-
-
-@router.get("/agent", response_class=HTMLResponse, include_in_schema=False)
-def agent_page(request: Request, s: Db, c: CenterDep) -> Response:
-    """The agent desktop (``agent.html`` + ``static/agent.js``)."""
-    from callcenter.web.pages import guarded_page
-
-    return guarded_page(request, c, s, Permission.DESK, "agent.html")
 
 
 def install(c: Center) -> None:

@@ -2,24 +2,45 @@
 
 ``code`` is a short machine word (``not_found``, ``forbidden``, ``conflict``,
 ``invalid``, ``unauthenticated``); ``message`` one line for people, naming the input and
-what was expected.  Router refusals (a contact that is not ringing ...) are 409.
+what was expected.
+
+Domain errors know nothing of HTTP: :data:`STATUS_OF` is the one place that gives each
+kind its status (:func:`status_of`) — something not there 404, a change the stored state
+forbids 409 (router refusals too: a contact that is not ringing ...), other bad input 422.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from callcenter.errors import UserError
+from callcenter.errors import ConflictError, NotFoundError, UserError
 from callcenter.routing import RoutingError
 
 _CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
           429: "too_many_requests"}  # fmt: skip
+
+
+# The most specific kind first: an error that is several kinds takes the first match.
+STATUS_OF: Final[tuple[tuple[type[Exception], int], ...]] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (RoutingError, 409),
+    (UserError, 422),
+)
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status of a domain error (500 for anything that is not one)."""
+    for kind, status in STATUS_OF:
+        if isinstance(exc, kind):
+            return status
+    return 500
 
 
 class ApiError(Exception):
@@ -54,13 +75,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.status, exc.message, exc.code), status_code=exc.status)
 
-    @app.exception_handler(RoutingError)
-    async def _routing(_: Request, exc: RoutingError) -> JSONResponse:
-        return JSONResponse(error_body(409, str(exc)), status_code=409)
+    async def _domain(_: Request, exc: Exception) -> JSONResponse:
+        status = status_of(exc)
+        return JSONResponse(error_body(status, str(exc)), status_code=status)
 
-    @app.exception_handler(UserError)
-    async def _user(_: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse(error_body(422, str(exc)), status_code=422)
+    for kind in {k for k, _status in STATUS_OF}:
+        app.add_exception_handler(kind, _domain)
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
@@ -83,4 +103,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-__all__ = ["ApiError", "error_body", "install_error_handlers", "not_found"]
+__all__ = [
+    "STATUS_OF",
+    "ApiError",
+    "error_body",
+    "install_error_handlers",
+    "not_found",
+    "status_of",
+]

@@ -14,7 +14,7 @@ import math
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -37,7 +37,6 @@ from callcenter.storage.db import (
 )
 from callcenter.storage.tables import QueueRow
 from callcenter.units import parse_duration
-from callcenter.web.pages import guarded_page
 
 if TYPE_CHECKING:
     import polars as pl
@@ -218,14 +217,6 @@ def _settings(settings: KpiSettings) -> dict[str, Any]:
 
 def _stamp(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y%m%dT%H%MZ")
-
-
-@router.get("/reports", include_in_schema=False)
-def reports_page(request: Request, s: Db, c: CenterDep) -> Response:
-    queues = list(s.scalars(select(QueueRow.name).order_by(QueueRow.name)))
-    return guarded_page(
-        request, c, s, Permission.REPORTS, "reports.html", queues=queues, intervals=INTERVALS
-    )
 
 
 __all__ = ["interval_seconds", "kpi_report", "live_frame", "parse_time", "router"]

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.api.admin import CenterDep, admin_errors, commit
+from callcenter.api.admin import CenterDep, commit
 from callcenter.api.admin_schemas import UserIn, UserOut, UserPatch
 from callcenter.api.deps import Db, require
 from callcenter.auth.permissions import Permission
@@ -44,8 +44,7 @@ def list_users(
     """Every user, by username; ``?role=agent``, ``?active=true`` filter."""
     q = select(User).order_by(User.username)
     if role is not None:
-        with admin_errors():
-            q = q.where(User.role == parse_role(role).value)
+        q = q.where(User.role == parse_role(role).value)
     if active is not None:
         q = q.where(User.active == active)
     return [user_out(s, u) for u in s.scalars(q)]
@@ -53,8 +52,7 @@ def list_users(
 
 @router.get("/api/users/{user_id}", response_model=UserOut)
 def get_user(user_id: int, s: Db, _p: Manager) -> UserOut:
-    with admin_errors():
-        return user_out(s, chk.get_row(s, User, user_id, "user"))
+    return user_out(s, chk.get_row(s, User, user_id, "user"))
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201)

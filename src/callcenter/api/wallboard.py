@@ -22,19 +22,17 @@ from collections import Counter
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Depends, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 from pydantic import BaseModel
 
 from callcenter.api.center import Center, center
-from callcenter.api.deps import Db, require, resolve_principal, socket_principal
-from callcenter.auth.permissions import Permission, allowed
+from callcenter.api.deps import require, socket_principal
+from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.live.engine import Applied
 from callcenter.live.wallboard import DayTally, Snapshot, compute_snapshot, utc_day_start
 from callcenter.storage.tables import Role
-from callcenter.web.pages import guarded_page
 
 log = logging.getLogger("callcenter.wallboard")
 
@@ -237,16 +235,6 @@ CenterDep = Annotated[Center, Depends(center)]
 def get_wallboard(p: Watcher, c: CenterDep) -> dict[str, Any]:
     """Queues and agents now (agents limited to a supervisor's teams); see docs/wallboard.md."""
     return wallboard(c).compute().to_dict(scope_of(p)[1])
-
-
-@router.get("/wallboard", include_in_schema=False)
-def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
-    snap = wallboard(c).fresh()
-    p = resolve_principal(request, c, s)
-    view = None
-    if p is not None and allowed(p.role, Permission.WALLBOARD):
-        view = (snap or wallboard(c).compute()).to_dict(scope_of(p)[1])
-    return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board=view)
 
 
 # --------------------------------------------------------------------------- WebSocket

@@ -106,9 +106,9 @@ async def _run(
 ) -> None:  # fmt: skip
     import uvicorn
 
-    from callcenter.api.app import create_app
     from callcenter.cli.serve import UVICORN_OPTIONS
     from callcenter.live.demo import DemoDriver, DemoOptions
+    from callcenter.server.app import create_app
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -187,7 +187,6 @@ def demo(
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Run a demo center: demo users, queues and simulated customers and agents."""
-    from callcenter.api.app import open_database
     from callcenter.live.demo_seed import (
         DEMO_PASSWORD,
         MAX_AGENTS,
@@ -195,6 +194,7 @@ def demo(
         revoke_tokens,
         seed_demo,
     )
+    from callcenter.server.app import open_database
 
     if not 1 <= agents <= MAX_AGENTS:
         raise DemoOptionError(f"--agents: {agents} is not valid; expected 1 to {MAX_AGENTS}")

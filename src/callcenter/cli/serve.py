@@ -44,10 +44,10 @@ def check_port(host: str, port: int) -> None:
 
 def run_server(settings: Settings, *, log_level: str = "info") -> None:
     """Serve ``settings``' center with uvicorn until Ctrl-C / SIGTERM (the caller has
-    checked the database with :func:`~callcenter.api.app.open_database`)."""
+    checked the database with :func:`~callcenter.server.app.open_database`)."""
     import uvicorn
 
-    from callcenter.api.app import create_app
+    from callcenter.server.app import create_app
 
     uvicorn.run(
         create_app(settings),
@@ -76,7 +76,7 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = Settings.load(**overrides)
-    from callcenter.api.app import open_database
+    from callcenter.server.app import open_database
     from callcenter.storage.db import shown_url
 
     check_port(settings.host, settings.port)

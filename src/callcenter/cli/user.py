@@ -18,7 +18,7 @@ _DB_HELP = "SQLAlchemy URL (default: CALLCENTER_DATABASE_URL or sqlite:///callce
 
 
 def _engine(database: str | None):  # type: ignore[no-untyped-def]
-    from callcenter.api.app import open_database
+    from callcenter.server.app import open_database
 
     overrides = {"database_url": database} if database is not None else {}
     return open_database(Settings.load(**overrides))

@@ -1,9 +1,8 @@
 """What the CRM modules share: their errors, input checks and who-may-see-what filters.
 
-Errors carry the HTTP status the API answers with (``api/crm.py`` turns them into the
-JSON error shape), so the services stay free of web code while the API keeps one rule
-per failure: 422 bad input, 404 something not there (or not visible), 409 a change the
-record's state forbids.
+Errors are of the three kinds of :mod:`callcenter.errors` — bad input, something not
+there (or not visible), a change the record's state forbids; the API maps the kinds to
+HTTP statuses in one place (``api/errors.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from callcenter import errors
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.errors import UserError
@@ -20,24 +20,18 @@ from callcenter.storage.tables import ContactRow, Role, User
 
 
 class CrmError(UserError):
-    """Bad CRM input, explained in one line (HTTP 422)."""
-
-    status: int = 422
+    """Bad CRM input, explained in one line."""
 
 
-class NotFoundError(CrmError):
-    """A customer, contact, ticket or follow-up that does not exist for the asker (404)."""
-
-    status = 404
+class NotFoundError(CrmError, errors.NotFoundError):
+    """A customer, contact, ticket or follow-up that does not exist for the asker."""
 
     def __init__(self, what: str, key: object) -> None:
         super().__init__(f"no {what} {key!r}")
 
 
-class ConflictError(CrmError):
-    """A change the record's current state does not allow (409)."""
-
-    status = 409
+class ConflictError(CrmError, errors.ConflictError):
+    """A change the record's current state does not allow."""
 
 
 def sees_everything(p: Principal) -> bool:

@@ -1,5 +1,5 @@
 """Checks and helpers shared by the administration services (:mod:`.admin_service`,
-:mod:`.admin_people`): the errors with their HTTP status, one-line value checks that name
+:mod:`.admin_people`): the errors, one-line value checks that name
 the field, the bad value and what was expected, and row look-ups.
 
 Every check raises :class:`InvalidError` (422), a clash with what is stored
@@ -12,11 +12,12 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from callcenter import errors
 from callcenter.errors import UserError
 from callcenter.storage.base import Base
 from callcenter.storage.tables import OPEN_STATUSES, ContactRow, Skill
@@ -38,25 +39,19 @@ R = TypeVar("R", bound=Base)
 
 
 class AdminError(UserError):
-    """A configuration change that cannot be made; ``status`` is the HTTP status."""
-
-    status: ClassVar[int] = 422
+    """A configuration change that cannot be made."""
 
 
 class InvalidError(AdminError):
     """A value that breaks a rule (a range, a format, a reference to nothing)."""
 
 
-class ConflictError(AdminError):
+class ConflictError(AdminError, errors.ConflictError):
     """A change that clashes with what is stored (a duplicate name, a thing in use)."""
 
-    status: ClassVar[int] = 409
 
-
-class NotFoundError(AdminError):
+class NotFoundError(AdminError, errors.NotFoundError):
     """No row with the id asked for."""
-
-    status: ClassVar[int] = 404
 
 
 # --------------------------------------------------------------------------- value checks

@@ -24,9 +24,7 @@ _DATE: Final = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class HoursError(UserError):
-    """Opening hours that cannot be used (HTTP 422)."""
-
-    status = 422
+    """Opening hours that cannot be used."""
 
 
 def _show(value: object) -> str:

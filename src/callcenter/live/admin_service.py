@@ -69,6 +69,11 @@ from callcenter.storage.tables import (
 SKILL_FIELDS: Final[dict[str, Any]] = {"name": None, "description": ""}
 
 
+def queue_names(s: Session) -> list[str]:
+    """Every queue's name (active or not), in name order."""
+    return list(s.scalars(select(QueueRow.name).order_by(QueueRow.name)))
+
+
 def save_skill(s: Session, changes: Mapping[str, Any], skill_id: int | None = None) -> Skill:
     """Create (``skill_id`` None) or update a skill.  A skill in use keeps its name."""
     row = get_row(s, Skill, skill_id, "skill") if skill_id is not None else None
@@ -473,6 +478,7 @@ __all__ = [
     "delete_skill",
     "hours_users",
     "is_logged_in",
+    "queue_names",
     "save_agent",
     "save_disposition",
     "save_hours",

@@ -2,7 +2,8 @@
 
 Pages need a signed-in cookie session except ``/login`` and the customer chat pages; a
 page a role may not use answers 403 (the same :class:`Permission` as its API).
-Each feature module adds its own page routes here through :data:`PAGES`.
+Every page route is here; the data a page shows comes from the services (``live/``) and
+the API modules' helpers (pages stand above the API: ``api/`` never imports ``web/``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from fastapi.templating import Jinja2Templates
 
 from callcenter.api.center import Center, center
 from callcenter.api.deps import Db, resolve_principal
+from callcenter.api.reports import INTERVALS
+from callcenter.api.wallboard import scope_of, wallboard
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
+from callcenter.live.admin_service import queue_names
 from callcenter.storage.tables import Role
 
 WEB_DIR: Final = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 router = APIRouter(include_in_schema=False)
+CenterDep = Annotated[Center, Depends(center)]
 
 # The signed-in user's start page by role.
 HOME: Final[dict[Role, str]] = {
@@ -83,8 +88,53 @@ def login_page(request: Request) -> Response:
     return render(request, "login.html", None)
 
 
-def install(c: Center) -> None:
-    del c
+@router.get("/agent", response_class=HTMLResponse)
+def agent_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The agent desktop (``agent.html`` + ``static/agent.js``)."""
+    return guarded_page(request, c, s, Permission.DESK, "agent.html")
+
+
+@router.get("/wallboard", response_class=HTMLResponse)
+def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The supervisor wallboard, rendered with the current figures (then pushed live)."""
+    snap = wallboard(c).fresh()
+    p = page_principal(request, c, s)
+    view = None
+    if p is not None and allowed(p.role, Permission.WALLBOARD):
+        view = (snap or wallboard(c).compute()).to_dict(scope_of(p)[1])
+    return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board=view)
+
+
+@router.get("/crm", response_class=HTMLResponse)
+def crm_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The CRM page: search, customer card, contact transcript, tickets, follow-ups."""
+    return guarded_page(request, c, s, Permission.CRM_READ, "crm.html")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The live KPI report's form (the figures come from ``GET /api/reports/kpi``)."""
+    return guarded_page(
+        request,
+        c,
+        s,
+        Permission.REPORTS,
+        "reports.html",
+        queues=queue_names(s),
+        intervals=INTERVALS,
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The administration page (read-only without ``config.write``)."""
+    return guarded_page(request, c, s, Permission.CONFIG_READ, "admin.html")
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat_page(request: Request, queue: str = "support") -> Response:
+    """The customer's chat page: the widget opened full-page for ``?queue=``."""
+    return templates.TemplateResponse(request, "chat.html", {"queue": queue[:64]})
 
 
 def mount_static(app: Any) -> None:
@@ -95,7 +145,6 @@ __all__ = [
     "HOME",
     "NAV",
     "guarded_page",
-    "install",
     "mount_static",
     "render",
     "router",

@@ -9,17 +9,18 @@ migrated to the newest schema; any other database must have been migrated with
 the timer ticker (ring timeouts, wrap-ups, maximum waits fire within
 :data:`TICK_SECONDS`) and whatever the feature modules installed.
 
-Feature modules live in ``callcenter.api`` (and ``callcenter.web.pages``); each has a
-``router`` and may have ``install(center)`` to add engine listeners or background tasks.
+Feature modules live in ``callcenter.api`` (and the pages in ``callcenter.web.pages``);
+each has a ``router`` and may have ``install(center)`` to add engine listeners or
+background tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from types import ModuleType
 from typing import Any, Final
 
 from anyio import CapacityLimiter
@@ -28,6 +29,14 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import sessionmaker
 
 from callcenter import __version__
+from callcenter.api import admin as api_admin
+from callcenter.api import auth as api_auth
+from callcenter.api import chat as api_chat
+from callcenter.api import crm as api_crm
+from callcenter.api import desk as api_desk
+from callcenter.api import reports as api_reports
+from callcenter.api import users as api_users
+from callcenter.api import wallboard as api_wallboard
 from callcenter.api.center import Center
 from callcenter.api.errors import install_error_handlers
 from callcenter.api.hub import Hub
@@ -40,6 +49,7 @@ from callcenter.storage.db import (
     require_current,
     upgrade,
 )
+from callcenter.web import pages
 
 log = logging.getLogger("callcenter.server")
 
@@ -51,29 +61,19 @@ COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/dep
 POOL_SIZE: Final = 10
 POOL_OVERFLOW: Final = 60
 
-# Feature modules, in the order their routes appear in the OpenAPI document.
-MODULES: Final = (
-    "callcenter.api.auth",
-    "callcenter.api.admin",
-    "callcenter.api.users",
-    "callcenter.api.desk",
-    "callcenter.api.chat",
-    "callcenter.api.crm",
-    "callcenter.api.wallboard",
-    "callcenter.api.reports",
-    "callcenter.web.pages",
+# Feature modules, in the order their routes appear in the OpenAPI document; each has a
+# ``router`` and may have ``install(center)``.
+MODULES: Final[tuple[ModuleType, ...]] = (
+    api_auth,
+    api_admin,
+    api_users,
+    api_desk,
+    api_chat,
+    api_crm,
+    api_wallboard,
+    api_reports,
+    pages,
 )
-
-
-def _modules() -> list[Any]:
-    found = []
-    for name in MODULES:
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as e:  # a feature module not written yet
-            if e.name != name:
-                raise
-    return found
 
 
 def open_database(settings: Settings) -> Any:
@@ -106,7 +106,6 @@ async def _ticker(c: Center) -> None:
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
     """The whole server as an ASGI application (started by uvicorn or a test client)."""
-    modules = _modules()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,7 +126,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             clock=engine.clock,
         )
         app.state.center = c
-        for m in modules:
+        for m in MODULES:
             install = getattr(m, "install", None)
             if install is not None:
                 install(c)
@@ -159,11 +158,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for m in modules:
+    for m in MODULES:
         app.include_router(m.router)
-    from callcenter.web.pages import mount_static
-
-    mount_static(app)
+    pages.mount_static(app)
     return app
 
 
