@@ -51,7 +51,7 @@ from callcenter.live.chat_service import (
     new_contact_id,
     request_time,
 )
-from callcenter.live.desk_service import contact_state, customer_agent_name
+from callcenter.live.desk.views import contact_state, customer_agent_name
 from callcenter.storage.tables import BusinessHours, ContactRow, ContactStatus, QueueRow
 
 TOKEN_HEADER: Final = "X-Chat-Token"

@@ -10,6 +10,7 @@ from typing import Final
 from pydantic import BaseModel, Field, model_validator
 
 from callcenter.api.chat import ChatMessage
+from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
 
 MAX_NOTES: Final = 10_000
 
@@ -78,27 +79,18 @@ class NotesOut(BaseModel):
     notes: str
 
 
-class DirQueue(BaseModel):
-    name: str
-    description: str
-    waiting: int
-
-
-class DirAgent(BaseModel):
-    name: str
-    display_name: str
-    status: str
-    logged_in: bool
-
-
-class DirDisposition(BaseModel):
-    code: str
-    label: str
-    resolved: bool
-
-
-class Directory(BaseModel):
-    queues: list[DirQueue]
-    agents: list[DirAgent]
-    pause_reasons: list[str]
-    dispositions: list[DirDisposition]
+# The directory's types are the service's own (one declaration of their fields).
+__all__ = [
+    "MAX_NOTES",
+    "Desk",
+    "DeskContact",
+    "DirAgent",
+    "DirDisposition",
+    "DirQueue",
+    "Directory",
+    "NotesIn",
+    "NotesOut",
+    "PauseIn",
+    "TransferIn",
+    "WrapupIn",
+]
