@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.service import Principal
 from callcenter.errors import ConflictError, NotFoundError, UserError
-from callcenter.live.chat_service import add_message, display_names, message_view, request_time
+from callcenter.live.chat.records import add_message, display_names, message_view, request_time
 from callcenter.live.desk.views import (
     ACTIVE,
     RINGING,

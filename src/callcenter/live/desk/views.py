@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.events import EventType
-from callcenter.live.chat_service import display_names, messages_of
+from callcenter.live.chat.records import display_names, messages_of
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.routing.state import CState
 from callcenter.storage.tables import AgentRow, ContactRow, ContactStatus, Customer, User

@@ -1,0 +1,289 @@
+"""What a customer does in a chat: the use cases behind ``/api/chat`` (``docs/chat.md``).
+
+A chat is routed by the same engine as every contact: start = one ``arrive`` request
+that also writes the customer (found or created by e-mail / phone), the contact row and
+the first message, in one transaction.  The customer may write while waiting and while
+talking; leaving is ``abandon`` while the chat waits or rings and ``hangup`` (by the
+caller) once an agent took it.  After the end the customer may rate it once (CSAT 1..5).
+
+Every function but :func:`availability` and :func:`start` proves the chat with its
+token first (a wrong token reads as a chat that does not exist).  Lines written here are
+returned for the caller to push; nothing here knows about WebSockets or HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from callcenter.auth.service import digest, new_secret
+from callcenter.crm.service import find_or_create_customer, normalize_email, normalize_phone
+from callcenter.errors import ConflictError, NotFoundError, UserError
+from callcenter.live.business_hours import describe, is_open, next_opening
+from callcenter.live.chat.records import (
+    ENDED,
+    WRITABLE,
+    add_message,
+    chat_with_token,
+    display_names,
+    message_view,
+    messages_of,
+    new_contact_id,
+    request_time,
+)
+from callcenter.live.desk.views import contact_state, customer_agent_name
+from callcenter.live.engine import LiveEngine
+from callcenter.storage.tables import BusinessHours, ContactRow, ContactStatus, QueueRow
+
+# --------------------------------------------------------------------------- typed results
+
+
+class Availability(BaseModel):
+    queue: str
+    open: bool
+    hours: str = Field(description="the opening hours in words")
+    next_open: float | None = Field(description="when it opens next (now if open)")
+
+
+class Started(BaseModel):
+    contact_id: str
+    token: str = Field(description="send it as X-Chat-Token; shown only here")
+    status: str
+
+
+class ChatMessage(BaseModel):
+    id: int
+    t: float
+    sender: str = Field(description="customer | agent | system")
+    body: str
+    agent_name: str | None = None
+
+
+class ChatView(BaseModel):
+    contact_id: str
+    status: str
+    agent_name: str | None
+    queue: str | None
+    messages: list[ChatMessage]
+    csat: int | None
+    ended: bool
+
+
+class Ended(BaseModel):
+    contact_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    """What :func:`leave` did: the chat's status after it, the line it wrote, and the
+    agent involved (``rung``: the contact was ringing at that agent)."""
+
+    ended: Ended
+    said: dict[str, Any] | None
+    agent: str | None
+    rung: bool
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _when(t: float, tz: str) -> str:
+    return dt.datetime.fromtimestamp(t, ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M")
+
+
+def chat_queue(s: Session, name: str, now: float) -> str:
+    """``name`` if it is an active chat queue open at ``now``; else the error saying why."""
+    q = s.scalar(select(QueueRow).where(QueueRow.name == name))
+    if q is None:
+        raise NotFoundError(f"no queue {name!r}")
+    if not q.active:
+        raise ConflictError(f"queue {name!r} is not taking contacts (it is inactive)")
+    if q.channel != "chat":
+        raise UserError(f"queue: {name!r} is a {q.channel} queue; expected a chat queue")
+    hours = s.get(BusinessHours, q.business_hours_id) if q.business_hours_id else None
+    if hours is not None and not is_open(hours, now):
+        text = f"queue {name!r} is closed now; opening hours: {describe(hours)}"
+        nxt = next_opening(hours, now)
+        if nxt is not None:
+            text += f"; it opens again {_when(nxt, hours.timezone)} ({hours.timezone})"
+        raise ConflictError(text)
+    return q.name
+
+
+def _chat(s: Session, contact_id: str, token: str) -> ContactRow:
+    row = chat_with_token(s, contact_id, token)
+    if row is None:
+        raise NotFoundError(f"no chat {contact_id!r}")
+    return row
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def availability(engine: LiveEngine, queue: str) -> Availability:
+    """Whether a chat queue takes chats now, its opening hours and next opening."""
+    now = engine.clock()
+    with engine.sessions() as s:
+        q = s.scalar(select(QueueRow).where(QueueRow.name == queue, QueueRow.channel == "chat"))
+        if q is None or not q.active:
+            raise NotFoundError(f"no chat queue {queue!r}")
+        hours = s.get(BusinessHours, q.business_hours_id) if q.business_hours_id else None
+        return Availability(
+            queue=q.name,
+            open=is_open(hours, now),
+            hours=describe(hours),
+            next_open=next_opening(hours, now),
+        )
+
+
+def start(
+    engine: LiveEngine,
+    *,
+    queue: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    message: str | None,
+) -> Started:
+    """Start a chat: the customer found or created, the chat queued, its token made."""
+    with engine.sessions() as s:
+        queue = chat_queue(s, queue, engine.clock())
+    email = normalize_email(email)  # bad input fails here, before the engine moves
+    phone = normalize_phone(phone)
+    contact_id, token = new_contact_id(), new_secret()
+
+    def write(s: Session) -> None:
+        t = request_time(s)
+        customer = find_or_create_customer(s, name=name, email=email, phone=phone, now=t)
+        s.add(
+            ContactRow(
+                id=contact_id, customer_id=customer.id, channel="chat", direction="inbound",
+                queue=queue, status=ContactStatus.QUEUED.value, subject=(message or "")[:120],
+                arrived_at=t, enqueued_at=t, customer_token_hash=digest(token),
+            )
+        )  # fmt: skip
+        s.flush()
+        if message:
+            add_message(s, contact_id, "customer", message, t=t)
+
+    engine.submit(
+        "arrive", extra=write, contact=contact_id, queue=queue, caller=email or phone,
+        channel="chat",
+    )  # fmt: skip
+    with engine.sessions() as s:
+        row = s.get(ContactRow, contact_id)
+        status = row.status if row is not None else ContactStatus.QUEUED.value
+    return Started(contact_id=contact_id, token=token, status=status)
+
+
+def view(engine: LiveEngine, contact_id: str, token: str) -> ChatView:
+    """The chat's status, the agent's name once one took it, and the transcript."""
+    with engine.sessions() as s:
+        row = _chat(s, contact_id, token)
+        names = display_names(s, [row.agent])
+        return ChatView(
+            contact_id=row.id,
+            status=row.status,
+            agent_name=customer_agent_name(row, names),
+            queue=row.queue,
+            messages=[ChatMessage(**m) for m in messages_of(s, [row.id])[row.id]],
+            csat=row.csat,
+            ended=row.status in ENDED,
+        )
+
+
+def write(
+    engine: LiveEngine, contact_id: str, token: str, text: str
+) -> tuple[ChatMessage, str | None]:
+    """The customer writes (while waiting or talking): the line, and the agent to tell."""
+    with engine.sessions() as s:
+        row = _chat(s, contact_id, token)
+        if row.status not in WRITABLE:
+            raise ConflictError(
+                f"chat {contact_id!r} has ended ({row.status}); it takes no messages"
+            )
+    with engine.sessions.begin() as s:  # a fresh transaction that starts with its write
+        m = add_message(s, contact_id, "customer", text, t=engine.clock())
+        line = ChatMessage(**message_view(m, {}))
+    return line, row.agent
+
+
+def leave(engine: LiveEngine, contact_id: str, token: str) -> Left:
+    """The customer leaves: ``abandon`` while waiting or ringing, ``hangup`` once talking."""
+    with engine.sessions() as s:
+        row = _chat(s, contact_id, token)
+    said: list[dict[str, Any]] = []
+
+    def note(s: Session) -> None:
+        m = add_message(s, contact_id, "system", "The customer left the chat.", t=request_time(s))
+        said.append(message_view(m, {}))
+
+    with engine.lock:  # the state read and the request are one step
+        state, agent = contact_state(engine, contact_id)
+        if state in (ContactStatus.QUEUED.value, "ringing"):
+            engine.submit("abandon", extra=note, contact=contact_id)
+        elif state == "active":
+            engine.submit("hangup", extra=note, contact=contact_id, by="caller")
+        else:
+            raise ConflictError(f"chat {contact_id!r} has already ended ({row.status})")
+    with engine.sessions() as s:
+        after = s.get(ContactRow, contact_id)
+        status = after.status if after is not None else row.status
+    return Left(
+        ended=Ended(contact_id=contact_id, status=status),
+        said=said[0] if said else None,
+        agent=agent,
+        rung=state == "ringing",
+    )
+
+
+def rate(
+    engine: LiveEngine, contact_id: str, token: str, score: int, comment: str | None
+) -> ChatView:
+    """The customer's satisfaction score (1..5, optional comment): once, after the end."""
+    with engine.sessions() as s:
+        row = _chat(s, contact_id, token)
+        if row.status not in ENDED:
+            raise ConflictError(f"chat {contact_id!r} has not ended yet; rate it after it ends")
+        if row.csat is not None:
+            raise ConflictError(f"chat {contact_id!r} was already rated ({row.csat})")
+    with engine.sessions.begin() as s:
+        done = s.execute(
+            update(ContactRow)
+            .where(ContactRow.id == contact_id, ContactRow.csat.is_(None))
+            .values(csat=score, csat_comment=(comment or "").strip() or None)
+        )
+    if done.rowcount != 1:  # type: ignore[attr-defined]  # a second rating raced this one
+        raise ConflictError(f"chat {contact_id!r} was already rated")
+    return view(engine, contact_id, token)
+
+
+def token_ok(engine: LiveEngine, contact_id: str, token: str | None) -> bool:
+    """Whether ``token`` opens chat ``contact_id`` (the WebSocket's check)."""
+    with engine.sessions() as s:
+        return chat_with_token(s, contact_id, token) is not None
+
+
+__all__ = [
+    "Availability",
+    "ChatMessage",
+    "ChatView",
+    "Ended",
+    "Left",
+    "Started",
+    "availability",
+    "chat_queue",
+    "leave",
+    "rate",
+    "start",
+    "token_ok",
+    "view",
+    "write",
+]
