@@ -28,14 +28,13 @@ from callcenter.cli.app import app, console, err_console
 from callcenter.errors import InputFileError, UserError
 from callcenter.settings import Settings
 from callcenter.storage.db import (
-    EventStore,
     database_errors,
     open_engine,
     parse_url,
     require_current,
     upgrade,
 )
-from callcenter.storage.jsonl import EventLogWriter, read_events, read_header
+from callcenter.storage.eventlog import EventLogWriter, EventStore, read_events, read_header
 
 db_app = typer.Typer(
     name="db",

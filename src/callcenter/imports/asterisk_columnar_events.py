@@ -33,7 +33,7 @@ from callcenter.imports.asterisk import (
     num_field,
     transfer_target,
 )
-from callcenter.storage.columnar import EVENT_SCHEMA, EVENT_TYPE_DTYPE
+from callcenter.storage.eventlog import EVENT_SCHEMA, EVENT_TYPE_DTYPE
 
 # What a line does, by event name (anything else is kept raw).
 RAW, AGENT, ENQ, CONNECT, COMPLETE, RING, ABANDON, TIMEOUT, TRANSFER = range(9)
