@@ -59,8 +59,8 @@ def import_asterisk(
     ] = OutputFormat.TABLE,
 ) -> None:
     """Import an Asterisk queue_log as the project's events."""
-    from callcenter.imports import asterisk_extras as extras
-    from callcenter.imports.asterisk_columnar import import_queue_log_columnar
+    from callcenter.imports.asterisk import extras
+    from callcenter.imports.asterisk.columnar import import_queue_log_columnar
 
     check_outputs(out, database)
     if fmt is OutputFormat.CSV:
@@ -98,7 +98,7 @@ def import_asterisk(
 
 def _follow(path: Path, out: Path | None, database: str | None, fmt: OutputFormat) -> None:
     from callcenter.imports.asterisk import SOURCE, QueueLogMapper
-    from callcenter.imports.asterisk_follow import follow_queue_log
+    from callcenter.imports.asterisk.follow import follow_queue_log
     from callcenter.imports.common import ImportStats
 
     if out is not None and out.suffix.lower() != ".jsonl":

@@ -28,8 +28,8 @@ import polars as pl
 
 from callcenter.errors import UserError
 from callcenter.events import STATE_AFTER_TYPE, AgentState, EventType
-from callcenter.wfm.adherence_report import AdherenceReport, Period, build_report
-from callcenter.wfm.adherence_roster import Roster, load_roster
+from callcenter.wfm.adherence.report import AdherenceReport, Period, build_report
+from callcenter.wfm.adherence.roster import Roster, load_roster
 
 E = EventType
 DAY_S: Final = 86_400
