@@ -25,7 +25,7 @@ version this build does not read, is one :class:`~callcenter.errors.InputFileErr
 a line the fast columnar parser cannot take is found by validating the file line by line,
 so the error names the file and the line.
 
-polars is imported when a file is read, SQLAlchemy when a database is used: the live
+polars is imported when a file log is opened, SQLAlchemy when a database is used: the live
 server and a quick command do not pay for what they do not touch.
 """
 
