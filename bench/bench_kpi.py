@@ -32,7 +32,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from callcenter.storage.columnar import jsonl_to_parquet
+from callcenter.storage.eventlog import jsonl_to_parquet
 
 T0 = 1_704_067_200.0  # 2024-01-01 00:00 UTC
 N_AGENTS = 1000

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from callcenter.wfm.schedule import ScheduleOptions, build_schedule, greedy_schedule
-from callcenter.wfm.schedule_requirements import Requirement
+from callcenter.wfm.schedule.requirements import Requirement
 from callcenter.wfm.shifts import Agent, load_shifts
 
 HERE = Path(__file__).parent

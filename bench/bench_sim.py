@@ -24,7 +24,7 @@ from pathlib import Path
 import simpy
 
 from callcenter.sim import load_scenario, simulate
-from callcenter.storage.jsonl import EventLogWriter
+from callcenter.storage.eventlog import EventLogWriter
 
 HERE = Path(__file__).parent
 

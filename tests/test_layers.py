@@ -89,7 +89,11 @@ def _imported(module: str, path: Path) -> set[str]:
                 target = ".".join([*base, *([node.module] if node.module else [])])
             else:
                 target = node.module or ""
-            names = [target, *(f"{target}.{a.name}" for a in node.names)]
+            # ``from pkg import sub`` imports the submodule; ``from mod import name`` the module
+            subs = [f"{target}.{a.name}" for a in node.names]
+            names = [n for n in subs if n in MODULES]
+            if len(names) < len(subs):
+                names.append(target)
         for name in names:
             if not name.startswith("callcenter"):
                 continue

@@ -26,7 +26,7 @@ import pytest
 
 from callcenter.events import Event, EventType
 from callcenter.storage.jsonl import write_events
-from callcenter.wfm.adherence_report import ROW_KEYS
+from callcenter.wfm.adherence.report import ROW_KEYS
 
 T0 = 1_772_409_600.0  # 2026-03-02T00:00:00Z
 

@@ -130,7 +130,7 @@ def test_agents_file_and_adherence_can_read_the_roster(tmp_path: Path) -> None:
     names = {s["agent"] for s in json.loads(p.stdout)["roster"]}
     known = {"ana", "ben"} | {f"full-time-{i:02d}" for i in range(1, 41)}
     assert names and names <= known | {f"part-time-{i}" for i in range(1, 9)}
-    roster_mod = pytest.importorskip("callcenter.wfm.adherence_roster")
+    roster_mod = pytest.importorskip("callcenter.wfm.adherence.roster")
     roster = roster_mod.load_roster(out)
     assert {s.agent for s in roster.shifts} == names
 

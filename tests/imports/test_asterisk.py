@@ -18,13 +18,13 @@ import pytest
 
 from callcenter.events import Event, EventType, validate_event
 from callcenter.imports.asterisk import import_queue_log, normalise_agent
-from callcenter.imports.asterisk_extras import (
+from callcenter.imports.asterisk.extras import (
     fill_callers,
     find_recordings,
     load_cdr_callers,
     write_recordings_csv,
 )
-from callcenter.imports.asterisk_follow import follow_queue_log
+from callcenter.imports.asterisk.follow import follow_queue_log
 from callcenter.speech.metadata import load_metadata_file
 
 DATA = Path(__file__).parent / "data"

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from callcenter.imports import asterisk_columnar, asterisk_columnar_events
 from callcenter.imports.asterisk import QueueLogImport, import_queue_log
-from callcenter.imports.asterisk_columnar import ColumnarImport, import_queue_log_columnar
+from callcenter.imports.asterisk import columnar as asterisk_columnar
+from callcenter.imports.asterisk import columnar_events as asterisk_columnar_events
+from callcenter.imports.asterisk.columnar import ColumnarImport, import_queue_log_columnar
 
 DATA = Path(__file__).parent / "data"
 QUEUES = ["support", "sales", "billing", "vip"]

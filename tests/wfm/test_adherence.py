@@ -28,8 +28,8 @@ from callcenter.wfm.adherence import (
     Breakdown,
     compute_adherence,
 )
-from callcenter.wfm.adherence_report import AdherenceReport, AdherenceRow
-from callcenter.wfm.adherence_roster import roster_from_records
+from callcenter.wfm.adherence.report import AdherenceReport, AdherenceRow
+from callcenter.wfm.adherence.roster import roster_from_records
 
 T0 = 1_772_409_600.0  # 2026-03-02T00:00:00Z, a Monday
 DAY = "2026-03-02"

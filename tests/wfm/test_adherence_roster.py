@@ -1,4 +1,4 @@
-"""Reading rosters for adherence (callcenter.wfm.adherence_roster): both shapes, and one
+"""Reading rosters for adherence (callcenter.wfm.adherence.roster): both shapes, and one
 clear line for every kind of bad input."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from callcenter.wfm.adherence_roster import RosterError, Shift, load_roster, roster_from_records
+from callcenter.wfm.adherence.roster import RosterError, Shift, load_roster, roster_from_records
 
 T0 = 1_772_409_600.0  # 2026-03-02T00:00:00Z
 HEADER = "agent,date,shift_start,shift_end,break_start,break_end\n"

@@ -22,7 +22,7 @@ from callcenter.wfm.schedule import (
     build_schedule,
     greedy_schedule,
 )
-from callcenter.wfm.schedule_requirements import Requirement, read_requirements
+from callcenter.wfm.schedule.requirements import Requirement, read_requirements
 from callcenter.wfm.shifts import (
     Agent,
     ScheduleError,

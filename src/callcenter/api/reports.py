@@ -25,16 +25,10 @@ from callcenter.api.errors import ApiError, not_found
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.errors import UserError
-from callcenter.events import FIELD_NAMES
 from callcenter.kpi.settings import Breakdown, KpiSettings, SlMode
 from callcenter.live.engine import LIVE_SOURCE
 from callcenter.live.wallboard import utc_day_start
-from callcenter.storage.db import (
-    HEADER_ONLY_FIELDS,
-    STORED_FIELDS,
-    events_table,
-    frame_schema,
-)
+from callcenter.storage.eventlog import read_frame
 from callcenter.storage.tables import QueueRow
 from callcenter.units import parse_duration
 
@@ -91,23 +85,10 @@ def interval_seconds(text: str) -> int:
 def live_frame(conn: Connection, start: float, end: float) -> pl.DataFrame:
     """The live events with ``start <= t < end`` as the KPI engine's input frame.
 
-    The frame of :meth:`~callcenter.storage.event_store.EventStore.to_frame`, limited to
-    the rows the live engine wrote (other loads in the same database are left out).
+    The frame of :func:`callcenter.storage.eventlog.read_frame`, limited to the rows the
+    live engine wrote (other loads in the same database are left out).
     """
-    import polars as pl
-
-    c = events_table.c
-    stmt = (
-        select(*(c[n] for n in STORED_FIELDS))
-        .where(c.source == LIVE_SOURCE, c.t >= start, c.t < end)
-        .order_by(c.id)
-    )
-    schema = frame_schema()
-    frame = pl.read_database(
-        stmt, connection=conn, schema_overrides={n: schema[n] for n in STORED_FIELDS}
-    )
-    missing = [pl.lit(None, dtype=schema[n]).alias(n) for n in HEADER_ONLY_FIELDS]
-    return frame.with_columns(missing).select([pl.col(n).cast(schema[n]) for n in FIELD_NAMES])
+    return read_frame(conn, start=start, end=end, source=LIVE_SOURCE)
 
 
 def kpi_report(

@@ -27,7 +27,7 @@ from callcenter.errors import UserError
 from callcenter.units import format_duration, parse_duration
 
 if TYPE_CHECKING:  # the engine (and polars) is imported when the command runs
-    from callcenter.wfm.adherence_report import AdherenceReport, AdherenceRow
+    from callcenter.wfm.adherence.report import AdherenceReport, AdherenceRow
 
 DASH: Final = "—"
 
@@ -220,7 +220,7 @@ def adherence_command(
             "expected --format json or --format csv with --out"
         )
     from callcenter.wfm.adherence import AdherenceOptions, Breakdown, compute_adherence
-    from callcenter.wfm.adherence_report import report_to_csv, report_to_json
+    from callcenter.wfm.adherence.report import report_to_csv, report_to_json
 
     options = AdherenceOptions(grace_s=grace_s, break_reasons=_break_reasons(break_reasons))
     report = compute_adherence(events, roster, options, Breakdown(by.value))

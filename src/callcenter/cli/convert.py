@@ -19,7 +19,7 @@ def convert_cmd(
     """Convert an event log between JSON Lines and Parquet (same events, by column).
 
     KPIs read a Parquet log ~10x faster than JSON Lines: convert big logs once."""
-    from callcenter.storage.columnar import is_parquet, jsonl_to_parquet, parquet_to_jsonl
+    from callcenter.storage.eventlog import is_parquet, jsonl_to_parquet, parquet_to_jsonl
 
     if src.resolve() == dst.resolve():
         raise UserError(f"{dst}: the output must be another file than the input")

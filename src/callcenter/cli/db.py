@@ -34,8 +34,7 @@ from callcenter.storage.db import (
     require_current,
     upgrade,
 )
-from callcenter.storage.event_store import EventStore
-from callcenter.storage.jsonl import EventLogWriter, read_events, read_header
+from callcenter.storage.eventlog import EventLogWriter, EventStore, read_events, read_header
 
 db_app = typer.Typer(
     name="db",

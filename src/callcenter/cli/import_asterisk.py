@@ -22,6 +22,7 @@ from callcenter.errors import InputFileError, UserError
 if TYPE_CHECKING:
     from callcenter.events import Event
     from callcenter.imports.asterisk import QueueLogMapper
+    from callcenter.storage.eventlog import DatabaseLog, FileLog
 
 
 @import_app.command("asterisk")
@@ -58,8 +59,8 @@ def import_asterisk(
     ] = OutputFormat.TABLE,
 ) -> None:
     """Import an Asterisk queue_log as the project's events."""
-    from callcenter.imports import asterisk_extras as extras
-    from callcenter.imports.asterisk_columnar import import_queue_log_columnar
+    from callcenter.imports.asterisk import extras
+    from callcenter.imports.asterisk.columnar import import_queue_log_columnar
 
     check_outputs(out, database)
     if fmt is OutputFormat.CSV:
@@ -97,7 +98,7 @@ def import_asterisk(
 
 def _follow(path: Path, out: Path | None, database: str | None, fmt: OutputFormat) -> None:
     from callcenter.imports.asterisk import SOURCE, QueueLogMapper
-    from callcenter.imports.asterisk_follow import follow_queue_log
+    from callcenter.imports.asterisk.follow import follow_queue_log
     from callcenter.imports.common import ImportStats
 
     if out is not None and out.suffix.lower() != ".jsonl":
@@ -143,38 +144,28 @@ class FollowSink:
 
     def __init__(self, out: Path | None, database: str | None) -> None:
         from callcenter.imports.asterisk import SOURCE
-        from callcenter.storage.jsonl import encode_event, header_event, read_header
+        from callcenter.storage.eventlog import DatabaseLog, FileLog
 
         self.count = 0
         self.out = out
         self.database = database
-        self._engine = None
+        self._log: FileLog | None = None
+        self._db: DatabaseLog | None = None
         if out is not None:
-            if out.exists() and out.stat().st_size > 0:
-                read_header(out)  # appending to an event log: it must be one
-            else:
-                out.write_bytes(encode_event(header_event(SOURCE)))
+            self._log = FileLog(out)
+            self._log.append([], SOURCE)  # a new log gets its header; an old one is checked
         if database is not None:
-            from callcenter.storage.db import open_engine
-
-            self._engine = open_engine(database)
+            self._db = DatabaseLog(database)
 
     def write(self, events: list[Event]) -> None:
         from callcenter.imports.asterisk import SOURCE
-        from callcenter.storage.jsonl import encode_events
 
-        if self.out is not None:
-            with self.out.open("ab") as f:
-                f.write(encode_events(events))
-        if self._engine is not None and self.database is not None:
-            from callcenter.storage.db import database_errors, require_current
-            from callcenter.storage.event_store import EventStore
-
-            with database_errors(self.database), self._engine.connect() as conn:
-                require_current(conn)
-                EventStore(conn).append(events, SOURCE)
+        if self._log is not None:
+            self._log.append(events, SOURCE)
+        if self._db is not None:
+            self._db.append(events, SOURCE)
         self.count += len(events)
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._db is not None:
+            self._db.close()

@@ -63,18 +63,18 @@ def finish(
     """Write ``events`` (already in time order; objects or an ``EVENT_SCHEMA`` frame) and
     report the import."""
     from callcenter.imports.common import write_unmapped
-    from callcenter.storage.jsonl import write_events
+    from callcenter.storage.eventlog import write_events
 
     frame = None if isinstance(events, list) else events
     objects: Iterable[Event] = events if isinstance(events, list) else frame_events(events)
     if out is not None and frame is not None:
-        from callcenter.storage.columnar import write_event_frame
+        from callcenter.storage.eventlog import write_event_frame
 
         write_event_frame(frame, out, stats.source)
         write_unmapped(out, stats)
     elif out is not None:
         if out.suffix.lower() == ".parquet":
-            from callcenter.storage.columnar import jsonl_to_parquet
+            from callcenter.storage.eventlog import jsonl_to_parquet
 
             tmp = out.with_name(out.name + ".jsonl.part")
             try:
@@ -87,7 +87,7 @@ def finish(
         write_unmapped(out, stats)
     if database is not None:
         from callcenter.storage.db import database_errors, open_engine, require_current
-        from callcenter.storage.event_store import EventStore
+        from callcenter.storage.eventlog import EventStore
 
         engine = open_engine(database)
         try:

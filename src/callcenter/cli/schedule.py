@@ -32,7 +32,7 @@ from callcenter.wfm.schedule import (
     ShiftAssignment,
     build_schedule,
 )
-from callcenter.wfm.schedule_requirements import read_requirements
+from callcenter.wfm.schedule.requirements import read_requirements
 from callcenter.wfm.shifts import load_agents, load_shifts, make_agents
 
 #: Columns of the roster CSV: one row per break, the shift's columns repeated (a shift

@@ -12,8 +12,7 @@ from rich.table import Table
 from callcenter.cli.app import app, console, err_console
 from callcenter.events import RawEvent
 from callcenter.sim import load_scenario, simulate
-from callcenter.storage.columnar import is_parquet, jsonl_to_parquet
-from callcenter.storage.jsonl import EventLogWriter
+from callcenter.storage.eventlog import EventLogWriter, is_parquet, jsonl_to_parquet
 
 
 @app.command("simulate")

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Final
 
 import polars as pl
 
-from callcenter.errors import InputFileError, UserError
+from callcenter.errors import UserError
 from callcenter.events import FIELD_NAMES, REQUIRED_BY_TYPE, AgentState, Event, EventType
-from callcenter.storage.columnar import (
-    EVENT_SCHEMA,
-    is_parquet,
-    read_parquet_header,
-)
-from callcenter.storage.jsonl import find_bad_line, read_header
+from callcenter.storage.eventlog import EVENT_SCHEMA, FileLog
 
 STATE_DTYPE: Final = pl.Enum([s.value for s in AgentState])
 
@@ -93,25 +87,9 @@ def load_events(path: str | os.PathLike[str]) -> pl.DataFrame:
     or foreign file and for the first bad line, and :class:`UserError` for a log without
     events.
     """
-    p = Path(path)
-    if is_parquet(p):
-        read_parquet_header(p)
-        frame = pl.scan_parquet(p).select(KPI_COLUMNS).select(ENCODE).collect().rechunk()
-        return _check(frame.slice(1), str(p), path=None)  # row 0: the header
-    read_header(p)  # clear errors for missing / empty / foreign files
-    try:
-        frame = (
-            pl.scan_ndjson(p, schema=EVENT_SCHEMA)
-            .select(KPI_COLUMNS)
-            .select(ENCODE)
-            .collect(engine="streaming")
-            .rechunk()  # one chunk per column: later filters and gathers are faster
-        )
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as e:
-        find_bad_line(p)  # raises at the first bad line
-        problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputFileError(p, f"cannot be read as an event log: {problem}") from None
-    return _check(frame, str(p), path=p)
+    log = FileLog(path)
+    frame = log.read_frame(KPI_COLUMNS, query=lambda events: events.select(ENCODE), streaming=True)
+    return _check(frame, str(log.path), log=log)
 
 
 def prepare_frame(frame: pl.DataFrame, *, name: str = "events") -> pl.DataFrame:
@@ -134,7 +112,7 @@ def prepare_frame(frame: pl.DataFrame, *, name: str = "events") -> pl.DataFrame:
         raise UserError(f"{name}: a column does not fit the event schema: {first}") from None
     if frame.height and frame["type"][0] == EventType.HEADER.value:
         frame = frame.slice(1)
-    return _check(frame, name, path=None)
+    return _check(frame, name, log=None)
 
 
 def _bad_rows() -> pl.Expr:
@@ -159,16 +137,14 @@ def _is_missing(field: str) -> pl.Expr:
     return pl.col(field).is_null()
 
 
-def _check(frame: pl.DataFrame, name: str, *, path: Path | None) -> pl.DataFrame:
-    if path is not None and frame.height and frame["type"][0] == EventType.HEADER.value:
-        frame = frame.slice(1)  # the header line (read_header checked it)
+def _check(frame: pl.DataFrame, name: str, *, log: FileLog | None) -> pl.DataFrame:
     if frame.height == 0:
         raise UserError(f"{name}: the event log has no events (only a header line)")
     bad = frame.select(_bad_rows().arg_true().first()).item()
     if bad is None:
         return frame
-    if path is not None:
-        find_bad_line(path)  # raises with the exact line
+    if log is not None:
+        log.check()  # raises with the exact line
     row = frame.row(int(bad), named=True)
     shown = {k: v for k, v in row.items() if v is not None}
     raise UserError(

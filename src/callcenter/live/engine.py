@@ -46,8 +46,7 @@ from callcenter.events import Event, HangupBy, TargetType, TransferKind
 from callcenter.live import project
 from callcenter.live.config import load_router_config
 from callcenter.routing import Router, RoutingError
-from callcenter.storage.db import EventLog, events_table
-from callcenter.storage.event_store import _event_values
+from callcenter.storage import eventlog
 from callcenter.storage.tables import (
     OPEN_STATUSES,
     AgentRow,
@@ -180,25 +179,7 @@ class LiveEngine:
         self.replayed = len(rows)
 
     def _live_log(self, s: Session) -> int:
-        log_id = s.scalar(
-            select(EventLog.id).where(EventLog.source == LIVE_SOURCE).order_by(EventLog.id)
-        )
-        if log_id is not None:
-            return log_id
-        import datetime as dt
-
-        from callcenter.events import SCHEMA_VERSION
-
-        row = EventLog(
-            source=LIVE_SOURCE,
-            schema_version=SCHEMA_VERSION,
-            loaded_at=dt.datetime.now(dt.UTC),
-            path=None,
-            event_count=0,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+        return eventlog.load_id(s, LIVE_SOURCE)
 
     # ------------------------------------------------------------------ requests
 
@@ -266,17 +247,7 @@ class LiveEngine:
                 )
                 if extra is not None:
                     extra(s)
-                if events:
-                    keys = ("log_id", "source", *_stored_fields())
-                    s.execute(
-                        insert(events_table),
-                        [
-                            dict(
-                                zip(keys, _event_values(e, self._log_id, LIVE_SOURCE), strict=True)
-                            )
-                            for e in events
-                        ],
-                    )
+                eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
                 applied = Applied(events=events)
                 project.apply(s, events, applied.contacts, applied.agents)
         except BaseException:
@@ -292,12 +263,6 @@ class LiveEngine:
     def waiting(self, queue: str) -> int:
         with self.lock:
             return self.router.waiting(queue)
-
-
-def _stored_fields() -> tuple[str, ...]:
-    from callcenter.storage.db import STORED_FIELDS
-
-    return STORED_FIELDS
 
 
 __all__ = ["COMMANDS", "LIVE_SOURCE", "Applied", "Listener", "LiveEngine"]

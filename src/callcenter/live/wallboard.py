@@ -41,7 +41,7 @@ from callcenter.events import AgentState, EventType
 from callcenter.live.config import agent_config, queue_config
 from callcenter.live.engine import LIVE_SOURCE
 from callcenter.routing.model import AgentConfig, first_eligible_step
-from callcenter.storage.db import events_table
+from callcenter.storage import eventlog
 from callcenter.storage.tables import (
     AgentRow,
     AgentStatus,
@@ -111,17 +111,23 @@ class DayTally:
 
     def update(self, s: Session) -> int:
         """Fold in the live events appended since the last call; return how many."""
-        c = events_table.c
-        cols = (c.id, c.t, c.type, c.contact, c.queue, c.agent, c.wait)
-        live = (c.source == LIVE_SOURCE, c.type.in_(_READ_TYPES))
+        cols = ("t", "type", "contact", "queue", "agent", "wait")
         if not self.started:
             # The newest id first: rows committed after it are read by the next call.
-            top = s.scalar(select(func.max(c.id))) or 0
-            stmt = select(*cols).where(*live, c.id <= top, c.t >= self._scan_from(s))
-            rows = s.execute(stmt.order_by(c.id)).all()
+            top = eventlog.last_id(s)
+            rows = eventlog.read_rows(
+                s,
+                cols,
+                source=LIVE_SOURCE,
+                types=_READ_TYPES,
+                through_id=top,
+                start=self._scan_from(s),
+            )
             self.started, self.cursor = True, top
         else:
-            rows = s.execute(select(*cols).where(*live, c.id > self.cursor).order_by(c.id)).all()
+            rows = eventlog.read_rows(
+                s, cols, source=LIVE_SOURCE, types=_READ_TYPES, after_id=self.cursor
+            )
         for row in rows:
             self._fold(*row)
             self.cursor = max(self.cursor, row[0])

@@ -169,33 +169,30 @@ def load_event_metadata(
     """Contact id → metadata from an event log (JSONL or Parquet, validated as for KPIs)."""
     import polars as pl
 
-    from callcenter.storage.columnar import EVENT_SCHEMA, is_parquet, read_parquet_header
-    from callcenter.storage.jsonl import find_bad_line, read_header
+    from callcenter.storage.eventlog import FileLog
 
-    p = Path(path)
+    wanted = None if call_ids is None else list(call_ids)
+
+    def calls(frame: pl.LazyFrame) -> pl.LazyFrame:
+        if wanted is not None:
+            frame = frame.filter(pl.col("contact").is_in(wanted))
+        arrive = (
+            frame.filter(pl.col("type") == "arrive")
+            .group_by("contact")
+            .agg(pl.col("caller").first())
+        )
+        connect = (
+            frame.filter(pl.col("type") == "connect")
+            .sort("t")
+            .group_by("contact")
+            .agg(
+                pl.col("agent").first(), pl.col("queue").first(), pl.col("t").first().alias("start")
+            )
+        )
+        return connect.join(arrive, on="contact", how="full", coalesce=True)
+
     cols = ["t", "type", "contact", "agent", "queue", "caller"]
-    if is_parquet(p):
-        read_parquet_header(p)
-        frame = pl.scan_parquet(p).select(cols).slice(1)
-    else:
-        read_header(p)  # one clear line for a missing, empty or foreign file
-        frame = pl.scan_ndjson(p, schema=EVENT_SCHEMA).select(cols)
-    if call_ids is not None:
-        frame = frame.filter(pl.col("contact").is_in(list(call_ids)))
-    arrive = (
-        frame.filter(pl.col("type") == "arrive").group_by("contact").agg(pl.col("caller").first())
-    )
-    connect = (
-        frame.filter(pl.col("type") == "connect")
-        .sort("t")
-        .group_by("contact")
-        .agg(pl.col("agent").first(), pl.col("queue").first(), pl.col("t").first().alias("start"))
-    )
-    try:
-        rows = connect.join(arrive, on="contact", how="full", coalesce=True).collect()
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as e:
-        find_bad_line(p)  # raises at the first bad line
-        raise MetadataError(p, f"cannot be read as an event log: {e}") from None
+    rows = FileLog(path).read_frame(cols, query=calls)
     return {
         r["contact"]: CallMeta(r["agent"], r["caller"], r["queue"], r["start"])
         for r in rows.iter_rows(named=True)

@@ -7,7 +7,7 @@ Split from :mod:`callcenter.storage.db` (schema, engines, migrations), which re-
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
@@ -17,10 +17,12 @@ from sqlalchemy import (
     Float,
     Select,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from callcenter.events import FIELD_NAMES, SCHEMA_VERSION, Event, EventType
 from callcenter.storage.db import (
@@ -98,6 +100,72 @@ def _batch_writer(
         return dict(zip(_INSERT_KEYS, _event_values(ev, log_id, source), strict=True))
 
     return driver_write, named_row
+
+
+def insert_rows(
+    db: Connection | Session, events: Iterable[Event], log_id: Any, source: str
+) -> None:
+    """Insert ``events`` as rows of the load ``log_id`` in the caller's transaction
+    (nothing is committed): the live engine's write, with its read models."""
+    rows = []
+    for e in events:
+        if e.type == EventType.HEADER:
+            raise ValueError("header events are log framing and are not stored")
+        rows.append(dict(zip(_INSERT_KEYS, _event_values(e, log_id, source), strict=True)))
+    db.execute(insert(events_table), rows)
+
+
+def load_id(conn: Connection, source: str) -> int:
+    """The first ``event_logs`` row of ``source``; added (in the caller's transaction,
+    not committed) if there is none."""
+    c = event_logs_table.c
+    found = conn.scalar(select(c.id).where(c.source == source).order_by(c.id))
+    if found is not None:
+        return int(found)
+    res = conn.execute(
+        event_logs_table.insert().values(
+            source=source,
+            schema_version=SCHEMA_VERSION,
+            loaded_at=dt.datetime.now(dt.UTC),
+            path=None,
+            event_count=0,
+        )
+    )
+    pk = res.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def select_rows(
+    conn: Connection,
+    columns: Sequence[str],
+    *,
+    source: str | None = None,
+    types: Iterable[str] | None = None,
+    start: float | None = None,
+    after_id: int | None = None,
+    through_id: int | None = None,
+) -> Sequence[Sequence[Any]]:
+    """Rows ``(id, *columns)`` of the matching events, in insertion order."""
+    c = events_table.c
+    conds: list[ColumnElement[bool]] = []
+    if source is not None:
+        conds.append(c.source == source)
+    if types is not None:
+        conds.append(c.type.in_(list(types)))
+    if through_id is not None:
+        conds.append(c.id <= through_id)
+    if after_id is not None:
+        conds.append(c.id > after_id)
+    if start is not None:
+        conds.append(c.t >= start)
+    stmt = select(c.id, *(c[n] for n in columns)).where(*conds).order_by(c.id)
+    return conn.execute(stmt).all()
+
+
+def last_id(conn: Connection) -> int:
+    """The id of the newest stored event (0 when there is none)."""
+    return int(conn.scalar(select(func.max(events_table.c.id))) or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +277,16 @@ class EventStore:
 
     @staticmethod
     def _where(
-        start: float | None, end: float | None, queue: str | None, agent: str | None
+        start: float | None,
+        end: float | None,
+        queue: str | None,
+        agent: str | None,
+        source: str | None = None,
     ) -> list[ColumnElement[bool]]:
         c = events_table.c
         conds: list[ColumnElement[bool]] = []
+        if source is not None:
+            conds.append(c.source == source)
         if start is not None:
             conds.append(c.t >= start)
         if end is not None:
@@ -224,11 +298,17 @@ class EventStore:
         return conds
 
     def _select(
-        self, start: float | None, end: float | None, queue: str | None, agent: str | None
+        self,
+        start: float | None,
+        end: float | None,
+        queue: str | None,
+        agent: str | None,
+        source: str | None = None,
+        columns: Sequence[ColumnElement[Any]] | None = None,
     ) -> Select[Any]:
         return (
-            select(*_EVENT_COLUMNS)
-            .where(*self._where(start, end, queue, agent))
+            select(*(_EVENT_COLUMNS if columns is None else columns))
+            .where(*self._where(start, end, queue, agent, source))
             .order_by(events_table.c.id)
         )
 
@@ -272,24 +352,32 @@ class EventStore:
         end: float | None = None,
         queue: str | None = None,
         agent: str | None = None,
+        *,
+        source: str | None = None,
+        columns: Sequence[str] = FIELD_NAMES,
     ) -> pl.DataFrame:
         """The matching events as a polars DataFrame, in insertion order.
 
-        The columns are exactly the :class:`~callcenter.events.Event` fields, in field
-        order, with the dtypes of :func:`frame_schema` (the header-only ``schema``,
-        ``version`` and ``source`` columns are all null) — the frame the KPI engine reads.
+        The columns are ``columns`` (by default every
+        :class:`~callcenter.events.Event` field, in field order) with the dtypes of
+        :func:`frame_schema` (the header-only ``schema``, ``version`` and ``source``
+        columns are all null) — the frame the KPI engine reads.  ``source`` keeps the
+        rows of the loads with that source label.
         """
         import polars as pl
 
         schema = frame_schema()
-        stored = {n: schema[n] for n in STORED_FIELDS}
+        stored = [n for n in columns if n not in HEADER_ONLY_FIELDS]
+        selected = [events_table.c[n] for n in stored] or [events_table.c.id]
         frame = pl.read_database(
-            self._select(start, end, queue, agent),
+            self._select(start, end, queue, agent, source, selected),
             connection=self.conn,
-            schema_overrides=stored,
+            schema_overrides={n: schema[n] for n in stored},
         )
-        missing = [pl.lit(None, dtype=schema[n]).alias(n) for n in HEADER_ONLY_FIELDS]
-        return frame.with_columns(missing).select([pl.col(n).cast(schema[n]) for n in FIELD_NAMES])
+        missing = [
+            pl.lit(None, dtype=schema[n]).alias(n) for n in columns if n in HEADER_ONLY_FIELDS
+        ]
+        return frame.with_columns(missing).select([pl.col(n).cast(schema[n]) for n in columns])
 
     def logs(self) -> list[LogInfo]:
         """The loads recorded in ``event_logs``, oldest first."""
@@ -302,4 +390,4 @@ class EventStore:
         return [LogInfo(*row) for row in rows]
 
 
-__all__ = ["EventStore", "LogInfo"]
+__all__ = ["EventStore", "LogInfo", "insert_rows", "last_id", "load_id", "select_rows"]

@@ -6,7 +6,7 @@
   availability, days off, weekly limits, minimum rest; ``make_agents(n)`` makes ``n``
   interchangeable agents instead;
 * the requirements (the interval table) are read by
-  :mod:`callcenter.wfm.schedule_requirements`.
+  :mod:`callcenter.wfm.schedule.requirements`.
 
 Every problem becomes one :class:`ScheduleInputError` line naming the file, the key or
 line, the bad value and what was expected.  The file formats are documented in

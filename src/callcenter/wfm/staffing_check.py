@@ -26,7 +26,7 @@ from callcenter.kpi import Breakdown, KpiSettings
 from callcenter.kpi.frame import KPI_COLUMNS
 from callcenter.kpi.report import compute_kpis
 from callcenter.sim import Scenario, simulate
-from callcenter.storage.columnar import EVENT_SCHEMA
+from callcenter.storage.eventlog import EVENT_SCHEMA
 from callcenter.wfm.staffing import (
     UTC,
     SimTotals,

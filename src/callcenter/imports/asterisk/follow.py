@@ -26,7 +26,7 @@ from typing import IO, Final
 
 from callcenter.errors import InputFileError
 from callcenter.events import Event
-from callcenter.imports.asterisk import SOURCE, Line, QueueLogMapper
+from callcenter.imports.asterisk.queue_log import SOURCE, Line, QueueLogMapper
 from callcenter.imports.common import ImportStats
 
 MAX_REMEMBERED_LINES: Final = 1_000_000  # duplicate detection window while following

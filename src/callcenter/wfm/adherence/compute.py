@@ -28,8 +28,8 @@ import polars as pl
 
 from callcenter.errors import UserError
 from callcenter.events import STATE_AFTER_TYPE, AgentState, EventType
-from callcenter.wfm.adherence_report import AdherenceReport, Period, build_report
-from callcenter.wfm.adherence_roster import Roster, load_roster
+from callcenter.wfm.adherence.report import AdherenceReport, Period, build_report
+from callcenter.wfm.adherence.roster import Roster, load_roster
 
 E = EventType
 DAY_S: Final = 86_400
@@ -450,8 +450,7 @@ def _load(events: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.DataFrame, 
     """The checked, time-ordered events frame and the header's start time (if it has one:
     the simulator writes the first simulated midnight there)."""
     from callcenter.kpi.frame import load_events, prepare_frame
-    from callcenter.storage.columnar import is_parquet, read_parquet_header
-    from callcenter.storage.jsonl import read_header
+    from callcenter.storage.eventlog import FileLog
 
     start: object = None
     if isinstance(events, pl.DataFrame):
@@ -460,7 +459,7 @@ def _load(events: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.DataFrame, 
             start = events["t"][0]
     else:
         frame = load_events(events)  # checks the file first: clear errors for bad logs
-        start = read_parquet_header(events)["t"] if is_parquet(events) else read_header(events).t
+        start = FileLog(events).header().t
     if not frame["t"].is_sorted():
         frame = frame.sort("t", maintain_order=True)
     header_t = float(start) if isinstance(start, int | float) and start > 0 else None

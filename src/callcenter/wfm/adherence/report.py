@@ -1,6 +1,6 @@
 """The adherence report: rows by agent, day or agent-day, a total, benchmarks, notes.
 
-Rows are summed from the per-(agent, date) seconds of :mod:`callcenter.wfm.adherence`;
+Rows are summed from the per-(agent, date) seconds of :mod:`callcenter.wfm.adherence.compute`;
 ratios are taken from the sums (never averages of ratios) and are ``None`` when their
 denominator is 0.  :data:`ROW_KEYS` is the stable JSON / CSV shape (docs/wfm-adherence.md):
 keys are only ever added, never renamed or removed.
@@ -19,7 +19,7 @@ import polars as pl
 
 from callcenter.kpi.benchmarks import Benchmark
 from callcenter.kpi.results import BenchmarkResult
-from callcenter.wfm.adherence_roster import Roster
+from callcenter.wfm.adherence.roster import Roster
 
 SECONDS_DECIMALS: Final = 3
 RATIO_DECIMALS: Final = 6

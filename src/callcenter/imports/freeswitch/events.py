@@ -25,7 +25,7 @@ from typing import Any, Final
 from callcenter.errors import InputFileError
 from callcenter.events import Event, EventType
 from callcenter.imports.common import ImportStats, sort_events
-from callcenter.imports.freeswitch_cdr import (
+from callcenter.imports.freeswitch.cdr import (
     CANCEL_REASONS,
     CdrMapper,
     LineError,

@@ -1,5 +1,5 @@
 """FreeSWITCH CDRs (mod_json_cdr, mod_cdr_csv) of call-center calls, and what the
-FreeSWITCH importers share; :mod:`callcenter.imports.freeswitch` is the entry point.
+FreeSWITCH importers share; :mod:`callcenter.imports.freeswitch.events` is the entry point.
 
 A caller's CDR holds what mod_callcenter wrote for it (``cc_queue``,
 ``cc_queue_joined_epoch``, ``cc_queue_answered_epoch``, ``cc_queue_terminated_epoch``,

@@ -31,7 +31,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from callcenter.units import format_duration
-from callcenter.wfm.schedule_requirements import Requirement
+from callcenter.wfm.schedule.requirements import Requirement
 from callcenter.wfm.shifts import (
     DAY_S,
     Agent,

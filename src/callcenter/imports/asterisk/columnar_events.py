@@ -1,5 +1,5 @@
 """The events of a queue_log, by columns: the second half of
-:mod:`callcenter.imports.asterisk_columnar`.
+:mod:`callcenter.imports.asterisk.columnar`.
 
 Each line gives at most three events: an ``offer`` (the ring Asterisk does not log,
 dated ``ring`` seconds before its CONNECT or RINGNOANSWER), then the line's first and
@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from callcenter.events import FIELD_NAMES, EventType
-from callcenter.imports.asterisk import (
+from callcenter.imports.asterisk.queue_log import (
     AGENT_EVENTS,
     COMPLETE_EVENTS,
     KEPT_RAW,
@@ -33,7 +33,7 @@ from callcenter.imports.asterisk import (
     num_field,
     transfer_target,
 )
-from callcenter.storage.columnar import EVENT_SCHEMA, EVENT_TYPE_DTYPE
+from callcenter.storage.eventlog import EVENT_SCHEMA, EVENT_TYPE_DTYPE
 
 # What a line does, by event name (anything else is kept raw).
 RAW, AGENT, ENQ, CONNECT, COMPLETE, RING, ABANDON, TIMEOUT, TRANSFER = range(9)
@@ -136,7 +136,7 @@ def whole(v: pl.Expr) -> pl.Expr:
 def line_fields(f: pl.DataFrame) -> pl.DataFrame:
     """Every event field each good line gives, and which events it gives (``ev1``,
     ``ev2``, ``offer_t``/``offer_wait``).  ``f`` is in line (``seq``) order with the
-    visit state of :func:`~callcenter.imports.asterisk_columnar._with_visit`."""
+    visit state of :func:`~callcenter.imports.asterisk.columnar._with_visit`."""
     code, name = c("code"), c("name")
     key, withdraw = name == "EXITWITHKEY", name == "WITHDRAW"
     since = c("since")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from callcenter.wfm.schedule_model import AgentClass, Bucket, Option
+from callcenter.wfm.schedule.model import AgentClass, Bucket, Option
 from callcenter.wfm.shifts import Agent
 
 

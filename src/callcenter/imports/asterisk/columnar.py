@@ -36,18 +36,7 @@ import polars as pl
 
 from callcenter.errors import InputFileError
 from callcenter.events import EventType
-from callcenter.imports.asterisk import (
-    NO_CALL,
-    SOURCE,
-    CallInfo,
-    check_is_queue_log,
-    closing_notes,
-    map_error,
-    normalise_agent,
-    parse_line,
-    parse_time,
-)
-from callcenter.imports.asterisk_columnar_events import (
+from callcenter.imports.asterisk.columnar_events import (
     ABANDON,
     AGENT,
     CLOSERS,
@@ -64,6 +53,17 @@ from callcenter.imports.asterisk_columnar_events import (
     in_slices,
     line_fields,
     numbers,
+)
+from callcenter.imports.asterisk.queue_log import (
+    NO_CALL,
+    SOURCE,
+    CallInfo,
+    check_is_queue_log,
+    closing_notes,
+    map_error,
+    normalise_agent,
+    parse_line,
+    parse_time,
 )
 from callcenter.imports.common import SHOWN_BAD_LINES, ImportStats
 

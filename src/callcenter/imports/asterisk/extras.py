@@ -19,7 +19,7 @@ from typing import Final
 
 from callcenter.errors import InputFileError
 from callcenter.events import Event, EventType
-from callcenter.imports.asterisk import CallInfo, caller_number
+from callcenter.imports.asterisk.queue_log import CallInfo, caller_number
 from callcenter.speech.metadata import iso
 
 CDR_COLUMNS: Final = (

@@ -12,7 +12,7 @@ overstaffing, and any shortfall is reported.  Inputs that cannot work (a templat
 shifts do not fit its window, breaks that cannot fit a shift, an agent whose weekly
 minimums cannot be met) are explained in one line before solving.
 
-How it is solved (:mod:`callcenter.wfm.schedule_model`, docs/wfm-schedule.md): a plan
+How it is solved (:mod:`callcenter.wfm.schedule.model`, docs/wfm-schedule.md): a plan
 counts how many agents of each class work each shift option and where their breaks go
 (coverage exact, agents' rules per class), then each class's agents are assigned the
 planned shifts under their own rules.  The time grid is the gcd of the interval length and
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from callcenter.wfm import schedule_model as sm
-from callcenter.wfm.schedule_greedy import greedy_assign, greedy_roster
-from callcenter.wfm.schedule_requirements import Requirement
-from callcenter.wfm.schedule_result import (
+from callcenter.wfm.schedule import model as sm
+from callcenter.wfm.schedule.greedy import greedy_assign, greedy_roster
+from callcenter.wfm.schedule.requirements import Requirement
+from callcenter.wfm.schedule.result import (
     BreakAssignment,
     CoverageRow,
     DaySummary,
@@ -96,7 +96,7 @@ def _roster(
     mdl: sm.PlanModel, plan: cp_model.CpSolver, on: dict[tuple[int, int], list[str]]
 ) -> dict[int, list[ShiftAssignment]]:
     """Per group, the shifts with their breaks: the i-th earliest of every break of an
-    option goes to its i-th agent (which keeps the gaps; see schedule_model)."""
+    option goes to its i-th agent (which keeps the gaps; see schedule.model)."""
     out: dict[int, list[ShiftAssignment]] = defaultdict(list)
     hz = mdl.hz
     for (grp, i), names in on.items():
@@ -308,7 +308,7 @@ def greedy_schedule(
     days: int | None = None,
     options: ScheduleOptions | None = None,
 ) -> ScheduleResult:
-    """The greedy roster alone (see :mod:`callcenter.wfm.schedule_greedy`): the baseline
+    """The greedy roster alone (see :mod:`callcenter.wfm.schedule.greedy`): the baseline
     of the benchmark.  Requirements are summed over queues; weekly minimums are not sought."""
     inp = _inputs(requirements, shifts, agents, start, days, options or ScheduleOptions(), False)
     roster = inp.greedy(agents)
