@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from callcenter.settings import NOT_SET, Settings, settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "settings.md"
+SRC = ROOT / "src" / "callcenter"
 
 
 def test_the_docs_table_is_describe() -> None:
@@ -61,3 +63,18 @@ def test_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CALLCENTER_CACHE_DIR")
     assert cache_dir() == Path.home() / ".cache" / "callcenter" / "models"
     assert cache_dir(tmp_path / "x") == tmp_path / "x" / "models"
+
+
+_ENV_READ = re.compile(r"\bos\.environ\b|\bgetenv\b|\bfrom os import\b.*\benviron\b")
+
+
+def test_only_settings_reads_the_environment() -> None:
+    """Every environment read goes through callcenter.settings.Settings."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path == SRC / "settings.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _ENV_READ.search(line):
+                found.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
+    assert found == [], "read it through Settings instead:\n" + "\n".join(found)

@@ -17,6 +17,7 @@ import typer
 
 from callcenter.cli.app import OutputFormat, console
 from callcenter.cli.imports import check_outputs, finish, import_app
+from callcenter.cli.options import ImportDatabase
 from callcenter.errors import InputFileError, UserError
 
 if TYPE_CHECKING:
@@ -50,9 +51,7 @@ def import_asterisk(
     out: Annotated[
         Path | None, typer.Option("--out", help="Event log to write (.jsonl or .parquet).")
     ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Also load the events into this database.")
-    ] = None,
+    database: ImportDatabase = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as a table or json.")
     ] = OutputFormat.TABLE,
@@ -155,9 +154,10 @@ class FollowSink:
             else:
                 out.write_bytes(encode_event(header_event(SOURCE)))
         if database is not None:
-            from callcenter.storage.db import open_engine
+            from callcenter.cli.options import load_settings
+            from callcenter.storage.database import open_database
 
-            self._engine = open_engine(database)
+            self._engine = open_database(load_settings(database=database), create=False)
 
     def write(self, events: list[Event]) -> None:
         from callcenter.imports.asterisk import SOURCE

@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from callcenter.cli.app import OutputFormat, app, console, err_console, write_stdout
+from callcenter.cli.options import load_settings
 from callcenter.errors import UserError
 
 if TYPE_CHECKING:
@@ -86,15 +87,16 @@ def finish(
             write_events(out, objects, stats.source)
         write_unmapped(out, stats)
     if database is not None:
-        from callcenter.storage.db import EventStore, database_errors, open_engine, require_current
+        from callcenter.storage.database import database as open_db
+        from callcenter.storage.db import EventStore, database_errors
 
-        engine = open_engine(database)
-        try:
-            with database_errors(database), engine.connect() as conn:
-                require_current(conn)
-                EventStore(conn).append(objects, stats.source, path=stats.path or None)
-        finally:
-            engine.dispose()
+        settings = load_settings(database=database)
+        with (
+            open_db(settings, create=False) as engine,
+            database_errors(database),
+            engine.connect() as conn,
+        ):
+            EventStore(conn).append(objects, stats.source, path=stats.path or None)
     stats.events = len(events)
     if fmt is OutputFormat.JSON:
         write_stdout(json.dumps(stats.to_dict(), indent=1))
