@@ -116,13 +116,17 @@ def load_cmd(
     ),
 ) -> None:
     """Load an event log into the database: all of it in one transaction, or nothing."""
-    from callcenter.storage.database import database as open_db
+    from callcenter.storage.database import opened_database
     from callcenter.storage.db import EventStore, database_errors, shown_url
     from callcenter.storage.jsonl import read_events, read_header
 
     settings = load_settings(database=database)
     url = settings.database_url
-    with open_db(settings, create=False) as engine, database_errors(url), engine.connect() as conn:
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
         header = read_header(events)
         label = source or header.source or "unknown"
         try:
@@ -187,7 +191,7 @@ def export_cmd(
     ),
 ) -> None:
     """Write the stored events (optionally a time range / queue / agent) as an event log."""
-    from callcenter.storage.database import database as open_db
+    from callcenter.storage.database import opened_database
     from callcenter.storage.db import EventStore, database_errors, shown_url
     from callcenter.storage.jsonl import EventLogWriter
 
@@ -199,7 +203,11 @@ def export_cmd(
         raise InputFileError(out, "is a folder, expected an event log file name")
     settings = load_settings(database=database)
     url = settings.database_url
-    with open_db(settings, create=False) as engine, database_errors(url), engine.connect() as conn:
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
         it = EventStore(conn).iter_events(start=t0, end=t1, queue=queue, agent=agent)
         first = next(it, None)
         header_t = first.t if first is not None else (t0 if t0 is not None else 0.0)

@@ -87,12 +87,12 @@ def finish(
             write_events(out, objects, stats.source)
         write_unmapped(out, stats)
     if database is not None:
-        from callcenter.storage.database import database as open_db
+        from callcenter.storage.database import opened_database
         from callcenter.storage.db import EventStore, database_errors
 
         settings = load_settings(database=database)
         with (
-            open_db(settings, create=False) as engine,
+            opened_database(settings, create=False) as engine,
             database_errors(database),
             engine.connect() as conn,
         ):

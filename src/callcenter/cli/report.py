@@ -117,7 +117,7 @@ def report_command(
     """Speech-analytics report over the analysed calls: per call, per agent, or the center."""
     from callcenter.speech import report as rp
     from callcenter.storage.analysis_store import AnalysisStore
-    from callcenter.storage.database import database as open_db
+    from callcenter.storage.database import opened_database
     from callcenter.storage.db import database_errors
 
     t0, t1 = _period(start, "--from"), _period(end, "--to")
@@ -125,7 +125,11 @@ def report_command(
         raise UserError(f"--to {end} is not after --from {start}")
     settings = load_settings(database=database)
     url = settings.database_url
-    with open_db(settings, create=False) as engine, database_errors(url), engine.connect() as conn:
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
         docs = list(AnalysisStore(conn).results(t0, t1))
     calls = rp.calls_frame(docs)
     keywords = rp.keyword_frame(docs)

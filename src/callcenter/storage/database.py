@@ -51,7 +51,7 @@ def open_database(settings: Settings, *, create: bool = True, server: bool = Fal
     ``create``: a SQLite database is created if missing and migrated; any other database
     must be at the head revision. ``create=False``: every database must exist and be at
     the head revision (nothing is written). ``server``: the live server's pool sizes.
-    The caller disposes of the engine (or uses :func:`database`).
+    The caller disposes of the engine (or uses :func:`opened_database`).
     """
     url = parse_url(settings.database_url)
     migrate = create and url.get_backend_name() == "sqlite"
@@ -71,7 +71,7 @@ def open_database(settings: Settings, *, create: bool = True, server: bool = Fal
 
 
 @contextmanager
-def database(settings: Settings, *, create: bool = True) -> Iterator[Engine]:
+def opened_database(settings: Settings, *, create: bool = True) -> Iterator[Engine]:
     """:func:`open_database` for a ``with`` block; the engine is disposed of at its end."""
     engine = open_database(settings, create=create)
     try:
@@ -92,4 +92,4 @@ def upgrade_database(settings: Settings) -> str:
         engine.dispose()
 
 
-__all__ = ["POOL_OVERFLOW", "POOL_SIZE", "database", "open_database", "upgrade_database"]
+__all__ = ["POOL_OVERFLOW", "POOL_SIZE", "open_database", "opened_database", "upgrade_database"]
