@@ -20,6 +20,7 @@ typecheck:
 	.venv/bin/mypy
 
 bench:          ## every benchmark in bench/ (minutes)
+	.venv/bin/python bench/bench_cli.py
 	.venv/bin/python bench/bench_routing.py
 	.venv/bin/python bench/bench_sim.py
 	.venv/bin/python bench/bench_kpi.py

@@ -5,19 +5,19 @@ CLI) and passed down to whatever needs it; nothing reads the environment at impo
 Command-line options (``--database ...``) override the settings they correspond to.
 
 Each field's ``description`` is its help text; :meth:`Settings.describe` lists name,
-environment variable, default and help (``docs/storage.md`` shows that table).
+environment variable, default and help, and :func:`settings_table` renders that list as
+the table of ``docs/settings.md`` (``python scripts/settings_doc.py`` writes it; a test
+fails when the two differ). This is the only module that reads the environment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from callcenter.errors import UserError
 
@@ -38,6 +38,10 @@ class SettingInfo:
     help: str
 
 
+NOT_SET = "(not set)"
+"""How :meth:`Settings.describe` shows a setting without a default (and every secret)."""
+
+
 class Settings(BaseSettings):
     """Settings shared by the commands; every field can be set as ``CALLCENTER_<NAME>``."""
 
@@ -52,21 +56,29 @@ class Settings(BaseSettings):
         default="sqlite:///callcenter.db",
         description=(
             "SQLAlchemy URL of the event database; the default is the SQLite file "
-            "callcenter.db in the current folder. Example: "
-            "postgresql+psycopg://user@host/callcenter."
+            "`callcenter.db` in the current folder. Example: "
+            "`postgresql+psycopg://user@host/callcenter`."
         ),
     )
     data_dir: Path = Field(
         default=Path("."),
         description=(
-            "Folder where event logs, exports and other generated files go by default "
-            "(relative paths are taken from the current folder)."
+            "Folder where generated files go when no path is given: the per-call results "
+            "of `callcenter analyze` (`analysis/` in it). Relative paths are taken from the "
+            "current folder."
+        ),
+    )
+    cache_dir: Path = Field(
+        default=Path("~/.cache/callcenter"),
+        description=(
+            "Folder for files made once and reused: the speech model `base`, joined from "
+            "its two packages, goes to `models/whisper-base` in it."
         ),
     )
 
     host: str = Field(
         default="127.0.0.1",
-        description="Address `callcenter serve` listens on (0.0.0.0: every interface).",
+        description="Address `callcenter serve` listens on (`0.0.0.0`: every interface).",
     )
     port: int = Field(default=8000, ge=0, le=65535, description="Port of `callcenter serve`.")
     cookie_secure: bool = Field(
@@ -76,10 +88,20 @@ class Settings(BaseSettings):
             "server sits behind a TLS proxy."
         ),
     )
+    password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of `callcenter user add` when `--password` is not given (else it is "
+            "asked for). Never shown or logged."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url  # here: importing settings stays quick
+        from sqlalchemy.exc import ArgumentError
+
         try:
             make_url(value)
         except ArgumentError:
@@ -87,6 +109,16 @@ class Settings(BaseSettings):
                 f"not a database URL: {value!r} (expected e.g. sqlite:///callcenter.db)"
             ) from None
         return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return Path("~/.cache/callcenter") if value == "" else value
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -108,15 +140,27 @@ class Settings(BaseSettings):
         """Every setting with its environment variable, default and help text."""
         out: list[SettingInfo] = []
         for name, field in cls.model_fields.items():
+            secret = field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+            default = NOT_SET if secret or field.default is None else str(field.default)
             out.append(
                 SettingInfo(
                     name=name,
                     env_var=f"{ENV_PREFIX}{name.upper()}",
-                    default=str(field.default),
+                    default=default,
                     help=field.description or "",
                 )
             )
         return out
 
 
-__all__ = ["ENV_PREFIX", "SettingInfo", "Settings", "SettingsError"]
+def settings_table() -> str:
+    """:meth:`Settings.describe` as a Markdown table (the one in ``docs/settings.md``)."""
+    lines = ["| Setting | Environment variable | Default | Help |", "|---|---|---|---|"]
+    for i in Settings.describe():
+        default = f"`{i.default}`" if i.default != NOT_SET else i.default
+        text = i.help.replace("|", "\\|")
+        lines.append(f"| `{i.name}` | `{i.env_var}` | {default} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["ENV_PREFIX", "NOT_SET", "SettingInfo", "Settings", "SettingsError", "settings_table"]

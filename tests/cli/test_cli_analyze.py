@@ -25,8 +25,10 @@ from dialogue import GOOD_CALL, Line, build_call
 SOUNDS = Path("/usr/share/asterisk/sounds/en")
 
 
-def cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+def cli(
+    cwd: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")} | (env or {})
     env["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, "-m", "callcenter.cli.main", *args],
@@ -165,6 +167,21 @@ def test_bad_options_one_line(tmp_path: Path, args: tuple[str, ...], needle: str
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_results_default_to_the_data_dir(tmp_path: Path) -> None:
+    """Without --out the results go to analysis/ in CALLCENTER_DATA_DIR (default: here)."""
+    good_call(tmp_path / "c.wav")
+    db = f"sqlite:///{tmp_path / 'cc.db'}"
+    args = ("analyze", "c.wav", "--no-transcribe", "--database", db, "-q")
+    proc = cli(tmp_path, *args, env={"CALLCENTER_DATA_DIR": str(tmp_path / "data")})
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "data" / "analysis" / "c.json").is_file()
+    assert f"{tmp_path / 'data' / 'analysis'}/" in proc.stdout
+    proc = cli(tmp_path, *args, "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "analysis" / "c.json").is_file()
+    assert "results in analysis/" in proc.stdout
 
 
 def test_nothing_found(tmp_path: Path) -> None:

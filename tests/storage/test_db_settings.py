@@ -11,7 +11,7 @@ import pytest
 
 from callcenter.settings import Settings, SettingsError
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "storage.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,37 +27,14 @@ from rich.progress import (
 )
 
 from callcenter.cli.app import app, console, err_console
-from callcenter.cli.db import DATABASE_OPTION_HELP
+from callcenter.cli.options import Database, load_settings
 from callcenter.errors import UserError
-from callcenter.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from callcenter.speech.batch import Failure, Plan, ResultWriter
 
 SHOWN_FAILURES: Final = 20
-
-
-def open_results_db(url: str) -> Engine:
-    """The database for results: a SQLite file is created/upgraded on the spot; any other
-    database must already be at the current schema (``callcenter db upgrade``)."""
-    from callcenter.storage.db import (
-        database_errors,
-        open_engine,
-        parse_url,
-        require_current,
-        upgrade,
-    )
-
-    u = parse_url(url)
-    engine = open_engine(u, create=u.get_backend_name() == "sqlite")
-    with database_errors(u):
-        if u.get_backend_name() == "sqlite":
-            upgrade(engine)
-        with engine.connect() as conn:
-            require_current(conn)
-    return engine
+RESULTS_FOLDER: Final = "analysis"  # in the data_dir setting (default: the current folder)
 
 
 def _print_failures(failures: list[Failure]) -> None:
@@ -82,7 +59,6 @@ def _sync_finished(plan: Plan, writer: ResultWriter, store_ids: set[str]) -> int
 
 @app.command("analyze")
 def analyze_command(
-    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders of them.")],
     layout: Annotated[
         str, typer.Option("--layout", help="stereo (one file, two channels), pair, or mono.")
@@ -122,8 +98,13 @@ def analyze_command(
         int, typer.Option("--workers", help="Parallel worker processes (default: all cores).")
     ] = 0,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for the per-call JSON results.")
-    ] = Path("analysis"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help=f"Folder for the per-call JSON results (default: {RESULTS_FOLDER}/ in the "
+            "CALLCENTER_DATA_DIR setting, else in the current folder).",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Analyse again calls that already have a result.")
     ] = False,
@@ -138,7 +119,7 @@ def analyze_command(
         bool,
         typer.Option("--redact/--no-redact", help="Remove card numbers, phones, e-mails."),
     ] = True,
-    database: Annotated[str | None, typer.Option("--database", help=DATABASE_OPTION_HELP)] = None,
+    database: Database = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Analyse recorded calls: talk, silence, overtalk, hold, transcript, keywords, topic,
@@ -151,10 +132,17 @@ def analyze_command(
     from callcenter.speech.pipeline import AnalyzeOptions, Analyzer
     from callcenter.speech.transcribe import AsrOptions
     from callcenter.storage.analysis_store import AnalysisStore
+    from callcenter.storage.database import open_database
     from callcenter.storage.db import database_errors
 
+    settings = load_settings(database=database)
+    out = out if out is not None else settings.data_dir / RESULTS_FOLDER
     audio = AudioOptions(layout=layout, agent_channel=agent_channel)  # type: ignore[arg-type]
-    asr = AsrOptions(model=model, language=language) if transcribe else None
+    asr = (
+        AsrOptions(model=model, language=language, cache_dir=settings.cache_dir)
+        if transcribe
+        else None
+    )
     options = AnalyzeOptions(
         audio=audio, asr=asr, keywords=keywords, topics=topics, etiquette=etiquette, redact=redact
     )
@@ -174,9 +162,8 @@ def analyze_command(
         raise UserError(f"no recordings found in {', '.join(str(p) for p in paths)}")
     if todo.jobs:
         Analyzer(options).check()  # a bad model or list file: one line before any work
-    settings = ctx.find_object(Settings) or Settings.load()
-    url = database or settings.database_url
-    engine = open_results_db(url)
+    url = settings.database_url
+    engine = open_database(settings)
 
     def save(doc: dict[str, Any]) -> None:
         with database_errors(url), engine.begin() as conn:

@@ -1,7 +1,11 @@
 """The Typer application object and shared CLI helpers.
 
 Each command lives in its own module (``cli/<command>.py``) and registers itself on
-:data:`app`; :mod:`callcenter.cli.main` imports them all.
+:data:`app`; :mod:`callcenter.cli.main` imports them all. So that ``callcenter --help``
+and small commands start quickly, a command module imports only Typer, Rich and small
+modules at its top; what the command needs to run (data frames, SQL, the solver, the
+simulator, the server…) is imported inside the command function
+(``tests/cli/test_cli_startup.py`` checks it). Shared options: :mod:`callcenter.cli.options`.
 """
 
 from __future__ import annotations

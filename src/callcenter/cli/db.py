@@ -1,7 +1,8 @@
 """``callcenter db ...``: create/upgrade the event database, load logs into it, export them.
 
 The database URL comes from ``--database`` or else the ``CALLCENTER_DATABASE_URL``
-setting (default: ``sqlite:///callcenter.db`` in the current folder).
+setting (default: ``sqlite:///callcenter.db`` in the current folder); the database is
+opened by :mod:`callcenter.storage.database`.
 """
 
 from __future__ import annotations
@@ -9,32 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from sqlalchemy.engine import Engine
 
 from callcenter.cli.app import app, console, err_console
+from callcenter.cli.options import Database, load_settings
 from callcenter.errors import InputFileError, UserError
-from callcenter.settings import Settings
-from callcenter.storage.db import (
-    database_errors,
-    open_engine,
-    parse_url,
-    require_current,
-    upgrade,
-)
-from callcenter.storage.eventlog import EventLogWriter, EventStore, read_events, read_header
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 db_app = typer.Typer(
     name="db",
@@ -50,41 +36,6 @@ _PROGRESS_STEP: Final = 10_000
 
 class BadOptionError(UserError):
     """A command-line option with a value that cannot be used."""
-
-
-DATABASE_OPTION_HELP: Final = (
-    "SQLAlchemy database URL (default: the CALLCENTER_DATABASE_URL setting, "
-    "else sqlite:///callcenter.db)."
-)
-
-
-@db_app.callback()
-def _db_main(ctx: typer.Context) -> None:
-    """The SQL event database: create/upgrade it, load event logs, export them."""
-    if ctx.find_object(Settings) is None:
-        ctx.obj = Settings.load()
-
-
-def _database_url(ctx: typer.Context, database: str | None) -> str:
-    if database is not None:
-        return database
-    settings = ctx.find_object(Settings)
-    if settings is None:
-        settings = Settings.load()
-    return settings.database_url
-
-
-@contextmanager
-def _engine(url: str, *, create: bool = False) -> Iterator[Engine]:
-    engine = open_engine(url, create=create)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _shown(url: str) -> str:
-    return parse_url(url).render_as_string(hide_password=True)
 
 
 def parse_time(value: str, option: str) -> float:
@@ -107,6 +58,15 @@ def parse_time(value: str, option: str) -> float:
 
 
 def _progress(enabled: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -128,30 +88,26 @@ def _count_lines(path: Path) -> int:
 
 
 @db_app.command("upgrade")
-def upgrade_cmd(
-    ctx: typer.Context,
-    database: str | None = typer.Option(
-        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
-    ),
-) -> None:
+def upgrade_cmd(database: Database = None) -> None:
     """Create the database tables, or upgrade them to this version's schema."""
-    url = _database_url(ctx, database)
-    with _engine(url, create=True) as engine, database_errors(url):
-        rev = upgrade(engine)
+    from callcenter.storage.database import upgrade_database
+    from callcenter.storage.db import shown_url
+
+    settings = load_settings(database=database)
+    rev = upgrade_database(settings)
     console.print(
-        f"database {_shown(url)} is at schema revision {rev}", highlight=False, soft_wrap=True
+        f"database {shown_url(settings.database_url)} is at schema revision {rev}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
 @db_app.command("load")
 def load_cmd(
-    ctx: typer.Context,
     events: Path = typer.Argument(
         ..., metavar="EVENTS.jsonl", help="Event log (JSON Lines) to load."
     ),
-    database: str | None = typer.Option(
-        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
-    ),
+    database: Database = None,
     source: str | None = typer.Option(
         None,
         "--source",
@@ -160,10 +116,17 @@ def load_cmd(
     ),
 ) -> None:
     """Load an event log into the database: all of it in one transaction, or nothing."""
-    url = _database_url(ctx, database)
-    with _engine(url) as engine, database_errors(url), engine.connect() as conn:
-        require_current(conn)
-        conn.rollback()  # end the read transaction; the load is its own unit of work
+    from callcenter.storage.database import opened_database
+    from callcenter.storage.db import database_errors, shown_url
+    from callcenter.storage.eventlog import EventStore, read_events, read_header
+
+    settings = load_settings(database=database)
+    url = settings.database_url
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
         header = read_header(events)
         label = source or header.source or "unknown"
         try:
@@ -189,7 +152,7 @@ def load_cmd(
                 progress=lambda done: bar.update(task, completed=done),
             )
     console.print(
-        f"loaded {n} events from {events} into {_shown(url)}", highlight=False, soft_wrap=True
+        f"loaded {n} events from {events} into {shown_url(url)}", highlight=False, soft_wrap=True
     )
 
 
@@ -204,11 +167,8 @@ def _batched(it: Iterator[object]) -> Iterator[int]:
 
 @db_app.command("export")
 def export_cmd(
-    ctx: typer.Context,
     out: Path = typer.Argument(..., metavar="OUT.jsonl", help="Event log (JSON Lines) to write."),
-    database: str | None = typer.Option(
-        None, "--database", metavar="URL", help=DATABASE_OPTION_HELP
-    ),
+    database: Database = None,
     start: str | None = typer.Option(
         None,
         "--from",
@@ -231,15 +191,23 @@ def export_cmd(
     ),
 ) -> None:
     """Write the stored events (optionally a time range / queue / agent) as an event log."""
+    from callcenter.storage.database import opened_database
+    from callcenter.storage.db import database_errors, shown_url
+    from callcenter.storage.eventlog import EventLogWriter, EventStore
+
     t0 = parse_time(start, "--from") if start is not None else None
     t1 = parse_time(end, "--to") if end is not None else None
     if t0 is not None and t1 is not None and t1 < t0:
         raise BadOptionError(f"--to {end!r} is before --from {start!r}")
     if out.is_dir():
         raise InputFileError(out, "is a folder, expected an event log file name")
-    url = _database_url(ctx, database)
-    with _engine(url) as engine, database_errors(url), engine.connect() as conn:
-        require_current(conn)
+    settings = load_settings(database=database)
+    url = settings.database_url
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
         it = EventStore(conn).iter_events(start=t0, end=t1, queue=queue, agent=agent)
         first = next(it, None)
         header_t = first.t if first is not None else (t0 if t0 is not None else 0.0)
@@ -252,7 +220,7 @@ def export_cmd(
         except OSError as e:
             raise InputFileError(out, f"cannot write: {e.strerror or e}") from None
     console.print(
-        f"exported {n} events from {_shown(url)} to {out}", highlight=False, soft_wrap=True
+        f"exported {n} events from {shown_url(url)} to {out}", highlight=False, soft_wrap=True
     )
 
 

@@ -13,21 +13,24 @@ replays it).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import signal
 from collections.abc import Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import typer
-from rich.table import Table
 
 from callcenter.cli.app import app, console
+from callcenter.cli.options import DemoDatabase, load_settings
 from callcenter.cli.serve import check_port
 from callcenter.errors import UserError
-from callcenter.settings import Settings
 from callcenter.units import parse_duration
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from callcenter.settings import Settings
 
 DEFAULT_DATABASE: Final = "sqlite:///callcenter-demo.db"
 STATUS_EVERY_S: Final = 15.0
@@ -58,6 +61,8 @@ def parse_demo_duration(text: str) -> float | None:
 
 
 def _welcome(settings: Settings, agents: list[str], password: str) -> None:
+    from rich.table import Table
+
     from callcenter.live.demo_seed import HUMAN_AGENT, STAFF
     from callcenter.storage.db import shown_url
 
@@ -104,6 +109,8 @@ async def _run(
     settings: Settings, tokens: dict[str, str], rate: float, duration: float | None,
     seed: int | None, log_level: str,
 ) -> None:  # fmt: skip
+    import asyncio
+
     import uvicorn
 
     from callcenter.cli.serve import UVICORN_OPTIONS
@@ -173,9 +180,7 @@ async def _run(
 def demo(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    database: str = typer.Option(
-        DEFAULT_DATABASE, "--database", help="SQLAlchemy URL (created if SQLite)."
-    ),
+    database: DemoDatabase = DEFAULT_DATABASE,
     agents: int = typer.Option(6, "--agents", help="Simulated agents (1-20); ann is extra."),
     rate: str = typer.Option(
         "2/min", "--rate", help="Chat arrivals per simulated agent: 2, 2/min, 0.05/s, 90/h."
@@ -187,6 +192,8 @@ def demo(
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Run a demo center: demo users, queues and simulated customers and agents."""
+    import asyncio
+
     from callcenter.live.demo_seed import (
         DEMO_PASSWORD,
         MAX_AGENTS,
@@ -194,13 +201,13 @@ def demo(
         revoke_tokens,
         seed_demo,
     )
-    from callcenter.server.app import open_database
+    from callcenter.storage.database import open_database
 
     if not 1 <= agents <= MAX_AGENTS:
         raise DemoOptionError(f"--agents: {agents} is not valid; expected 1 to {MAX_AGENTS}")
     per_agent = parse_rate(rate)
     seconds = parse_demo_duration(duration)
-    settings = Settings.load(database_url=database, host=host, port=port)
+    settings = load_settings(database=database, host=host, port=port)
     check_port(settings.host, settings.port)
     db = open_database(settings)
     try:

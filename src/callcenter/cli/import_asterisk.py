@@ -17,6 +17,7 @@ import typer
 
 from callcenter.cli.app import OutputFormat, console
 from callcenter.cli.imports import check_outputs, finish, import_app
+from callcenter.cli.options import ImportDatabase
 from callcenter.errors import InputFileError, UserError
 
 if TYPE_CHECKING:
@@ -51,9 +52,7 @@ def import_asterisk(
     out: Annotated[
         Path | None, typer.Option("--out", help="Event log to write (.jsonl or .parquet).")
     ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Also load the events into this database.")
-    ] = None,
+    database: ImportDatabase = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as a table or json.")
     ] = OutputFormat.TABLE,
@@ -155,7 +154,11 @@ class FollowSink:
             self._log = FileLog(out)
             self._log.append([], SOURCE)  # a new log gets its header; an old one is checked
         if database is not None:
-            self._db = DatabaseLog(database)
+            from callcenter.cli.options import load_settings
+            from callcenter.storage.database import open_database
+
+            settings = load_settings(database=database)
+            self._db = DatabaseLog(database, open_database(settings, create=False))
 
     def write(self, events: list[Event]) -> None:
         from callcenter.imports.asterisk import SOURCE

@@ -13,6 +13,7 @@ import typer
 
 from callcenter.cli.app import OutputFormat
 from callcenter.cli.imports import check_outputs, finish, import_app
+from callcenter.cli.options import ImportDatabase
 from callcenter.errors import UserError
 
 
@@ -25,9 +26,7 @@ def import_csv_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Event log to write (.jsonl or .parquet).")
     ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Database URL to append the events to.")
-    ] = None,
+    database: ImportDatabase = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as a table or json.")
     ] = OutputFormat.TABLE,

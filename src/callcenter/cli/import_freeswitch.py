@@ -17,6 +17,7 @@ import typer
 
 from callcenter.cli.app import OutputFormat
 from callcenter.cli.imports import check_outputs, finish, import_app
+from callcenter.cli.options import ImportDatabase
 from callcenter.errors import UserError
 from callcenter.imports.freeswitch import FsFormat
 
@@ -42,9 +43,7 @@ def import_freeswitch_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Event log to write (.jsonl or .parquet).")
     ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Also load the events into this database.")
-    ] = None,
+    database: ImportDatabase = None,
     summary: Annotated[
         OutputFormat, typer.Option("--summary", help="Summary as a table or json.")
     ] = OutputFormat.TABLE,

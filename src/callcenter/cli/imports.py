@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from callcenter.cli.app import OutputFormat, app, console, err_console, write_stdout
+from callcenter.cli.options import load_settings
 from callcenter.errors import UserError
 
 if TYPE_CHECKING:
@@ -86,16 +87,17 @@ def finish(
             write_events(out, objects, stats.source)
         write_unmapped(out, stats)
     if database is not None:
-        from callcenter.storage.db import database_errors, open_engine, require_current
+        from callcenter.storage.database import opened_database
+        from callcenter.storage.db import database_errors
         from callcenter.storage.eventlog import EventStore
 
-        engine = open_engine(database)
-        try:
-            with database_errors(database), engine.connect() as conn:
-                require_current(conn)
-                EventStore(conn).append(objects, stats.source, path=stats.path or None)
-        finally:
-            engine.dispose()
+        settings = load_settings(database=database)
+        with (
+            opened_database(settings, create=False) as engine,
+            database_errors(database),
+            engine.connect() as conn,
+        ):
+            EventStore(conn).append(objects, stats.source, path=stats.path or None)
     stats.events = len(events)
     if fmt is OutputFormat.JSON:
         write_stdout(json.dumps(stats.to_dict(), indent=1))

@@ -20,9 +20,8 @@ from rich import box
 from rich.table import Table
 
 from callcenter.cli.app import OutputFormat, app, console, write_stdout
-from callcenter.cli.db import DATABASE_OPTION_HELP
+from callcenter.cli.options import Database, load_settings
 from callcenter.errors import UserError
-from callcenter.settings import Settings
 
 if TYPE_CHECKING:
     import polars as pl
@@ -105,7 +104,6 @@ def _table(frame: pl.DataFrame, columns: tuple[str, ...] | None, title: str) -> 
 
 @app.command("report")
 def report_command(
-    ctx: typer.Context,
     kind: Annotated[ReportKind, typer.Argument(help="calls, agents or center.")],
     start: Annotated[
         str | None, typer.Option("--from", help="First day/time (inclusive), UTC.")
@@ -114,25 +112,25 @@ def report_command(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
         OutputFormat.TABLE
     ),
-    database: Annotated[str | None, typer.Option("--database", help=DATABASE_OPTION_HELP)] = None,
+    database: Database = None,
 ) -> None:
     """Speech-analytics report over the analysed calls: per call, per agent, or the center."""
     from callcenter.speech import report as rp
     from callcenter.storage.analysis_store import AnalysisStore
-    from callcenter.storage.db import database_errors, open_engine, require_current
+    from callcenter.storage.database import opened_database
+    from callcenter.storage.db import database_errors
 
     t0, t1 = _period(start, "--from"), _period(end, "--to")
     if t0 is not None and t1 is not None and t1 <= t0:
         raise UserError(f"--to {end} is not after --from {start}")
-    settings = ctx.find_object(Settings) or Settings.load()
-    url = database or settings.database_url
-    engine = open_engine(url)
-    try:
-        with database_errors(url), engine.connect() as conn:
-            require_current(conn)
-            docs = list(AnalysisStore(conn).results(t0, t1))
-    finally:
-        engine.dispose()
+    settings = load_settings(database=database)
+    url = settings.database_url
+    with (
+        opened_database(settings, create=False) as engine,
+        database_errors(url),
+        engine.connect() as conn,
+    ):
+        docs = list(AnalysisStore(conn).results(t0, t1))
     calls = rp.calls_frame(docs)
     keywords = rp.keyword_frame(docs)
     if kind is ReportKind.CENTER:

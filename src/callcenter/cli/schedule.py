@@ -14,9 +14,8 @@ import datetime as dt
 import io
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import orjson
 import typer
 from rich.table import Table
@@ -24,16 +23,14 @@ from rich.table import Table
 from callcenter.cli.app import OutputFormat, app, console, err_console, write_stdout
 from callcenter.errors import UserError
 from callcenter.units import parse_duration
-from callcenter.wfm.schedule import (
-    CoverageRow,
-    DaySummary,
-    ScheduleOptions,
-    ScheduleResult,
-    ShiftAssignment,
-    build_schedule,
-)
-from callcenter.wfm.schedule.requirements import read_requirements
-from callcenter.wfm.shifts import load_agents, load_shifts, make_agents
+
+if TYPE_CHECKING:  # the solver (OR-tools) and numpy load when the command runs
+    from callcenter.wfm.schedule import (
+        CoverageRow,
+        DaySummary,
+        ScheduleResult,
+        ShiftAssignment,
+    )
 
 #: Columns of the roster CSV: one row per break, the shift's columns repeated (a shift
 #: without breaks is one row with empty break cells) -- what ``callcenter adherence`` reads.
@@ -143,6 +140,7 @@ def coverage_csv(rows: list[CoverageRow]) -> str:
 def chart_bytes(r: ScheduleResult, fmt: str) -> bytes:
     """Required vs scheduled agents per interval (summed over queues), PNG or SVG."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -310,6 +308,10 @@ def schedule_command(
 
     Every interval's requirement is met where the agents allow it; any shortfall is shown.
     """
+    from callcenter.wfm.schedule import ScheduleOptions, build_schedule
+    from callcenter.wfm.schedule.requirements import read_requirements
+    from callcenter.wfm.shifts import load_agents, load_shifts, make_agents
+
     if (agents is None) == (agent_count is None):
         raise ScheduleUsageError("give either --agents FILE or --agent-count N (not both)")
     first: dt.date | None = None

@@ -7,13 +7,16 @@ simulated customers and agents through its API.
 from __future__ import annotations
 
 import socket
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import typer
 
 from callcenter.cli.app import app, console
+from callcenter.cli.options import Database, load_settings
 from callcenter.errors import UserError
-from callcenter.settings import Settings
+
+if TYPE_CHECKING:
+    from callcenter.settings import Settings
 
 # uvicorn's options for the live center (``serve`` and ``demo``). Keep-alive: idle
 # connections stay open 75 s (as nginx's default) rather than uvicorn's 5 s, so a
@@ -44,7 +47,7 @@ def check_port(host: str, port: int) -> None:
 
 def run_server(settings: Settings, *, log_level: str = "info") -> None:
     """Serve ``settings``' center with uvicorn until Ctrl-C / SIGTERM (the caller has
-    checked the database with :func:`~callcenter.server.app.open_database`)."""
+    checked the database with :func:`~callcenter.storage.database.open_database`)."""
     import uvicorn
 
     from callcenter.server.app import create_app
@@ -60,27 +63,18 @@ def run_server(settings: Settings, *, log_level: str = "info") -> None:
 
 @app.command()
 def serve(
-    database: str | None = typer.Option(
-        None, "--database", help="SQLAlchemy URL (default: CALLCENTER_DATABASE_URL or SQLite)."
-    ),
+    database: Database = None,
     host: str | None = typer.Option(None, "--host", help="Address to listen on (127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (8000)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Start the live center: API (/docs), WebSocket push, pages and the routing engine."""
-    overrides: dict[str, object] = {}
-    if database is not None:
-        overrides["database_url"] = database
-    if host is not None:
-        overrides["host"] = host
-    if port is not None:
-        overrides["port"] = port
-    settings = Settings.load(**overrides)
-    from callcenter.server.app import open_database
+    from callcenter.storage.database import open_database
     from callcenter.storage.db import shown_url
 
+    settings = load_settings(database=database, host=host, port=port)
     check_port(settings.host, settings.port)
-    open_database(settings).dispose()  # a bad database fails here, as one line
+    open_database(settings, server=True).dispose()  # a bad database fails here, as one line
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
         f"(API docs at /docs; database {shown_url(settings.database_url)})",

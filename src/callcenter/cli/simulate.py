@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from callcenter.cli.app import app, console, err_console
-from callcenter.events import RawEvent
-from callcenter.sim import load_scenario, simulate
-from callcenter.storage.eventlog import EventLogWriter, is_parquet, jsonl_to_parquet
+
+if TYPE_CHECKING:
+    from callcenter.events import RawEvent
 
 
 @app.command("simulate")
@@ -26,6 +25,12 @@ def simulate_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Simulate the center described by SCENARIO and write every event to --out."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from callcenter.sim import load_scenario, simulate
+    from callcenter.storage.eventlog import EventLogWriter, is_parquet, jsonl_to_parquet
+
     sc = load_scenario(scenario, seed=seed, days=days)
     started = time.perf_counter()
     parquet = is_parquet(out)

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import typer
 
 from callcenter.cli.app import app, console, write_stdout
+from callcenter.cli.options import Database, load_settings
 from callcenter.errors import UserError
-from callcenter.settings import Settings
 
 user_app = typer.Typer(name="user", help="Users of the live center.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-
-_DB_HELP = "SQLAlchemy URL (default: CALLCENTER_DATABASE_URL or sqlite:///callcenter.db)."
-
-
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
-    from callcenter.server.app import open_database
-
-    overrides = {"database_url": database} if database is not None else {}
-    return open_database(Settings.load(**overrides))
 
 
 @user_app.command("add")
@@ -36,21 +26,24 @@ def add(
     ),
     name: str = typer.Option("", "--name", help="Display name."),
     email: str | None = typer.Option(None, "--email", help="E-mail address."),
-    database: str | None = typer.Option(None, "--database", help=_DB_HELP),
+    database: Database = None,
 ) -> None:
     """Add a user with a role (an agent also gets an agent profile to route to)."""
     from sqlalchemy.orm import Session
 
     from callcenter.auth.passwords import check_password_rules
     from callcenter.auth.service import create_user, parse_role
+    from callcenter.storage.database import open_database
 
     r = parse_role(role)
+    settings = load_settings(database=database)
     if password is None:
-        password = os.environ.get("CALLCENTER_PASSWORD") or typer.prompt(
-            "Password", hide_input=True, confirmation_prompt=True
-        )
+        if settings.password is not None:
+            password = settings.password.get_secret_value()
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     check_password_rules(password)
-    engine = _engine(database)
+    engine = open_database(settings)
     try:
         with Session(engine) as s, s.begin():
             user = create_user(
@@ -66,16 +59,17 @@ def add(
 def token(
     username: str = typer.Argument(..., help="Whose token."),
     name: str = typer.Option("cli", "--name", help="What the token is for."),
-    database: str | None = typer.Option(None, "--database", help=_DB_HELP),
+    database: Database = None,
 ) -> None:
     """Create an API token for a user and print it (shown once)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from callcenter.auth.service import create_token
+    from callcenter.storage.database import open_database
     from callcenter.storage.tables import User
 
-    engine = _engine(database)
+    engine = open_database(load_settings(database=database))
     try:
         with Session(engine) as s, s.begin():
             user = s.scalar(select(User).where(User.username == username))
@@ -88,15 +82,16 @@ def token(
 
 
 @user_app.command("list")
-def list_users(database: str | None = typer.Option(None, "--database", help=_DB_HELP)) -> None:
+def list_users(database: Database = None) -> None:
     """Users with their roles."""
     from rich.table import Table
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from callcenter.storage.database import open_database
     from callcenter.storage.tables import User
 
-    engine = _engine(database)
+    engine = open_database(load_settings(database=database))
     try:
         with Session(engine) as s:
             rows = s.execute(

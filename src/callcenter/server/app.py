@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from types import ModuleType
-from typing import Any, Final
+from typing import Final
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
@@ -42,24 +43,15 @@ from callcenter.api.errors import install_error_handlers
 from callcenter.api.hub import Hub
 from callcenter.live.engine import LiveEngine
 from callcenter.settings import Settings
-from callcenter.storage.db import (
-    WRITE_OPTION,
-    database_errors,
-    open_engine,
-    require_current,
-    upgrade,
-)
+from callcenter.storage.database import open_database
+from callcenter.storage.db import WRITE_OPTION
 from callcenter.web import pages
 
 log = logging.getLogger("callcenter.server")
 
 TICK_SECONDS: Final = 0.2
 COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/deps.py)
-# Connections: enough for every request thread (anyio's 40), the commit threads and the
-# background tasks at once, so the thread that holds the engine lock always gets one
-# and nothing waits for the pool while another waits for the engine.
-POOL_SIZE: Final = 10
-POOL_OVERFLOW: Final = 60
+# The connection pool is sized for them: storage.database.POOL_SIZE / POOL_OVERFLOW.
 
 # Feature modules, in the order their routes appear in the OpenAPI document; each has a
 # ``router`` and may have ``install(center)``.
@@ -74,20 +66,6 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_reports,
     pages,
 )
-
-
-def open_database(settings: Settings) -> Any:
-    """Open the database; create/upgrade SQLite, require other databases to be current."""
-    url = settings.database_url
-    is_sqlite = url.startswith("sqlite")
-    db = open_engine(url, create=is_sqlite, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    if is_sqlite:
-        with database_errors(url):
-            upgrade(db)
-    else:
-        with database_errors(url), db.connect() as conn:
-            require_current(conn)
-    return db
 
 
 async def _ticker(c: Center) -> None:
@@ -109,7 +87,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = await run_in_threadpool(open_database, settings)
+        db = await run_in_threadpool(partial(open_database, settings, server=True))
         hub = Hub()
         hub.bind(asyncio.get_running_loop())
         engine = LiveEngine(db) if clock is None else LiveEngine(db, clock=clock)
@@ -164,4 +142,4 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     return app
 
 
-__all__ = ["MODULES", "TICK_SECONDS", "create_app", "open_database"]
+__all__ = ["MODULES", "TICK_SECONDS", "create_app"]

@@ -50,11 +50,14 @@ class ModelError(UserError):
     """The speech model cannot be found or loaded."""
 
 
-def cache_dir() -> Path:
-    """``$CALLCENTER_CACHE_DIR/models`` if set, else ``~/.cache/callcenter/models``."""
-    root = os.environ.get("CALLCENTER_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "callcenter"
-    return base / "models"
+def cache_dir(root: Path | None = None) -> Path:
+    """``models`` in ``root``, by default the ``cache_dir`` setting
+    (``$CALLCENTER_CACHE_DIR``, else ``~/.cache/callcenter``)."""
+    if root is None:
+        from callcenter.settings import Settings
+
+        root = Settings.load().cache_dir
+    return root.expanduser() / "models"
 
 
 @dataclass(frozen=True)
@@ -201,15 +204,15 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def packaged_base(folder: Path | None = None) -> Path:
+def packaged_base(folder: Path | None = None, *, cache: Path | None = None) -> Path:
     """The folder of the multilingual ``base`` model, joined from the two packages once.
 
-    ``folder`` defaults to ``cache_dir() / "whisper-base"``.  Raises :class:`ModelError`
+    ``folder`` defaults to ``cache_dir(cache) / "whisper-base"``.  Raises :class:`ModelError`
     (one line) when a package is missing, a part is corrupt or the cache folder cannot
     be written.
     """
     parts, others = _base_sources()
-    target = folder if folder is not None else cache_dir() / BASE_FOLDER
+    target = folder if folder is not None else cache_dir(cache) / BASE_FOLDER
     if _marker_ok(target, parts):
         return target
     try:

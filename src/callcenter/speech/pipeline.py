@@ -102,7 +102,7 @@ class Analyzer:
         if self.options.asr is not None:
             from callcenter.speech.transcribe import resolve_model
 
-            resolve_model(self.options.asr.model)
+            resolve_model(self.options.asr.model, self.options.asr.cache_dir)
         language = (self.options.asr.language if self.options.asr else None) or DEFAULT_LANGUAGE
         if self.options.asr is not None:
             for kind in ("keywords", "etiquette", "topics"):

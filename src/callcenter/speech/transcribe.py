@@ -40,6 +40,7 @@ class AsrOptions:
     device: str = "cpu"
     cpu_threads: int = 0  # 0: CTranslate2's default
     vad_filter: bool = False  # skip non-speech with the packaged Silero VAD
+    cache_dir: Path | None = None  # where `base` is joined; None: the cache_dir setting
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
@@ -105,8 +106,9 @@ class Transcript:
         }
 
 
-def resolve_model(model: str) -> str:
-    """A directory faster-whisper can load without the network, for a path or a name."""
+def resolve_model(model: str, cache_dir: Path | None = None) -> str:
+    """A directory faster-whisper can load without the network, for a path or a name
+    (``cache_dir``: where ``base`` is joined; None: the ``cache_dir`` setting)."""
     p = Path(model).expanduser()
     if p.is_dir():
         missing = [f for f in _MODEL_FILES if not (p / f).is_file()]
@@ -118,7 +120,7 @@ def resolve_model(model: str) -> str:
     if model == "tiny.en":
         return str(packaged_tiny_en())
     if model in BASE_NAMES:
-        return str(packaged_base())
+        return str(packaged_base(cache=cache_dir))
     if "/" in model or model.startswith("."):
         raise ModelError(f"{model}: no such model folder")
     try:  # a name: only if it is already in the local cache (never downloaded here)
@@ -144,7 +146,7 @@ class Transcriber:
         if self._model is None:
             from faster_whisper import WhisperModel
 
-            path = resolve_model(self.options.model)
+            path = resolve_model(self.options.model, self.options.cache_dir)
             try:
                 self._model = WhisperModel(
                     path,

@@ -395,11 +395,13 @@ class DatabaseLog:
     ``callcenter db upgrade``).  Connects once on creation; :meth:`close` (or use as a
     context manager) releases the engine."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        """``engine``: one the caller opened already (the CLI opens every database with
+        :func:`callcenter.storage.database.open_database`); closed with this log."""
         from callcenter.storage.db import open_engine
 
         self.url = url
-        self.engine: Engine = open_engine(url)
+        self.engine: Engine = engine if engine is not None else open_engine(url)
 
     def __repr__(self) -> str:
         from callcenter.storage.db import shown_url
