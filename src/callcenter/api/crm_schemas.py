@@ -2,11 +2,21 @@
 
 Inputs forbid unknown fields, so a misspelt field is a 422 naming it rather than a
 silent no-op.  Times are UNIX seconds (floats).
+
+Each record a response carries is the CRM's own view of it (:mod:`callcenter.crm`'s
+``...View`` models) under the API's name: ``TicketOut`` *is* a
+:class:`~callcenter.crm.tickets.TicketView`, so the two cannot drift apart, and a
+view renders into it field for field (``TicketOut.model_validate(view)``).  Only the
+envelopes (lists with their paging, the card, the search) are the API's own.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from callcenter.crm.contacts import ContactDetailView, ContactView, CustomerBriefView, MessageView
+from callcenter.crm.service import CustomerView, HistoryItem
+from callcenter.crm.tickets import FollowUpView, TicketView
 
 
 class _In(BaseModel):
@@ -40,22 +50,12 @@ class CustomerPatch(_In):
     region: str = "US"
 
 
-class CustomerOut(_Out):
-    id: int
-    name: str
-    email: str | None
-    phone: str | None
-    company: str | None
-    notes: str
-    created_at: float
-    updated_at: float
+class CustomerOut(CustomerView):
+    pass
 
 
-class CustomerBrief(_Out):
-    id: int
-    name: str
-    email: str | None
-    phone: str | None
+class CustomerBrief(CustomerBriefView):
+    pass
 
 
 class CustomerList(BaseModel):
@@ -90,21 +90,8 @@ class TicketPatch(_In):
     sla_due_at: float | None = None
 
 
-class TicketOut(_Out):
-    id: int
-    customer_id: int
-    customer_name: str
-    contact_id: str | None  # None also when it links a contact the reader may not see
-    subject: str
-    description: str
-    status: str
-    priority: str
-    sla_due_at: float | None
-    overdue: bool
-    assignee: str | None
-    created_by: str
-    created_at: float
-    updated_at: float
+class TicketOut(TicketView):
+    pass
 
 
 class TicketList(BaseModel):
@@ -133,20 +120,8 @@ class FollowUpPatch(_In):
     assignee: str | None = None
 
 
-class FollowUpOut(_Out):
-    id: int
-    customer_id: int
-    customer_name: str
-    contact_id: str | None
-    ticket_id: int | None
-    assignee: str
-    due_at: float
-    overdue: bool
-    note: str
-    done: bool
-    done_at: float | None
-    created_by: str
-    created_at: float
+class FollowUpOut(FollowUpView):
+    pass
 
 
 class FollowUpList(BaseModel):
@@ -159,46 +134,19 @@ class FollowUpList(BaseModel):
 # --------------------------------------------------------------------------- contacts
 
 
-class HistoryOut(_Out):
+class HistoryOut(HistoryItem):
     """A past contact on a customer card; ``visible: false`` rows are outcomes only."""
 
-    id: str | None
-    arrived_at: float
-    channel: str
-    direction: str
-    queue: str | None
-    status: str
-    disposition: str | None
-    csat: int | None
-    agent: str | None
-    subject: str | None
-    mine: bool
-    visible: bool
 
-
-class CardOut(BaseModel):
+class CardOut(_Out):
     customer: CustomerOut
     history: list[HistoryOut]
     tickets: list[TicketOut]
     follow_ups: list[FollowUpOut]
 
 
-class ContactOut(_Out):
-    id: str
-    customer_id: int | None
-    customer_name: str | None = None
-    channel: str
-    direction: str
-    queue: str | None
-    agent: str | None
-    status: str
-    subject: str
-    arrived_at: float
-    answered_at: float | None
-    ended_at: float | None
-    closed_at: float | None
-    disposition: str | None
-    csat: int | None
+class ContactOut(ContactView):
+    pass
 
 
 class ContactList(BaseModel):
@@ -208,26 +156,17 @@ class ContactList(BaseModel):
     offset: int
 
 
-class MessageOut(_Out):
-    id: int
-    t: float
-    sender: str
-    agent: str | None
-    body: str
+class MessageOut(MessageView):
+    pass
 
 
-class ContactDetail(ContactOut):
-    enqueued_at: float | None
-    offered_at: float | None
-    notes: str
-    csat_comment: str | None
-    recording_url: str | None
+class ContactDetail(ContactDetailView):
+    # the view's fields, its parts under their API names
     customer: CustomerBrief | None
-    agents: list[str]  # every agent who held it, in name order
     messages: list[MessageOut]
 
 
-class SearchOut(BaseModel):
+class SearchOut(_Out):
     customers: list[CustomerOut]
     tickets: list[TicketOut]
     contacts: list[ContactOut]

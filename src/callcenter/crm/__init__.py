@@ -1,11 +1,20 @@
-"""The CRM: customers (identification, search, the customer card), tickets with SLA due
-times, and follow-ups; ``docs/crm.md``.  The HTTP side is :mod:`callcenter.api.crm`."""
+"""The CRM: customers (identification, search, the customer card), contacts, tickets with
+SLA due times, and follow-ups; ``docs/crm.md``.
+
+Modules: :mod:`~callcenter.crm.service` (customers and the card),
+:mod:`~callcenter.crm.contacts` (contact lists and one contact with its transcript),
+:mod:`~callcenter.crm.tickets` (tickets and follow-ups), :mod:`~callcenter.crm.search`
+(the one search box) and :mod:`~callcenter.crm.common` (errors, checks, visibility).
+Reads return views (pydantic models, :class:`~callcenter.crm.common.View`); the HTTP
+side, :mod:`callcenter.api.crm`, only parses, calls and renders them."""
 
 from __future__ import annotations
 
-from callcenter.crm.common import ConflictError, CrmError, NotFoundError
+from callcenter.crm.common import ConflictError, CrmError, NotFoundError, View
+from callcenter.crm.contacts import ContactDetailView, ContactView
 from callcenter.crm.service import (
     CustomerCard,
+    CustomerView,
     HistoryItem,
     customer_card,
     find_or_create_customer,
@@ -17,12 +26,16 @@ from callcenter.crm.tickets import SLA_HOURS, FollowUpView, TicketView
 __all__ = [
     "SLA_HOURS",
     "ConflictError",
+    "ContactDetailView",
+    "ContactView",
     "CrmError",
     "CustomerCard",
+    "CustomerView",
     "FollowUpView",
     "HistoryItem",
     "NotFoundError",
     "TicketView",
+    "View",
     "customer_card",
     "find_or_create_customer",
     "normalize_email",

@@ -1,4 +1,5 @@
-"""What the CRM modules share: their errors, input checks and who-may-see-what filters.
+"""What the CRM modules share: their errors, input checks, who-may-see-what filters and
+the base of the views their reads return (:class:`View`).
 
 Errors are of the three kinds of :mod:`callcenter.errors` — bad input, something not
 there (or not visible), a change the record's state forbids; the API maps the kinds to
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -32,6 +34,14 @@ class NotFoundError(CrmError, errors.NotFoundError):
 
 class ConflictError(CrmError, errors.ConflictError):
     """A change the record's current state does not allow."""
+
+
+class View(BaseModel):
+    """A record as a reader sees it: what the CRM's reads return.  Immutable, and built
+    from any object with the same attribute names (``View.model_validate(row)``), which
+    is also how the API renders one into a response body of the same fields."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
 def sees_everything(p: Principal) -> bool:
@@ -106,6 +116,7 @@ __all__ = [
     "ConflictError",
     "CrmError",
     "NotFoundError",
+    "View",
     "check_user",
     "clean_text",
     "involvement_filter",

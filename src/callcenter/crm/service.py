@@ -35,6 +35,7 @@ from callcenter.crm.common import (
     ConflictError,
     CrmError,
     NotFoundError,
+    View,
     clean_text,
     visible_contact_ids,
 )
@@ -97,6 +98,19 @@ def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None
 
 
 # --------------------------------------------------------------------------- records
+
+
+class CustomerView(View):
+    """A customer as the CRM shows it (e-mail lower-cased, phone in E.164)."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    company: str | None
+    notes: str
+    created_at: float
+    updated_at: float
 
 
 def get_customer(s: Session, customer_id: int) -> Customer:
@@ -284,11 +298,29 @@ def search_customers(
     return list(s.scalars(query.limit(limit).offset(offset))), total
 
 
+def list_customers(
+    s: Session,
+    q: str = "",
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    region: str = DEFAULT_REGION,
+) -> tuple[list[CustomerView], int]:
+    """Customers matching ``q`` (:func:`customer_search`, best first), or every customer
+    by name without ``q``: one page and how many match."""
+    if q.strip():
+        rows, total = search_customers(s, q, limit=limit, offset=offset, region=region)
+    else:
+        total = s.scalar(select(func.count(Customer.id))) or 0
+        query = select(Customer).order_by(func.lower(Customer.name), Customer.id)
+        rows = list(s.scalars(query.limit(limit).offset(offset)))
+    return [CustomerView.model_validate(r) for r in rows], total
+
+
 # --------------------------------------------------------------------------- the card
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
+class HistoryItem(View):
     """One past contact of a customer.  ``visible`` False: an outcome row only — the
     reader may not open that contact, so id, agent and subject are None."""
 
@@ -306,9 +338,10 @@ class HistoryItem:
     visible: bool
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerCard:
-    customer: Customer
+class CustomerCard(View):
+    """What the CRM knows of a customer, as one reader may see it."""
+
+    customer: CustomerView
     history: list[HistoryItem]
     tickets: list[TicketView]  # open and pending ones the reader may see
     follow_ups: list[FollowUpView]  # not done, that the reader may see
@@ -363,7 +396,7 @@ def customer_card(
         session, principal, now=t, customer_id=customer_id, done=False, limit=500
     )
     return CustomerCard(
-        customer=customer,
+        customer=CustomerView.model_validate(customer),
         history=history(session, principal, customer_id),
         tickets=tickets,
         follow_ups=follow_ups,
@@ -374,6 +407,7 @@ __all__ = [
     "DEFAULT_REGION",
     "CustomerCard",
     "CustomerFields",
+    "CustomerView",
     "HistoryItem",
     "check_region",
     "create_customer",
@@ -382,6 +416,7 @@ __all__ = [
     "find_or_create_customer",
     "get_customer",
     "history",
+    "list_customers",
     "normalize_email",
     "normalize_phone",
     "search_customers",

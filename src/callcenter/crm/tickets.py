@@ -26,19 +26,19 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm.common import (
     ConflictError,
     CrmError,
     NotFoundError,
+    View,
     check_user,
     clean_text,
     involvement_filter,
     visible_contact_ids,
 )
+from callcenter.crm.contacts import visible_contact
 from callcenter.storage.tables import (
-    ContactRow,
     Customer,
     FollowUp,
     Ticket,
@@ -76,8 +76,7 @@ def parse_priority(value: str) -> TicketPriority:
         raise CrmError(f"priority: {value!r} is not a priority (expected {choices})") from None
 
 
-@dataclass(frozen=True, slots=True)
-class TicketView:
+class TicketView(View):
     """A ticket as a reader sees it: ``contact_id`` None if it links a hidden contact."""
 
     id: int
@@ -96,8 +95,9 @@ class TicketView:
     updated_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class FollowUpView:
+class FollowUpView(View):
+    """A follow-up as a reader sees it: ``contact_id`` None if it links a hidden contact."""
+
     id: int
     customer_id: int
     customer_name: str
@@ -139,6 +139,11 @@ def ticket_views(s: Session, p: Principal, rows: Sequence[Ticket], now: float) -
     return [_ticket_view(r, seen, names, now) for r in rows]
 
 
+def ticket_view(s: Session, p: Principal, row: Ticket, now: float) -> TicketView:
+    """One ticket as ``p`` sees it at ``now`` (:func:`ticket_views` of one row)."""
+    return ticket_views(s, p, [row], now)[0]
+
+
 def _follow_up_view(r: FollowUp, seen: set[str], names: dict[int, str], now: float) -> FollowUpView:
     return FollowUpView(
         id=r.id, customer_id=r.customer_id, customer_name=names.get(r.customer_id, ""),
@@ -159,15 +164,12 @@ def follow_up_views(
     return [_follow_up_view(r, seen, names, now) for r in rows]
 
 
+def follow_up_view(s: Session, p: Principal, row: FollowUp, now: float) -> FollowUpView:
+    """One follow-up as ``p`` sees it at ``now`` (:func:`follow_up_views` of one row)."""
+    return follow_up_views(s, p, [row], now)[0]
+
+
 # --------------------------------------------------------------------------- links
-
-
-def visible_contact(s: Session, p: Principal, contact_id: str) -> ContactRow:
-    """The contact if ``p`` may see it, else 404 — the same answer as for no contact."""
-    row = s.scalar(select(ContactRow).where(ContactRow.id == contact_id, contact_filter(p)))
-    if row is None:
-        raise NotFoundError("contact", contact_id)
-    return row
 
 
 def visible_ticket(s: Session, p: Principal, ticket_id: int) -> Ticket:
@@ -180,6 +182,11 @@ def visible_ticket(s: Session, p: Principal, ticket_id: int) -> Ticket:
     if row is None:
         raise NotFoundError("ticket", ticket_id)
     return row
+
+
+def get_ticket(s: Session, p: Principal, ticket_id: int, *, now: float) -> TicketView:
+    """The ticket as ``p`` sees it at ``now``; 404 if ``p`` may not see it."""
+    return ticket_view(s, p, visible_ticket(s, p, ticket_id), now)
 
 
 def _customer_for(
@@ -437,12 +444,15 @@ __all__ = [
     "TicketView",
     "create_follow_up",
     "create_ticket",
+    "follow_up_view",
     "follow_up_views",
+    "get_ticket",
     "list_follow_ups",
     "list_tickets",
     "parse_priority",
     "parse_status",
     "sla_due",
+    "ticket_view",
     "ticket_views",
     "update_follow_up",
     "update_ticket",
