@@ -18,11 +18,11 @@ from fastapi.templating import Jinja2Templates
 
 from callcenter.api.center import Center, center
 from callcenter.api.deps import Db, resolve_principal
-from callcenter.api.reports import INTERVALS
 from callcenter.api.wallboard import scope_of, wallboard
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
 from callcenter.live.admin_service import queue_names
+from callcenter.live.reports import INTERVALS
 from callcenter.storage.tables import Role
 
 WEB_DIR: Final = Path(__file__).resolve().parent

@@ -1,0 +1,214 @@
+"""KPI reports over the live event log: the use case behind ``GET /api/reports/kpi``.
+
+The report is the KPI engine's (``callcenter.kpi``, docs/kpis.md) run on the events the
+live engine wrote (``events.source = 'live'``) with ``from <= t < to``, broken down by
+interval — exactly what ``callcenter kpi --by interval`` reports for the same events
+exported with ``callcenter db export``.  ``queue`` keeps that queue's interval rows and
+makes its per-queue row the total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from callcenter.errors import NotFoundError, UserError
+from callcenter.kpi.settings import Breakdown, KpiSettings, SlMode
+from callcenter.live.engine import LIVE_SOURCE
+from callcenter.live.wallboard import utc_day_start
+from callcenter.storage.eventlog import read_frame
+from callcenter.storage.tables import QueueRow
+from callcenter.units import parse_duration
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from callcenter.kpi.results import KpiReport
+
+DEFAULT_SL_THRESHOLD_S: Final = 20.0  # the KPI engine's default, when no queue is chosen
+INTERVALS: Final = ("15m", "30m", "60m")
+_TIME_HINT: Final = (
+    "an ISO 8601 time such as 2024-05-01T08:00:00Z (UTC unless an offset is given) or epoch seconds"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReport:
+    """A report asked for: its window, queue, settings, and the report (None: no events)."""
+
+    start: float
+    end: float
+    queue: str | None
+    settings: KpiSettings
+    report: KpiReport | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body: window and queue, then the report (or empty settings-only rows)."""
+        body: dict[str, Any] = {"from": self.start, "to": self.end, "queue": self.queue}
+        if self.report is None:
+            body.update(
+                settings=settings_dict(self.settings),
+                period=None,
+                total=None,
+                rows=[],
+                benchmarks=[],
+            )
+        else:
+            body.update(self.report.to_dict())
+        return body
+
+    def to_csv(self) -> str:
+        """The CSV of ``callcenter kpi --format csv`` (the header alone when empty)."""
+        from callcenter.kpi.export import report_to_csv
+
+        return empty_csv() if self.report is None else report_to_csv(self.report)
+
+    def file_name(self) -> str:
+        queue = f"-{self.queue}" if self.queue else ""
+        return f"kpi-{_stamp(self.start)}-{_stamp(self.end)}{queue}.csv"
+
+
+def parse_time(value: str, name: str) -> float:
+    """Epoch seconds of an ISO 8601 time (UTC unless it says otherwise) or epoch seconds."""
+    text = value.strip()
+    try:
+        t = float(text)
+    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise UserError(f"{name} {value!r}: expected {_TIME_HINT}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        t = when.timestamp()
+    if not math.isfinite(t):
+        raise UserError(f"{name} {value!r}: expected {_TIME_HINT}")
+    return t
+
+
+def interval_seconds(text: str) -> int:
+    """``15m`` / ``30m`` / ``60m`` (any whole number of minutes dividing a day) in seconds."""
+    seconds = parse_duration(text, what="interval")
+    if seconds <= 0 or seconds % 60 or 86_400 % seconds:
+        raise UserError(
+            f"interval must be a whole number of minutes that divides a day "
+            f"(e.g. {', '.join(INTERVALS)}), got {text!r}",
+        )
+    return int(seconds)
+
+
+def live_frame(conn: Connection, start: float, end: float) -> pl.DataFrame:
+    """The live events with ``start <= t < end`` as the KPI engine's input frame.
+
+    The frame of :func:`callcenter.storage.eventlog.read_frame`, limited to the rows the
+    live engine wrote (other loads in the same database are left out).
+    """
+    return read_frame(conn, start=start, end=end, source=LIVE_SOURCE)
+
+
+def kpi_report(
+    conn: Connection, start: float, end: float, settings: KpiSettings, queue: str | None
+) -> KpiReport | None:
+    """The interval report of the live log in ``[start, end)``; None if it has no events.
+
+    With ``queue``: that queue's interval rows, its per-queue row as the total, and no
+    benchmarks (they judge the whole center); None if the queue had no visits or legs.
+    """
+    from callcenter.kpi import compute_reports
+
+    frame = live_frame(conn, start, end)
+    if frame.height == 0:
+        return None
+    reports = compute_reports(frame, settings, (Breakdown.INTERVAL, Breakdown.QUEUE))
+    report = reports[Breakdown.INTERVAL]
+    if queue is None:
+        return report
+    total = next((r for r in reports[Breakdown.QUEUE].rows if r.queue == queue), None)
+    if total is None:
+        return None
+    rows = tuple(r for r in report.rows if r.queue == queue)
+    return replace(report, rows=rows, total=total, benchmarks=())
+
+
+def live_kpi(
+    db: Engine,
+    s: Session,
+    *,
+    now: float,
+    start: str | None,
+    end: str | None,
+    interval: str,
+    queue: str | None,
+    sl_threshold: float | None,
+    sl_mode: SlMode,
+) -> LiveReport:
+    """The live report asked for by the API's parameters (times as given by the user).
+
+    ``start`` defaults to today's UTC midnight, ``end`` to ``now``.  The service-level
+    threshold defaults to the queue's ``sl_threshold_s`` (with ``queue``) or 20 s.
+    """
+    t0 = parse_time(start, "from") if start is not None else utc_day_start(now)
+    t1 = parse_time(end, "to") if end is not None else now
+    if t1 <= t0:
+        raise UserError(f"to ({end or 'now'}) must be after from ({start or 'midnight'})")
+    threshold = DEFAULT_SL_THRESHOLD_S
+    if queue is not None:
+        row = s.scalar(select(QueueRow).where(QueueRow.name == queue))
+        if row is None:
+            raise NotFoundError(f"no queue {queue!r}")
+        threshold = row.sl_threshold_s
+    settings = KpiSettings(
+        by=Breakdown.INTERVAL,
+        interval_s=interval_seconds(interval),
+        sl_threshold_s=threshold if sl_threshold is None else sl_threshold,
+        sl_mode=sl_mode,
+    ).validated()
+    with db.connect() as conn:
+        report = kpi_report(conn, t0, t1, settings, queue)
+    return LiveReport(start=t0, end=t1, queue=queue, settings=settings, report=report)
+
+
+def empty_csv() -> str:
+    from callcenter.kpi.export import GROUPS, KEY_COLUMNS
+
+    cols = list(KEY_COLUMNS)
+    for _, cls in GROUPS:
+        cols += [f.name for f in fields(cls) if f.name != "paused_by_reason_s"]
+    return ",".join(cols) + "\n"
+
+
+def settings_dict(settings: KpiSettings) -> dict[str, Any]:
+    from callcenter.kpi.settings import SL_MODE_TEXT
+
+    return {
+        "by": settings.by.value,
+        "interval_s": settings.interval_s,
+        "sl_mode": settings.sl_mode.value,
+        "sl_definition": SL_MODE_TEXT[settings.sl_mode],
+        "sl_threshold_s": settings.sl_threshold_s,
+        "short_abandon_s": settings.short_abandon_s,
+    }
+
+
+def _stamp(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y%m%dT%H%MZ")
+
+
+__all__ = [
+    "DEFAULT_SL_THRESHOLD_S",
+    "INTERVALS",
+    "LiveReport",
+    "empty_csv",
+    "interval_seconds",
+    "kpi_report",
+    "live_frame",
+    "live_kpi",
+    "parse_time",
+    "settings_dict",
+]
