@@ -108,7 +108,7 @@ def test_demo_reuses_its_database_and_keeps_what_exists(tmp_path: Path) -> None:
     """A second run finds its users and queues and adds nothing twice."""
     from sqlalchemy.orm import Session
 
-    from callcenter.live.demo_seed import seed_demo
+    from callcenter.live.demo.seed import seed_demo
     from callcenter.storage.db import make_engine, upgrade
     from callcenter.storage.tables import AgentRow, QueueRow, User
 

@@ -29,7 +29,7 @@ from callcenter.speech.metadata import load_metadata_file
 
 DATA = Path(__file__).parent / "data"
 DAY = DATA / "queue_log_day"
-CLI = "import callcenter.cli.import_asterisk; from callcenter.cli.main import main; main()"
+CLI = "import callcenter.cli.imports.asterisk; from callcenter.cli.main import main; main()"
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

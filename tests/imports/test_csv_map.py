@@ -49,7 +49,7 @@ ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "cdr-mapping.yaml"
 CDR = Path(__file__).parent / "data" / "csv" / "generic-cdr.csv"
 T0 = 1_767_603_600.0  # 2026-01-05 09:00:00 UTC = 10:00 in Paris
-CLI = "import callcenter.cli.import_csv; from callcenter.cli.main import main; main()"
+CLI = "import callcenter.cli.imports.csv; from callcenter.cli.main import main; main()"
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -52,7 +52,7 @@ TEMPLATE = (
     '"${end_epoch}","${billsec}","${hangup_cause}"'
 )
 T0 = 1_767_603_600.0
-CLI = "import callcenter.cli.import_freeswitch; from callcenter.cli.main import main; main()"
+CLI = "import callcenter.cli.imports.freeswitch; from callcenter.cli.main import main; main()"
 
 
 def uuid(call: str) -> str:

@@ -1,9 +1,9 @@
 """``callcenter demo``: the live center with demo users and simulated traffic, one command.
 
 It creates (or reuses) ``callcenter-demo.db`` in the current folder, writes the demo
-center into it (:func:`callcenter.live.demo.seed_demo`), starts the server in this
+center into it (:func:`callcenter.live.demo.seed.seed_demo`), starts the server in this
 process (uvicorn) and drives simulated customers and agents through the HTTP API
-(:class:`callcenter.live.demo.DemoDriver`).  Agent ``ann`` is left for a person.
+(:class:`callcenter.live.demo.driver.DemoDriver`).  Agent ``ann`` is left for a person.
 
 Ctrl-C (or the end of ``--duration``) stops it cleanly: the simulated customers leave,
 the simulated agents finish their after-contact work and log out, then the server
@@ -63,7 +63,7 @@ def parse_demo_duration(text: str) -> float | None:
 def _welcome(settings: Settings, agents: list[str], password: str) -> None:
     from rich.table import Table
 
-    from callcenter.live.demo_seed import HUMAN_AGENT, STAFF
+    from callcenter.live.demo.seed import HUMAN_AGENT, STAFF
     from callcenter.storage.db import shown_url
 
     url = f"http://{settings.host}:{settings.port}"
@@ -114,7 +114,7 @@ async def _run(
     import uvicorn
 
     from callcenter.cli.serve import UVICORN_OPTIONS
-    from callcenter.live.demo import DemoDriver, DemoOptions
+    from callcenter.live.demo.driver import DemoDriver, DemoOptions
     from callcenter.server.app import create_app
 
     class Server(uvicorn.Server):
@@ -194,7 +194,7 @@ def demo(
     """Run a demo center: demo users, queues and simulated customers and agents."""
     import asyncio
 
-    from callcenter.live.demo_seed import (
+    from callcenter.live.demo.seed import (
         DEMO_PASSWORD,
         MAX_AGENTS,
         issue_tokens,

@@ -3,7 +3,7 @@
 :func:`seed_demo` is idempotent (what already exists is kept): staff of every role,
 agents, teams, skills, the queues ``support`` and ``sales`` (open around the clock),
 dispositions and pause reasons.  :func:`issue_tokens` and :func:`revoke_tokens` give the
-driver (:mod:`callcenter.live.demo`) its credentials for one run.
+driver (:mod:`callcenter.live.demo.driver`) its credentials for one run.
 """
 
 from __future__ import annotations

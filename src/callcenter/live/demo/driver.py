@@ -6,7 +6,7 @@ chats (Poisson arrivals), write canned lines, sometimes give up waiting and rate
 chat; agents log in, accept offers after a random ring, answer, end the chat, record a
 disposition and now and then take a break.  One agent (:data:`HUMAN_AGENT`, ``ann``) is
 never driven, so a person can sign in as her and take chats beside them.  The center
-they work in is written by :func:`callcenter.live.demo_seed.seed_demo`.
+they work in is written by :func:`callcenter.live.demo.seed.seed_demo`.
 
 Nothing here reaches into the server's internals: if the demo works, the API does.
 """
@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import httpx
 
-from callcenter.live.demo_seed import DISPOSITIONS, QUEUES
+from callcenter.live.demo.seed import DISPOSITIONS, QUEUES
 
 log = logging.getLogger("callcenter.demo")
 

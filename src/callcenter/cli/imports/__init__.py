@@ -1,6 +1,6 @@
 """``callcenter import asterisk|freeswitch|csv``: a PBX's history as the project's events.
 
-The subcommands live in ``cli/import_<source>.py`` and register on :data:`import_app`;
+The subcommands live in ``cli/imports/<source>.py`` and register on :data:`import_app`;
 they all end with :func:`finish`, which writes the events (sorted by time) to an event
 log (``--out``, JSON Lines or Parquet by suffix) and/or the database (``--database``),
 the unmapped raw lines beside the log, and prints the summary.
