@@ -13,10 +13,10 @@ from callcenter.crm.common import ConflictError as CrmConflict
 from callcenter.crm.common import CrmError
 from callcenter.crm.common import NotFoundError as CrmNotFound
 from callcenter.errors import ConflictError, InputFileError, NotFoundError, UserError
-from callcenter.live.admin_checks import ConflictError as AdminConflict
-from callcenter.live.admin_checks import InvalidError
-from callcenter.live.admin_checks import NotFoundError as AdminNotFound
-from callcenter.live.admin_hours import HoursError
+from callcenter.live.admin.checks import ConflictError as AdminConflict
+from callcenter.live.admin.checks import InvalidError
+from callcenter.live.admin.checks import NotFoundError as AdminNotFound
+from callcenter.live.admin.hours import HoursError
 from callcenter.routing import RoutingError
 
 

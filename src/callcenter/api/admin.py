@@ -3,14 +3,14 @@ reasons and dispositions under ``/api/admin/...``, and the ``/admin`` page.
 
 Reading needs ``config.read`` (the pause-reason and disposition lists also ``desk``, for
 the agent desktop: :func:`require_any`), changing ``config.write``.  The rules live in
-:mod:`callcenter.live.admin_service`; ``docs/server-admin.md`` lists them.
+:mod:`callcenter.live.admin.config`; ``docs/server-admin.md`` lists them.
 
 **Changes the router must know.**  The routing engine builds its router from committed
 tables, so a change to queues or agent profiles (and to users' role or active flag,
 ``api/users.py``) is committed first and then :meth:`LiveEngine.reload` is called, still
 inside the request.  If the engine cannot replay the work in flight under the new
 configuration it raises :class:`RoutingError`; the change is then taken back with a
-:class:`~callcenter.live.admin_undo.ChangeLog` of exactly the rows it wrote, and the
+:class:`~callcenter.live.admin.undo.ChangeLog` of exactly the rows it wrote, and the
 answer is 409 — so the database and the router never disagree for longer than one
 request.  All writes commit inside the handler, so the answer is sent only once the
 change is stored.
@@ -55,11 +55,11 @@ from callcenter.api.deps import CurrentUser, Db, require
 from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
-from callcenter.live import admin_checks as chk
-from callcenter.live import admin_people as people
-from callcenter.live import admin_service as svc
-from callcenter.live.admin_hours import describe, is_open
-from callcenter.live.admin_undo import ChangeLog
+from callcenter.live.admin import checks as chk
+from callcenter.live.admin import config as svc
+from callcenter.live.admin import people
+from callcenter.live.admin.hours import describe, is_open
+from callcenter.live.admin.undo import ChangeLog
 from callcenter.routing import RoutingError
 from callcenter.storage.tables import (
     AgentRow,

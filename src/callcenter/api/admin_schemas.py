@@ -2,7 +2,7 @@
 
 Request bodies check JSON types only (strictly: ``"3"`` is not a number, ``true`` not an
 integer; unknown fields are refused); ranges, formats and references are checked by
-:mod:`callcenter.live.admin_service`, so every edge gets the same rules and messages.
+:mod:`callcenter.live.admin.config`, so every edge gets the same rules and messages.
 ``*In`` bodies create (POST), ``*Patch`` bodies change only the fields sent (PATCH).
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.live.admin_checks import NAME_RULE
-from callcenter.live.admin_service import AGENT_FIELDS, QUEUE_FIELDS
+from callcenter.live.admin.checks import NAME_RULE
+from callcenter.live.admin.config import AGENT_FIELDS, QUEUE_FIELDS
 
 
 class Body(BaseModel):

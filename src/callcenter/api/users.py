@@ -5,7 +5,7 @@ e-mail, team and active flag, reset their password.  "Deleting" a user deactivat
 (history keeps its name).  Nobody may change their own role or deactivate themselves
 (409).  A change of role or of the active flag changes who the router may route to, so
 it is committed and then the routing engine reloaded (see :func:`callcenter.api.admin.commit`).
-Rules: :mod:`callcenter.live.admin_people`.
+Rules: :mod:`callcenter.live.admin.people`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from callcenter.api.admin_schemas import UserIn, UserOut, UserPatch
 from callcenter.api.deps import Db, require
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal, parse_role
-from callcenter.live import admin_checks as chk
-from callcenter.live import admin_people as people
+from callcenter.live.admin import checks as chk
+from callcenter.live.admin import people
 from callcenter.storage.tables import Role, User
 
 router = APIRouter(tags=["users"])

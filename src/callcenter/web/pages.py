@@ -22,7 +22,7 @@ from callcenter.api.reports import INTERVALS
 from callcenter.api.wallboard import scope_of, wallboard
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
-from callcenter.live.admin_service import queue_names
+from callcenter.live.admin.config import queue_names
 from callcenter.storage.tables import Role
 
 WEB_DIR: Final = Path(__file__).resolve().parent

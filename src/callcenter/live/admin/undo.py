@@ -9,8 +9,8 @@ the column values of a changed or deleted row *before* the change.  :meth:`Chang
 writes those back, newest first, in another transaction.
 
 It covers changes made through the ORM unit of work (``session.add``, attribute
-assignment, ``session.delete``), which is how :mod:`callcenter.live.admin_service` and
-:mod:`callcenter.live.admin_people` write; bulk ``UPDATE``/``DELETE`` statements are not
+assignment, ``session.delete``), which is how :mod:`callcenter.live.admin.config` and
+:mod:`callcenter.live.admin.people` write; bulk ``UPDATE``/``DELETE`` statements are not
 seen.
 """
 

@@ -1,5 +1,5 @@
-"""Checks and helpers shared by the administration services (:mod:`.admin_service`,
-:mod:`.admin_people`): the errors, one-line value checks that name
+"""Checks and helpers shared by the administration services (:mod:`.config`,
+:mod:`.people`): the errors, one-line value checks that name
 the field, the bad value and what was expected, and row look-ups.
 
 Every check raises :class:`InvalidError` (422), a clash with what is stored

@@ -1,7 +1,7 @@
 """Administration of people: users (role, password, active) and teams.
 
 Pure functions over a :class:`Session` (flush, never commit), with the errors of
-:mod:`callcenter.live.admin_service`.  Rules:
+:mod:`callcenter.live.admin.config`.  Rules:
 
 - a user's username never changes (the event log and contacts name agents by it);
 - "deleting" a user deactivates it: it can no longer sign in, its sessions and tokens
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.service import check_username, create_user, parse_role
-from callcenter.live.admin_checks import (
+from callcenter.live.admin.checks import (
     ConflictError,
     InvalidError,
     check_bool,
@@ -35,7 +35,7 @@ from callcenter.live.admin_checks import (
     get_row,
     show,
 )
-from callcenter.live.admin_service import is_logged_in
+from callcenter.live.admin.config import is_logged_in
 from callcenter.storage.tables import AgentRow, Role, Team, TeamSupervisor, User, WebSession
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")

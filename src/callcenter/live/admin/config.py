@@ -2,7 +2,7 @@
 
 Pure functions over a SQLAlchemy :class:`Session` (they flush, never commit): skills,
 queues, agent profiles, business hours, pause reasons and dispositions here; users and
-teams in :mod:`callcenter.live.admin_people`.  The API (``api/admin.py``) and any other
+teams in :mod:`callcenter.live.admin.people`.  The API (``api/admin.py``) and any other
 edge (a future CLI or YAML import) call them, so every rule lives in one place.
 
 Every value is checked before anything is written; a bad one raises
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.events import Channel
-from callcenter.live.admin_checks import (
+from callcenter.live.admin.checks import (
     CAPACITY,
     LEVELS,
     MAX_NO_ANSWER,
@@ -50,7 +50,7 @@ from callcenter.live.admin_checks import (
     open_contacts,
     show,
 )
-from callcenter.live.admin_hours import check_holidays, check_timezone, check_weekly
+from callcenter.live.admin.hours import check_holidays, check_timezone, check_weekly
 from callcenter.routing import Strategy
 from callcenter.storage.tables import (
     AgentRow,
