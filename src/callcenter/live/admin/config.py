@@ -1,14 +1,16 @@
-"""Administration of the center's configuration: validation and writes.
+"""Administration of the center's configuration: skills, queues, pause reasons and
+dispositions (agent profiles: :mod:`.agents`, business hours: :mod:`.hours`, users and
+teams: :mod:`.people`).
 
-Pure functions over a SQLAlchemy :class:`Session` (they flush, never commit): skills,
-queues, agent profiles, business hours, pause reasons and dispositions here; users and
-teams in :mod:`callcenter.live.admin.people`.  The API (``api/admin.py``) and any other
-edge (a future CLI or YAML import) call them, so every rule lives in one place.
+Functions over a SQLAlchemy :class:`Session` (they flush, never commit) that take the
+typed changes of :mod:`.schemas` and return its results.  The API (``api/admin.py``)
+and any other edge (a future CLI or YAML import) call them, so every rule lives in one
+place; :class:`~callcenter.live.admin.uow.UnitOfWork` commits what they write.
 
 Every value is checked before anything is written; a bad one raises
-:class:`InvalidError` (422) with one line naming the field, the value and what was expected,
-a clash with the stored configuration raises :class:`ConflictError` (409), an unknown id
-:class:`NotFoundError` (404).
+:class:`InvalidError` with one line naming the field, the value and what was expected, a
+clash with the stored configuration raises :class:`ConflictError`, an unknown id
+:class:`NotFoundError`.
 
 Names that history refers to — queue names, pause-reason names, disposition codes — are
 keys in the event log and in contacts, so they cannot change once created, and
@@ -20,16 +22,14 @@ uses them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.events import Channel
 from callcenter.live.admin.checks import (
-    CAPACITY,
     LEVELS,
-    MAX_NO_ANSWER,
     PAUSE_MINUTES,
     PRIORITY,
     ConflictError,
@@ -50,34 +50,53 @@ from callcenter.live.admin.checks import (
     open_contacts,
     show,
 )
-from callcenter.live.admin.hours import check_holidays, check_timezone, check_weekly
+from callcenter.live.admin.schemas import (
+    DispositionIn,
+    DispositionOut,
+    DispositionPatch,
+    PauseReasonIn,
+    PauseReasonOut,
+    PauseReasonPatch,
+    QueueIn,
+    QueueOut,
+    QueuePatch,
+    SkillIn,
+    SkillOut,
+    SkillPatch,
+)
 from callcenter.routing import Strategy
 from callcenter.storage.tables import (
     AgentRow,
-    AgentStatus,
     BusinessHours,
     Disposition,
     PauseReason,
     QueueRow,
-    Role,
     Skill,
-    User,
 )
 
 # --------------------------------------------------------------------------- skills
 
-SKILL_FIELDS: Final[dict[str, Any]] = {"name": None, "description": ""}
+
+def list_skills(s: Session) -> list[SkillOut]:
+    return [SkillOut.model_validate(r) for r in s.scalars(select(Skill).order_by(Skill.name))]
 
 
-def queue_names(s: Session) -> list[str]:
-    """Every queue's name (active or not), in name order."""
-    return list(s.scalars(select(QueueRow.name).order_by(QueueRow.name)))
+def get_skill(s: Session, skill_id: int) -> SkillOut:
+    return SkillOut.model_validate(get_row(s, Skill, skill_id, "skill"))
 
 
-def save_skill(s: Session, changes: Mapping[str, Any], skill_id: int | None = None) -> Skill:
-    """Create (``skill_id`` None) or update a skill.  A skill in use keeps its name."""
-    row = get_row(s, Skill, skill_id, "skill") if skill_id is not None else None
-    v = merge(row, SKILL_FIELDS, changes)
+def create_skill(s: Session, new: SkillIn) -> SkillOut:
+    return SkillOut.model_validate(_save_skill(s, None, new))
+
+
+def update_skill(s: Session, skill_id: int, patch: SkillPatch) -> SkillOut:
+    """Change a skill; one in use keeps its name."""
+    row = get_row(s, Skill, skill_id, "skill")
+    return SkillOut.model_validate(_save_skill(s, row, patch))
+
+
+def _save_skill(s: Session, row: Skill | None, changes: SkillIn | SkillPatch) -> Skill:
+    v = merge(row, changes)
     name = check_name("name", v["name"])
     if row is not None and name != row.name:
         users = skill_users(s, row.name)
@@ -110,6 +129,7 @@ def skill_users(s: Session, skill: str) -> str:
 
 
 def delete_skill(s: Session, skill_id: int) -> None:
+    """Remove a skill no queue requires and no agent holds."""
     row = get_row(s, Skill, skill_id, "skill")
     users = skill_users(s, row.name)
     if users:
@@ -120,22 +140,48 @@ def delete_skill(s: Session, skill_id: int) -> None:
 
 # --------------------------------------------------------------------------- queues
 
-QUEUE_FIELDS: Final[dict[str, Any]] = {
-    "name": None,
-    "description": "",
-    "channel": Channel.CHAT.value,
-    "priority": 0,
-    "strategy": Strategy.LONGEST_IDLE.value,
-    "requirements": [],
-    "ring_timeout_s": 20.0,
-    "wrapup_s": None,
-    "max_wait_s": None,
-    "overflow_queue": None,
-    "sl_target": 0.8,
-    "sl_threshold_s": 20.0,
-    "business_hours_id": None,
-    "active": True,
-}
+
+def queue_names(s: Session) -> list[str]:
+    """Every queue's name (active or not), in name order."""
+    return list(s.scalars(select(QueueRow.name).order_by(QueueRow.name)))
+
+
+def list_queues(s: Session, active: bool | None = None) -> list[QueueOut]:
+    """Every queue by name; ``active`` picks the active (True) or inactive (False) ones."""
+    q = select(QueueRow).order_by(QueueRow.name)
+    if active is not None:
+        q = q.where(QueueRow.active == active)
+    return [QueueOut.model_validate(r) for r in s.scalars(q)]
+
+
+def get_queue(s: Session, queue_id: int) -> QueueOut:
+    return QueueOut.model_validate(get_row(s, QueueRow, queue_id, "queue"))
+
+
+def create_queue(s: Session, new: QueueIn) -> QueueOut:
+    return QueueOut.model_validate(_save_queue(s, None, new))
+
+
+def update_queue(s: Session, queue_id: int, patch: QueuePatch) -> QueueOut:
+    """Change a queue (not its name); deactivating one needs it idle."""
+    row = get_row(s, QueueRow, queue_id, "queue")
+    return QueueOut.model_validate(_save_queue(s, row, patch))
+
+
+def deactivate_queue(s: Session, queue_id: int) -> None:
+    """``DELETE``: the queue stops taking contacts; its row (and name) stay for history."""
+    update_queue(s, queue_id, QueuePatch(active=False))
+
+
+def _save_queue(s: Session, row: QueueRow | None, changes: QueueIn | QueuePatch) -> QueueRow:
+    values = _check_queue(s, merge(row, changes), row)
+    if row is not None and row.active and not values["active"]:
+        _check_deactivate(s, row)
+    row = row or QueueRow()
+    assign(row, values)
+    s.add(row)
+    s.flush()
+    return row
 
 
 def _requirements(s: Session, value: object) -> list[dict[str, Any]]:
@@ -229,195 +275,39 @@ def _check_deactivate(s: Session, row: QueueRow) -> None:
         )
 
 
-def save_queue(s: Session, changes: Mapping[str, Any], queue_id: int | None = None) -> QueueRow:
-    """Create (``queue_id`` None) or update a queue; deactivating one needs it idle."""
-    row = get_row(s, QueueRow, queue_id, "queue") if queue_id is not None else None
-    values = _check_queue(s, merge(row, QUEUE_FIELDS, changes), row)
-    if row is not None and row.active and not values["active"]:
-        _check_deactivate(s, row)
-    row = row or QueueRow()
-    assign(row, values)
-    s.add(row)
-    s.flush()
-    return row
+# --------------------------------------------------------------------------- pause reasons
 
 
-def deactivate_queue(s: Session, queue_id: int) -> QueueRow:
-    """``DELETE``: the queue stops taking contacts; its row (and name) stay for history."""
-    return save_queue(s, {"active": False}, queue_id)
+def list_pause_reasons(s: Session, active: bool | None = None) -> list[PauseReasonOut]:
+    q = select(PauseReason).order_by(PauseReason.name)
+    if active is not None:
+        q = q.where(PauseReason.active == active)
+    return [PauseReasonOut.model_validate(r) for r in s.scalars(q)]
 
 
-# --------------------------------------------------------------------------- agent profiles
-
-AGENT_FIELDS: Final[dict[str, Any]] = {
-    "skills": {},
-    "capacity": 3,
-    "queues": None,
-    "max_no_answer": 3,
-}
+def get_pause_reason(s: Session, reason_id: int) -> PauseReasonOut:
+    return PauseReasonOut.model_validate(get_row(s, PauseReason, reason_id, "pause reason"))
 
 
-def _agent_skills(s: Session, value: object) -> dict[str, int]:
-    if not isinstance(value, Mapping):
-        raise InvalidError(f"skills: {show(value)} is not valid; expected {{skill: level 1..10}}")
-    skills = known_skills(s)
-    out: dict[str, int] = {}
-    for skill, level in sorted(value.items()):
-        if skill not in skills:
-            raise InvalidError(f"skills: unknown skill {show(skill)}")
-        out[skill] = check_int(f"skills.{skill}", level, LEVELS)
-    return out
+def create_pause_reason(s: Session, new: PauseReasonIn) -> PauseReasonOut:
+    return PauseReasonOut.model_validate(_save_pause_reason(s, None, new))
 
 
-def _agent_queues(s: Session, value: object) -> list[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise InvalidError(
-            f"queues: {show(value)} is not valid; expected a list of queue names or null"
-        )
-    known = set(s.scalars(select(QueueRow.name)))
-    out: list[str] = []
-    for i, q in enumerate(value):
-        if q not in known:
-            raise InvalidError(f"queues[{i}]: unknown queue {show(q)}")
-        if q not in out:
-            out.append(q)
-    return out
+def update_pause_reason(s: Session, reason_id: int, patch: PauseReasonPatch) -> PauseReasonOut:
+    """Change a pause reason; its name is fixed once created (history)."""
+    row = get_row(s, PauseReason, reason_id, "pause reason")
+    return PauseReasonOut.model_validate(_save_pause_reason(s, row, patch))
 
 
-def is_logged_in(agent: AgentRow) -> bool:
-    return agent.status != AgentStatus.LOGGED_OUT.value
+def deactivate_pause_reason(s: Session, reason_id: int) -> None:
+    """``DELETE``: agents can no longer pick it; history keeps its name."""
+    update_pause_reason(s, reason_id, PauseReasonPatch(active=False))
 
 
-def agent_active(s: Session, agent: AgentRow) -> bool:
-    """Whether the profile routes: its user is active and still has the agent role."""
-    user = s.get(User, agent.user_id)
-    return user is not None and user.active and user.role == Role.AGENT.value
-
-
-def save_agent(s: Session, changes: Mapping[str, Any], agent_id: int) -> AgentRow:
-    """Change an agent profile's routing settings (skills, capacity, queues, no-answers)."""
-    row = get_row(s, AgentRow, agent_id, "agent")
-    v = merge(row, AGENT_FIELDS, changes)
-    values = {
-        "skills": _agent_skills(s, v["skills"]),
-        "capacity": check_int("capacity", v["capacity"], CAPACITY),
-        "queues": _agent_queues(s, v["queues"]),
-        "max_no_answer": check_int("max_no_answer", v["max_no_answer"], MAX_NO_ANSWER),
-    }
-    assign(row, values)
-    s.flush()
-    return row
-
-
-def create_agent(s: Session, username: object, changes: Mapping[str, Any]) -> AgentRow:
-    """An agent profile for an existing user with the agent role that has none."""
-    user = s.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise InvalidError(f"username: unknown user {show(username)}")
-    if user.role != Role.AGENT.value:
-        raise ConflictError(
-            f"user {user.username!r} has role {user.role!r}; only users with role 'agent' "
-            "have agent profiles"
-        )
-    if s.scalar(select(AgentRow.id).where(AgentRow.user_id == user.id)) is not None:
-        raise ConflictError(f"user {user.username!r} already has an agent profile")
-    row = AgentRow(user_id=user.id, name=user.username, skills={}, queues=None, capacity=3)
-    s.add(row)
-    s.flush()
-    return save_agent(s, changes, row.id)
-
-
-def delete_agent(s: Session, agent_id: int) -> None:
-    """Remove a profile whose user no longer works as an agent (history keeps the name)."""
-    row = get_row(s, AgentRow, agent_id, "agent")
-    if agent_active(s, row):
-        raise ConflictError(
-            f"agent {row.name!r} belongs to an active user with role 'agent'; deactivate the "
-            "user or change its role first"
-        )
-    if is_logged_in(row):
-        raise ConflictError(f"agent {row.name!r} is logged in ({row.status}); log them out first")
-    s.delete(row)
-    s.flush()
-
-
-# --------------------------------------------------------------------------- business hours
-
-HOURS_FIELDS: Final[dict[str, Any]] = {
-    "name": None,
-    "timezone": "UTC",
-    "weekly": {},
-    "holidays": [],
-}
-
-
-def save_hours(
-    s: Session, changes: Mapping[str, Any], hours_id: int | None = None
-) -> BusinessHours:
-    """Create or update opening hours (time zone, weekly intervals, holidays)."""
-    row = get_row(s, BusinessHours, hours_id, "business hours") if hours_id is not None else None
-    v = merge(row, HOURS_FIELDS, changes)
-    name = check_text("name", v["name"] if v["name"] is not None else "", 64, required=True)
-    check_unique(s, BusinessHours.name, name, row, "business hours")
-    values = {
-        "name": name,
-        "timezone": check_timezone(v["timezone"]),
-        "weekly": check_weekly(v["weekly"]),
-        "holidays": check_holidays(v["holidays"]),
-    }
-    row = row or BusinessHours()
-    assign(row, values)
-    s.add(row)
-    s.flush()
-    return row
-
-
-def hours_users(s: Session, hours_id: int) -> list[str]:
-    return list(
-        s.scalars(
-            select(QueueRow.name)
-            .where(QueueRow.business_hours_id == hours_id)
-            .order_by(QueueRow.name)
-        )
-    )
-
-
-def delete_hours(s: Session, hours_id: int) -> None:
-    row = get_row(s, BusinessHours, hours_id, "business hours")
-    queues = hours_users(s, hours_id)
-    if queues:
-        raise ConflictError(
-            f"business hours {row.name!r} are used by queue{'s' if len(queues) > 1 else ''} "
-            f"{name_list(queues)}; give them other hours first"
-        )
-    s.delete(row)
-    s.flush()
-
-
-# --------------------------------------------------------------------------- reasons, codes
-
-PAUSE_FIELDS: Final[dict[str, Any]] = {
-    "name": None,
-    "paid": True,
-    "max_minutes": None,
-    "active": True,
-}
-DISPOSITION_FIELDS: Final[dict[str, Any]] = {
-    "code": None,
-    "label": "",
-    "resolved": True,
-    "active": True,
-}
-
-
-def save_pause_reason(
-    s: Session, changes: Mapping[str, Any], reason_id: int | None = None
+def _save_pause_reason(
+    s: Session, row: PauseReason | None, changes: PauseReasonIn | PauseReasonPatch
 ) -> PauseReason:
-    """Create or update a pause reason; its name is fixed once created (history)."""
-    row = get_row(s, PauseReason, reason_id, "pause reason") if reason_id is not None else None
-    v = merge(row, PAUSE_FIELDS, changes)
+    v = merge(row, changes)
     name = check_name("name", v["name"])
     if row is not None:
         immutable(row, "name", row.name, name, "history refers to pause reasons by name")
@@ -436,16 +326,39 @@ def save_pause_reason(
     return row
 
 
-def save_disposition(
-    s: Session, changes: Mapping[str, Any], disposition_id: int | None = None
+# --------------------------------------------------------------------------- dispositions
+
+
+def list_dispositions(s: Session, active: bool | None = None) -> list[DispositionOut]:
+    q = select(Disposition).order_by(Disposition.code)
+    if active is not None:
+        q = q.where(Disposition.active == active)
+    return [DispositionOut.model_validate(r) for r in s.scalars(q)]
+
+
+def get_disposition(s: Session, disposition_id: int) -> DispositionOut:
+    return DispositionOut.model_validate(get_row(s, Disposition, disposition_id, "disposition"))
+
+
+def create_disposition(s: Session, new: DispositionIn) -> DispositionOut:
+    return DispositionOut.model_validate(_save_disposition(s, None, new))
+
+
+def update_disposition(s: Session, disposition_id: int, patch: DispositionPatch) -> DispositionOut:
+    """Change a disposition; its code is fixed once created (contacts keep it)."""
+    row = get_row(s, Disposition, disposition_id, "disposition")
+    return DispositionOut.model_validate(_save_disposition(s, row, patch))
+
+
+def deactivate_disposition(s: Session, disposition_id: int) -> None:
+    """``DELETE``: no longer offered; contacts keep their code."""
+    update_disposition(s, disposition_id, DispositionPatch(active=False))
+
+
+def _save_disposition(
+    s: Session, row: Disposition | None, changes: DispositionIn | DispositionPatch
 ) -> Disposition:
-    """Create or update a disposition; its code is fixed once created (contacts keep it)."""
-    row = (
-        get_row(s, Disposition, disposition_id, "disposition")
-        if disposition_id is not None
-        else None
-    )
-    v = merge(row, DISPOSITION_FIELDS, changes)
+    v = merge(row, changes)
     code = check_name("code", v["code"])
     if row is not None:
         immutable(row, "code", row.code, code, "contacts refer to dispositions by code")
@@ -464,26 +377,26 @@ def save_disposition(
 
 
 __all__ = [
-    "AGENT_FIELDS",
-    "DISPOSITION_FIELDS",
-    "HOURS_FIELDS",
-    "PAUSE_FIELDS",
-    "QUEUE_FIELDS",
-    "SKILL_FIELDS",
-    "agent_active",
-    "create_agent",
+    "create_disposition",
+    "create_pause_reason",
+    "create_queue",
+    "create_skill",
+    "deactivate_disposition",
+    "deactivate_pause_reason",
     "deactivate_queue",
-    "delete_agent",
-    "delete_hours",
     "delete_skill",
-    "hours_users",
-    "is_logged_in",
+    "get_disposition",
+    "get_pause_reason",
+    "get_queue",
+    "get_skill",
+    "list_dispositions",
+    "list_pause_reasons",
+    "list_queues",
+    "list_skills",
     "queue_names",
-    "save_agent",
-    "save_disposition",
-    "save_hours",
-    "save_pause_reason",
-    "save_queue",
-    "save_skill",
     "skill_users",
+    "update_disposition",
+    "update_pause_reason",
+    "update_queue",
+    "update_skill",
 ]
