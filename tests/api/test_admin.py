@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tests.support.seed import PASSWORD, seed
 from tests.support.server import Client, LiveServer
 
-from callcenter.live.admin_hours import is_open
+from callcenter.live.admin.hours import is_open
 from callcenter.live.engine import LiveEngine
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import ContactRow

@@ -9,14 +9,15 @@ import pytest
 
 import callcenter
 from callcenter.api.errors import status_of
+from callcenter.auth.service import TokenNotFoundError
 from callcenter.crm.common import ConflictError as CrmConflict
 from callcenter.crm.common import CrmError
 from callcenter.crm.common import NotFoundError as CrmNotFound
 from callcenter.errors import ConflictError, InputFileError, NotFoundError, UserError
-from callcenter.live.admin_checks import ConflictError as AdminConflict
-from callcenter.live.admin_checks import InvalidError
-from callcenter.live.admin_checks import NotFoundError as AdminNotFound
-from callcenter.live.admin_hours import HoursError
+from callcenter.live.admin.checks import ConflictError as AdminConflict
+from callcenter.live.admin.checks import InvalidError
+from callcenter.live.admin.checks import NotFoundError as AdminNotFound
+from callcenter.live.admin.hours import HoursError
 from callcenter.routing import RoutingError
 
 
@@ -26,6 +27,7 @@ from callcenter.routing import RoutingError
         (CrmNotFound("customer", 7), 404),
         (AdminNotFound("no queue 3"), 404),
         (NotFoundError("no such thing"), 404),
+        (TokenNotFoundError("no token 3"), 404),
         (CrmConflict("ticket is closed"), 409),
         (AdminConflict("skill in use"), 409),
         (ConflictError("duplicate"), 409),

@@ -1,288 +1,55 @@
 """Request and response bodies of the administration API (``api/admin.py``, ``api/users.py``).
 
-Request bodies check JSON types only (strictly: ``"3"`` is not a number, ``true`` not an
-integer; unknown fields are refused); ranges, formats and references are checked by
-:mod:`callcenter.live.admin_service`, so every edge gets the same rules and messages.
-``*In`` bodies create (POST), ``*Patch`` bodies change only the fields sent (PATCH).
+They are the administration services' own types, declared once in
+:mod:`callcenter.live.admin.schemas`: request bodies check JSON types only (strictly:
+``"3"`` is not a number, ``true`` not an integer; unknown fields are refused); ranges,
+formats and references are checked by the services (:mod:`callcenter.live.admin`), so
+every edge gets the same rules and messages.  ``*In`` bodies create (POST), ``*Patch``
+bodies change only the fields sent (PATCH).
+
+The OpenAPI document names a body by its class, or by module and class where two share
+a name: the wallboard (``api/wallboard.py``) has an ``AgentOut`` and a ``QueueOut`` too,
+so the administration API answers with subclasses defined here, which keep the names
+``callcenter__api__admin_schemas__AgentOut`` and ``..._QueueOut``.  The services return
+the base classes; the subclasses add nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from callcenter.live.admin_checks import NAME_RULE
-from callcenter.live.admin_service import AGENT_FIELDS, QUEUE_FIELDS
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-_NAME = f"Key name: {NAME_RULE}."
-
-# --------------------------------------------------------------------------- skills
-
-
-class SkillIn(Body):
-    name: str = Field(description=_NAME)
-    description: str = ""
-
-
-class SkillPatch(Body):
-    name: str | None = Field(None, description=_NAME + " Only while no queue or agent uses it.")
-    description: str | None = None
-
-
-class SkillOut(Out):
-    id: int
-    name: str
-    description: str
-
-
-# --------------------------------------------------------------------------- queues
-
-
-class Requirement(Body):
-    skill: str = Field(description="An existing skill.")
-    min_level: int = Field(1, description="Lowest proficiency accepted, 1 to 10.")
-
-
-class QueueIn(Body):
-    name: str = Field(description=_NAME + " Cannot change later.")
-    description: str = ""
-    channel: str = Field(QUEUE_FIELDS["channel"], description="voice, chat, email or callback.")
-    priority: int = Field(0, description="-100 to 100; higher is served first across queues.")
-    strategy: str = Field(
-        QUEUE_FIELDS["strategy"],
-        description="longest_idle, round_robin, fewest_contacts, least_occupied or "
-        "best_proficiency.",
-    )
-    requirements: list[Requirement] = Field(default_factory=list)
-    ring_timeout_s: float = Field(QUEUE_FIELDS["ring_timeout_s"], description="> 0 seconds.")
-    wrapup_s: float | None = Field(None, description=">= 0 seconds; null: the agent ends it.")
-    max_wait_s: float | None = Field(None, description="> 0 seconds; null: no limit.")
-    overflow_queue: str | None = Field(None, description="Another active queue, or null.")
-    sl_target: float = Field(QUEUE_FIELDS["sl_target"], description="> 0 and <= 1.")
-    sl_threshold_s: float = Field(QUEUE_FIELDS["sl_threshold_s"], description="> 0 seconds.")
-    business_hours_id: int | None = None
-    active: bool = True
-
-
-class QueuePatch(Body):
-    name: str | None = None
-    description: str | None = None
-    channel: str | None = None
-    priority: int | None = None
-    strategy: str | None = None
-    requirements: list[Requirement] | None = None
-    ring_timeout_s: float | None = None
-    wrapup_s: float | None = None
-    max_wait_s: float | None = None
-    overflow_queue: str | None = None
-    sl_target: float | None = None
-    sl_threshold_s: float | None = None
-    business_hours_id: int | None = None
-    active: bool | None = None
-
-
-class QueueOut(Out):
-    id: int
-    name: str
-    description: str
-    channel: str
-    priority: int
-    strategy: str
-    requirements: list[dict[str, Any]]
-    ring_timeout_s: float
-    wrapup_s: float | None
-    max_wait_s: float | None
-    overflow_queue: str | None
-    sl_target: float
-    sl_threshold_s: float
-    business_hours_id: int | None
-    active: bool
-
-
-# --------------------------------------------------------------------------- agents
-
-
-class AgentIn(Body):
-    username: str = Field(description="An existing user with role agent and no profile yet.")
-    skills: dict[str, int] = Field(
-        default_factory=dict, description="skill -> proficiency 1 to 10."
-    )
-    capacity: int = Field(AGENT_FIELDS["capacity"], description="Simultaneous contacts, 1 to 10.")
-    queues: list[str] | None = Field(
-        None, description="Explicit queue membership; null: every queue it qualifies for."
-    )
-    max_no_answer: int = Field(
-        AGENT_FIELDS["max_no_answer"], description="Missed offers in a row that pause it, 0-100."
-    )
-
-
-class AgentPatch(Body):
-    skills: dict[str, int] | None = None
-    capacity: int | None = None
-    queues: list[str] | None = None
-    max_no_answer: int | None = None
-
-
-class AgentOut(BaseModel):
-    id: int
-    user_id: int
-    name: str
-    display_name: str
-    team_id: int | None
-    skills: dict[str, int]
-    capacity: int
-    queues: list[str] | None
-    max_no_answer: int
-    status: str
-    status_reason: str | None
-    status_since: float | None
-    active: bool = Field(description="The user is active and has the agent role (it routes).")
-
-
-# --------------------------------------------------------------------------- teams
-
-
-class TeamIn(Body):
-    name: str
-    members: list[str] = Field(default_factory=list, description="Usernames.")
-    supervisors: list[str] = Field(
-        default_factory=list, description="Usernames of supervisors or managers."
-    )
-
-
-class TeamPatch(Body):
-    name: str | None = None
-    members: list[str] | None = Field(None, description="Replaces the members.")
-    supervisors: list[str] | None = Field(None, description="Replaces the supervisors.")
-
-
-class TeamOut(BaseModel):
-    id: int
-    name: str
-    members: list[str]
-    supervisors: list[str]
-
-
-# --------------------------------------------------------------------------- business hours
-
-_WEEKLY = (
-    'Opening intervals per day in the time zone: {"mon": [["08:00", "18:00"]], ...}; '
-    "a day left out is closed; HH:MM, start < end, no overlaps; 24:00 may end a day."
+from callcenter.live.admin import schemas
+from callcenter.live.admin.schemas import (
+    AgentIn,
+    AgentPatch,
+    DispositionIn,
+    DispositionOut,
+    DispositionPatch,
+    HoursIn,
+    HoursOut,
+    HoursPatch,
+    PauseReasonIn,
+    PauseReasonOut,
+    PauseReasonPatch,
+    QueueIn,
+    QueuePatch,
+    Requirement,
+    SkillIn,
+    SkillOut,
+    SkillPatch,
+    TeamIn,
+    TeamOut,
+    TeamPatch,
+    UserIn,
+    UserOut,
+    UserPatch,
 )
 
 
-class HoursIn(Body):
-    name: str
-    timezone: str = Field("UTC", description="IANA time zone, e.g. Europe/Berlin.")
-    weekly: dict[str, list[list[str]]] = Field(default_factory=dict, description=_WEEKLY)
-    holidays: list[str] = Field(default_factory=list, description="Closed dates, YYYY-MM-DD.")
+class AgentOut(schemas.AgentOut):
+    pass
 
 
-class HoursPatch(Body):
-    name: str | None = None
-    timezone: str | None = None
-    weekly: dict[str, list[list[str]]] | None = Field(None, description=_WEEKLY)
-    holidays: list[str] | None = None
-
-
-class HoursOut(BaseModel):
-    id: int
-    name: str
-    timezone: str
-    weekly: dict[str, list[list[str]]]
-    holidays: list[str]
-    open_now: bool
-    summary: str
-
-
-# --------------------------------------------------------------------------- reasons, codes
-
-
-class PauseReasonIn(Body):
-    name: str = Field(description=_NAME + " Cannot change later.")
-    paid: bool = True
-    max_minutes: int | None = Field(None, description="1 to 1440, or null for no limit.")
-    active: bool = True
-
-
-class PauseReasonPatch(Body):
-    name: str | None = None
-    paid: bool | None = None
-    max_minutes: int | None = None
-    active: bool | None = None
-
-
-class PauseReasonOut(Out):
-    id: int
-    name: str
-    paid: bool
-    max_minutes: int | None
-    active: bool
-
-
-class DispositionIn(Body):
-    code: str = Field(description=_NAME + " Cannot change later.")
-    label: str = ""
-    resolved: bool = Field(True, description="Counts as resolved (first-contact resolution).")
-    active: bool = True
-
-
-class DispositionPatch(Body):
-    code: str | None = None
-    label: str | None = None
-    resolved: bool | None = None
-    active: bool | None = None
-
-
-class DispositionOut(Out):
-    id: int
-    code: str
-    label: str
-    resolved: bool
-    active: bool
-
-
-# --------------------------------------------------------------------------- users
-
-
-class UserIn(Body):
-    username: str = Field(description="1-64 lower-case letters, digits, '.', '_' or '-'.")
-    password: str = Field(description="At least 8 characters.")
-    role: str = Field(description="admin, manager, supervisor, qa or agent.")
-    display_name: str = ""
-    email: str | None = None
-    team_id: int | None = None
-
-
-class UserPatch(Body):
-    display_name: str | None = None
-    email: str | None = None
-    role: str | None = None
-    team_id: int | None = None
-    active: bool | None = Field(None, description="false: the user can no longer sign in.")
-    password: str | None = Field(None, description="A new password (ends its web sessions).")
-
-
-class UserOut(Out):
-    id: int
-    username: str
-    display_name: str
-    email: str | None
-    role: str
-    team_id: int | None
-    active: bool
-    created_at: float
-    agent_id: int | None = None
+class QueueOut(schemas.QueueOut):
+    pass
 
 
 __all__ = [

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from callcenter.api.center import Center, center
 from callcenter.api.deps import SESSION_COOKIE, CurrentUser, Db, require
-from callcenter.api.errors import ApiError, not_found
+from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import GRANTS, Permission
 from callcenter.auth.service import (
     SESSION_SECONDS,
@@ -18,9 +17,12 @@ from callcenter.auth.service import (
     create_token,
     end_session,
     principal_for,
+    revoke_token_of,
     start_session,
+    tokens_of,
+    user_of,
 )
-from callcenter.storage.tables import ApiToken, User
+from callcenter.storage.tables import Role, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -58,8 +60,6 @@ class NewToken(TokenOut):
 
 
 def _me(user: User, p_role: str, agent: str | None, csrf: str | None) -> Me:
-    from callcenter.storage.tables import Role
-
     return Me(
         id=user.id,
         username=user.username,
@@ -122,9 +122,7 @@ def logout(request: Request, response: Response, s: Db, _p: CurrentUser) -> None
 @router.get("/me", response_model=Me)
 def me(p: CurrentUser, s: Db) -> Me:
     """The signed-in user, its role and permissions (and the CSRF token for pages)."""
-    user = s.get(User, p.user_id)
-    assert user is not None
-    return _me(user, p.role.value, p.agent, p.csrf_token)
+    return _me(user_of(s, p), p.role.value, p.agent, p.csrf_token)
 
 
 TokenUser = Annotated[object, Depends(require(Permission.TOKENS_OWN))]
@@ -132,8 +130,7 @@ TokenUser = Annotated[object, Depends(require(Permission.TOKENS_OWN))]
 
 @router.get("/tokens", response_model=list[TokenOut])
 def list_tokens(p: CurrentUser, s: Db, _g: TokenUser) -> list[TokenOut]:
-    rows = s.scalars(select(ApiToken).where(ApiToken.user_id == p.user_id).order_by(ApiToken.id))
-    return [TokenOut.model_validate(r, from_attributes=True) for r in rows]
+    return [TokenOut.model_validate(r, from_attributes=True) for r in tokens_of(s, p.user_id)]
 
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
@@ -141,18 +138,13 @@ def new_token(
     body: TokenIn, p: CurrentUser, s: Db, _g: TokenUser, c: Annotated[Center, Depends(center)]
 ) -> NewToken:
     """A new API token for yourself; the secret is in the answer only."""
-    user = s.get(User, p.user_id)
-    assert user is not None
-    row, secret = create_token(s, user, body.name, now=c.clock())
+    row, secret = create_token(s, user_of(s, p), body.name, now=c.clock())
     return NewToken(**TokenOut.model_validate(row, from_attributes=True).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: int, p: CurrentUser, s: Db, _g: TokenUser) -> None:
-    row = s.get(ApiToken, token_id)
-    if row is None or row.user_id != p.user_id:
-        raise not_found("token", token_id)
-    row.revoked = True
+    revoke_token_of(s, p.user_id, token_id)
 
 
 __all__ = ["router"]

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password, verify_password
-from callcenter.errors import UserError
+from callcenter.errors import NotFoundError, UserError
 from callcenter.storage.tables import AgentRow, ApiToken, Role, TeamSupervisor, User, WebSession
 
 SESSION_SECONDS: Final = 12 * 3600
@@ -30,6 +30,10 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 class AuthError(UserError):
     """A user, role or token request that cannot be carried out."""
+
+
+class TokenNotFoundError(AuthError, NotFoundError):
+    """No API token of this user with that id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,28 @@ def token_principal(
     return principal_for(s, user)
 
 
+def user_of(s: Session, p: Principal) -> User:
+    """The user row of a principal (it exists: the principal was read from it)."""
+    user = s.get(User, p.user_id)
+    assert user is not None
+    return user
+
+
+def tokens_of(s: Session, user_id: int) -> list[ApiToken]:
+    """The API tokens of user ``user_id``, revoked ones too, oldest first."""
+    return list(
+        s.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    )
+
+
+def revoke_token_of(s: Session, user_id: int, token_id: int) -> None:
+    """Revoke token ``token_id`` of user ``user_id`` (a token of someone else is not found)."""
+    row = s.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        raise TokenNotFoundError(f"no token {token_id!r}")
+    row.revoked = True
+
+
 def touch_token(s: Session, token_id: int, now: float) -> None:
     """Store that token ``token_id`` was used at ``now`` (a write, nothing read first)."""
     s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
@@ -206,6 +232,7 @@ __all__ = [
     "SESSION_SECONDS",
     "AuthError",
     "Principal",
+    "TokenNotFoundError",
     "authenticate",
     "check_username",
     "create_token",
@@ -215,8 +242,11 @@ __all__ = [
     "new_secret",
     "parse_role",
     "principal_for",
+    "revoke_token_of",
     "session_principal",
     "start_session",
     "token_principal",
+    "tokens_of",
     "touch_token",
+    "user_of",
 ]

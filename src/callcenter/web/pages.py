@@ -21,7 +21,7 @@ from callcenter.api.deps import Db, resolve_principal
 from callcenter.api.wallboard import scope_of, wallboard
 from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
-from callcenter.live.admin_service import queue_names
+from callcenter.live.admin.config import queue_names
 from callcenter.live.reports import INTERVALS
 from callcenter.storage.tables import Role
 

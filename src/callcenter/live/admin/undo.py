@@ -6,12 +6,12 @@ the engine can try it — and taken back if the engine cannot replay the work in
 under it.  :class:`ChangeLog` watches one session's flushes and remembers, for every row
 created, changed or deleted, what it takes to restore it: the primary key of a new row,
 the column values of a changed or deleted row *before* the change.  :meth:`ChangeLog.undo`
-writes those back, newest first, in another transaction.
+writes those back, newest first, in another transaction (:mod:`.uow` does both).
 
 It covers changes made through the ORM unit of work (``session.add``, attribute
-assignment, ``session.delete``), which is how :mod:`callcenter.live.admin_service` and
-:mod:`callcenter.live.admin_people` write; bulk ``UPDATE``/``DELETE`` statements are not
-seen.
+assignment, ``session.delete``), which is how the services of
+:mod:`callcenter.live.admin` write the changes the router must know; bulk
+``UPDATE``/``DELETE`` statements are not seen.
 """
 
 from __future__ import annotations

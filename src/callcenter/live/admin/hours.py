@@ -1,4 +1,5 @@
-"""Opening hours: checking them when written, asking whether a queue is open now.
+"""Business hours: checking them when written, asking whether a queue is open now, and
+their administration (create, change, remove one no queue uses).
 
 A set of business hours is a time zone (IANA name, checked with :mod:`zoneinfo`), a
 weekly plan ``{"mon": [["08:00", "12:00"], ["13:00", "18:00"]], ..., "sun": []}`` in that
@@ -16,7 +17,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from callcenter.errors import UserError
+from callcenter.live.admin.checks import (
+    ConflictError,
+    assign,
+    check_text,
+    check_unique,
+    get_row,
+    merge,
+    name_list,
+)
+from callcenter.live.admin.schemas import HoursIn, HoursOut, HoursPatch
+from callcenter.storage.tables import BusinessHours, QueueRow
 
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME: Final = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
@@ -122,12 +137,94 @@ def describe(timezone: str, weekly: Mapping[str, Any]) -> str:
     return ("; ".join(days) or "closed every day") + f" ({timezone})"
 
 
+# --------------------------------------------------------------------------- administration
+
+
+def hours_view(row: BusinessHours, now: float) -> HoursOut:
+    """The stored hours, whether they are open at ``now`` and a one-line summary."""
+    return HoursOut(
+        id=row.id,
+        name=row.name,
+        timezone=row.timezone,
+        weekly=row.weekly,
+        holidays=row.holidays,
+        open_now=is_open(row.timezone, row.weekly, row.holidays, now),
+        summary=describe(row.timezone, row.weekly),
+    )
+
+
+def list_hours(s: Session, *, now: float) -> list[HoursOut]:
+    rows = s.scalars(select(BusinessHours).order_by(BusinessHours.name))
+    return [hours_view(r, now) for r in rows]
+
+
+def get_hours(s: Session, hours_id: int, *, now: float) -> HoursOut:
+    return hours_view(get_row(s, BusinessHours, hours_id, "business hours"), now)
+
+
+def create_hours(s: Session, new: HoursIn, *, now: float) -> HoursOut:
+    return hours_view(_save(s, None, new), now)
+
+
+def update_hours(s: Session, hours_id: int, patch: HoursPatch, *, now: float) -> HoursOut:
+    row = get_row(s, BusinessHours, hours_id, "business hours")
+    return hours_view(_save(s, row, patch), now)
+
+
+def _save(s: Session, row: BusinessHours | None, changes: HoursIn | HoursPatch) -> BusinessHours:
+    v = merge(row, changes)
+    name = check_text("name", v["name"] if v["name"] is not None else "", 64, required=True)
+    check_unique(s, BusinessHours.name, name, row, "business hours")
+    values = {
+        "name": name,
+        "timezone": check_timezone(v["timezone"]),
+        "weekly": check_weekly(v["weekly"]),
+        "holidays": check_holidays(v["holidays"]),
+    }
+    row = row or BusinessHours()
+    assign(row, values)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def hours_users(s: Session, hours_id: int) -> list[str]:
+    """The names of the queues open during these hours."""
+    return list(
+        s.scalars(
+            select(QueueRow.name)
+            .where(QueueRow.business_hours_id == hours_id)
+            .order_by(QueueRow.name)
+        )
+    )
+
+
+def delete_hours(s: Session, hours_id: int) -> None:
+    """Remove hours no queue uses."""
+    row = get_row(s, BusinessHours, hours_id, "business hours")
+    queues = hours_users(s, hours_id)
+    if queues:
+        raise ConflictError(
+            f"business hours {row.name!r} are used by queue{'s' if len(queues) > 1 else ''} "
+            f"{name_list(queues)}; give them other hours first"
+        )
+    s.delete(row)
+    s.flush()
+
+
 __all__ = [
     "DAYS",
     "HoursError",
     "check_holidays",
     "check_timezone",
     "check_weekly",
+    "create_hours",
+    "delete_hours",
     "describe",
+    "get_hours",
+    "hours_users",
+    "hours_view",
     "is_open",
+    "list_hours",
+    "update_hours",
 ]

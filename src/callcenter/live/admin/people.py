@@ -1,7 +1,7 @@
 """Administration of people: users (role, password, active) and teams.
 
-Pure functions over a :class:`Session` (flush, never commit), with the errors of
-:mod:`callcenter.live.admin_service`.  Rules:
+Functions over a :class:`Session` (flush, never commit) that take the typed changes of
+:mod:`.schemas`, with the errors of :mod:`.checks`.  Rules:
 
 - a user's username never changes (the event log and contacts name agents by it);
 - "deleting" a user deactivates it: it can no longer sign in, its sessions and tokens
@@ -11,6 +11,8 @@ Pure functions over a :class:`Session` (flush, never commit), with the errors of
 - a user who becomes an agent gets an agent profile (or gets its old one back, skills
   and all); a user who stops being an agent keeps the profile, which no longer routes;
   either needs the agent logged out, as does deactivating an agent;
+- a change of role or of the active flag changes who the router may route to
+  (:func:`changes_routing`);
 - a team's members are the users whose ``team_id`` is the team (one team per user);
   its supervisors are users with the supervisor or manager role.
 """
@@ -18,15 +20,15 @@ Pure functions over a :class:`Session` (flush, never commit), with the errors of
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.service import check_username, create_user, parse_role
-from callcenter.live.admin_checks import (
+from callcenter.live.admin.agents import is_logged_in
+from callcenter.live.admin.checks import (
     ConflictError,
     InvalidError,
     check_bool,
@@ -35,12 +37,11 @@ from callcenter.live.admin_checks import (
     get_row,
     show,
 )
-from callcenter.live.admin_service import is_logged_in
+from callcenter.live.admin.schemas import TeamIn, TeamOut, TeamPatch, UserIn, UserOut, UserPatch
 from callcenter.storage.tables import AgentRow, Role, Team, TeamSupervisor, User, WebSession
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.MANAGER})
-USER_FIELDS: Final = frozenset({"display_name", "email", "role", "team_id", "active", "password"})
 
 
 def check_email(value: object) -> str | None:
@@ -74,67 +75,95 @@ def _must_be_logged_out(s: Session, user: User, what: str) -> None:
         )
 
 
-def add_user(s: Session, values: Mapping[str, Any], *, now: float) -> User:
+# --------------------------------------------------------------------------- users
+
+
+def user_view(s: Session, user: User) -> UserOut:
+    """The user and the id of its agent profile (None without one)."""
+    agent = agent_of(s, user)
+    out = UserOut.model_validate(user)
+    out.agent_id = agent.id if agent is not None else None
+    return out
+
+
+def list_users(s: Session, role: str | None = None, active: bool | None = None) -> list[UserOut]:
+    """Every user by username; ``role`` and ``active`` filter (an unknown role raises)."""
+    q = select(User).order_by(User.username)
+    if role is not None:
+        q = q.where(User.role == parse_role(role).value)
+    if active is not None:
+        q = q.where(User.active == active)
+    return [user_view(s, u) for u in s.scalars(q)]
+
+
+def get_user(s: Session, user_id: int) -> UserOut:
+    return user_view(s, get_row(s, User, user_id, "user"))
+
+
+def changes_routing(change: UserIn | UserPatch) -> bool:
+    """Whether ``change`` changes who the router may route to: a new agent, or a new role
+    or active flag (the routing engine must then reload)."""
+    if isinstance(change, UserIn):
+        return change.role == Role.AGENT.value
+    return bool({"role", "active"} & change.model_fields_set)
+
+
+def add_user(s: Session, new: UserIn, *, now: float) -> UserOut:
     """A new user (an agent gets an empty agent profile).  Raises on any bad value."""
-    username = values.get("username")
-    if not isinstance(username, str):
-        raise InvalidError(f"username: {show(username)} is not valid; expected a username")
-    check_username(username)
-    if s.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ConflictError(f"user {username!r} already exists")
-    role = parse_role(str(values.get("role")))
-    password = values.get("password")
-    if not isinstance(password, str):
-        raise InvalidError("password: expected text")
-    return create_user(
+    check_username(new.username)
+    if s.scalar(select(User.id).where(User.username == new.username)) is not None:
+        raise ConflictError(f"user {new.username!r} already exists")
+    role = parse_role(new.role)
+    user = create_user(
         s,
-        username,
-        password,
+        new.username,
+        new.password,
         role,
         now=now,
-        display_name=check_text("display_name", values.get("display_name") or "", 128),
-        email=check_email(values.get("email")),
-        team_id=check_team(s, values.get("team_id")),
+        display_name=check_text("display_name", new.display_name or "", 128),
+        email=check_email(new.email),
+        team_id=check_team(s, new.team_id),
     )
+    return user_view(s, user)
 
 
-def update_user(s: Session, user_id: int, changes: Mapping[str, Any], *, acting: int) -> User:
-    """Change a user's details, role, team, active flag or password (``acting``: who asks)."""
+def update_user(s: Session, user_id: int, patch: UserPatch, *, acting: int) -> UserOut:
+    """Change a user's details, role, team, active flag or password — the fields set in
+    ``patch`` (``acting``: who asks)."""
     user = get_row(s, User, user_id, "user")
-    unknown = set(changes) - USER_FIELDS
-    if unknown:
-        raise InvalidError(f"{sorted(unknown)[0]}: unknown field")
-    if "role" in changes:
-        role = parse_role(str(changes["role"]))
+    sent = patch.model_fields_set
+    if "role" in sent:
+        role = parse_role(str(patch.role))
         if role.value != user.role:
             if user.id == acting:
                 raise ConflictError("you cannot change your own role")
             _change_role(s, user, role)
-    if "active" in changes:
-        active = check_bool("active", changes["active"])
+    if "active" in sent:
+        active = check_bool("active", patch.active)
         if not active and user.active:
             if user.id == acting:
                 raise ConflictError("you cannot deactivate yourself")
             _must_be_logged_out(s, user, "their user is deactivated")
         user.active = active
-    if "display_name" in changes:
-        user.display_name = (
-            check_text("display_name", changes["display_name"], 128) or user.username
-        )
-    if "email" in changes:
-        user.email = check_email(changes["email"])
-    if "team_id" in changes:
-        user.team_id = check_team(s, changes["team_id"])
-    if "password" in changes:
-        password = changes["password"]
-        if not isinstance(password, str):
-            raise InvalidError("password: expected text")
-        user.password_hash = hash_password(password)
-        # a reset password ends the user's browser sessions (API tokens are kept)
-        for ws in s.scalars(select(WebSession).where(WebSession.user_id == user.id)):
-            s.delete(ws)
+    if "display_name" in sent:
+        user.display_name = check_text("display_name", patch.display_name, 128) or user.username
+    if "email" in sent:
+        user.email = check_email(patch.email)
+    if "team_id" in sent:
+        user.team_id = check_team(s, patch.team_id)
+    if "password" in sent:
+        _reset_password(s, user, patch.password)
     s.flush()
-    return user
+    return user_view(s, user)
+
+
+def _reset_password(s: Session, user: User, password: str | None) -> None:
+    if password is None:
+        raise InvalidError("password: expected text")
+    user.password_hash = hash_password(password)
+    # a reset password ends the user's browser sessions (API tokens are kept)
+    for ws in s.scalars(select(WebSession).where(WebSession.user_id == user.id)):
+        s.delete(ws)
 
 
 def _change_role(s: Session, user: User, role: Role) -> None:
@@ -149,9 +178,9 @@ def _change_role(s: Session, user: User, role: Role) -> None:
     user.role = role.value
 
 
-def deactivate_user(s: Session, user_id: int, *, acting: int) -> User:
+def deactivate_user(s: Session, user_id: int, *, acting: int) -> None:
     """``DELETE``: the user can no longer sign in; its history stays."""
-    return update_user(s, user_id, {"active": False}, acting=acting)
+    update_user(s, user_id, UserPatch(active=False), acting=acting)
 
 
 # --------------------------------------------------------------------------- teams
@@ -174,6 +203,33 @@ def team_supervisors(s: Session, team_id: int) -> list[str]:
     )
 
 
+def team_view(s: Session, team: Team) -> TeamOut:
+    return TeamOut(
+        id=team.id,
+        name=team.name,
+        members=team_members(s, team.id),
+        supervisors=team_supervisors(s, team.id),
+    )
+
+
+def list_teams(s: Session) -> list[TeamOut]:
+    return [team_view(s, t) for t in s.scalars(select(Team).order_by(Team.name))]
+
+
+def get_team(s: Session, team_id: int) -> TeamOut:
+    return team_view(s, get_row(s, Team, team_id, "team"))
+
+
+def create_team(s: Session, new: TeamIn) -> TeamOut:
+    return team_view(s, _save_team(s, None, new))
+
+
+def update_team(s: Session, team_id: int, patch: TeamPatch) -> TeamOut:
+    """Change a team: its name, its members or its supervisors (each list replaced)."""
+    team = get_row(s, Team, team_id, "team")
+    return team_view(s, _save_team(s, team, patch))
+
+
 def _users(s: Session, field: str, value: object) -> list[User]:
     if not isinstance(value, list):
         raise InvalidError(f"{field}: {show(value)} is not valid; expected a list of usernames")
@@ -187,19 +243,14 @@ def _users(s: Session, field: str, value: object) -> list[User]:
     return out
 
 
-def save_team(s: Session, changes: Mapping[str, Any], team_id: int | None = None) -> Team:
-    """Create or update a team: name, members (replaces the list), supervisors (same)."""
-    unknown = set(changes) - {"name", "members", "supervisors"}
-    if unknown:
-        raise InvalidError(f"{sorted(unknown)[0]}: unknown field")
-    team = get_row(s, Team, team_id, "team") if team_id is not None else None
-    name = changes.get("name", team.name if team is not None else None)
+def _save_team(s: Session, team: Team | None, changes: TeamIn | TeamPatch) -> Team:
+    """Create (``team`` None) or update a team; a list not set is left as it is."""
+    sent = changes.model_fields_set
+    name = changes.name if "name" in sent else (team.name if team is not None else None)
     name = check_text("name", name if name is not None else "", 128, required=True)
     check_unique(s, Team.name, name, team, "team")
-    members = _users(s, "members", changes["members"]) if "members" in changes else None
-    supervisors = (
-        _users(s, "supervisors", changes["supervisors"]) if "supervisors" in changes else None
-    )
+    members = _users(s, "members", changes.members) if "members" in sent else None
+    supervisors = _users(s, "supervisors", changes.supervisors) if "supervisors" in sent else None
     for i, u in enumerate(supervisors or ()):
         if Role(u.role) not in SUPERVISOR_ROLES:
             raise InvalidError(
@@ -243,12 +294,20 @@ __all__ = [
     "SUPERVISOR_ROLES",
     "add_user",
     "agent_of",
+    "changes_routing",
     "check_email",
     "check_team",
+    "create_team",
     "deactivate_user",
     "delete_team",
-    "save_team",
+    "get_team",
+    "get_user",
+    "list_teams",
+    "list_users",
     "team_members",
     "team_supervisors",
+    "team_view",
+    "update_team",
     "update_user",
+    "user_view",
 ]

@@ -1,9 +1,9 @@
-"""Checks and helpers shared by the administration services (:mod:`.admin_service`,
-:mod:`.admin_people`): the errors, one-line value checks that name
-the field, the bad value and what was expected, and row look-ups.
+"""Checks and helpers shared by the administration services (:mod:`.config`,
+:mod:`.agents`, :mod:`.hours`, :mod:`.people`): the errors, one-line value checks that
+name the field, the bad value and what was expected, and row look-ups.
 
-Every check raises :class:`InvalidError` (422), a clash with what is stored
-:class:`ConflictError` (409), an unknown id :class:`NotFoundError` (404).
+Every check raises :class:`InvalidError` (bad input: the API answers 422), a clash with
+what is stored :class:`ConflictError` (409), an unknown id :class:`NotFoundError` (404).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -162,15 +163,15 @@ def immutable(row: Base | None, field: str, old: object, new: object, why: str) 
         raise ConflictError(f"{field}: cannot change from {show(old)} to {show(new)}; {why}")
 
 
-def merge(
-    row: Base | None, defaults: Mapping[str, Any], changes: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The row as it would be after ``changes``: stored (or default) values, overridden."""
-    unknown = set(changes) - set(defaults)
-    if unknown:
-        raise InvalidError(f"{sorted(unknown)[0]}: unknown field")
-    base = {k: getattr(row, k) for k in defaults} if row is not None else dict(defaults)
-    return {**base, **changes}
+def merge(row: Base | None, changes: BaseModel) -> dict[str, Any]:
+    """The row as it would be after ``changes``, field by field: a new row (``row`` None)
+    takes every field of ``changes``, defaults included; a stored row keeps its values
+    but for the fields set in ``changes`` (a field set to None is None: its check says
+    whether that is allowed)."""
+    if row is None:
+        return changes.model_dump()
+    stored = {k: getattr(row, k) for k in type(changes).model_fields}
+    return {**stored, **changes.model_dump(exclude_unset=True)}
 
 
 def assign(row: Base, values: Mapping[str, Any]) -> None:
