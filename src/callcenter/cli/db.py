@@ -118,7 +118,7 @@ def load_cmd(
     """Load an event log into the database: all of it in one transaction, or nothing."""
     from callcenter.storage.database import opened_database
     from callcenter.storage.db import database_errors, shown_url
-    from callcenter.storage.eventlog import EventStore, read_events, read_header
+    from callcenter.storage.eventlog import append, read_events, read_header
 
     settings = load_settings(database=database)
     url = settings.database_url
@@ -145,7 +145,8 @@ def load_cmd(
             bar.remove_task(task)
             # 2. insert, in one transaction
             task = bar.add_task("loading", total=n_valid)
-            n = EventStore(conn).append(
+            n = append(
+                conn,
                 read_events(events),
                 source=label,
                 path=str(events.resolve()),
@@ -193,7 +194,7 @@ def export_cmd(
     """Write the stored events (optionally a time range / queue / agent) as an event log."""
     from callcenter.storage.database import opened_database
     from callcenter.storage.db import database_errors, shown_url
-    from callcenter.storage.eventlog import EventLogWriter, EventStore
+    from callcenter.storage.eventlog import EventLogWriter, iter_events
 
     t0 = parse_time(start, "--from") if start is not None else None
     t1 = parse_time(end, "--to") if end is not None else None
@@ -208,7 +209,7 @@ def export_cmd(
         database_errors(url),
         engine.connect() as conn,
     ):
-        it = EventStore(conn).iter_events(start=t0, end=t1, queue=queue, agent=agent)
+        it = iter_events(conn, start=t0, end=t1, queue=queue, agent=agent)
         first = next(it, None)
         header_t = first.t if first is not None else (t0 if t0 is not None else 0.0)
         try:

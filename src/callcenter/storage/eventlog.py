@@ -308,6 +308,20 @@ def append(
     return EventStore(conn).append(events, source, path=path, progress=progress)
 
 
+def iter_events(
+    conn: Connection,
+    start: float | None = None,
+    end: float | None = None,
+    queue: str | None = None,
+    agent: str | None = None,
+) -> Iterator[Event]:
+    """The stored events with ``start <= t < end`` (and the given queue, agent) one by
+    one, in insertion order."""
+    from callcenter.storage.event_store import EventStore
+
+    return EventStore(conn).iter_events(start, end, queue, agent)
+
+
 def load_id(db: Connection | Session, source: str) -> int:
     """The first ``event_logs`` row of ``source``, added in the caller's transaction if
     there is none yet (the live engine's one open-ended load)."""
@@ -459,10 +473,8 @@ class DatabaseLog:
     ) -> Iterator[Event]:
         """The stored events one by one, in insertion order (a connection stays open
         while the iterator runs)."""
-        from callcenter.storage.event_store import EventStore
-
         with self._connect() as conn:
-            yield from EventStore(conn).iter_events(start, end, queue, agent)
+            yield from iter_events(conn, start, end, queue, agent)
 
 
 @contextmanager
@@ -498,6 +510,7 @@ __all__ = [
     "append_in_transaction",
     "is_database_url",
     "is_parquet",
+    "iter_events",
     "jsonl_to_parquet",
     "last_id",
     "load_id",

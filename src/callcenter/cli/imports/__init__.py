@@ -89,7 +89,7 @@ def finish(
     if database is not None:
         from callcenter.storage.database import opened_database
         from callcenter.storage.db import database_errors
-        from callcenter.storage.eventlog import EventStore
+        from callcenter.storage.eventlog import append
 
         settings = load_settings(database=database)
         with (
@@ -97,7 +97,7 @@ def finish(
             database_errors(database),
             engine.connect() as conn,
         ):
-            EventStore(conn).append(objects, stats.source, path=stats.path or None)
+            append(conn, objects, stats.source, path=stats.path or None)
     stats.events = len(events)
     if fmt is OutputFormat.JSON:
         write_stdout(json.dumps(stats.to_dict(), indent=1))
