@@ -17,6 +17,7 @@ from setuptools.command.build_ext import build_ext
 COMPILED = [
     "src/callcenter/routing/model.py",
     "src/callcenter/routing/state.py",
+    "src/callcenter/routing/output.py",
     "src/callcenter/routing/core.py",
     "src/callcenter/routing/engine.py",
     "src/callcenter/sim/engine.py",

@@ -106,8 +106,10 @@ def engine_kind(routing: Any) -> str:
 def offer_of(e: Any) -> tuple[str, str] | None:
     """(contact, agent) if ``e`` is an offer, else None.
 
-    The driver's view of the router's output: works on :class:`Event` records and on the
-    compact tuples ``(t, type, contact, queue, agent, *extras)`` of the event model.
+    The driver's view of the router's output: the router's typed records
+    (``RouterEvent``: fields by name, ``type`` an ``EventType``, a ``str`` enum) and
+    :class:`Event` records alike; the baseline emits the event model's compact tuples
+    ``(t, type, contact, queue, agent, *extras)``.
     """
     if type(e) is tuple:
         return (e[2], e[4]) if e[1] == "offer" else None
@@ -216,8 +218,8 @@ def run_workload(
     dt = args.dt
     t_setup = time.perf_counter()
     r = make_router(queues, agents)
-    # the compact-tuple drain where the router has one (no Event objects built)
-    drain = getattr(r, "drain_raw", r.drain)
+    # the router's own records where it has them (no Event objects or tuples built)
+    drain = getattr(r, "drain_records", None) or getattr(r, "drain_raw", r.drain)
     busy: list[str] = []  # connected contacts (one per busy agent)
 
     def react(mark: int, now: float) -> None:
@@ -377,7 +379,7 @@ def run_workload(
             "waiting_entries_end": sizes["waiting_entries"],
             "idle_entries_end": sizes["idle_entries"],
             "live_contacts_end": len(r.contacts),
-            "drain": "drain_raw" if hasattr(r, "drain_raw") else "drain",
+            "drain": drain.__name__,
         }
 
     if warmup:

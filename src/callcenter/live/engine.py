@@ -5,6 +5,8 @@ simulator drives) and serialises every request to it behind a lock.  A request i
 database transaction that holds:
 
 1. the request itself, appended to ``engine_commands`` (name, keyword arguments, time);
+   it reaches the router as a typed command (:mod:`callcenter.live.commands`: decoded
+   from that stored form, dispatched to the router's own method);
 2. whatever the caller writes with it (``extra``: a new contact row, a disposition ...);
 3. the events the router produced, appended to the ``events`` table — the same event
    log the simulator and the importers write, so ``callcenter kpi`` reads a live day
@@ -42,8 +44,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.events import Event, HangupBy, TargetType, TransferKind
+from callcenter.events import Event
 from callcenter.live import project
+from callcenter.live.commands import COMMAND_TYPES, Command, RequestError, apply, decode
 from callcenter.live.config import load_router_config
 from callcenter.routing import Router, RoutingError
 from callcenter.storage import eventlog
@@ -57,31 +60,8 @@ from callcenter.storage.tables import (
 
 LIVE_SOURCE: Final = "live"
 
-# Router requests the engine accepts, and how their logged JSON arguments are decoded.
-_ENUM_ARGS: Final[dict[str, type[Any]]] = {
-    "by": HangupBy,
-    "target_type": TargetType,
-    "kind": TransferKind,
-}
-COMMANDS: Final = frozenset(
-    {
-        "login",
-        "logout",
-        "pause",
-        "unpause",
-        "arrive",
-        "enqueue",
-        "answer",
-        "decline",
-        "hold",
-        "unhold",
-        "hangup",
-        "end_wrapup",
-        "transfer",
-        "abandon",
-        "advance",
-    }
-)
+# Router requests the engine accepts (typed in callcenter.live.commands).
+COMMANDS: Final = frozenset(COMMAND_TYPES)
 
 
 @dataclass(slots=True)
@@ -95,16 +75,6 @@ class Applied:
 
 Listener = Callable[[Applied], None]
 Extra = Callable[[Session], None]
-
-
-def _call(router: Router, name: str, now: float, args: dict[str, Any]) -> None:
-    if name == "advance":
-        router.advance(now)
-        return
-    kwargs = {
-        k: (_ENUM_ARGS[k](v) if k in _ENUM_ARGS and v is not None else v) for k, v in args.items()
-    }
-    getattr(router, name)(now=now, **kwargs)
 
 
 class LiveEngine:
@@ -170,9 +140,16 @@ class LiveEngine:
             .where(EngineCommand.epoch == self.epoch)
             .order_by(EngineCommand.seq)
         ).all()
-        for _seq, t, name, args in rows:
+        for seq, t, name, args in rows:
+            try:
+                command = decode(name, args)
+            except (TypeError, ValueError) as e:  # a RequestError is a ValueError
+                raise RequestError(
+                    f"engine_commands epoch {self.epoch} seq {seq}: cannot replay {name!r} "
+                    f"{args!r}: {e}"
+                ) from e
             router.advance(t)
-            _call(router, name, t, args)
+            apply(router, command, t)
             router.out.clear()
         self.router = router
         self._seq = rows[-1][0] if rows else 0
@@ -191,8 +168,13 @@ class LiveEngine:
         events are projected.  Raises :class:`RoutingError` if the router refuses.
         """
         if name not in COMMANDS or name == "advance":
-            raise ValueError(f"unknown engine request {name!r}")
+            raise RequestError(f"unknown engine request {name!r}")
         return self._run(name, args, extra)
+
+    def request(self, command: Command, *, extra: Extra | None = None) -> Applied:
+        """:meth:`submit` for a typed command (logged in the same stored form); timers
+        are fired by :meth:`tick`, not by an :class:`Advance` request."""
+        return self.submit(command.NAME, extra=extra, **command.args())
 
     def tick(self) -> Applied:
         """Fire the timers due by now (ring timeouts, wrap-ups, maximum waits)."""
@@ -210,7 +192,7 @@ class LiveEngine:
             pending = router.drain()  # timer events due before this request
             try:
                 if name != "advance":
-                    _call(router, name, now, args)
+                    apply(router, decode(name, args), now)
             except Exception as e:
                 if pending:  # the timers still fired: log them on their own
                     self._persist("advance", {}, now, pending, None)

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from itertools import count
 
-from callcenter.events import AgentState, RawEvent
+from callcenter.events import AgentState
 from callcenter.routing.model import (
     AgentConfig,
     QueueConfig,
@@ -23,10 +23,24 @@ from callcenter.routing.model import (
     proficiency_score,
     step_of,
 )
+from callcenter.routing.output import (
+    AGENT_LOGOUT,
+    AGENT_STATE,
+    ENQUEUE,
+    OFFER,
+    RING_NOANSWER,
+    TIMEOUT,
+    WRAPUP_END,
+    RouterEvent,
+)
 from callcenter.routing.state import Agent, Contact, CState, Leg, PoolEntry, QueueRt, WaitEntry
 
 # timer kinds
 RING, MAXWAIT, STEP, WRAPUP = 0, 1, 2, 3
+
+# A pending timer: (due time, tie-break seq, kind, the contact or leg it is for, that
+# object's token when set).  The timer is stale once the object's token has moved on.
+Timer = tuple[float, int, int, Contact | Leg, int]
 
 
 class RouterCore:
@@ -47,9 +61,9 @@ class RouterCore:
         for ac in agents:
             self.add_agent(ac)
         self.contacts: dict[str, Contact] = {}
-        self.out: list[RawEvent] = []
+        self.out: list[RouterEvent] = []  # what it did, in order (see routing.output)
         self.decisions = 0  # routing decisions taken (contact->agent matches tried)
-        self._timers: list[tuple[float, int, int, object, int]] = []
+        self._timers: list[Timer] = []
         self._seq = count()
 
     def add_agent(self, cfg: AgentConfig) -> None:
@@ -81,11 +95,13 @@ class RouterCore:
         except KeyError:
             raise RoutingError(f"unknown or finished contact {cid!r}") from None
 
-    def _timer(self, t: float, kind: int, obj: object, token: int) -> None:
+    def _timer(self, t: float, kind: int, obj: Contact | Leg, token: int) -> None:
         heapq.heappush(self._timers, (t, next(self._seq), kind, obj, token))
 
     def _state(self, a: Agent, now: float, state: AgentState, reason: str | None = None) -> None:
-        self.out.append((now, "agent_state", None, None, a.name, state.value, reason))
+        self.out.append(
+            RouterEvent(now, AGENT_STATE, agent=a.name, state=state.value, reason=reason)
+        )
 
     def _agent_ready(self, a: Agent, now: float) -> None:
         """``a`` may take work: give it the best waiting contact, else list it as idle."""
@@ -163,7 +179,9 @@ class RouterCore:
         c.state = CState.QUEUED
         c.token += 1
         q.waiting += 1
-        self.out.append((now, "enqueue", c.id, q.name, None, priority or None, q.waiting))
+        self.out.append(
+            RouterEvent(now, ENQUEUE, c.id, q.name, priority=priority or None, position=q.waiting)
+        )
         if q.cfg.max_wait_s is not None:
             self._timer(now + q.cfg.max_wait_s, MAXWAIT, c, c.token)
         if q.multi_step:
@@ -226,7 +244,7 @@ class RouterCore:
         a.ringing += 1
         a.token += 1
         a.rr[q.name] = next(self._seq)
-        self.out.append((now, "offer", c.id, q.name, a.name, now - c.enq_t))
+        self.out.append(RouterEvent(now, OFFER, c.id, q.name, a.name, wait=now - c.enq_t))
         self._timer(now + q.cfg.ring_timeout_s, RING, c, c.token)
         if a.cfg.capacity > 1 and a.routable:
             self._push_idle(a, now)  # a chat agent with free slots stays routable
@@ -237,8 +255,9 @@ class RouterCore:
         a.ringing -= 1
         a.missed += 1
         self.out.append(
-            (now, "ring_noanswer", c.id, q.name, a.name, now - c.offer_t, now - c.enq_t, reason)
-        )
+            RouterEvent(now, RING_NOANSWER, c.id, q.name, a.name, ring=now - c.offer_t,
+                        wait=now - c.enq_t, reason=reason)
+        )  # fmt: skip
         c.agent = None
         c.state = CState.QUEUED
         c.token += 1
@@ -249,7 +268,9 @@ class RouterCore:
         if not self._route_contact(c, q, now, exclude=a):
             self._wait(c, q)
         if a.cfg.max_no_answer and a.missed >= a.cfg.max_no_answer:
-            self.out.append((now, "agent_state", None, None, a.name, "paused", "no_answer"))
+            self.out.append(
+                RouterEvent(now, AGENT_STATE, agent=a.name, state="paused", reason="no_answer")
+            )
             a.paused, a.pause_reason = True, "no_answer"
             a.token += 1
         else:
@@ -282,7 +303,9 @@ class RouterCore:
         a = leg.agent
         leg.token += 1
         del a.legs[leg.contact.id]
-        self.out.append((now, "wrapup_end", leg.contact.id, leg.queue, a.name, now - leg.wrap_t))
+        self.out.append(
+            RouterEvent(now, WRAPUP_END, leg.contact.id, leg.queue, a.name, acw=now - leg.wrap_t)
+        )
         a.busy_time += now - leg.connect_t
         a.idle_since = now
         self._settle(a, now)
@@ -295,7 +318,7 @@ class RouterCore:
         if a.logout_pending:
             a.logout_pending, a.logged_in = False, False
             a.pause_pending = None
-            self.out.append((now, "agent_logout", None, None, a.name, None))
+            self.out.append(RouterEvent(now, AGENT_LOGOUT, agent=a.name))
         elif a.pause_pending is not None:
             a.paused, a.pause_reason, a.pause_pending = True, a.pause_pending, None
             self._state(a, now, AgentState.PAUSED, a.pause_reason)
@@ -309,18 +332,9 @@ class RouterCore:
         q.waiting -= 1
         ov = q.cfg.overflow_queue
         self.out.append(
-            (
-                now,
-                "timeout",
-                c.id,
-                q.name,
-                None,
-                now - c.enq_t,
-                ov,
-                "queue" if ov else None,
-                "max_wait",
-            )
-        )
+            RouterEvent(now, TIMEOUT, c.id, q.name, wait=now - c.enq_t, target=ov,
+                        target_type="queue" if ov else None, reason="max_wait")
+        )  # fmt: skip
         c.state = CState.DONE
         c.token += 1
         c.qtoken += 1

@@ -6,11 +6,12 @@ the driver asks :meth:`Router.next_timer` and calls :meth:`Router.advance` up to
 of the next outside happening.  The simulator drives it with a virtual clock, the server
 will drive it with the wall clock; both get the same decisions.
 
-Everything the router does is appended to :attr:`Router.out` in the compact tuple form
-of the event model (``(t, type, contact, queue, agent, *extras)``, see
-:data:`callcenter.events.EXTRAS_BY_TYPE`); the driver drains that list
-(``router.drain()`` for :class:`Event` records, ``drain_raw()`` for the tuples) and
-reacts (rings a phone, schedules a simulated answer, writes the log).
+Everything the router does is appended to :attr:`Router.out` as a typed
+:class:`~callcenter.routing.output.RouterEvent` (``type`` an
+:class:`~callcenter.events.EventType`, the other fields by name); the driver drains that
+list (``drain_records()`` for the records, ``drain()`` for :class:`Event` records,
+``drain_raw()`` for the event model's compact tuples, the log writer's form) and reacts
+(rings a phone, schedules a simulated answer, writes the log).
 
 Data structures (why it is fast enough for 1,000 agents and 5,000 waiting contacts):
 - per queue and contact priority, a heap of waiting contacts keyed by enqueue time;
@@ -30,11 +31,26 @@ from callcenter.events import (
     RawEvent,
     TargetType,
     TransferKind,
-    event_from_raw,
 )
 from callcenter.routing.core import MAXWAIT, RING, STEP, WRAPUP, RouterCore
 from callcenter.routing.model import (
     RoutingError,
+)
+from callcenter.routing.output import (
+    ABANDON,
+    AGENT_LOGIN,
+    AGENT_LOGOUT,
+    ARRIVE,
+    CALLBACK_MADE,
+    CALLBACK_REQUEST,
+    COMPLETE,
+    CONNECT,
+    HOLD,
+    IVR_ENTER,
+    IVR_LEAVE,
+    TRANSFER,
+    UNHOLD,
+    RouterEvent,
 )
 from callcenter.routing.state import Contact, CState, Leg
 
@@ -45,12 +61,18 @@ class Router(RouterCore):
     def drain(self) -> list[Event]:
         """Return and forget the events produced since the last drain."""
         out, self.out = self.out, []
-        return [event_from_raw(r) for r in out]
+        return [e.to_event() for e in out]
 
-    def drain_raw(self) -> list[RawEvent]:
-        """Like :meth:`drain`, in the compact tuple form (the simulator's fast path)."""
+    def drain_records(self) -> list[RouterEvent]:
+        """Like :meth:`drain`, as the router's own typed records (no conversion)."""
         out, self.out = self.out, []
         return out
+
+    def drain_raw(self) -> list[RawEvent]:
+        """Like :meth:`drain`, in the event model's compact tuple form (what the log
+        writer process takes: cheap to pickle)."""
+        out, self.out = self.out, []
+        return [e.to_raw() for e in out]
 
     def login(self, agent: str, now: float) -> None:
         a = self._agent(agent)
@@ -62,7 +84,7 @@ class Router(RouterCore):
             raise RoutingError(f"agent {agent!r} is already logged in")
         a.logged_in, a.paused, a.missed = True, False, 0
         a.idle_since = now
-        self.out.append((now, "agent_login", None, None, a.name))
+        self.out.append(RouterEvent(now, AGENT_LOGIN, agent=a.name))
         self._agent_ready(a, now)
 
     def logout(self, agent: str, now: float, reason: str | None = None) -> None:
@@ -74,7 +96,7 @@ class Router(RouterCore):
             a.logout_pending = True  # takes effect when the last contact is wrapped up
             return
         a.logged_in, a.paused = False, False
-        self.out.append((now, "agent_logout", None, None, a.name, reason))
+        self.out.append(RouterEvent(now, AGENT_LOGOUT, agent=a.name, reason=reason))
 
     def pause(self, agent: str, now: float, reason: str = "break") -> None:
         a = self._agent(agent)
@@ -119,7 +141,7 @@ class Router(RouterCore):
             raise RoutingError(f"unknown queue {queue!r}")
         c = Contact(contact, next(self._seq), caller, channel)
         self.contacts[contact] = c
-        self.out.append((now, "arrive", contact, None, None, channel, caller))
+        self.out.append(RouterEvent(now, ARRIVE, contact, channel=channel, caller=caller))
         if queue is not None:
             self.enqueue(contact, queue, now, priority=priority)
 
@@ -127,9 +149,9 @@ class Router(RouterCore):
         """Record the contact entering or leaving the IVR (the IVR itself lives elsewhere)."""
         c = self._contact(contact)
         if enter:
-            self.out.append((now, "ivr_enter", c.id, None, None))
+            self.out.append(RouterEvent(now, IVR_ENTER, c.id))
         else:
-            self.out.append((now, "ivr_leave", c.id, None, None, result))
+            self.out.append(RouterEvent(now, IVR_LEAVE, c.id, reason=result))
 
     def enqueue(self, contact: str, queue: str, now: float, *, priority: int = 0) -> None:
         c = self._contact(contact)
@@ -156,9 +178,14 @@ class Router(RouterCore):
         a.legs[c.id] = leg
         c.leg = leg
         if c.is_callback:
-            self.out.append((now, "callback_made", c.id, q.name, a.name, now - c.callback_t))
+            self.out.append(
+                RouterEvent(now, CALLBACK_MADE, c.id, q.name, a.name, wait=now - c.callback_t)
+            )
         else:
-            self.out.append((now, "connect", c.id, q.name, a.name, now - c.enq_t, now - c.offer_t))
+            self.out.append(
+                RouterEvent(now, CONNECT, c.id, q.name, a.name, wait=now - c.enq_t,
+                            ring=now - c.offer_t)
+            )  # fmt: skip
 
     def decline(self, contact: str, now: float) -> None:
         """The ringing agent rejects the offer (counts as a ring-no-answer)."""
@@ -171,7 +198,7 @@ class Router(RouterCore):
         leg = self._leg(contact)
         if leg.hold_start is None:
             leg.hold_start = now
-            self.out.append((now, "hold", contact, leg.queue, leg.agent.name))
+            self.out.append(RouterEvent(now, HOLD, contact, leg.queue, leg.agent.name))
 
     def unhold(self, contact: str, now: float) -> None:
         leg = self._leg(contact)
@@ -179,7 +206,7 @@ class Router(RouterCore):
             held = now - leg.hold_start
             leg.hold_total += held
             leg.hold_start = None
-            self.out.append((now, "unhold", contact, leg.queue, leg.agent.name, held))
+            self.out.append(RouterEvent(now, UNHOLD, contact, leg.queue, leg.agent.name, hold=held))
 
     def hangup(
         self, contact: str, now: float, by: HangupBy = HangupBy.CALLER, wrapup: float | None = None
@@ -189,7 +216,10 @@ class Router(RouterCore):
         leg = self._leg(contact)
         c = leg.contact
         talk, hold = self._end_talk(leg, now)
-        self.out.append((now, "complete", c.id, leg.queue, leg.agent.name, by.value, talk, hold))
+        self.out.append(
+            RouterEvent(now, COMPLETE, c.id, leg.queue, leg.agent.name, by=by.value, talk=talk,
+                        hold=hold)
+        )  # fmt: skip
         c.state = CState.DONE
         c.leg = None
         c.token += 1
@@ -225,8 +255,8 @@ class Router(RouterCore):
                 raise RoutingError(f"transfer target agent {target!r} cannot take a contact now")
         talk, hold = self._end_talk(leg, now)
         self.out.append(
-            (now, "transfer", c.id, leg.queue, leg.agent.name, talk, hold, target,
-             target_type.value, kind.value)
+            RouterEvent(now, TRANSFER, c.id, leg.queue, leg.agent.name, talk=talk, hold=hold,
+                        target=target, target_type=target_type.value, kind=kind.value)
         )  # fmt: skip
         c.leg = None
         c.state = CState.DONE
@@ -251,7 +281,7 @@ class Router(RouterCore):
             self._settle(a, now)
         else:
             raise RoutingError(f"contact {contact!r} is not waiting")
-        self.out.append((now, "abandon", c.id, q.name, None, now - c.enq_t))
+        self.out.append(RouterEvent(now, ABANDON, c.id, q.name, wait=now - c.enq_t))
         c.state = CState.DONE
         c.token += 1
         del self.contacts[c.id]
@@ -262,7 +292,9 @@ class Router(RouterCore):
         q = c.queue
         if c.state is not CState.QUEUED or q is None:
             raise RoutingError(f"contact {contact!r} is not queued")
-        self.out.append((now, "callback_request", c.id, q.name, None, now - c.enq_t, c.caller))
+        self.out.append(
+            RouterEvent(now, CALLBACK_REQUEST, c.id, q.name, wait=now - c.enq_t, caller=c.caller)
+        )
         c.is_callback = True
         c.callback_t = now
         c.token += 1  # cancels the max-wait timer: the place is kept until called back
@@ -272,7 +304,7 @@ class Router(RouterCore):
         timers = self._timers
         while timers:
             t, _, _kind, obj, tok = timers[0]
-            if obj.token == tok:  # type: ignore[attr-defined]
+            if obj.token == tok:
                 return t
             heapq.heappop(timers)
         return None
@@ -282,7 +314,7 @@ class Router(RouterCore):
         timers = self._timers
         while timers and timers[0][0] <= now:
             t, _, kind, obj, tok = heapq.heappop(timers)
-            if obj.token != tok:  # type: ignore[attr-defined]
+            if obj.token != tok:
                 continue
             if kind == WRAPUP:
                 assert isinstance(obj, Leg)

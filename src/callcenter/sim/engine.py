@@ -18,19 +18,39 @@ import heapq
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import count
+from typing import Final
 
 import numpy as np
 
 from callcenter.events import HangupBy, RawEvent
 from callcenter.routing import AgentConfig, Router
+from callcenter.routing.output import CALLBACK_MADE, CONNECT, ENQUEUE, OFFER, RouterEvent
 from callcenter.routing.state import CState
 from callcenter.sim.scenario import DAY, Queue, Scenario
 
 # kinds of world happenings, in the order they are handled when simultaneous
-_LOGIN, _UNPAUSE, _ARRIVE, _ANSWER, _HANGUP, _ABANDON, _CALLBACK, _PAUSE, _LOGOUT = range(9)
+_LOGIN: Final = 0
+_UNPAUSE: Final = 1
+_ARRIVE: Final = 2  # arrivals are not on the heap (a cursor over sorted times): ties only
+_ANSWER: Final = 3
+_HANGUP: Final = 4
+_ABANDON: Final = 5
+_CALLBACK: Final = 6
+_PAUSE: Final = 7
+_LOGOUT: Final = 8
 
-EventSink = Callable[[list[RawEvent]], None]  # batches of events in compact form
+_BY_CALLER: Final = HangupBy.CALLER
+
+Happening = tuple[float, int, int, str, float, str | None]
+"""A world happening on the simulator's heap: ``(time, kind, seq, who, stamp, reason)``.
+
+``kind`` one of the ``_LOGIN`` ... ``_LOGOUT`` constants (simultaneous happenings in that
+order), ``seq`` a tie-break number (the heap never compares further), ``who`` the
+contact id or agent name, ``stamp`` the offer or enqueue time the happening belongs to
+(an answer, abandon or callback is dropped when the contact has moved on since; 0.0 when
+unused), ``reason`` the pause reason of a ``_PAUSE`` (else None)."""
+
+EventSink = Callable[[list[RawEvent]], None]  # batches of events in compact tuple form
 Progress = Callable[[float], None]  # called with the fraction of simulated time done
 
 
@@ -92,168 +112,220 @@ def simulate(
     flush_every: int = 65536,
 ) -> SimSummary:
     """Run ``scenario`` and pass the events, in time order, to ``sink`` in batches."""
-    rng = np.random.default_rng(scenario.seed)
-    router = Router([q.routing_config() for q in scenario.queues], agent_configs(scenario))
-    worlds = {q.name: _world(q, rng) for q in scenario.queues}
-    ring_delay = scenario.ringing.answer_delay.sampler(rng)
-    no_answer_p = scenario.ringing.no_answer_probability
-    uniform = _uniforms(rng)
-    t0 = scenario.start_epoch
-    horizon = t0 + scenario.days * DAY
-    summary = SimSummary(days=scenario.days)
+    run = _Run(scenario, sink, progress, flush_every)
+    run.schedule_shifts()
+    run.draw_arrivals()
+    run.loop()
+    return run.finish()
 
-    heap: list[tuple[float, int, int, object, object]] = []
-    seq = count()
-    push = heapq.heappush
 
-    # shifts and breaks, every day
-    last = scenario.days - 1
-    for day in range(scenario.days):
-        base = t0 + day * DAY
-        for g in scenario.agents:
-            # a shift ending at 24:00 runs on into the next day's shift starting at 00:00
-            around_clock = g.shift.start == 0.0 and g.shift.end == DAY
-            for name in g.names():
-                if day == 0 or not around_clock:
-                    push(heap, (base + g.shift.start, _LOGIN, next(seq), name, None))
-                if day == last or not around_clock:
-                    push(heap, (base + g.shift.end, _LOGOUT, next(seq), name, None))
-                for brk in g.shift.breaks:
-                    push(heap, (base + brk.start, _PAUSE, next(seq), name, brk.reason))
-                    push(heap, (base + brk.start + brk.duration, _UNPAUSE, next(seq), name, None))
+class _Run:
+    """One simulation: the router, the world's heap, the arrivals, the log batches."""
 
-    # arrivals: merged over queues, all days, read with a cursor instead of heap entries
-    n_int = int(DAY // scenario.interval)
-    chunks_t, chunks_q = [], []
-    for day in range(scenario.days):
-        weekday = (scenario.start_date.weekday() + day) % 7
-        for qi, q in enumerate(scenario.queues):
-            factor = q.arrivals.day_factors[weekday] if q.arrivals.day_factors else 1.0
-            expected = [x * factor for x in q.arrivals.expected(n_int)]
-            ts = arrival_times(expected, scenario.interval, t0 + day * DAY, rng)
-            chunks_t.append(ts)
-            chunks_q.append(np.full(len(ts), qi, dtype=np.int32))
-    arr_t_np = np.concatenate(chunks_t)
-    order = np.argsort(arr_t_np, kind="stable")
-    arr_t: list[float] = arr_t_np[order].tolist()
-    arr_q: list[int] = np.concatenate(chunks_q)[order].tolist()
-    qnames = [q.name for q in scenario.queues]
-    n_arr, ai = len(arr_t), 0
-    # caller numbers come from their own random stream: the rest of the day is the same
-    # whether the scenario names its callers or not
-    arr_c: list[str | None] = (
-        list(scenario.callers.numbers(n_arr, np.random.default_rng([scenario.seed, 1])))
-        if scenario.callers is not None
-        else [None] * n_arr
-    )
-    summary.contacts = n_arr
+    def __init__(
+        self, scenario: Scenario, sink: EventSink, progress: Progress | None, flush_every: int
+    ) -> None:
+        # the random stream is used in this order (same seed, same day): the samplers,
+        # then the arrival times (draw_arrivals), then whatever the samplers draw
+        rng = np.random.default_rng(scenario.seed)
+        self.scenario = scenario
+        self.rng = rng
+        self.router = Router([q.routing_config() for q in scenario.queues], agent_configs(scenario))
+        self.worlds = {q.name: _world(q, rng) for q in scenario.queues}
+        self.ring_delay = scenario.ringing.answer_delay.sampler(rng)
+        self.no_answer_p = scenario.ringing.no_answer_probability
+        self.uniform = _uniforms(rng)
+        self.t0 = scenario.start_epoch
+        self.span = scenario.days * DAY
+        self.summary = SimSummary(days=scenario.days)
+        self.sink = sink
+        self.progress = progress
+        self.next_progress = self.t0
+        self.flush_every = flush_every
+        self.heap: list[Happening] = []
+        self.seq = 0  # tie-break numbers of the heap's entries
+        self.reacted = 0  # router events already reacted to (router.out[:reacted])
+        # arrivals, merged over queues and days, read with a cursor instead of the heap
+        self.arr_t: list[float] = []
+        self.arr_q: list[str] = []
+        self.arr_c: list[str | None] = []
 
-    out = router.out
-    written = 0
-    contacts = router.contacts
-    inf = float("inf")
-    next_progress = t0
-    span = horizon - t0
+    def push(self, t: float, kind: int, who: str, stamp: float, reason: str | None) -> None:
+        heapq.heappush(self.heap, (t, kind, self.seq, who, stamp, reason))
+        self.seq += 1
 
-    while True:
-        t_world = heap[0][0] if heap else inf
-        t_arr = arr_t[ai] if ai < n_arr else inf
-        t_timer = router.next_timer()
-        t = min(t_world, t_arr)
-        if t_timer is not None and t_timer <= t:
-            router.advance(t_timer)
-        elif t == inf:
-            break
-        elif t_arr < t_world or (t_arr == t_world and heap[0][1] > _ARRIVE):
-            qn = qnames[arr_q[ai]]
-            ai += 1
-            cid = f"c{ai}"
-            router.arrive(cid, t_arr, queue=qn, caller=arr_c[ai - 1])
-        else:
-            t, kind, _, a, b = heapq.heappop(heap)
-            if kind == _HANGUP:
-                c = contacts.get(a)  # type: ignore[call-overload]
-                if c is not None and c.state is CState.CONNECTED:
-                    w = worlds[c.leg.queue]
-                    if w.transfer_to is not None and uniform() < w.transfer_p:
-                        router.transfer(a, t, w.transfer_to, wrapup=w.acw())  # type: ignore[arg-type]
-                    else:
-                        router.hangup(a, t, HangupBy.CALLER, wrapup=w.acw())  # type: ignore[arg-type]
-            elif kind == _ANSWER:
-                c = contacts.get(a)  # type: ignore[call-overload]
-                if c is not None and c.state is CState.RINGING and c.offer_t == b:
-                    router.answer(a, t)  # type: ignore[arg-type]
-            elif kind == _ABANDON:
-                c = contacts.get(a)  # type: ignore[call-overload]
-                if (
-                    c is not None
-                    and c.enq_t == b
-                    and not c.is_callback
-                    and (c.state is CState.QUEUED or c.state is CState.RINGING)
-                ):
-                    router.abandon(a, t)  # type: ignore[arg-type]
-            elif kind == _CALLBACK:
-                c = contacts.get(a)  # type: ignore[call-overload]
-                if (
-                    c is not None
-                    and c.state is CState.QUEUED
-                    and c.enq_t == b
-                    and not c.is_callback
-                ):
-                    router.request_callback(a, t)  # type: ignore[arg-type]
-            elif kind == _LOGIN:
-                router.login(a, t)  # type: ignore[arg-type]
-            elif kind == _LOGOUT:
-                router.logout(a, t)  # type: ignore[arg-type]
-            elif kind == _PAUSE:
-                router.pause(a, t, reason=b)  # type: ignore[arg-type]
-            elif kind == _UNPAUSE:
-                router.unpause(a, t)  # type: ignore[arg-type]
+    def schedule_shifts(self) -> None:
+        """Every agent's logins, logouts and breaks, every day, on the heap."""
+        sc = self.scenario
+        last = sc.days - 1
+        for day in range(sc.days):
+            base = self.t0 + day * DAY
+            for g in sc.agents:
+                # a shift ending at 24:00 runs on into the next day's shift starting at 00:00
+                around_clock = g.shift.start == 0.0 and g.shift.end == DAY
+                for name in g.names():
+                    if day == 0 or not around_clock:
+                        self.push(base + g.shift.start, _LOGIN, name, 0.0, None)
+                    if day == last or not around_clock:
+                        self.push(base + g.shift.end, _LOGOUT, name, 0.0, None)
+                    for brk in g.shift.breaks:
+                        self.push(base + brk.start, _PAUSE, name, 0.0, brk.reason)
+                        self.push(base + brk.start + brk.duration, _UNPAUSE, name, 0.0, None)
 
-        # react to what the router decided (events in compact form: t, type, contact, queue, ...)
-        while written < len(out):
-            ev = out[written]
-            written += 1
-            et = ev[1]
-            if et == "offer":
-                if no_answer_p and uniform() < no_answer_p:
-                    continue  # the agent will not pick up: the router's ring timer fires
-                delay = ring_delay()
-                if delay <= 0.0:
-                    router.answer(ev[2], ev[0])  # answered at once: no need for the heap
+    def draw_arrivals(self) -> None:
+        """Every day's arrivals of every queue, merged in time order."""
+        sc, rng = self.scenario, self.rng
+        n_int = int(DAY // sc.interval)
+        chunks_t, chunks_q = [], []
+        for day in range(sc.days):
+            weekday = (sc.start_date.weekday() + day) % 7
+            for qi, q in enumerate(sc.queues):
+                factor = q.arrivals.day_factors[weekday] if q.arrivals.day_factors else 1.0
+                expected = [x * factor for x in q.arrivals.expected(n_int)]
+                ts = arrival_times(expected, sc.interval, self.t0 + day * DAY, rng)
+                chunks_t.append(ts)
+                chunks_q.append(np.full(len(ts), qi, dtype=np.int32))
+        arr_t = np.concatenate(chunks_t)
+        order = np.argsort(arr_t, kind="stable")
+        self.arr_t = arr_t[order].tolist()
+        qnames = [q.name for q in sc.queues]
+        self.arr_q = [qnames[i] for i in np.concatenate(chunks_q)[order].tolist()]
+        n = len(self.arr_t)
+        # caller numbers come from their own random stream: the rest of the day is the
+        # same whether the scenario names its callers or not
+        self.arr_c = (
+            list(sc.callers.numbers(n, np.random.default_rng([sc.seed, 1])))
+            if sc.callers is not None
+            else [None] * n
+        )
+        self.summary.contacts = n
+
+    def loop(self) -> None:
+        """Until nothing is left: the next router timer, arrival or world happening (in
+        that order when simultaneous, arrivals before the kinds after ``_ARRIVE``)."""
+        router, heap, arr_t = self.router, self.heap, self.arr_t
+        n_arr, ai = len(arr_t), 0
+        inf = float("inf")
+        while True:
+            t_world = heap[0][0] if heap else inf
+            t_arr = arr_t[ai] if ai < n_arr else inf
+            t_timer = router.next_timer()
+            t = min(t_world, t_arr)
+            if t_timer is not None and t_timer <= t:
+                router.advance(t_timer)
+            elif t == inf:
+                break
+            elif t_arr < t_world or (t_arr == t_world and heap[0][1] > _ARRIVE):
+                router.arrive(f"c{ai + 1}", t_arr, queue=self.arr_q[ai], caller=self.arr_c[ai])
+                ai += 1
+            else:
+                t, kind, _, who, stamp, reason = heapq.heappop(heap)
+                self.happen(t, kind, who, stamp, reason)
+            self.react()
+            if self.reacted >= self.flush_every:
+                self.flush()
+                if self.progress is not None and t >= self.next_progress:
+                    self.progress(min(1.0, (t - self.t0) / self.span))
+                    self.next_progress = t + self.span / 200
+
+    def happen(self, t: float, kind: int, who: str, stamp: float, reason: str | None) -> None:
+        """A world happening reaches the router (unless the contact has moved on)."""
+        router = self.router
+        if kind == _HANGUP:
+            c = router.contacts.get(who)
+            if c is not None and c.state is CState.CONNECTED and c.leg is not None:
+                w = self.worlds[c.leg.queue]
+                if w.transfer_to is not None and self.uniform() < w.transfer_p:
+                    router.transfer(who, t, w.transfer_to, wrapup=w.acw())
                 else:
-                    push(heap, (ev[0] + delay, _ANSWER, next(seq), ev[2], ev[0]))
-            elif et == "connect" or et == "callback_made":
-                push(heap, (ev[0] + worlds[ev[3]].talk(), _HANGUP, next(seq), ev[2], None))
-            elif et == "enqueue":
-                w = worlds[ev[3]]
+                    router.hangup(who, t, _BY_CALLER, wrapup=w.acw())
+        elif kind == _ANSWER:
+            c = router.contacts.get(who)
+            if c is not None and c.state is CState.RINGING and c.offer_t == stamp:
+                router.answer(who, t)
+        elif kind == _ABANDON:
+            c = router.contacts.get(who)
+            if (
+                c is not None
+                and c.enq_t == stamp
+                and not c.is_callback
+                and (c.state is CState.QUEUED or c.state is CState.RINGING)
+            ):
+                router.abandon(who, t)
+        elif kind == _CALLBACK:
+            c = router.contacts.get(who)
+            if (
+                c is not None
+                and c.state is CState.QUEUED
+                and c.enq_t == stamp
+                and not c.is_callback
+            ):
+                router.request_callback(who, t)
+        elif kind == _LOGIN:
+            router.login(who, t)
+        elif kind == _LOGOUT:
+            router.logout(who, t)
+        elif kind == _PAUSE:
+            assert reason is not None  # every _PAUSE carries its break's reason
+            router.pause(who, t, reason=reason)
+        elif kind == _UNPAUSE:
+            router.unpause(who, t)
+
+    def react(self) -> None:
+        """Play the world's answer to what the router did since the last call: ring
+        delays, talk times, patience and callback offers."""
+        out = self.router.out
+        i = self.reacted
+        while i < len(out):  # (an offer answered at once appends its connect)
+            ev = out[i]
+            i += 1
+            ty = ev.type
+            if ty is OFFER:
+                self.offered(ev)
+            elif ty is CONNECT or ty is CALLBACK_MADE:
+                cid, queue = ev.contact, ev.queue
+                assert cid is not None and queue is not None
+                self.push(ev.t + self.worlds[queue].talk(), _HANGUP, cid, 0.0, None)
+            elif ty is ENQUEUE:
+                cid, queue = ev.contact, ev.queue
+                assert cid is not None and queue is not None
+                w = self.worlds[queue]
                 if w.patience is not None:
-                    push(heap, (ev[0] + w.patience(), _ABANDON, next(seq), ev[2], ev[0]))
-                if w.callback_after is not None and uniform() < w.callback_p:
-                    push(heap, (ev[0] + w.callback_after, _CALLBACK, next(seq), ev[2], ev[0]))
-        if written >= flush_every:
-            _flush(router, sink, summary)
-            out = router.out
-            written = 0
-            if progress is not None and t >= next_progress:
-                progress(min(1.0, (t - t0) / span))
-                next_progress = t + span / 200
-    _flush(router, sink, summary)
-    summary.decisions = router.decisions
-    if progress is not None:
-        progress(1.0)
-    return summary
+                    self.push(ev.t + w.patience(), _ABANDON, cid, ev.t, None)
+                if w.callback_after is not None and self.uniform() < w.callback_p:
+                    self.push(ev.t + w.callback_after, _CALLBACK, cid, ev.t, None)
+        self.reacted = i
 
+    def offered(self, ev: RouterEvent) -> None:
+        """The agent rings: it answers after a ring delay, at once, or never."""
+        if self.no_answer_p and self.uniform() < self.no_answer_p:
+            return  # the agent will not pick up: the router's ring timer fires
+        cid = ev.contact
+        assert cid is not None
+        delay = self.ring_delay()
+        if delay <= 0.0:
+            self.router.answer(cid, ev.t)  # answered at once: no need for the heap
+        else:
+            self.push(ev.t + delay, _ANSWER, cid, ev.t, None)
 
-def _flush(router: Router, sink: EventSink, summary: SimSummary) -> None:
-    batch = router.drain_raw()
-    if not batch:
-        return
-    by_type = summary.by_type
-    for k, n in Counter([ev[1] for ev in batch]).items():
-        by_type[k] = by_type.get(k, 0) + n
-    summary.events += len(batch)
-    sink(batch)
+    def flush(self) -> None:
+        """Hand the router's events so far to the sink, as compact tuples."""
+        self.reacted = 0
+        batch = self.router.drain_raw()
+        if not batch:
+            return
+        by_type = self.summary.by_type
+        for k, n in Counter([ev[1] for ev in batch]).items():
+            by_type[k] = by_type.get(k, 0) + n
+        self.summary.events += len(batch)
+        self.sink(batch)
+
+    def finish(self) -> SimSummary:
+        self.flush()
+        self.summary.decisions = self.router.decisions
+        if self.progress is not None:
+            self.progress(1.0)
+        return self.summary
 
 
 def _world(q: Queue, rng: np.random.Generator) -> _QueueWorld:
