@@ -34,9 +34,9 @@ from callcenter.live.commands import (
     decode,
 )
 from callcenter.live.engine import COMMANDS, LiveEngine
-from callcenter.live.models import EngineCommand
 from callcenter.routing import AgentConfig, QueueConfig, Router
 from callcenter.storage.db import make_engine
+from callcenter.storage.tables import EngineCommand
 
 # (name, args) as the API and the engine have stored them, and the command each stands for
 STORED: list[tuple[str, dict[str, Any], Command]] = [

@@ -14,6 +14,7 @@ from tests.support.seed import seed
 
 from callcenter.errors import ConflictError, NotFoundError, UserError
 from callcenter.live.chat import actions as chat
+from callcenter.live.commands import Answer, Login
 from callcenter.live.desk import actions as desk
 from callcenter.live.engine import LiveEngine
 from callcenter.storage.db import make_engine
@@ -51,7 +52,7 @@ def _session(engine: LiveEngine) -> Session:
 def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None:
     engine, clock = center
     with _session(engine) as s:
-        assert desk.change_state(engine, s, "ann", "login")["status"] == "available"
+        assert desk.change_state(engine, s, "ann", Login(agent="ann"))["status"] == "available"
     clock.t = T0 + 10
     started = chat.start(
         engine, queue="support", name="Dana", email="Dana@Example.com", phone=None, message="hi"
@@ -63,7 +64,7 @@ def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None
             (started.contact_id, "ringing")
         ]
         clock.t = T0 + 13
-        desk.answer_offer(engine, s, "ann", started.contact_id, "answer")
+        desk.answer_offer(engine, s, "ann", Answer(contact=started.contact_id))
     with _session(engine) as s:
         clock.t = T0 + 20
         line = desk.write_message(engine, s, "ann", started.contact_id, "Hello Dana")
@@ -102,13 +103,13 @@ def test_refusals_raise_the_domain_error(center: tuple[LiveEngine, Clock]) -> No
     )
     assert not isinstance(bad_reason.value, (ConflictError, NotFoundError))
     with _session(engine) as s, pytest.raises(NotFoundError, match="no contact 'nope'"):
-        desk.answer_offer(engine, s, "ann", "nope", "answer")
+        desk.answer_offer(engine, s, "ann", Answer(contact="nope"))
     with pytest.raises(NotFoundError, match="no queue 'billing'"):
         chat.start(engine, queue="billing", name="X", email=None, phone=None, message=None)
     started = chat.start(engine, queue="support", name="X", email=None, phone=None, message=None)
     assert started.status == "queued"  # nobody logged in
     with _session(engine) as s, pytest.raises(ConflictError, match="is not ringing at 'ann'"):
-        desk.answer_offer(engine, s, "ann", started.contact_id, "answer")
+        desk.answer_offer(engine, s, "ann", Answer(contact=started.contact_id))
     with pytest.raises(NotFoundError, match=f"no chat '{started.contact_id}'"):
         chat.view(engine, started.contact_id, "wrong-token")
     with pytest.raises(ConflictError, match="has not ended yet"):

@@ -32,6 +32,7 @@ from callcenter.api.desk_schemas import (
 )
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
+from callcenter.live.commands import Answer, Decline, Login, Logout, Unpause
 from callcenter.live.desk import actions
 from callcenter.live.desk.actions import Said, agent_of
 from callcenter.live.desk.views import DeskPusher
@@ -74,13 +75,15 @@ def directory(p: DeskUser, s: Db, c: CenterDep) -> Directory:
 @api.post("/login", response_model=Desk)
 def login(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Log in to the router: available for contacts of the agent's queues."""
-    return _desk(actions.change_state(c.engine, s, agent_of(p), "login"))
+    agent = agent_of(p)
+    return _desk(actions.change_state(c.engine, s, agent, Login(agent=agent)))
 
 
 @api.post("/logout", response_model=Desk)
 def logout(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Log out (with contacts on the desk: once the last one is wrapped up)."""
-    return _desk(actions.change_state(c.engine, s, agent_of(p), "logout"))
+    agent = agent_of(p)
+    return _desk(actions.change_state(c.engine, s, agent, Logout(agent=agent)))
 
 
 @api.post("/pause", response_model=Desk)
@@ -92,7 +95,8 @@ def pause(body: PauseIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
 @api.post("/unpause", response_model=Desk)
 def unpause(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Available again (also cancels a pause asked for while busy)."""
-    return _desk(actions.change_state(c.engine, s, agent_of(p), "unpause"))
+    agent = agent_of(p)
+    return _desk(actions.change_state(c.engine, s, agent, Unpause(agent=agent)))
 
 
 # --------------------------------------------------------------------------- contacts
@@ -101,13 +105,13 @@ def unpause(p: DeskUser, s: Db, c: CenterDep) -> Desk:
 @api.post("/contacts/{contact_id}/accept", response_model=Desk)
 def accept(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Accept the contact ringing at this agent: the conversation starts."""
-    return _desk(actions.answer_offer(c.engine, s, agent_of(p), contact_id, "answer"))
+    return _desk(actions.answer_offer(c.engine, s, agent_of(p), Answer(contact=contact_id)))
 
 
 @api.post("/contacts/{contact_id}/decline", response_model=Desk)
 def decline(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Decline the offer: it goes to the next agent (counts as a missed offer)."""
-    return _desk(actions.answer_offer(c.engine, s, agent_of(p), contact_id, "decline"))
+    return _desk(actions.answer_offer(c.engine, s, agent_of(p), Decline(contact=contact_id)))
 
 
 @api.post("/contacts/{contact_id}/messages", response_model=ChatMessage, status_code=201)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from callcenter.auth.service import digest, new_secret
 from callcenter.crm.service import find_or_create_customer, normalize_email, normalize_phone
 from callcenter.errors import ConflictError, NotFoundError, UserError
+from callcenter.events import HangupBy
 from callcenter.live.business_hours import describe, is_open, next_opening
 from callcenter.live.chat.records import (
     ENDED,
@@ -37,6 +38,7 @@ from callcenter.live.chat.records import (
     new_contact_id,
     request_time,
 )
+from callcenter.live.commands import Abandon, Arrive, Hangup
 from callcenter.live.desk.views import contact_state, customer_agent_name
 from callcenter.live.engine import LiveEngine
 from callcenter.storage.tables import BusinessHours, ContactRow, ContactStatus, QueueRow
@@ -173,10 +175,8 @@ def start(
         if message:
             add_message(s, contact_id, "customer", message, t=t)
 
-    engine.submit(
-        "arrive", extra=write, contact=contact_id, queue=queue, caller=email or phone,
-        channel="chat",
-    )  # fmt: skip
+    arrive = Arrive(contact=contact_id, queue=queue, caller=email or phone, channel="chat")
+    engine.request(arrive, extra=write)
     with engine.sessions() as s:
         row = s.get(ContactRow, contact_id)
         status = row.status if row is not None else ContactStatus.QUEUED.value
@@ -228,9 +228,9 @@ def leave(engine: LiveEngine, contact_id: str, token: str) -> Left:
     with engine.lock:  # the state read and the request are one step
         state, agent = contact_state(engine, contact_id)
         if state in (ContactStatus.QUEUED.value, "ringing"):
-            engine.submit("abandon", extra=note, contact=contact_id)
+            engine.request(Abandon(contact=contact_id), extra=note)
         elif state == "active":
-            engine.submit("hangup", extra=note, contact=contact_id, by="caller")
+            engine.request(Hangup(contact=contact_id, by=HangupBy.CALLER), extra=note)
         else:
             raise ConflictError(f"chat {contact_id!r} has already ended ({row.status})")
     with engine.sessions() as s:

@@ -22,7 +22,19 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.service import Principal
 from callcenter.errors import ConflictError, NotFoundError, UserError
+from callcenter.events import HangupBy, TargetType
 from callcenter.live.chat.records import add_message, display_names, message_view, request_time
+from callcenter.live.commands import (
+    Answer,
+    Decline,
+    EndWrapup,
+    Hangup,
+    Login,
+    Logout,
+    Pause,
+    Transfer,
+    Unpause,
+)
 from callcenter.live.desk.views import (
     ACTIVE,
     RINGING,
@@ -184,11 +196,11 @@ def _pause_reasons(s: Session) -> list[str]:
 
 
 def change_state(
-    engine: LiveEngine, s: Session, agent: str, request: str, **args: Any
+    engine: LiveEngine, s: Session, agent: str, request: Login | Logout | Pause | Unpause
 ) -> dict[str, Any]:
-    """An agent-state request (``login``, ``logout``, ``unpause``); the desk after it."""
+    """An agent-state request for ``agent``; the desk after it."""
     s.commit()
-    engine.submit(request, agent=agent, **args)
+    engine.request(request)
     return snapshot(engine, agent)
 
 
@@ -200,23 +212,24 @@ def pause(engine: LiveEngine, s: Session, agent: str, reason: str) -> dict[str, 
         raise ConflictError(
             f"agent {agent!r} is already paused ({row.status_reason}); unpause first"
         )
-    return change_state(engine, s, agent, "pause", reason=reason)
+    return change_state(engine, s, agent, Pause(agent=agent, reason=reason))
 
 
 # --------------------------------------------------------------------------- contacts
 
 
 def answer_offer(
-    engine: LiveEngine, s: Session, agent: str, contact_id: str, request: str
+    engine: LiveEngine, s: Session, agent: str, request: Answer | Decline
 ) -> dict[str, Any]:
-    """``answer`` or ``decline`` the contact ringing at ``agent``."""
+    """Answer or decline the contact ringing at ``agent``."""
+    contact_id = request.contact
     _contact(s, contact_id)
     s.commit()
     with engine.lock:
         state, holder = contact_state(engine, contact_id)
         if state != RINGING or holder != agent:
             raise ConflictError(f"contact {contact_id!r} is not ringing at {agent!r}")
-        engine.submit(request, contact=contact_id)
+        engine.request(request)
     return snapshot(engine, agent)
 
 
@@ -242,7 +255,7 @@ def end(engine: LiveEngine, s: Session, agent: str, contact_id: str) -> tuple[di
     s.commit()
     with engine.lock:
         _require_active(engine, contact_id, agent)
-        engine.submit("hangup", extra=note, contact=contact_id, by="agent")
+        engine.request(Hangup(contact=contact_id, by=HangupBy.AGENT), extra=note)
     return snapshot(engine, agent), said
 
 
@@ -269,7 +282,7 @@ def wrap_up(
     with engine.lock:
         work = agent_view(engine, agent).work
         if any(wk.contact == contact_id and wk.state == WRAPUP for wk in work):
-            engine.submit("end_wrapup", extra=write, agent=agent, contact=contact_id)
+            engine.request(EndWrapup(agent=agent, contact=contact_id), extra=write)
         elif late and row.disposition is None:  # the queue's wrap-up timer ended it already
             with engine.sessions.begin() as w:
                 write(w)
@@ -311,11 +324,11 @@ def transfer(
     once); ``agent`` goes into after-contact work for its part."""
     _contact(s, contact_id)
     if queue is not None:
-        target, kind, to = queue, "queue", f"the {queue} queue"
+        target, kind, to = queue, TargetType.QUEUE, f"the {queue} queue"
         if s.scalar(select(QueueRow.id).where(QueueRow.name == queue, QueueRow.active)) is None:
             raise UserError(f"queue: no active queue {queue!r}")
     else:
-        target, kind = str(to_agent), "agent"
+        target, kind = str(to_agent), TargetType.AGENT
         if s.scalar(select(AgentRow.id).where(AgentRow.name == target)) is None:
             raise UserError(f"agent: no agent {target!r}")
         to = _display(s, target)
@@ -324,9 +337,9 @@ def transfer(
     s.commit()
     with engine.lock:
         _require_active(engine, contact_id, agent)
-        if kind == "agent" and not agent_view(engine, target).logged_in:
+        if kind is TargetType.AGENT and not agent_view(engine, target).logged_in:
             raise ConflictError(f"transfer target agent {target!r} is not logged in")
-        engine.submit("transfer", extra=note, contact=contact_id, target=target, target_type=kind)
+        engine.request(Transfer(contact=contact_id, target=target, target_type=kind), extra=note)
     return snapshot(engine, agent), said
 
 
