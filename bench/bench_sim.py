@@ -28,7 +28,11 @@ from pathlib import Path
 import simpy
 
 from callcenter.sim import load_scenario, simulate
-from callcenter.storage.eventlog import EventLogWriter
+
+try:
+    from callcenter.storage.eventlog import EventLogWriter
+except ImportError:  # an older tree under bench/compare_ref.py (before storage.eventlog)
+    from callcenter.storage.jsonl import EventLogWriter  # type: ignore[no-redef]
 
 HERE = Path(__file__).parent
 
