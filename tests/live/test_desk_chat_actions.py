@@ -52,7 +52,7 @@ def _session(engine: LiveEngine) -> Session:
 def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None:
     engine, clock = center
     with _session(engine) as s:
-        assert desk.change_state(engine, s, "ann", Login(agent="ann"))["status"] == "available"
+        assert desk.change_state(engine, s, "ann", Login(agent="ann")).status == "available"
     clock.t = T0 + 10
     started = chat.start(
         engine, queue="support", name="Dana", email="Dana@Example.com", phone=None, message="hi"
@@ -60,9 +60,7 @@ def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None
     assert started.status == "ringing"  # ann is the only agent logged in
     with _session(engine) as s:
         view = desk.snapshot(engine, "ann")
-        assert [(c["id"], c["status"]) for c in view["contacts"]] == [
-            (started.contact_id, "ringing")
-        ]
+        assert [(c.id, c.status) for c in view.contacts] == [(started.contact_id, "ringing")]
         clock.t = T0 + 13
         desk.answer_offer(engine, s, "ann", Answer(contact=started.contact_id))
     with _session(engine) as s:
@@ -75,14 +73,14 @@ def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None
     with _session(engine) as s:
         clock.t = T0 + 60
         after, lines = desk.end(engine, s, "ann", started.contact_id)
-    assert [c["status"] for c in after["contacts"]] == ["wrapup"]
+    assert [c.status for c in after.contacts] == ["wrapup"]
     assert [(x["sender"], x["body"], x["t"]) for x in lines] == [
         ("system", "Ann ended the chat.", T0 + 60)
     ]
     with _session(engine) as s:
         clock.t = T0 + 90
         done = desk.wrap_up(engine, s, "ann", started.contact_id, "resolved", "paid twice")
-    assert done["contacts"] == []
+    assert done.contacts == []
     rated = chat.rate(engine, started.contact_id, started.token, 5, "  quick  ")
     assert (rated.status, rated.csat, rated.ended, rated.agent_name) == ("closed", 5, True, "Ann")
     assert [m.sender for m in rated.messages] == ["customer", "agent", "customer", "system"]

@@ -13,7 +13,7 @@ installed as an engine listener.  See ``docs/agent-desktop.md``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, WebSocket
 from fastapi.concurrency import run_in_threadpool
@@ -44,16 +44,12 @@ router = APIRouter()
 api = APIRouter(prefix="/api/desk", tags=["desk"])
 
 
-def _desk(view: dict[str, Any]) -> Desk:
-    return Desk.model_validate(view)
-
-
-def _pushed(c: Center, contact_id: str, result: tuple[dict[str, Any], Said]) -> Desk:
+def _pushed(c: Center, contact_id: str, result: tuple[Desk, Said]) -> Desk:
     """The desk after an action, once the lines it said are pushed to the chat."""
     view, said = result
     if said:
         push_message(c.hub, contact_id, said[0], None)
-    return _desk(view)
+    return view
 
 
 # --------------------------------------------------------------------------- state
@@ -62,7 +58,7 @@ def _pushed(c: Center, contact_id: str, result: tuple[dict[str, Any], Said]) -> 
 @api.get("", response_model=Desk)
 def desk(p: DeskUser, c: CenterDep) -> Desk:
     """The agent's state, since when, capacity and its contacts (ringing, active, wrap-up)."""
-    return _desk(actions.snapshot(c.engine, agent_of(p)))
+    return actions.snapshot(c.engine, agent_of(p))
 
 
 @api.get("/directory", response_model=Directory)
@@ -76,27 +72,27 @@ def directory(p: DeskUser, s: Db, c: CenterDep) -> Directory:
 def login(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Log in to the router: available for contacts of the agent's queues."""
     agent = agent_of(p)
-    return _desk(actions.change_state(c.engine, s, agent, Login(agent=agent)))
+    return actions.change_state(c.engine, s, agent, Login(agent=agent))
 
 
 @api.post("/logout", response_model=Desk)
 def logout(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Log out (with contacts on the desk: once the last one is wrapped up)."""
     agent = agent_of(p)
-    return _desk(actions.change_state(c.engine, s, agent, Logout(agent=agent)))
+    return actions.change_state(c.engine, s, agent, Logout(agent=agent))
 
 
 @api.post("/pause", response_model=Desk)
 def pause(body: PauseIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Pause with a reason (with contacts on the desk: once the last one is wrapped up)."""
-    return _desk(actions.pause(c.engine, s, agent_of(p), body.reason))
+    return actions.pause(c.engine, s, agent_of(p), body.reason)
 
 
 @api.post("/unpause", response_model=Desk)
 def unpause(p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Available again (also cancels a pause asked for while busy)."""
     agent = agent_of(p)
-    return _desk(actions.change_state(c.engine, s, agent, Unpause(agent=agent)))
+    return actions.change_state(c.engine, s, agent, Unpause(agent=agent))
 
 
 # --------------------------------------------------------------------------- contacts
@@ -105,13 +101,13 @@ def unpause(p: DeskUser, s: Db, c: CenterDep) -> Desk:
 @api.post("/contacts/{contact_id}/accept", response_model=Desk)
 def accept(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Accept the contact ringing at this agent: the conversation starts."""
-    return _desk(actions.answer_offer(c.engine, s, agent_of(p), Answer(contact=contact_id)))
+    return actions.answer_offer(c.engine, s, agent_of(p), Answer(contact=contact_id))
 
 
 @api.post("/contacts/{contact_id}/decline", response_model=Desk)
 def decline(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Decline the offer: it goes to the next agent (counts as a missed offer)."""
-    return _desk(actions.answer_offer(c.engine, s, agent_of(p), Decline(contact=contact_id)))
+    return actions.answer_offer(c.engine, s, agent_of(p), Decline(contact=contact_id))
 
 
 @api.post("/contacts/{contact_id}/messages", response_model=ChatMessage, status_code=201)
@@ -135,7 +131,7 @@ def end(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
 def wrapup(contact_id: str, body: WrapupIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Finish the after-contact work: store the disposition (and notes), end the wrap-up."""
     agent = agent_of(p)
-    return _desk(actions.wrap_up(c.engine, s, agent, contact_id, body.disposition, body.notes))
+    return actions.wrap_up(c.engine, s, agent, contact_id, body.disposition, body.notes)
 
 
 @api.post("/contacts/{contact_id}/transfer", response_model=Desk)

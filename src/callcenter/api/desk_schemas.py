@@ -9,45 +9,10 @@ from typing import Final
 
 from pydantic import BaseModel, Field, model_validator
 
-from callcenter.api.chat import ChatMessage
 from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
+from callcenter.live.desk.views import Desk, DeskContact
 
 MAX_NOTES: Final = 10_000
-
-
-class DeskContact(BaseModel):
-    id: str
-    status: str = Field(description="this agent's part: ringing | active | wrapup")
-    contact_status: str = Field(description="the contact's status (contacts.status)")
-    channel: str
-    queue: str
-    subject: str
-    customer_id: int | None
-    customer_name: str | None
-    customer_email: str | None
-    customer_phone: str | None
-    arrived_at: float
-    offered_at: float | None
-    answered_at: float | None
-    ended_at: float | None
-    acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
-    ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
-    notes: str
-    disposition: str | None
-    messages: list[ChatMessage]
-
-
-class Desk(BaseModel):
-    agent: str
-    display_name: str
-    status: str = Field(description="logged_out | available | paused")
-    reason: str | None
-    since: float | None
-    capacity: int
-    activity: str = Field(description="available | ringing | on_contact | wrap_up | paused ...")
-    pending_pause: str | None = Field(description="a pause asked for while busy: its reason")
-    pending_logout: bool
-    contacts: list[DeskContact]
 
 
 class PauseIn(BaseModel):
@@ -79,7 +44,7 @@ class NotesOut(BaseModel):
     notes: str
 
 
-# The directory's types are the service's own (one declaration of their fields).
+# The desk's and the directory's types are the service's own (one declaration of their fields).
 __all__ = [
     "MAX_NOTES",
     "Desk",

@@ -30,6 +30,7 @@ from callcenter.live.business_hours import describe, is_open, next_opening
 from callcenter.live.chat.records import (
     ENDED,
     WRITABLE,
+    ChatMessage,
     add_message,
     chat_with_token,
     display_names,
@@ -57,14 +58,6 @@ class Started(BaseModel):
     contact_id: str
     token: str = Field(description="send it as X-Chat-Token; shown only here")
     status: str
-
-
-class ChatMessage(BaseModel):
-    id: int
-    t: float
-    sender: str = Field(description="customer | agent | system")
-    body: str
-    agent_name: str | None = None
 
 
 class ChatView(BaseModel):

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,16 @@ ENDED: Final = frozenset(
         ContactStatus.TIMEOUT,
     }
 )
+
+
+class ChatMessage(BaseModel):
+    """One transcript line as people see it (the API's and the pushes' form)."""
+
+    id: int
+    t: float
+    sender: str = Field(description="customer | agent | system")
+    body: str
+    agent_name: str | None = None
 
 
 def new_contact_id() -> str:
@@ -144,6 +155,7 @@ __all__ = [
     "ENDED",
     "MAX_BODY",
     "WRITABLE",
+    "ChatMessage",
     "add_message",
     "chat_with_token",
     "check_body",

@@ -39,6 +39,7 @@ from callcenter.live.desk.views import (
     ACTIVE,
     RINGING,
     WRAPUP,
+    Desk,
     agent_view,
     contact_state,
     desk_snapshot,
@@ -103,7 +104,7 @@ def agent_of(p: Principal) -> str:
     return p.agent
 
 
-def snapshot(engine: LiveEngine, agent: str) -> dict[str, Any]:
+def snapshot(engine: LiveEngine, agent: str) -> Desk:
     """The agent's desk now, read in a session of its own (after an engine request)."""
     with engine.sessions() as s:
         return desk_snapshot(engine, s, agent)
@@ -197,14 +198,14 @@ def _pause_reasons(s: Session) -> list[str]:
 
 def change_state(
     engine: LiveEngine, s: Session, agent: str, request: Login | Logout | Pause | Unpause
-) -> dict[str, Any]:
+) -> Desk:
     """An agent-state request for ``agent``; the desk after it."""
     s.commit()
     engine.request(request)
     return snapshot(engine, agent)
 
 
-def pause(engine: LiveEngine, s: Session, agent: str, reason: str) -> dict[str, Any]:
+def pause(engine: LiveEngine, s: Session, agent: str, reason: str) -> Desk:
     """Pause with a configured reason (while busy: once the last contact is wrapped up)."""
     _one_of("reason", reason, "pause reason", _pause_reasons(s))
     row = s.scalar(select(AgentRow).where(AgentRow.name == agent))
@@ -218,9 +219,7 @@ def pause(engine: LiveEngine, s: Session, agent: str, reason: str) -> dict[str, 
 # --------------------------------------------------------------------------- contacts
 
 
-def answer_offer(
-    engine: LiveEngine, s: Session, agent: str, request: Answer | Decline
-) -> dict[str, Any]:
+def answer_offer(engine: LiveEngine, s: Session, agent: str, request: Answer | Decline) -> Desk:
     """Answer or decline the contact ringing at ``agent``."""
     contact_id = request.contact
     _contact(s, contact_id)
@@ -247,7 +246,7 @@ def write_message(
         return message_view(m, names)
 
 
-def end(engine: LiveEngine, s: Session, agent: str, contact_id: str) -> tuple[dict[str, Any], Said]:
+def end(engine: LiveEngine, s: Session, agent: str, contact_id: str) -> tuple[Desk, Said]:
     """End the conversation: the agent goes into after-contact work for it."""
     _contact(s, contact_id)
     said: Said = []
@@ -266,7 +265,7 @@ def wrap_up(
     contact_id: str,
     disposition: str,
     notes: str | None,
-) -> dict[str, Any]:
+) -> Desk:
     """Finish the after-contact work: store the disposition (and notes), end the wrap-up."""
     row = _contact(s, contact_id)
     codes = list(
@@ -319,7 +318,7 @@ def transfer(
     *,
     queue: str | None = None,
     to_agent: str | None = None,
-) -> tuple[dict[str, Any], Said]:
+) -> tuple[Desk, Said]:
     """Hand the conversation to a queue (queued again) or to a logged-in agent (offered at
     once); ``agent`` goes into after-contact work for its part."""
     _contact(s, contact_id)

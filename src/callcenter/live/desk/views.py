@@ -29,11 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.events import EventType
-from callcenter.live.chat.records import display_names, messages_of
+from callcenter.live.chat.records import ChatMessage, display_names, messages_of
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.routing.state import CState
 from callcenter.storage.tables import AgentRow, ContactRow, ContactStatus, Customer, User
@@ -139,7 +140,46 @@ def customer_agent_name(row: ContactRow, names: dict[str, str]) -> str | None:
     return None
 
 
-def contact_views(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
+class DeskContact(BaseModel):
+    """A contact on an agent's desk: the row, its customer, transcript and timers."""
+
+    id: str
+    status: str = Field(description="this agent's part: ringing | active | wrapup")
+    contact_status: str = Field(description="the contact's status (contacts.status)")
+    channel: str
+    queue: str
+    subject: str
+    customer_id: int | None
+    customer_name: str | None
+    customer_email: str | None
+    customer_phone: str | None
+    arrived_at: float
+    offered_at: float | None
+    answered_at: float | None
+    ended_at: float | None
+    acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
+    ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
+    notes: str
+    disposition: str | None
+    messages: list[ChatMessage]
+
+
+class Desk(BaseModel):
+    """``GET /api/desk``: an agent's state, since when, capacity and its contacts."""
+
+    agent: str
+    display_name: str
+    status: str = Field(description="logged_out | available | paused")
+    reason: str | None
+    since: float | None
+    capacity: int
+    activity: str = Field(description="available | ringing | on_contact | wrap_up | paused ...")
+    pending_pause: str | None = Field(description="a pause asked for while busy: its reason")
+    pending_logout: bool
+    contacts: list[DeskContact]
+
+
+def contact_views(s: Session, work: Iterable[Work]) -> list[DeskContact]:
     """The desk's contact records for ``work``: row, customer, transcript, timers."""
     by_id = {w.contact: w for w in work}
     if not by_id:
@@ -155,32 +195,34 @@ def contact_views(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
     for row, cust in rows:
         w = by_id[row.id]
         out.append(
-            {
-                "id": row.id,
-                "status": w.state,
-                "contact_status": row.status,
-                "channel": row.channel,
-                "queue": w.queue,
-                "subject": row.subject,
-                "customer_id": row.customer_id,
-                "customer_name": cust.name if cust is not None else None,
-                "customer_email": cust.email if cust is not None else None,
-                "customer_phone": cust.phone if cust is not None else None,
-                "arrived_at": row.arrived_at,
-                "offered_at": row.offered_at,
-                "answered_at": row.answered_at,
-                "ended_at": row.ended_at,
-                "acw_since": w.since if w.state == WRAPUP else None,
-                "ring_deadline": w.ring_deadline,
-                "notes": row.notes,
-                "disposition": row.disposition,
-                "messages": transcripts[row.id],
-            }
+            DeskContact.model_validate(
+                {
+                    "id": row.id,
+                    "status": w.state,
+                    "contact_status": row.status,
+                    "channel": row.channel,
+                    "queue": w.queue,
+                    "subject": row.subject,
+                    "customer_id": row.customer_id,
+                    "customer_name": cust.name if cust is not None else None,
+                    "customer_email": cust.email if cust is not None else None,
+                    "customer_phone": cust.phone if cust is not None else None,
+                    "arrived_at": row.arrived_at,
+                    "offered_at": row.offered_at,
+                    "answered_at": row.answered_at,
+                    "ended_at": row.ended_at,
+                    "acw_since": w.since if w.state == WRAPUP else None,
+                    "ring_deadline": w.ring_deadline,
+                    "notes": row.notes,
+                    "disposition": row.disposition,
+                    "messages": transcripts[row.id],
+                }
+            )
         )
     return out
 
 
-def desk_snapshot(engine: LiveEngine, s: Session, agent: str) -> dict[str, Any]:
+def desk_snapshot(engine: LiveEngine, s: Session, agent: str) -> Desk:
     """``GET /api/desk``: the agent's state, since when, capacity and its contacts."""
     view = agent_view(engine, agent)
     found = s.execute(
@@ -189,18 +231,18 @@ def desk_snapshot(engine: LiveEngine, s: Session, agent: str) -> dict[str, Any]:
         .where(AgentRow.name == agent)
     ).first()
     row, display = found if found is not None else (None, agent)
-    return {
-        "agent": agent,
-        "display_name": display or agent,
-        "status": row.status if row is not None else "logged_out",
-        "reason": row.status_reason if row is not None else None,
-        "since": row.status_since if row is not None else None,
-        "capacity": row.capacity if row is not None else 0,
-        "activity": view.activity,
-        "pending_pause": view.pause_pending,
-        "pending_logout": view.logout_pending,
-        "contacts": contact_views(s, view.work),
-    }
+    return Desk(
+        agent=agent,
+        display_name=display or agent,
+        status=row.status if row is not None else "logged_out",
+        reason=row.status_reason if row is not None else None,
+        since=row.status_since if row is not None else None,
+        capacity=row.capacity if row is not None else 0,
+        activity=view.activity,
+        pending_pause=view.pause_pending,
+        pending_logout=view.logout_pending,
+        contacts=contact_views(s, view.work),
+    )
 
 
 class Publisher(Protocol):
@@ -265,7 +307,7 @@ class DeskPusher:
         self, s: Session, view: AgentView, offered: set[str], changed: dict[str, str]
     ) -> None:
         agent = view.name
-        views = {v["id"]: v for v in contact_views(s, view.work)}
+        views = {v.id: v.model_dump() for v in contact_views(s, view.work)}
         channel = f"agent:{agent}"
         for cid, event in sorted(changed.items()):
             if cid in offered:
@@ -314,6 +356,8 @@ __all__ = [
     "RINGING",
     "WRAPUP",
     "AgentView",
+    "Desk",
+    "DeskContact",
     "DeskPusher",
     "Publisher",
     "Work",
