@@ -32,6 +32,8 @@ from callcenter.errors import UserError
 
 if TYPE_CHECKING:
     from callcenter.speech.batch import Failure, Plan, ResultWriter
+    from callcenter.speech.metadata import CallMeta
+    from callcenter.speech.pipeline import AnalyzeOptions
 
 SHOWN_FAILURES: Final = 20
 RESULTS_FOLDER: Final = "analysis"  # in the data_dir setting (default: the current folder)
@@ -55,6 +57,67 @@ def _sync_finished(plan: Plan, writer: ResultWriter, store_ids: set[str]) -> int
             writer.save(writer.stored(cid))
             added += 1
     return added
+
+
+def _call_metadata(events: Path | None, metadata: Path | None) -> dict[str, CallMeta]:
+    """Agent, queue, caller and start per call id: from the event log, then the
+    metadata file on top."""
+    from callcenter.speech.metadata import load_event_metadata, load_metadata_file
+
+    meta: dict[str, CallMeta] = {}
+    if events is not None:
+        meta.update(load_event_metadata(events))
+    if metadata is not None:
+        for cid, m in load_metadata_file(metadata).items():
+            meta[cid] = m.merged(meta.get(cid))
+    return meta
+
+
+def _run_jobs(
+    todo: Plan, options: AnalyzeOptions, workers: int, writer: ResultWriter, *, quiet: bool
+) -> tuple[int, float, list[Failure]]:
+    """Analyse the planned calls on ``workers`` processes with a progress bar; return
+    (calls done, seconds of audio, failures, the plan's own first)."""
+    from callcenter.speech.batch import run
+
+    failures = list(todo.failures)
+    done = 0
+    audio_s = 0.0
+    progress = Progress(
+        TextColumn("analyzing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("calls"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet or not todo.jobs,
+    )
+    with progress:
+        task = progress.add_task("calls", total=len(todo.jobs))
+        for _job, doc, failure in run(todo.jobs, options, workers):
+            if doc is not None:
+                writer.write(doc)
+                done += 1
+                audio_s += float((doc.get("metrics") or {}).get("duration_s") or 0.0)
+            elif failure is not None:
+                failures.append(failure)
+            progress.advance(task)
+    return done, audio_s, failures
+
+
+def _print_summary(
+    done: int, audio_s: float, elapsed: float, skipped: int, synced: int, out: Path
+) -> None:
+    speed = f", {audio_s / elapsed:.0f}× real time" if done and elapsed > 0 else ""
+    console.print(
+        f"analyzed {done} call{'s' if done != 1 else ''} "
+        f"({audio_s / 60:.1f} min of audio) in {elapsed:.1f} s{speed}; "
+        f"skipped {skipped} already analyzed"
+        + (f" ({synced} stored in the database from their files)" if synced else "")
+        + f"; results in {out}/",
+        highlight=False,
+    )
 
 
 @app.command("analyze")
@@ -127,8 +190,7 @@ def analyze_command(
     import os
 
     from callcenter.speech.audio import AudioOptions, Layout
-    from callcenter.speech.batch import ResultWriter, plan, run
-    from callcenter.speech.metadata import CallMeta, load_event_metadata, load_metadata_file
+    from callcenter.speech.batch import ResultWriter, plan
     from callcenter.speech.pipeline import AnalyzeOptions, Analyzer
     from callcenter.speech.transcribe import AsrOptions
     from callcenter.storage.analysis_store import AnalysisStore
@@ -148,13 +210,7 @@ def analyze_command(
     )
     if workers < 0:
         raise UserError(f"--workers must be at least 1, got {workers}")
-    n_workers = workers or (os.cpu_count() or 1)
-    meta: dict[str, CallMeta] = {}
-    if events is not None:
-        meta.update(load_event_metadata(events))
-    if metadata is not None:
-        for cid, m in load_metadata_file(metadata).items():
-            meta[cid] = m.merged(meta.get(cid))
+    meta = _call_metadata(events, metadata)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
     todo = plan(paths, Layout(audio.layout), out, force=force, metadata=meta)
@@ -170,46 +226,17 @@ def analyze_command(
             AnalysisStore(conn).save(doc)
 
     writer = ResultWriter(out, save)
-    with database_errors(url), engine.connect() as conn:
-        stored = AnalysisStore(conn).call_ids()
-    synced = _sync_finished(todo, writer, stored)
-    failures = list(todo.failures)
-    done = 0
-    audio_s = 0.0
-    began = time.perf_counter()
-    progress = Progress(
-        TextColumn("analyzing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("calls"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet or not todo.jobs,
-    )
     try:
-        with progress:
-            task = progress.add_task("calls", total=len(todo.jobs))
-            for _job, doc, failure in run(todo.jobs, options, n_workers):
-                if doc is not None:
-                    writer.write(doc)
-                    done += 1
-                    audio_s += float((doc.get("metrics") or {}).get("duration_s") or 0.0)
-                elif failure is not None:
-                    failures.append(failure)
-                progress.advance(task)
+        with database_errors(url), engine.connect() as conn:
+            stored = AnalysisStore(conn).call_ids()
+        synced = _sync_finished(todo, writer, stored)
+        began = time.perf_counter()
+        done, audio_s, failures = _run_jobs(
+            todo, options, workers or (os.cpu_count() or 1), writer, quiet=quiet
+        )
     finally:
         engine.dispose()
-    elapsed = time.perf_counter() - began
-    speed = f", {audio_s / elapsed:.0f}× real time" if done and elapsed > 0 else ""
-    console.print(
-        f"analyzed {done} call{'s' if done != 1 else ''} "
-        f"({audio_s / 60:.1f} min of audio) in {elapsed:.1f} s{speed}; "
-        f"skipped {len(todo.finished)} already analyzed"
-        + (f" ({synced} stored in the database from their files)" if synced else "")
-        + f"; results in {out}/",
-        highlight=False,
-    )
+    _print_summary(done, audio_s, time.perf_counter() - began, len(todo.finished), synced, out)
     if failures:
         _print_failures(failures)
         raise typer.Exit(1)
