@@ -18,75 +18,25 @@ events between them.  Definitions, with a worked example: docs/wfm-adherence.md.
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
-from enum import IntEnum, StrEnum
 from typing import Final
 
 import polars as pl
 
-from callcenter.errors import UserError
 from callcenter.events import STATE_AFTER_TYPE, AgentState, EventType
+from callcenter.wfm.adherence.options import (
+    DEFAULT_OPTIONS,
+    OUT_KINDS,
+    Activity,
+    AdherenceOptions,
+    Breakdown,
+)
 from callcenter.wfm.adherence.report import AdherenceReport, Period, build_report
 from callcenter.wfm.adherence.roster import Roster, load_roster
+from callcenter.wfm.adherence.scheduled import SCHED_COLS, schedule_changes, shift_table
 
 E = EventType
 DAY_S: Final = 86_400
-
-
-class AdherenceError(UserError):
-    """Bad adherence options (the roster and the log have their own errors)."""
-
-
-class Activity(IntEnum):
-    """What an agent is doing (actual) or meant to do (scheduled); codes of the sweep."""
-
-    OFF = 0  # logged out / not on shift
-    WORK = 1  # logged in and not paused (available, ringing, talking, wrap-up) / on shift
-    BREAK = 2  # paused (with a break reason) / in a scheduled break
-    OTHER = 3  # paused with a reason that is not a break (only with ``break_reasons``)
-
-
-class Breakdown(StrEnum):
-    AGENT = "agent"
-    DAY = "day"
-    AGENT_DAY = "agent-day"
-
-
-OUT_KINDS: Final[tuple[str, ...]] = (
-    "late_login",  # logged out in the shift, before the agent's first login in it
-    "early_logout",  # logged out in the shift, after the agent's last logged-in moment in it
-    "logged_out",  # logged out in the middle of the shift (between two logged-in spells)
-    "absent",  # all of a shift never logged into (no grace applies)
-    "break_early",  # paused in scheduled work, in a pause that then runs into a break
-    "break_overrun",  # paused in scheduled work, in a pause that began in a break
-    "unscheduled_pause",  # paused in work in a pause touching no break; any non-break reason
-    "worked_in_break",  # working in a scheduled break (late to it, back early, skipped)
-)
-"""The kinds of out-of-adherence time; in a shift they add up with the in-adherence
-time to the shift's length."""
-
-
-@dataclass(frozen=True, slots=True)
-class AdherenceOptions:
-    """``grace_s``: the tolerance around each scheduled change (0: none).
-    ``break_reasons``: the pause reasons that count as a break (None: every pause does;
-    a pause without a reason is ``unspecified``)."""
-
-    grace_s: float = 0.0
-    break_reasons: frozenset[str] | None = None
-
-    def __post_init__(self) -> None:
-        g = self.grace_s
-        if isinstance(g, bool) or not isinstance(g, int | float) or not math.isfinite(g) or g < 0:
-            raise AdherenceError(
-                f"grace: {g!r} is not valid; expected a non-negative number of seconds"
-            )
-        if self.break_reasons is not None and not self.break_reasons:
-            raise AdherenceError(
-                "break reasons: the list is empty; expected at least one pause reason"
-            )
 
 
 # --------------------------------------------------------------------------------------
@@ -166,109 +116,11 @@ def activity_changes(events: pl.DataFrame, end: float, options: AdherenceOptions
 
 
 # --------------------------------------------------------------------------------------
-# scheduled activity
-
-
-_SCHED_COLS: Final = ("d_sched", "d_shift", "d_w", "d_b", "d_o")
-
-
-def _spans(roster: Roster, lo: float, hi: float) -> pl.DataFrame:
-    """The scheduled spans tiling every rostered agent's time line ``[lo, hi)``:
-    ``agent``, ``a``, ``b``, ``code`` (0 off, 1 work, 2 break)."""
-    shifts = shift_table(roster).select("shift", "agent", "shift_start", "shift_end")
-    rows = [(i, b0, b1) for i, s in enumerate(roster.shifts, 1) for b0, b1 in s.breaks]
-    breaks = pl.DataFrame(
-        rows, schema={"shift": pl.Int64, "a": pl.Float64, "b": pl.Float64}, orient="row"
-    ).join(shifts, on="shift")
-    # work: from the shift start (or the previous break's end) to each break's start (or
-    # the shift end); a sentinel "break" [end, end) closes each shift
-    ends = shifts.select("shift", "agent", "shift_start", a="shift_end", b="shift_end")
-    bounds = pl.concat([breaks.select(ends.columns), ends]).sort("shift", "a")
-    work = bounds.select(
-        "agent",
-        pl.col("b").shift(1).over("shift").fill_null(pl.col("shift_start")).alias("a"),
-        pl.col("a").alias("b"),
-        code=pl.lit(int(Activity.WORK), dtype=pl.Int64),
-    )
-    # off: before each agent's first shift, between shifts, after the last one
-    by_agent = shifts.sort("agent", "shift_start")
-    off = pl.concat(
-        [
-            by_agent.select(
-                "agent",
-                a=pl.col("shift_end").shift(1).over("agent").fill_null(lo),
-                b="shift_start",
-            ),
-            by_agent.group_by("agent").agg(a=pl.col("shift_end").max(), b=pl.lit(hi)),
-        ]
-    ).with_columns(code=pl.lit(int(Activity.OFF), dtype=pl.Int64))
-    brk = breaks.select("agent", "a", "b", code=pl.lit(int(Activity.BREAK), dtype=pl.Int64))
-    return pl.concat([work, brk, off]).filter(pl.col("b") > pl.col("a"))
-
-
-def _schedule_changes(roster: Roster, grace: float, lo: float, hi: float) -> pl.DataFrame:
-    """The roster as change rows: ``agent``, ``t`` and one delta per sweep column.
-
-    ``d_sched``: scheduled activity code; ``d_shift``: shift number + 1 (shifts of one
-    agent never overlap, so the running sum is the current shift's number + 1, or 0);
-    ``d_w``/``d_b``/``d_o``: how many scheduled work / break / off spans, each widened by
-    the grace on both sides, cover the instant (> 0: that actual activity is tolerated).
-    ``lo``/``hi`` bound the time line.
-    """
-    spans = _spans(roster, lo, hi)
-    code = pl.col("code")
-    zero = pl.lit(0, dtype=pl.Int64)
-
-    def edge(t: pl.Expr, sign: int, *, widened: bool) -> pl.DataFrame:
-        return spans.select(
-            "agent",
-            t.alias("t"),
-            d_sched=zero if widened else code * sign,
-            d_shift=zero,
-            **{
-                col: (code == c).cast(pl.Int64) * sign if widened else zero
-                for col, c in (("d_w", 1), ("d_b", 2), ("d_o", 0))
-            },
-        )
-
-    shifts = shift_table(roster)
-    bounds = [
-        shifts.select("agent", t="shift_start", d_shift="shift"),
-        shifts.select("agent", t="shift_end", d_shift=-pl.col("shift")),
-    ]
-    parts = [
-        edge(pl.col("a"), 1, widened=False),
-        edge(pl.col("b"), -1, widened=False),
-        edge(pl.col("a") - grace, 1, widened=True),
-        edge(pl.col("b") + grace, -1, widened=True),
-        *bounds,
-    ]
-    return pl.concat(parts, how="diagonal").with_columns(
-        pl.col(*_SCHED_COLS).fill_null(0).cast(pl.Int64)
-    )
-
-
-_SHIFT_SCHEMA: Final = {
-    "shift": pl.Int64,
-    "agent": pl.String,
-    "date": pl.Date,
-    "shift_start": pl.Float64,
-    "shift_end": pl.Float64,
-}
-
-
-def shift_table(roster: Roster) -> pl.DataFrame:
-    """One row per shift: ``shift`` (its number + 1), agent, date, start, end."""
-    rows = [(k, s.agent, s.date, s.start, s.end) for k, s in enumerate(roster.shifts, 1)]
-    return pl.DataFrame(rows, schema=_SHIFT_SCHEMA, orient="row")
-
-
-# --------------------------------------------------------------------------------------
 # the sweep
 
 
 def timeline(
-    events: pl.DataFrame, roster: Roster, options: AdherenceOptions = AdherenceOptions()
+    events: pl.DataFrame, roster: Roster, options: AdherenceOptions = DEFAULT_OPTIONS
 ) -> pl.DataFrame:
     """The elementary segments of every agent's time line (exact, no sampling).
 
@@ -285,10 +137,10 @@ def timeline(
     hi = max([end, *(s.end for s in roster.shifts)]) + 1.0
     g = float(options.grace_s)
     changes = pl.concat(
-        [activity_changes(events, end, options), _schedule_changes(roster, g, lo, hi)],
+        [activity_changes(events, end, options), schedule_changes(roster, g, lo, hi)],
         how="diagonal",
     )
-    deltas = ["d_act", *_SCHED_COLS]
+    deltas = ["d_act", *SCHED_COLS]
     names = ["act", "sched", "shift", "w", "b", "o"]
     swept = (
         changes.group_by("agent", "t")
@@ -469,7 +321,7 @@ def _load(events: str | os.PathLike[str] | pl.DataFrame) -> tuple[pl.DataFrame, 
 def compute_adherence(
     events: str | os.PathLike[str] | pl.DataFrame,
     roster: Roster | str | os.PathLike[str],
-    options: AdherenceOptions = AdherenceOptions(),
+    options: AdherenceOptions = DEFAULT_OPTIONS,
     by: Breakdown = Breakdown.AGENT,
 ) -> AdherenceReport:
     """Adherence, conformance and absenteeism of ``roster`` against the event log.
@@ -492,15 +344,4 @@ def compute_adherence(
     )
 
 
-__all__ = [
-    "OUT_KINDS",
-    "Activity",
-    "AdherenceError",
-    "AdherenceOptions",
-    "Breakdown",
-    "activity_changes",
-    "agent_day_table",
-    "compute_adherence",
-    "shift_table",
-    "timeline",
-]
+__all__ = ["activity_changes", "agent_day_table", "compute_adherence", "timeline"]
