@@ -53,10 +53,6 @@ class ApiError(Exception):
         self.code = code or _CODES.get(status, "error")
 
 
-def not_found(what: str, key: object) -> ApiError:
-    return ApiError(404, f"no {what} {key!r}")
-
-
 def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code or _CODES.get(status, "error"), "message": message}}
 
@@ -108,6 +104,5 @@ __all__ = [
     "ApiError",
     "error_body",
     "install_error_handlers",
-    "not_found",
     "status_of",
 ]
