@@ -11,6 +11,7 @@ A duration is a non-negative number with an optional unit: ``s`` (seconds, the d
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -25,6 +26,58 @@ _UNIT_ORDER = "dhms"  # compound durations name their units largest first, each 
 
 class DurationError(UserError):
     """Text that is not a duration."""
+
+
+class TimeError(UserError):
+    """Text that is not a point in time."""
+
+
+TIME_HINT = (
+    "an ISO 8601 time such as 2024-05-01T08:00:00Z (UTC unless an offset is given) or epoch seconds"
+)
+
+
+def parse_time(text: str, *, what: str = "time") -> float:
+    """Epoch seconds of ``text``: an ISO 8601 date/time (UTC unless it gives an offset) or
+    epoch seconds.  ``what`` names the input in the error (``"--from"``, ``"to"``).
+
+    >>> parse_time("2024-05-01T08:00:00Z"), parse_time("2024-05-01T11:00:00+03:00")
+    (1714550400.0, 1714550400.0)
+
+    Raises :class:`TimeError` for anything else, including times outside years 1..9999
+    (what a calendar date can show).
+    """
+    raw = text.strip()
+    try:
+        t = float(raw)
+    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise TimeError(f"{what} {text!r}: expected {TIME_HINT}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        t = when.timestamp()
+    try:
+        dt.datetime.fromtimestamp(t, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise TimeError(f"{what} {text!r}: expected {TIME_HINT} (years 1 to 9999)") from None
+    return t
+
+
+def parse_interval(text: str, *, what: str = "interval") -> int:
+    """Seconds of a report interval: a whole number of minutes that divides a day.
+
+    >>> parse_interval("15m"), parse_interval("1h")
+    (900, 3600)
+    """
+    seconds = parse_duration(text, what=what)
+    if seconds <= 0 or seconds % 60 or 86_400 % seconds:
+        raise DurationError(
+            f"{what} must be a whole number of minutes that divides a day "
+            f"(e.g. 15m, 30m, 60m), got {text!r}"
+        )
+    return int(seconds)
 
 
 def parse_duration(text: str, *, what: str = "duration") -> float:

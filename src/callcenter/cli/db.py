@@ -7,7 +7,6 @@ opened by :mod:`callcenter.storage.database`.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import typer
 from callcenter.cli.app import app, console, err_console
 from callcenter.cli.options import Database, load_settings
 from callcenter.errors import InputFileError, UserError
+from callcenter.units import parse_time
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -36,25 +36,6 @@ _PROGRESS_STEP: Final = 10_000
 
 class BadOptionError(UserError):
     """A command-line option with a value that cannot be used."""
-
-
-def parse_time(value: str, option: str) -> float:
-    """An ISO 8601 date/time (UTC unless it says otherwise) or epoch seconds."""
-    text = value.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise BadOptionError(
-            f"{option} {value!r}: expected an ISO 8601 time such as 2024-05-01T08:00:00Z "
-            "(UTC unless an offset is given) or epoch seconds"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.timestamp()
 
 
 def _progress(enabled: bool) -> Progress:
@@ -196,8 +177,8 @@ def export_cmd(
     from callcenter.storage.db import database_errors, shown_url
     from callcenter.storage.eventlog import EventLogWriter, iter_events
 
-    t0 = parse_time(start, "--from") if start is not None else None
-    t1 = parse_time(end, "--to") if end is not None else None
+    t0 = parse_time(start, what="--from") if start is not None else None
+    t1 = parse_time(end, what="--to") if end is not None else None
     if t0 is not None and t1 is not None and t1 < t0:
         raise BadOptionError(f"--to {end!r} is before --from {start!r}")
     if out.is_dir():
@@ -225,4 +206,4 @@ def export_cmd(
     )
 
 
-__all__ = ["BadOptionError", "db_app", "parse_time"]
+__all__ = ["BadOptionError", "db_app"]

@@ -18,9 +18,8 @@ from rich import box
 from rich.table import Table
 
 from callcenter.cli.app import OutputFormat, app, console, err_console, fit_columns, write_stdout
-from callcenter.errors import UserError
 from callcenter.kpi.settings import SL_MODE_TEXT, Breakdown, KpiSettings, SlMode
-from callcenter.units import parse_duration
+from callcenter.units import parse_duration, parse_interval
 
 if TYPE_CHECKING:  # the engine (and polars) is imported when the command runs
     from callcenter.kpi.results import KpiReport, KpiRow
@@ -226,16 +225,6 @@ def _seconds(text: str, option: str) -> float:
     return parse_duration(text, what=option)
 
 
-def _interval_seconds(text: str) -> int:
-    seconds = _seconds(text, "--interval")
-    if seconds <= 0 or seconds % 60 or 86400 % seconds:
-        raise UserError(
-            f"--interval must be a whole number of minutes that divides a day "
-            f"(e.g. 15m, 30m, 60m), got {text!r}"
-        )
-    return int(seconds)
-
-
 @app.command("kpi")
 def kpi_command(
     events: Annotated[str, typer.Argument(help="Event log to measure (JSON Lines).")],
@@ -269,7 +258,7 @@ def kpi_command(
     """Contact-center KPIs from an event log, compared with industry benchmarks."""
     settings = KpiSettings(
         by=by,
-        interval_s=_interval_seconds(interval),
+        interval_s=parse_interval(interval, what="--interval"),
         sl_threshold_s=_seconds(sl_threshold, "--sl-threshold"),
         sl_mode=sl_mode,
         short_abandon_s=_seconds(short_abandon, "--short-abandon"),

@@ -10,7 +10,6 @@ makes its per-queue row the total.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,7 +23,7 @@ from callcenter.live.engine import LIVE_SOURCE
 from callcenter.live.wallboard import utc_day_start
 from callcenter.storage.eventlog import read_frame
 from callcenter.storage.tables import QueueRow
-from callcenter.units import parse_duration
+from callcenter.units import parse_interval, parse_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SL_THRESHOLD_S: Final = 20.0  # the KPI engine's default, when no queue is chosen
 INTERVALS: Final = ("15m", "30m", "60m")
-_TIME_HINT: Final = (
-    "an ISO 8601 time such as 2024-05-01T08:00:00Z (UTC unless an offset is given) or epoch seconds"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,35 +68,6 @@ class LiveReport:
     def file_name(self) -> str:
         queue = f"-{self.queue}" if self.queue else ""
         return f"kpi-{_stamp(self.start)}-{_stamp(self.end)}{queue}.csv"
-
-
-def parse_time(value: str, name: str) -> float:
-    """Epoch seconds of an ISO 8601 time (UTC unless it says otherwise) or epoch seconds."""
-    text = value.strip()
-    try:
-        t = float(text)
-    except ValueError:
-        try:
-            when = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise UserError(f"{name} {value!r}: expected {_TIME_HINT}") from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        t = when.timestamp()
-    if not math.isfinite(t):
-        raise UserError(f"{name} {value!r}: expected {_TIME_HINT}")
-    return t
-
-
-def interval_seconds(text: str) -> int:
-    """``15m`` / ``30m`` / ``60m`` (any whole number of minutes dividing a day) in seconds."""
-    seconds = parse_duration(text, what="interval")
-    if seconds <= 0 or seconds % 60 or 86_400 % seconds:
-        raise UserError(
-            f"interval must be a whole number of minutes that divides a day "
-            f"(e.g. {', '.join(INTERVALS)}), got {text!r}",
-        )
-    return int(seconds)
 
 
 def live_frame(conn: Connection, start: float, end: float) -> pl.DataFrame:
@@ -153,8 +120,8 @@ def live_kpi(
     ``start`` defaults to today's UTC midnight, ``end`` to ``now``.  The service-level
     threshold defaults to the queue's ``sl_threshold_s`` (with ``queue``) or 20 s.
     """
-    t0 = parse_time(start, "from") if start is not None else utc_day_start(now)
-    t1 = parse_time(end, "to") if end is not None else now
+    t0 = parse_time(start, what="from") if start is not None else utc_day_start(now)
+    t1 = parse_time(end, what="to") if end is not None else now
     if t1 <= t0:
         raise UserError(f"to ({end or 'now'}) must be after from ({start or 'midnight'})")
     threshold = DEFAULT_SL_THRESHOLD_S
@@ -165,7 +132,7 @@ def live_kpi(
         threshold = row.sl_threshold_s
     settings = KpiSettings(
         by=Breakdown.INTERVAL,
-        interval_s=interval_seconds(interval),
+        interval_s=parse_interval(interval),
         sl_threshold_s=threshold if sl_threshold is None else sl_threshold,
         sl_mode=sl_mode,
     ).validated()
@@ -205,10 +172,8 @@ __all__ = [
     "INTERVALS",
     "LiveReport",
     "empty_csv",
-    "interval_seconds",
     "kpi_report",
     "live_frame",
     "live_kpi",
-    "parse_time",
     "settings_dict",
 ]
