@@ -144,7 +144,9 @@ def test_one_queue_threshold_csv_and_errors(server: LiveServer) -> None:
         assert bad.status_code == 422 and "from" in bad.json()["error"]["message"]
         bad = c.get("/api/reports/kpi", params={"from": 0, "to": 1e15, "format": "csv"})
         assert bad.status_code == 422
-        assert bad.json()["error"]["message"].startswith("to '1000000000000000.0': expected an ISO 8601")
+        assert bad.json()["error"]["message"].startswith(
+            "to '1000000000000000.0': expected an ISO 8601"
+        )
     with server.client("quinn") as qa:  # QA analysts read reports too
         assert qa.get("/api/reports/kpi", params={"from": T9}).status_code == 200
     with server.client("ann") as agent:

@@ -33,7 +33,7 @@ from callcenter.live.commands import (
     apply,
     decode,
 )
-from callcenter.live.engine import COMMANDS, LiveEngine
+from callcenter.live.engine import LiveEngine
 from callcenter.routing import AgentConfig, QueueConfig, Router
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import EngineCommand
@@ -77,7 +77,7 @@ def test_stored_form_decodes_to_the_typed_command_and_back(
 
 
 def test_every_request_name_has_a_command_class() -> None:
-    assert COMMANDS == frozenset(COMMAND_TYPES) == {s[0] for s in STORED}
+    assert frozenset(COMMAND_TYPES) == {s[0] for s in STORED}
     assert all(name == cls.NAME for name, cls in COMMAND_TYPES.items())
 
 

@@ -460,17 +460,22 @@ def test_arrival_refused_for_an_unknown_queue_changes_nothing(
     assert_same(twin, crashy)
 
 
-def test_request_with_a_bad_argument_keeps_the_timer_events_due(
+def test_request_with_a_bad_argument_is_refused_before_the_router_moves(
     pair: tuple[Clock, Node, Node],
 ) -> None:
-    """A programming error in a request must not swallow the timers that fired before it."""
+    """A programming error in a request (an argument no command takes) is refused before
+    the router moves: nothing is logged, nothing rebuilt, and the timers that fell due
+    fire at the next tick exactly as in a twin that never saw the bad request."""
     clock, twin, crashy = pair
     both(twin, crashy, "login", agent="ann")
     clock.t += 1
     both(twin, crashy, "arrive", contact="c1", queue="support", caller=None, channel="chat")
     clock.t += RING_S + 5  # c1's offer to ann timed out meanwhile
-    twin.request("tick")
-    with pytest.raises(ValueError):
+    before = crashy.events()
+    with pytest.raises(ValueError, match="'nobody' is not a valid HangupBy"):
         crashy.engine.submit("hangup", contact="c1", by="nobody")
+    assert crashy.events() == before  # nothing logged
+    both(twin, crashy, "tick")
     assert crashy.events() == twin.events()  # the ring_noanswer and the new offer
+    assert [e[1] for e in crashy.events()[len(before) :]] == ["ring_noanswer", "offer"]
     assert_same(twin, crashy)

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.events import Event
 from callcenter.live import project
-from callcenter.live.commands import COMMAND_TYPES, Command, RequestError, apply, decode
+from callcenter.live.commands import Advance, Command, RequestError, apply, decode
 from callcenter.live.config import load_router_config
 from callcenter.routing import Router, RoutingError
 from callcenter.storage import eventlog
@@ -59,9 +59,6 @@ from callcenter.storage.tables import (
 )
 
 LIVE_SOURCE: Final = "live"
-
-# Router requests the engine accepts (typed in callcenter.live.commands).
-COMMANDS: Final = frozenset(COMMAND_TYPES)
 
 
 @dataclass(slots=True)
@@ -167,32 +164,32 @@ class LiveEngine:
         ``extra`` writes the caller's own rows in the same transaction, before the
         events are projected.  Raises :class:`RoutingError` if the router refuses.
         """
-        if name not in COMMANDS or name == "advance":
-            raise RequestError(f"unknown engine request {name!r}")
-        return self._run(name, args, extra)
+        return self.request(decode(name, args), extra=extra)
 
     def request(self, command: Command, *, extra: Extra | None = None) -> Applied:
         """:meth:`submit` for a typed command (logged in the same stored form); timers
         are fired by :meth:`tick`, not by an :class:`Advance` request."""
-        return self.submit(command.NAME, extra=extra, **command.args())
+        if isinstance(command, Advance):
+            raise RequestError("unknown engine request 'advance' (timers fire by tick())")
+        return self._run(command, extra)
 
     def tick(self) -> Applied:
         """Fire the timers due by now (ring timeouts, wrap-ups, maximum waits)."""
-        return self._run("advance", {}, None)
+        return self._run(Advance(), None)
 
     def next_timer(self) -> float | None:
         with self.lock:
             return self.router.next_timer()
 
-    def _run(self, name: str, args: dict[str, Any], extra: Extra | None) -> Applied:
+    def _run(self, command: Command, extra: Extra | None) -> Applied:
         with self.lock:
             now = self.clock()
             router = self.router
             router.advance(now)
             pending = router.drain()  # timer events due before this request
             try:
-                if name != "advance":
-                    apply(router, decode(name, args), now)
+                if not isinstance(command, Advance):
+                    apply(router, command, now)
             except Exception as e:
                 if pending:  # the timers still fired: log them on their own
                     self._persist("advance", {}, now, pending, None)
@@ -204,9 +201,9 @@ class LiveEngine:
                         self._rebuild(s)
                 raise
             events = pending + router.drain()
-            if name == "advance" and not events:
+            if isinstance(command, Advance) and not events:
                 return Applied()
-            applied = self._persist(name, args, now, events, extra)
+            applied = self._persist(command.NAME, command.args(), now, events, extra)
         for listener in self.listeners:
             listener(applied)
         return applied
@@ -247,4 +244,4 @@ class LiveEngine:
             return self.router.waiting(queue)
 
 
-__all__ = ["COMMANDS", "LIVE_SOURCE", "Applied", "Listener", "LiveEngine"]
+__all__ = ["LIVE_SOURCE", "Applied", "Listener", "LiveEngine"]
