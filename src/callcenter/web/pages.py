@@ -8,6 +8,7 @@ the API modules' helpers (pages stand above the API: ``api/`` never imports ``we
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -61,10 +62,16 @@ def render(request: Request, template: str, p: Principal | None, **ctx: Any) -> 
 
 
 def guarded_page(
-    request: Request, c: Center, s: Any, permission: Permission, template: str, **ctx: Any
+    request: Request,
+    c: Center,
+    s: Any,
+    permission: Permission,
+    template: str,
+    context: Callable[[Principal], dict[str, Any]] | None = None,
 ) -> Response:
     """Render ``template`` for a signed-in user holding ``permission``; else redirect to
-    the login page (anonymous) or answer 403."""
+    the login page (anonymous) or answer 403.  ``context`` gives the page's data for the
+    signed-in user; it runs only once the permission is checked."""
     p = page_principal(request, c, s)
     if p is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -72,7 +79,7 @@ def guarded_page(
         resp = render(request, "forbidden.html", p, needed=permission.value)
         resp.status_code = 403
         return resp
-    return render(request, template, p, **ctx)
+    return render(request, template, p, **(context(p) if context is not None else {}))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -97,12 +104,12 @@ def agent_page(request: Request, s: Db, c: CenterDep) -> Response:
 @router.get("/wallboard", response_class=HTMLResponse)
 def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
     """The supervisor wallboard, rendered with the current figures (then pushed live)."""
-    snap = wallboard(c).fresh()
-    p = page_principal(request, c, s)
-    view = None
-    if p is not None and allowed(p.role, Permission.WALLBOARD):
-        view = (snap or wallboard(c).compute()).to_dict(scope_of(p)[1])
-    return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board=view)
+
+    def board(p: Principal) -> dict[str, Any]:
+        snap = wallboard(c).fresh() or wallboard(c).compute()
+        return {"board": snap.to_dict(scope_of(p)[1])}
+
+    return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board)
 
 
 @router.get("/crm", response_class=HTMLResponse)
@@ -120,8 +127,7 @@ def reports_page(request: Request, s: Db, c: CenterDep) -> Response:
         s,
         Permission.REPORTS,
         "reports.html",
-        queues=queue_names(s),
-        intervals=INTERVALS,
+        lambda _p: {"queues": queue_names(s), "intervals": INTERVALS},
     )
 
 
