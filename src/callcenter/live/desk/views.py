@@ -181,6 +181,12 @@ class Desk(BaseModel):
 
 def contact_views(s: Session, work: Iterable[Work]) -> list[DeskContact]:
     """The desk's contact records for ``work``: row, customer, transcript, timers."""
+    return [DeskContact.model_validate(d) for d in _contact_dicts(s, work)]
+
+
+def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
+    """:func:`contact_views` as the JSON-ready dicts the pushes send (validated by the
+    model when a desk is read; the push path skips the round trip)."""
     by_id = {w.contact: w for w in work}
     if not by_id:
         return []
@@ -195,29 +201,27 @@ def contact_views(s: Session, work: Iterable[Work]) -> list[DeskContact]:
     for row, cust in rows:
         w = by_id[row.id]
         out.append(
-            DeskContact.model_validate(
-                {
-                    "id": row.id,
-                    "status": w.state,
-                    "contact_status": row.status,
-                    "channel": row.channel,
-                    "queue": w.queue,
-                    "subject": row.subject,
-                    "customer_id": row.customer_id,
-                    "customer_name": cust.name if cust is not None else None,
-                    "customer_email": cust.email if cust is not None else None,
-                    "customer_phone": cust.phone if cust is not None else None,
-                    "arrived_at": row.arrived_at,
-                    "offered_at": row.offered_at,
-                    "answered_at": row.answered_at,
-                    "ended_at": row.ended_at,
-                    "acw_since": w.since if w.state == WRAPUP else None,
-                    "ring_deadline": w.ring_deadline,
-                    "notes": row.notes,
-                    "disposition": row.disposition,
-                    "messages": transcripts[row.id],
-                }
-            )
+            {
+                "id": row.id,
+                "status": w.state,
+                "contact_status": row.status,
+                "channel": row.channel,
+                "queue": w.queue,
+                "subject": row.subject,
+                "customer_id": row.customer_id,
+                "customer_name": cust.name if cust is not None else None,
+                "customer_email": cust.email if cust is not None else None,
+                "customer_phone": cust.phone if cust is not None else None,
+                "arrived_at": row.arrived_at,
+                "offered_at": row.offered_at,
+                "answered_at": row.answered_at,
+                "ended_at": row.ended_at,
+                "acw_since": w.since if w.state == WRAPUP else None,
+                "ring_deadline": w.ring_deadline,
+                "notes": row.notes,
+                "disposition": row.disposition,
+                "messages": transcripts[row.id],
+            }
         )
     return out
 
@@ -307,7 +311,7 @@ class DeskPusher:
         self, s: Session, view: AgentView, offered: set[str], changed: dict[str, str]
     ) -> None:
         agent = view.name
-        views = {v.id: v.model_dump() for v in contact_views(s, view.work)}
+        views = {v["id"]: v for v in _contact_dicts(s, view.work)}
         channel = f"agent:{agent}"
         for cid, event in sorted(changed.items()):
             if cid in offered:
