@@ -20,7 +20,11 @@ class UserError(Exception):
 
 
 class NotFoundError(UserError):
-    """The thing asked for does not exist (or the asker may not see it)."""
+    """The thing asked for does not exist (or the asker may not see it): ``no <what> <key>``."""
+
+    def __init__(self, what: str, key: object) -> None:
+        self.what, self.key = what, key
+        super().__init__(f"no {what} {key!r}")
 
 
 class ConflictError(UserError):

@@ -25,9 +25,9 @@ from callcenter.routing import RoutingError
     ("exc", "status"),
     [
         (CrmNotFound("customer", 7), 404),
-        (AdminNotFound("no queue 3"), 404),
-        (NotFoundError("no such thing"), 404),
-        (TokenNotFoundError("no token 3"), 404),
+        (AdminNotFound("queue", 3), 404),
+        (NotFoundError("thing", "x"), 404),
+        (TokenNotFoundError("token", 3), 404),
         (CrmConflict("ticket is closed"), 409),
         (AdminConflict("skill in use"), 409),
         (ConflictError("duplicate"), 409),
@@ -46,6 +46,8 @@ def test_status_of_each_kind(exc: Exception, status: int) -> None:
 
 def test_not_found_message_names_the_thing() -> None:
     assert str(CrmNotFound("ticket", 12)) == "no ticket 12"
+    assert str(AdminNotFound("queue", 3)) == "no queue 3"
+    assert str(NotFoundError("chat", "chat-1f")) == "no chat 'chat-1f'"
 
 
 def errors_with_status(source: str) -> list[str]:

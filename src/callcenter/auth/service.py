@@ -218,7 +218,7 @@ def revoke_token_of(s: Session, user_id: int, token_id: int) -> None:
     """Revoke token ``token_id`` of user ``user_id`` (a token of someone else is not found)."""
     row = s.get(ApiToken, token_id)
     if row is None or row.user_id != user_id:
-        raise TokenNotFoundError(f"no token {token_id!r}")
+        raise TokenNotFoundError("token", token_id)
     row.revoked = True
 
 

@@ -28,9 +28,6 @@ class CrmError(UserError):
 class NotFoundError(CrmError, errors.NotFoundError):
     """A customer, contact, ticket or follow-up that does not exist for the asker."""
 
-    def __init__(self, what: str, key: object) -> None:
-        super().__init__(f"no {what} {key!r}")
-
 
 class ConflictError(CrmError, errors.ConflictError):
     """A change the record's current state does not allow."""

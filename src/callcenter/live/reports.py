@@ -128,7 +128,7 @@ def live_kpi(
     if queue is not None:
         row = s.scalar(select(QueueRow).where(QueueRow.name == queue))
         if row is None:
-            raise NotFoundError(f"no queue {queue!r}")
+            raise NotFoundError("queue", queue)
         threshold = row.sl_threshold_s
     settings = KpiSettings(
         by=Breakdown.INTERVAL,

@@ -140,7 +140,7 @@ def get_row(s: Session, model: type[R], row_id: int, what: str) -> R:
     """The row with primary key ``row_id`` or :class:`NotFoundError` (``no queue 7``)."""
     row = s.get(model, row_id)
     if row is None:
-        raise NotFoundError(f"no {what} {row_id}")
+        raise NotFoundError(what, row_id)
     return row
 
 

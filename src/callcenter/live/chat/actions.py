@@ -97,7 +97,7 @@ def chat_queue(s: Session, name: str, now: float) -> str:
     """``name`` if it is an active chat queue open at ``now``; else the error saying why."""
     q = s.scalar(select(QueueRow).where(QueueRow.name == name))
     if q is None:
-        raise NotFoundError(f"no queue {name!r}")
+        raise NotFoundError("queue", name)
     if not q.active:
         raise ConflictError(f"queue {name!r} is not taking contacts (it is inactive)")
     if q.channel != "chat":
@@ -115,7 +115,7 @@ def chat_queue(s: Session, name: str, now: float) -> str:
 def _chat(s: Session, contact_id: str, token: str) -> ContactRow:
     row = chat_with_token(s, contact_id, token)
     if row is None:
-        raise NotFoundError(f"no chat {contact_id!r}")
+        raise NotFoundError("chat", contact_id)
     return row
 
 
@@ -128,7 +128,7 @@ def availability(engine: LiveEngine, queue: str) -> Availability:
     with engine.sessions() as s:
         q = s.scalar(select(QueueRow).where(QueueRow.name == queue, QueueRow.channel == "chat"))
         if q is None or not q.active:
-            raise NotFoundError(f"no chat queue {queue!r}")
+            raise NotFoundError("chat queue", queue)
         hours = s.get(BusinessHours, q.business_hours_id) if q.business_hours_id else None
         return Availability(
             queue=q.name,

@@ -113,7 +113,7 @@ def snapshot(engine: LiveEngine, agent: str) -> Desk:
 def _contact(s: Session, contact_id: str) -> ContactRow:
     row = s.get(ContactRow, contact_id) if len(contact_id) <= 64 else None
     if row is None:
-        raise NotFoundError(f"no contact {contact_id!r}")
+        raise NotFoundError("contact", contact_id)
     return row
 
 
@@ -346,7 +346,7 @@ def set_notes(engine: LiveEngine, s: Session, agent: str, contact_id: str, notes
     """Replace the notes of a contact ``agent`` holds or held."""
     held = s.get(ContactAgent, (contact_id, agent)) if len(contact_id) <= 64 else None
     if held is None:
-        raise NotFoundError(f"no contact {contact_id!r}")
+        raise NotFoundError("contact", contact_id)
     s.commit()
     with engine.sessions.begin() as w:
         w.execute(update(ContactRow).where(ContactRow.id == contact_id).values(notes=notes))
