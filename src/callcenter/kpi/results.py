@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from callcenter.kpi.settings import SL_MODE_TEXT, KpiSettings, SlMode
+from callcenter.kpi.settings import KpiSettings, SlMode
 
 SECONDS_DECIMALS: Final = 3
 RATIO_DECIMALS: Final = 6
@@ -217,16 +217,8 @@ class KpiReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape (see docs/kpis.md)."""
-        s = self.settings
         return {
-            "settings": {
-                "by": s.by.value,
-                "interval_s": s.interval_s,
-                "sl_mode": s.sl_mode.value,
-                "sl_definition": SL_MODE_TEXT[s.sl_mode],
-                "sl_threshold_s": s.sl_threshold_s,
-                "short_abandon_s": s.short_abandon_s,
-            },
+            "settings": self.settings.to_dict(),
             "period": {
                 "start": _iso(self.period.start),
                 "end": _iso(self.period.end),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from callcenter.errors import UserError
 
@@ -53,6 +54,17 @@ class KpiSettings:
     sl_threshold_s: float = 20.0  # service level: answered within this wait
     sl_mode: SlMode = SlMode.OFFERED
     short_abandon_s: float = 5.0  # abandons with wait < this are "short"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``settings`` block of a report's JSON (docs/kpis.md)."""
+        return {
+            "by": self.by.value,
+            "interval_s": self.interval_s,
+            "sl_mode": self.sl_mode.value,
+            "sl_definition": SL_MODE_TEXT[self.sl_mode],
+            "sl_threshold_s": self.sl_threshold_s,
+            "short_abandon_s": self.short_abandon_s,
+        }
 
     def validated(self) -> KpiSettings:
         """Return ``self`` or raise :class:`KpiSettingsError` naming the bad value."""

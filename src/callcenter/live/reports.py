@@ -49,7 +49,7 @@ class LiveReport:
         body: dict[str, Any] = {"from": self.start, "to": self.end, "queue": self.queue}
         if self.report is None:
             body.update(
-                settings=settings_dict(self.settings),
+                settings=self.settings.to_dict(),
                 period=None,
                 total=None,
                 rows=[],
@@ -150,19 +150,6 @@ def empty_csv() -> str:
     return ",".join(cols) + "\n"
 
 
-def settings_dict(settings: KpiSettings) -> dict[str, Any]:
-    from callcenter.kpi.settings import SL_MODE_TEXT
-
-    return {
-        "by": settings.by.value,
-        "interval_s": settings.interval_s,
-        "sl_mode": settings.sl_mode.value,
-        "sl_definition": SL_MODE_TEXT[settings.sl_mode],
-        "sl_threshold_s": settings.sl_threshold_s,
-        "short_abandon_s": settings.short_abandon_s,
-    }
-
-
 def _stamp(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y%m%dT%H%MZ")
 
@@ -175,5 +162,4 @@ __all__ = [
     "kpi_report",
     "live_frame",
     "live_kpi",
-    "settings_dict",
 ]
