@@ -275,3 +275,25 @@ def test_load_with_progress_bar(
     assert result.exit_code == 0, result.output
     assert f"loaded {len(_events())} events" in result.output
     assert count(db) == len(_events())
+
+
+def test_parquet_round_trip_through_the_database(tmp_path: Path, db: str, log: Path) -> None:
+    """`db export X.parquet` writes Parquet (it wrote JSON Lines under that name), and
+    `db load X.parquet` reads it: the same events as the hand-made log, in order."""
+    import polars as pl
+
+    from callcenter.storage.eventlog import FileLog
+
+    assert run(tmp_path, "load", str(log), "--database", db).returncode == 0
+    out = tmp_path / "all.parquet"
+    proc = run(tmp_path, "export", str(out), "--database", db)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"PAR1"  # the Parquet magic number
+    assert pl.read_parquet(out).height == len(_events()) + 1  # + the header row
+    assert list(FileLog(out).events()) == _events()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert run(tmp_path, "upgrade", "--database", other).returncode == 0
+    proc = run(tmp_path, "load", str(out), "--database", other)
+    assert proc.returncode == 0, proc.stderr
+    with make_engine(other).connect() as conn:
+        assert list(EventStore(conn).iter_events()) == _events()

@@ -86,7 +86,7 @@ def upgrade_cmd(database: Database = None) -> None:
 @db_app.command("load")
 def load_cmd(
     events: Path = typer.Argument(
-        ..., metavar="EVENTS.jsonl", help="Event log (JSON Lines) to load."
+        ..., metavar="EVENTS", help="Event log to load (JSON Lines, or Parquet by suffix)."
     ),
     database: Database = None,
     source: str | None = typer.Option(
@@ -99,7 +99,7 @@ def load_cmd(
     """Load an event log into the database: all of it in one transaction, or nothing."""
     from callcenter.storage.database import opened_database
     from callcenter.storage.db import database_errors, shown_url
-    from callcenter.storage.eventlog import append, read_events, read_header
+    from callcenter.storage.eventlog import FileLog, append
 
     settings = load_settings(database=database)
     url = settings.database_url
@@ -108,7 +108,8 @@ def load_cmd(
         database_errors(url),
         engine.connect() as conn,
     ):
-        header = read_header(events)
+        log = FileLog(events)
+        header = log.header()
         label = source or header.source or "unknown"
         try:
             size = events.stat().st_size
@@ -117,10 +118,10 @@ def load_cmd(
         show = size >= PROGRESS_MIN_BYTES and err_console.is_terminal
         with _progress(show) as bar:
             # 1. validate the whole file first (the line number of a bad line is reported)
-            lines = _count_lines(events) if show else None
+            lines = _count_lines(events) if show and not log.parquet else None
             task = bar.add_task("checking", total=max((lines or 1) - 1, 0) if show else None)
             n_valid = 0
-            for chunk in _batched(read_events(events)):
+            for chunk in _batched(log.events()):
                 n_valid += chunk
                 bar.update(task, completed=n_valid)
             bar.remove_task(task)
@@ -128,7 +129,7 @@ def load_cmd(
             task = bar.add_task("loading", total=n_valid)
             n = append(
                 conn,
-                read_events(events),
+                log.events(),
                 source=label,
                 path=str(events.resolve()),
                 progress=lambda done: bar.update(task, completed=done),
@@ -149,7 +150,11 @@ def _batched(it: Iterator[object]) -> Iterator[int]:
 
 @db_app.command("export")
 def export_cmd(
-    out: Path = typer.Argument(..., metavar="OUT.jsonl", help="Event log (JSON Lines) to write."),
+    out: Path = typer.Argument(
+        ...,
+        metavar="OUT",
+        help="Event log to write (Parquet if OUT ends in .parquet, else JSON Lines).",
+    ),
     database: Database = None,
     start: str | None = typer.Option(
         None,
@@ -175,7 +180,7 @@ def export_cmd(
     """Write the stored events (optionally a time range / queue / agent) as an event log."""
     from callcenter.storage.database import opened_database
     from callcenter.storage.db import database_errors, shown_url
-    from callcenter.storage.eventlog import EventLogWriter, iter_events
+    from callcenter.storage.eventlog import FileLog, iter_events
 
     t0 = parse_time(start, what="--from") if start is not None else None
     t1 = parse_time(end, what="--to") if end is not None else None
@@ -194,7 +199,7 @@ def export_cmd(
         first = next(it, None)
         header_t = first.t if first is not None else (t0 if t0 is not None else 0.0)
         try:
-            with EventLogWriter(out, source="db", start=header_t) as log:
+            with FileLog(out).writer("db", start=header_t) as log:
                 if first is not None:
                     log.write(first)
                     log.write_many(it)
