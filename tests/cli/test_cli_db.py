@@ -183,6 +183,7 @@ def test_missing_file(tmp_path: Path, db: str) -> None:
     [
         ("not a url", "not a database URL"),
         ("nosuchdb://x/y", "unknown database kind"),
+        ("postgresql://u:p@h:abc/x", "not a database URL"),  # a port that is no number
     ],
 )
 def test_bad_database_url(tmp_path: Path, log: Path, url: str, needle: str) -> None:

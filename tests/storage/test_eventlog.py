@@ -103,6 +103,15 @@ def test_sql_round_trip(db_url: str) -> None:
         assert framing.schema["version"] == pl.Int64
 
 
+def test_unknown_or_header_only_columns_are_refused_by_name(db_url: str) -> None:
+    with pytest.raises(ValueError, match="not event fields: 'colour'"):
+        FileLog(FIXTURE).read_frame(["t", "colour"])
+    with make_engine(db_url).connect() as conn:
+        assert eventlog.read_rows(conn, ["t"]) == []
+        with pytest.raises(ValueError, match="not stored event fields: 'version', 'source'"):
+            eventlog.read_rows(conn, ["t", "version", "source"])
+
+
 def test_append_inside_the_callers_transaction(db_url: str) -> None:
     events = list(FileLog(FIXTURE).events())
     engine = make_engine(db_url)

@@ -84,7 +84,7 @@ def parse_url(url: str | URL) -> URL:
         return url
     try:
         return make_url(url)
-    except sa_exc.ArgumentError:
+    except (sa_exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise DatabaseError(
             f"not a database URL: {url!r} (expected e.g. sqlite:///callcenter.db)"
         ) from None

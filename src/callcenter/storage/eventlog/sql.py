@@ -103,11 +103,12 @@ def read_rows(
     newer rows next time (``after_id``); ``through_id`` stops at a known last id
     (:func:`last_id`).  ``types``: event type values; ``start``: ``t >= start``.
     """
+    from callcenter.storage.db import STORED_FIELDS
     from callcenter.storage.event_store import select_rows
 
     return select_rows(
         _connection(db),
-        checked_columns(columns),
+        checked_columns(columns, STORED_FIELDS, "stored event fields"),
         source=source,
         types=types,
         start=start,
