@@ -12,6 +12,7 @@ fails when the two differ). This is the only module that reads the environment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -40,6 +41,10 @@ class SettingInfo:
 
 NOT_SET = "(not set)"
 """How :meth:`Settings.describe` shows a setting without a default (and every secret)."""
+
+
+def _is_secret(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
 
 
 class Settings(BaseSettings):
@@ -104,10 +109,8 @@ class Settings(BaseSettings):
 
         try:
             make_url(value)
-        except ArgumentError:
-            raise ValueError(
-                f"not a database URL: {value!r} (expected e.g. sqlite:///callcenter.db)"
-            ) from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise ValueError("not a database URL (expected e.g. sqlite:///callcenter.db)") from None
         return value
 
     @field_validator("cache_dir", mode="before")
@@ -121,26 +124,33 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @classmethod
-    def load(cls, **overrides: Any) -> Settings:
+    def load(cls, *, names: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build the settings from the environment (plus ``overrides``), once, at start-up.
 
-        A bad value raises :class:`SettingsError` naming the environment variable.
+        A bad value raises :class:`SettingsError` naming where it came from: the
+        environment variable, or for an override its name in ``names`` (a command-line
+        option such as ``--port``) and the value given.
         """
         try:
             return cls(**overrides)
         except ValidationError as e:
             err = e.errors()[0]
-            loc = err["loc"][0] if err["loc"] else ""
-            name = f"{ENV_PREFIX}{str(loc).upper()}" if loc else "settings"
+            loc = str(err["loc"][0]) if err["loc"] else ""
             msg = str(err["msg"]).removeprefix("Value error, ")
-            raise SettingsError(f"{name}: {msg}") from None
+            if loc in overrides:
+                name = (names or {}).get(loc, loc)
+            else:
+                name = f"{ENV_PREFIX}{loc.upper()}" if loc else "settings"
+            secret = loc in cls.model_fields and _is_secret(cls.model_fields[loc].annotation)
+            value = "" if secret or "input" not in err else f" {err['input']!r}"
+            raise SettingsError(f"{name}{value}: {msg}") from None
 
     @classmethod
     def describe(cls) -> list[SettingInfo]:
         """Every setting with its environment variable, default and help text."""
         out: list[SettingInfo] = []
         for name, field in cls.model_fields.items():
-            secret = field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+            secret = _is_secret(field.annotation)
             default = NOT_SET if secret or field.default is None else str(field.default)
             out.append(
                 SettingInfo(

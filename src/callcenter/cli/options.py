@@ -55,18 +55,17 @@ def load_settings(*, database: str | None = None, **options: object) -> Settings
     """The run's settings: ``CALLCENTER_*`` from the environment, with the command-line
     options that were given (not None) on top.
 
-    A bad ``--database`` URL is one line naming the value (the setting's own check
-    would name the environment variable, which is not where it came from).
+    A bad value is one line naming the option and the value (a bad environment
+    variable: the variable).
     """
     from callcenter.settings import Settings
 
     overrides = {name: value for name, value in options.items() if value is not None}
     if database is not None:
-        from callcenter.storage.db import parse_url
-
-        parse_url(database)
         overrides["database_url"] = database
-    return Settings.load(**overrides)
+    names = {name: "--" + name.replace("_", "-") for name in overrides}
+    names["database_url"] = "--database"
+    return Settings.load(names=names, **overrides)
 
 
 __all__ = [
