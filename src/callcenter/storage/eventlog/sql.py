@@ -136,12 +136,17 @@ class DatabaseLog:
     context manager) releases the engine."""
 
     def __init__(self, url: str, engine: Engine | None = None) -> None:
-        """``engine``: one the caller opened already (the CLI opens every database with
-        :func:`callcenter.storage.database.open_database`); closed with this log."""
-        from callcenter.storage.db import open_engine
+        """``engine``: one the caller opened and checked already (the CLI opens every
+        database with :func:`callcenter.storage.database.open_database`); closed with
+        this log.  Without one, the database is opened and its schema checked here, once."""
+        from callcenter.storage.db import database_errors, open_engine, require_current
 
         self.url = url
-        self.engine: Engine = engine if engine is not None else open_engine(url)
+        if engine is None:
+            engine = open_engine(url)
+            with database_errors(url), engine.connect() as conn:
+                require_current(conn)
+        self.engine: Engine = engine
 
     def __repr__(self) -> str:
         from callcenter.storage.db import shown_url
@@ -158,7 +163,7 @@ class DatabaseLog:
         self.engine.dispose()
 
     def _connect(self) -> AbstractContextManager[Connection]:
-        """A checked connection; driver and SQL errors become one-line DatabaseErrors."""
+        """A connection; driver and SQL errors become one-line DatabaseErrors."""
         return _checked_connection(self.url, self.engine)
 
     def append(
@@ -171,7 +176,6 @@ class DatabaseLog:
     ) -> int:
         """Insert ``events`` as one load and commit (all or nothing); return the count."""
         with self._connect() as conn:
-            conn.rollback()  # end the check's read transaction: the load is its own unit
             return append(conn, events, source, path=path, progress=progress)
 
     def read_frame(
@@ -205,10 +209,10 @@ class DatabaseLog:
 
 @contextmanager
 def _checked_connection(url: str, engine: Engine) -> Iterator[Connection]:
-    from callcenter.storage.db import database_errors, require_current
+    """A connection whose driver and SQL errors become one-line DatabaseErrors."""
+    from callcenter.storage.db import database_errors
 
     with database_errors(url), engine.connect() as conn:
-        require_current(conn)
         yield conn
 
 
