@@ -74,7 +74,7 @@ def serve(
 
     settings = load_settings(database=database, host=host, port=port)
     check_port(settings.host, settings.port)
-    open_database(settings, server=True).dispose()  # a bad database fails here, as one line
+    open_database(settings).dispose()  # a bad database fails here, as one line
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
         f"(API docs at /docs; database {shown_url(settings.database_url)})",

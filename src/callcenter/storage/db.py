@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
@@ -284,10 +284,6 @@ def require_current(conn: Connection) -> None:
     raise DatabaseError(f"database {where} is at schema revision {rev!r}, not {head!r}; {hint}")
 
 
-def table_names(conn: Connection) -> list[str]:
-    return sorted(inspect(conn).get_table_names())
-
-
 __all__ = [
     "BATCH_SIZE",
     "HEADER_ONLY_FIELDS",
@@ -310,6 +306,5 @@ __all__ = [
     "open_engine",
     "require_current",
     "shown_url",
-    "table_names",
     "upgrade",
 ]
