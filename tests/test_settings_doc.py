@@ -51,6 +51,8 @@ def test_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     assert info.default == NOT_SET
     monkeypatch.setenv("CALLCENTER_PASSWORD", "")
     assert Settings.load().password is None  # empty: not set (asked for)
+    monkeypatch.setenv("CALLCENTER_PORT", "")
+    assert Settings.load().port == 8000  # every empty variable: the default
 
 
 def test_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
         extra="ignore",
         frozen=True,
+        env_ignore_empty=True,  # CALLCENTER_X= (set, empty) means "not set": the default
     )
 
     database_url: str = Field(
@@ -112,16 +113,6 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("not a database URL (expected e.g. sqlite:///callcenter.db)") from None
         return value
-
-    @field_validator("cache_dir", mode="before")
-    @classmethod
-    def _empty_is_default(cls, value: object) -> object:
-        return Path("~/.cache/callcenter") if value == "" else value
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
     @classmethod
     def load(cls, *, names: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
