@@ -59,6 +59,24 @@ def test_kpis_from_parquet_equal_kpis_from_jsonl(tmp_path: Path) -> None:
         assert a == b
 
 
+def test_simulate_straight_to_parquet_equals_its_jsonl(tmp_path: Path) -> None:
+    """``simulate --out X.parquet`` (written through the event-log door's writer) holds
+    the same events as the JSON Lines run with the same seed, and leaves no part file."""
+    for name in ("hd.jsonl", "hd.parquet"):
+        r = subprocess.run(
+            [sys.executable, "-m", "callcenter.cli.main", "simulate", str(EXAMPLE), "-q",
+             "--seed", "7", "--out", str(tmp_path / name)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / "hd.parquet").read_bytes()[:4] == b"PAR1"
+    parquet_to_jsonl(tmp_path / "hd.parquet", tmp_path / "back.jsonl")
+    assert list(read_events(tmp_path / "back.jsonl", with_header=True)) == list(
+        read_events(tmp_path / "hd.jsonl", with_header=True)
+    )
+    assert not list(tmp_path.glob("*.part"))
+
+
 def test_bad_line_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     src = _log(tmp_path / "a.jsonl")
     lines = src.read_text().splitlines()

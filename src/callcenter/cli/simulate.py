@@ -29,15 +29,12 @@ def simulate_cmd(
     from rich.table import Table
 
     from callcenter.sim import load_scenario, simulate
-    from callcenter.storage.eventlog import EventLogWriter, is_parquet, jsonl_to_parquet
+    from callcenter.storage.eventlog import FileLog
 
     sc = load_scenario(scenario, seed=seed, days=days)
     started = time.perf_counter()
-    parquet = is_parquet(out)
-    jsonl = out.with_name(out.name + ".jsonl.part") if parquet else out
-    with EventLogWriter(
-        jsonl, source=f"sim:{sc.name}", start=sc.start_epoch, background=True
-    ) as log:
+    # a Parquet log is simulated to JSON Lines, then converted (streaming) when it closes
+    with FileLog(out).writer(f"sim:{sc.name}", sc.start_epoch, background=True) as log:
 
         def sink(batch: list[RawEvent]) -> None:
             log.write_raw_batch(batch)
@@ -55,11 +52,6 @@ def simulate_cmd(
             ) as bar:
                 task = bar.add_task(sc.name, total=1.0, days=sc.days)
                 summary = simulate(sc, sink, progress=lambda f: bar.update(task, completed=f))
-    if parquet:  # simulate to JSON Lines, then convert (streaming) and drop the JSONL
-        try:
-            jsonl_to_parquet(jsonl, out)
-        finally:
-            jsonl.unlink(missing_ok=True)
     if quiet:
         return
     elapsed = time.perf_counter() - started

@@ -64,7 +64,7 @@ def finish(
     """Write ``events`` (already in time order; objects or an ``EVENT_SCHEMA`` frame) and
     report the import."""
     from callcenter.imports.common import write_unmapped
-    from callcenter.storage.eventlog import write_events
+    from callcenter.storage.eventlog import FileLog
 
     frame = None if isinstance(events, list) else events
     objects: Iterable[Event] = events if isinstance(events, list) else frame_events(events)
@@ -74,17 +74,7 @@ def finish(
         write_event_frame(frame, out, stats.source)
         write_unmapped(out, stats)
     elif out is not None:
-        if out.suffix.lower() == ".parquet":
-            from callcenter.storage.eventlog import jsonl_to_parquet
-
-            tmp = out.with_name(out.name + ".jsonl.part")
-            try:
-                write_events(tmp, objects, stats.source)
-                jsonl_to_parquet(tmp, out)
-            finally:
-                tmp.unlink(missing_ok=True)
-        else:
-            write_events(out, objects, stats.source)
+        FileLog(out).write(objects, stats.source)  # Parquet by suffix, else JSON Lines
         write_unmapped(out, stats)
     if database is not None:
         from callcenter.storage.database import opened_database
