@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- sign-in throttling and password hashing (docs/security.md)
+
+    # --- HTTP limits, headers and API docs (docs/security.md)
+
+    # --- chat limits (docs/security.md)
+
+    # --- e-mail (SMTP) for one-time codes (docs/security.md)
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
