@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,6 +109,52 @@ class Settings(BaseSettings):
     # --- chat limits (docs/security.md)
 
     # --- e-mail (SMTP) for one-time codes (docs/security.md)
+    smtp_host: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server that sends the one-time codes a chat customer proves its e-mail "
+            "with (`docs/chat.md`). Not set: verification by e-mail is not offered (503)."
+        ),
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the SMTP server (465 with `ssl`)."
+    )
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description=(
+            "How the SMTP connection is protected: `starttls` (upgrade after connecting, "
+            "port 587), `ssl` (TLS from the start, port 465) or `none` (a local relay)."
+        ),
+    )
+    smtp_user: str | None = Field(
+        default=None, description="User name for SMTP AUTH (not set: no authentication)."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password for SMTP AUTH. Never shown or logged."
+    )
+    smtp_from: str = Field(
+        default="callcenter@localhost",
+        description="The From address of the one-time-code e-mails.",
+    )
+    smtp_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds to wait for the SMTP server."
+    )
+    otp_ttl_s: float = Field(
+        default=600.0, ge=30, le=86_400, description="How long a one-time code is valid."
+    )
+    otp_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Wrong codes allowed per code before it is void."
+    )
+    otp_max_sends: int = Field(default=3, ge=1, le=20, description="Codes one chat may have sent.")
+    otp_resend_interval_s: float = Field(
+        default=30.0, ge=0, le=3600, description="Seconds a chat waits before another code."
+    )
+    otp_max_per_address_hour: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Codes sent to one e-mail address per hour, over all chats (no mail bomb).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -32,7 +32,7 @@ def _url(tmp_path: Path) -> str:
 
 def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    assert upgrade(url) == head_revision() == "0003"
+    assert upgrade(url) == head_revision() == "0005"
     engine = make_engine(url)
     with engine.connect() as conn:
         insp = inspect(conn)
@@ -61,6 +61,8 @@ def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
             "tickets",
             "follow_ups",
             "engine_commands",
+            # chat identity claims (0005)
+            "claim_codes",
         }
         columns = {c["name"] for c in insp.get_columns("events")}
         assert columns == {"id", "log_id", "source", *STORED_FIELDS}
@@ -118,7 +120,7 @@ def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         EventStore(conn).append([Event(t=1.0, type=EventType.AGENT_LOGIN, agent="a")], "x")
-    assert upgrade(url) == "0003"
+    assert upgrade(url) == "0005"
     with engine.connect() as conn:
         assert EventStore(conn).count() == 1
     engine.dispose()
@@ -135,7 +137,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(conn) is None
     upgrade(engine)
     with engine.connect() as conn:
-        assert current_revision(conn) == "0003"
+        assert current_revision(conn) == "0005"
     engine.dispose()
 
 

@@ -17,22 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from callcenter.api.center import Center, center
-from callcenter.api.errors import ApiError
+from callcenter.api.errors import ApiError, error_body
 from callcenter.api.hub import Hub
 from callcenter.errors import UserError
-from callcenter.live.chat import actions
+from callcenter.live.chat import actions, verify
 from callcenter.live.chat.actions import Availability, ChatMessage, ChatView, Ended, Started
 from callcenter.live.chat.records import check_body
+from callcenter.live.mailer import MailUnavailableError, SmtpConfig
 
 TOKEN_HEADER: Final = "X-Chat-Token"
 CORS_HEADERS: Final = {
@@ -206,6 +209,43 @@ def end_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> Ended:
 def rate_chat(contact_id: str, body: CsatIn, c: CenterDep, token: ChatToken = None) -> ChatView:
     """The customer's satisfaction score (1..5, optional comment): once, after the end."""
     return actions.rate(c.engine, contact_id, _token(token), body.score, body.comment)
+
+
+# --------------------------------------------------------------------------- e-mail proof
+# The customer proves the e-mail its chat claimed with a one-time code (live/chat/verify.py).
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=20, description="the 6 digits from the e-mail")
+
+
+def _refused(e: MailUnavailableError | verify.TooManyCodesError) -> JSONResponse:
+    if isinstance(e, MailUnavailableError):
+        return JSONResponse(error_body(503, str(e), "unavailable"), status_code=503)
+    headers = {} if e.retry_after is None else {"Retry-After": str(math.ceil(e.retry_after))}
+    return JSONResponse(error_body(429, str(e)), status_code=429, headers=headers)
+
+
+@api.post("/{contact_id}/verify", response_model=verify.CodeSent, status_code=201)
+def send_code(contact_id: str, c: CenterDep, token: ChatToken = None) -> Any:
+    """Mail a one-time code to the e-mail the chat claimed (503 without an SMTP server;
+    429 with ``Retry-After`` when sent too often)."""
+    mail, policy = SmtpConfig.from_settings(c.settings), verify.OtpPolicy.from_settings(c.settings)
+    try:
+        return verify.send_code(c.engine, contact_id, _token(token), mail, policy)
+    except (MailUnavailableError, verify.TooManyCodesError) as e:
+        return _refused(e)
+
+
+@api.post("/{contact_id}/verify/confirm", response_model=verify.Verified)
+def confirm_code(contact_id: str, body: CodeIn, c: CenterDep, token: ChatToken = None) -> Any:
+    """The code from the e-mail: the right one links the chat to the customer with that
+    e-mail (422 wrong, 409 expired, 429 too many tries)."""
+    policy = verify.OtpPolicy.from_settings(c.settings)
+    try:
+        return verify.confirm(c.engine, contact_id, _token(token), body.code, policy)
+    except verify.TooManyCodesError as e:
+        return _refused(e)
 
 
 @api.options("/{rest:path}", include_in_schema=False)

@@ -24,6 +24,7 @@ from callcenter.api.deps import CLOSE_FORBIDDEN, Db, require, socket_principal
 from callcenter.api.desk_schemas import (
     Desk,
     Directory,
+    LinkIn,
     NotesIn,
     NotesOut,
     PauseIn,
@@ -33,7 +34,7 @@ from callcenter.api.desk_schemas import (
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.live.commands import Answer, Decline, Login, Logout, Unpause
-from callcenter.live.desk import actions
+from callcenter.live.desk import actions, claims
 from callcenter.live.desk.actions import Said, agent_of
 from callcenter.live.desk.views import DeskPusher
 
@@ -148,6 +149,13 @@ def set_notes(contact_id: str, body: NotesIn, p: DeskUser, s: Db, c: CenterDep) 
     """Replace the contact's notes (a contact this agent holds or held)."""
     actions.set_notes(c.engine, s, agent_of(p), contact_id, body.notes)
     return NotesOut(id=contact_id, notes=body.notes)
+
+
+@api.post("/contacts/{contact_id}/link", response_model=Desk)
+def link(contact_id: str, body: LinkIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
+    """Link the chat to a customer deliberately — ``{"customer_id": 12}`` (e.g. one of its
+    possible matches) or ``{"new_customer": true}`` (a new customer from its claim)."""
+    return claims.link(c.engine, s, p, contact_id, customer_id=body.customer_id)
 
 
 router.include_router(api)

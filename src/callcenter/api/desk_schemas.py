@@ -35,6 +35,19 @@ class TransferIn(BaseModel):
         return self
 
 
+class LinkIn(BaseModel):
+    """Link a chat to a customer: an existing one, or a new one made of the claim."""
+
+    customer_id: int | None = Field(default=None, ge=1, description="an existing customer")
+    new_customer: bool = Field(default=False, description="a new customer from the claim")
+
+    @model_validator(mode="after")
+    def _one(self) -> LinkIn:
+        if (self.customer_id is None) != self.new_customer:
+            raise ValueError("give either customer_id or new_customer: true (exactly one)")
+        return self
+
+
 class NotesIn(BaseModel):
     notes: str = Field(max_length=MAX_NOTES)
 
@@ -53,6 +66,7 @@ __all__ = [
     "DirDisposition",
     "DirQueue",
     "Directory",
+    "LinkIn",
     "NotesIn",
     "NotesOut",
     "PauseIn",

@@ -1,8 +1,9 @@
 """What a customer does in a chat: the use cases behind ``/api/chat`` (``docs/chat.md``).
 
 A chat is routed by the same engine as every contact: start = one ``arrive`` request
-that also writes the customer (found or created by e-mail / phone), the contact row and
-the first message, in one transaction.  The customer may write while waiting and while
+that also writes the contact row (with the name, e-mail and phone the customer typed as
+a *claim*, linked to no customer: ``crm/claims.py``) and the first message, in one
+transaction.  The customer may write while waiting and while
 talking; leaving is ``abandon`` while the chat waits or rings and ``hangup`` (by the
 caller) once an agent took it.  After the end the customer may rate it once (CSAT 1..5).
 
@@ -23,7 +24,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.auth.service import digest, new_secret
-from callcenter.crm.service import find_or_create_customer, normalize_email, normalize_phone
+from callcenter.crm.common import clean_text
+from callcenter.crm.service import normalize_email, normalize_phone
 from callcenter.errors import ConflictError, NotFoundError, UserError
 from callcenter.events import HangupBy
 from callcenter.live.business_hours import describe, is_open, next_opening
@@ -68,6 +70,9 @@ class ChatView(BaseModel):
     messages: list[ChatMessage]
     csat: int | None
     ended: bool
+    email_verification: str = Field(
+        description="none (no e-mail claimed) | unverified | verified (POST .../verify)"
+    )
 
 
 class Ended(BaseModel):
@@ -147,21 +152,23 @@ def start(
     phone: str | None,
     message: str | None,
 ) -> Started:
-    """Start a chat: the customer found or created, the chat queued, its token made."""
+    """Start a chat: the chat queued with the customer's claim (no customer linked: an
+    agent links it deliberately, or the customer proves the e-mail), its token made."""
     with engine.sessions() as s:
         queue = chat_queue(s, queue, engine.clock())
-    email = normalize_email(email)  # bad input fails here, before the engine moves
+    name = clean_text(name, "name", 255)  # bad input fails here, before the engine moves
+    email = normalize_email(email)
     phone = normalize_phone(phone)
     contact_id, token = new_contact_id(), new_secret()
 
     def write(s: Session) -> None:
         t = request_time(s)
-        customer = find_or_create_customer(s, name=name, email=email, phone=phone, now=t)
         s.add(
             ContactRow(
-                id=contact_id, customer_id=customer.id, channel="chat", direction="inbound",
+                id=contact_id, customer_id=None, channel="chat", direction="inbound",
                 queue=queue, status=ContactStatus.QUEUED.value, subject=(message or "")[:120],
                 arrived_at=t, enqueued_at=t, customer_token_hash=digest(token),
+                claimed_name=name or None, claimed_email=email, claimed_phone=phone,
             )
         )  # fmt: skip
         s.flush()
@@ -189,7 +196,9 @@ def view(engine: LiveEngine, contact_id: str, token: str) -> ChatView:
             messages=[ChatMessage(**m) for m in messages_of(s, [row.id])[row.id]],
             csat=row.csat,
             ended=row.status in ENDED,
-        )
+            email_verification="none" if row.claimed_email is None
+            else "verified" if row.email_verified_at is not None else "unverified",
+        )  # fmt: skip
 
 
 def write(

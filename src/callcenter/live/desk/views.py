@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.crm.claims import Claim, ClaimMatch, claim_of, possible_matches
 from callcenter.events import EventType
 from callcenter.live.chat.records import ChatMessage, display_names, messages_of
 from callcenter.live.engine import Applied, LiveEngine
@@ -149,10 +150,15 @@ class DeskContact(BaseModel):
     channel: str
     queue: str
     subject: str
-    customer_id: int | None
+    customer_id: int | None = Field(description="the linked customer (None until linked)")
     customer_name: str | None
     customer_email: str | None
     customer_phone: str | None
+    claim: Claim | None = Field(description="who the customer said it is (unproven)")
+    matches: list[ClaimMatch] = Field(
+        description="not linked yet: customers the claimed e-mail / phone match (possible "
+        "matches, as the directory shows them); link one deliberately"
+    )
     arrived_at: float
     offered_at: float | None
     answered_at: float | None
@@ -197,9 +203,12 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
         .order_by(ContactRow.arrived_at, ContactRow.id)
     ).all()
     transcripts = messages_of(s, (row.id for row, _ in rows))
+    unlinked = [(r.id, r.claimed_email, r.claimed_phone) for r, _ in rows if r.customer_id is None]
+    matches = possible_matches(s, unlinked)
     out = []
     for row, cust in rows:
         w = by_id[row.id]
+        claim = claim_of(row)
         out.append(
             {
                 "id": row.id,
@@ -212,6 +221,8 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
                 "customer_name": cust.name if cust is not None else None,
                 "customer_email": cust.email if cust is not None else None,
                 "customer_phone": cust.phone if cust is not None else None,
+                "claim": claim.model_dump() if claim is not None else None,
+                "matches": [m.model_dump() for m in matches.get(row.id, [])],
                 "arrived_at": row.arrived_at,
                 "offered_at": row.offered_at,
                 "answered_at": row.answered_at,

@@ -5,7 +5,8 @@
 - :mod:`.people` — users, teams, cookie sessions, API tokens;
 - :mod:`.config` — skills, queues, agent profiles, business hours, pause reasons,
   dispositions;
-- :mod:`.crm` — customers, contacts, messages, tickets, follow-ups;
+- :mod:`.crm` — customers, contacts (with the identity a chat claimed), messages,
+  one-time codes, tickets, follow-ups;
 - :mod:`.engine` — the routing engine's command log;
 - :mod:`.analysis` — speech-analytics results.
 
@@ -31,6 +32,7 @@ from callcenter.storage.tables.config import (
 )
 from callcenter.storage.tables.crm import (
     OPEN_STATUSES,
+    ClaimCode,
     ContactAgent,
     ContactRow,
     ContactStatus,
@@ -56,6 +58,7 @@ __all__ = [
     "BusinessHours",
     "CallAnalysis",
     "CallKeyword",
+    "ClaimCode",
     "ContactAgent",
     "ContactRow",
     "ContactStatus",

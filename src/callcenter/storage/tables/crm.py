@@ -89,6 +89,13 @@ class ContactRow(Base):
     csat_comment: Mapped[str | None] = mapped_column(Text)
     # the customer's widget proves it owns the chat with this secret (SHA-256 kept)
     customer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # who the customer said it is when the chat started: a claim, never a link by itself
+    # (``crm/claims.py``); e-mail lower-cased, phone in E.164
+    claimed_name: Mapped[str | None] = mapped_column(String(255))
+    claimed_email: Mapped[str | None] = mapped_column(String(255))
+    claimed_phone: Mapped[str | None] = mapped_column(String(32))
+    # when the customer proved the claimed e-mail with a one-time code
+    email_verified_at: Mapped[float | None] = mapped_column(Double)
 
 
 class ContactAgent(Base):
@@ -115,6 +122,26 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(16))  # customer | agent | system
     agent: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+
+
+class ClaimCode(Base):
+    """One one-time code sent to a chat's claimed e-mail (``live/chat/verify.py``): kept
+    as a salted SHA-256, with its expiry and the wrong attempts made against it."""
+
+    __tablename__ = "claim_codes"
+    __table_args__ = (Index("ix_claim_codes_email_sent_at", "email", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(255))  # where it was sent (lower case)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes tried
+    used_at: Mapped[float | None] = mapped_column(Double)
 
 
 class Ticket(Base):
@@ -157,6 +184,7 @@ class FollowUp(Base):
 
 __all__ = [
     "OPEN_STATUSES",
+    "ClaimCode",
     "ContactAgent",
     "ContactRow",
     "ContactStatus",
