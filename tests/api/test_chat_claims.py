@@ -13,23 +13,19 @@ supervisor sue have never dealt with V.
 
 from __future__ import annotations
 
-import email
 import hashlib
-import re
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from email.message import Message as MailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
 from tests.support.seed import AGENTS, seed
 from tests.support.server import Client, LiveServer, free_port
+from tests.support.smtp import Inbox, smtp_server
 
 from callcenter.live.mailer import MailUnavailableError, SmtpConfig, send_mail
 from callcenter.storage.db import make_engine
@@ -37,23 +33,6 @@ from callcenter.storage.tables import ContactAgent, ContactRow, Customer, Follow
 
 NOW = 1_780_000_000.0
 VICTIM = ("Victor Ivanov", "victim.x@example.com", None)  # no phone: a claim must not add one
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it receives (envelope recipient, message)."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], MailMessage]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        with self.lock:
-            self.mails.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[MailMessage]:
-        with self.lock:
-            return [m for rcpt, m in self.mails if address in rcpt]
 
 
 @dataclass
@@ -86,13 +65,7 @@ class World:
             return conn.execute(query, args).fetchall()
 
     def code_for(self, address: str) -> str:
-        """The code of the newest mail to ``address`` (from its body, as a person reads it)."""
-        mail = self.inbox.to(address)[-1]
-        body = mail.get_payload(decode=True)
-        assert isinstance(body, bytes)
-        found = re.search(r"Your code is (\d{6})", body.decode())
-        assert found is not None, body
-        return found.group(1)
+        return self.inbox.code_for(address)
 
 
 def _victim_world(db_url: str) -> tuple[int, int, int]:
@@ -130,26 +103,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = f"sqlite:///{db}"
     seed(url)
     victim, ticket, follow_up = _victim_world(url)
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    env = {
-        "CALLCENTER_SMTP_HOST": "127.0.0.1",
-        "CALLCENTER_SMTP_PORT": str(smtp.port),
-        "CALLCENTER_SMTP_SECURITY": "none",
-        "CALLCENTER_SMTP_FROM": "desk@center.example",
-        "CALLCENTER_OTP_MAX_PER_ADDRESS_HOUR": "2",
-    }
+    with smtp_server() as inbox:
+        env = inbox.env(CALLCENTER_SMTP_FROM="desk@center.example",
+                        CALLCENTER_OTP_MAX_PER_ADDRESS_HOUR="2")  # fmt: skip
+        yield from _serve(url, tmp, inbox, (victim, ticket, follow_up), env)
+
+
+def _serve(
+    url: str, tmp: Path, inbox: Inbox, ids: tuple[int, int, int], env: dict[str, str]
+) -> Iterator[World]:
     server = LiveServer(db_url=url, workdir=tmp, env=env)
     server.start()
-    w = World(server, db, inbox, victim, ticket, follow_up)
+    w = World(server, Path(url.removeprefix("sqlite:///")), inbox, *ids)
     try:
         yield w
     finally:
         for c in w.clients.values():
             c.close()
         server.stop()
-        smtp.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -411,13 +382,8 @@ def test_mailer_failures_are_one_clear_error() -> None:
     closed = SmtpConfig("127.0.0.1", free_port(), "none", None, None, "a@b.example", 5.0)
     with pytest.raises(MailUnavailableError, match=r"SMTP server 127\.0\.0\.1:\d+ \(none\)"):
         send_mail(closed, "x@example.com", "s", "b")
-    inbox = Inbox()
-    plain = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    plain.start()
-    try:  # STARTTLS asked of a server that does not offer it: refused, nothing sent
-        cfg = SmtpConfig("127.0.0.1", plain.port, "starttls", None, None, "a@b.example", 5.0)
+    with smtp_server() as inbox:  # STARTTLS asked of a server without it: refused, not sent
+        cfg = SmtpConfig("127.0.0.1", inbox.port, "starttls", None, None, "a@b.example", 5.0)
         with pytest.raises(MailUnavailableError, match="SMTPNotSupportedError"):
             send_mail(cfg, "x@example.com", "s", "b")
         assert inbox.mails == []
-    finally:
-        plain.stop()

@@ -89,8 +89,13 @@ def test_customer_chat_agent_disposition_history_wallboard_csat(
         expect(transcript.locator('[data-sender="customer"]')).to_have_count(2)
         expect(transcript.locator('[data-sender="agent"]')).to_have_count(1)
 
-        # the customer card knows Carol while the chat runs
+        # the card shows what Carol typed as a claim (nobody has that e-mail: no match);
+        # ann makes the customer from it, and the card knows Carol while the chat runs
+        expect(page.locator('[data-testid="claim-name"]')).to_have_text("Carol Jones (unverified)")
+        expect(page.locator('[data-testid="match"]')).to_have_count(0)
+        page.locator('[data-action="link-new"]').click()
         expect(page.locator('[data-testid="customer-name"]')).to_have_text("Carol Jones")
+        expect(pane.locator('[data-field="customer"]')).to_have_text("Carol Jones")
 
         # ann ends the chat: after-contact work with a timer, a disposition, Done
         pane.locator('[data-action="end"]').click()

@@ -39,6 +39,7 @@ def test_card_ticket_follow_up_notes_and_transfer(live_server: LiveServer, page:
     pane = page.locator('[data-testid="chat-pane"]')
     expect(pane).to_have_attribute("data-status", "active")
     card = page.locator('[data-testid="customer-card"]')
+    card.locator('[data-action="link-new"]').click()  # the claim becomes a customer record
     expect(card.locator('[data-testid="customer-name"]')).to_have_text("Dan Brown")
 
     # a ticket from the card: listed with its priority, its status changed in place

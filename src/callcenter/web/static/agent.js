@@ -72,6 +72,7 @@
     renderState();
     renderOffers();
     renderPanes();
+    refreshCard();
     tick();
   }
 
@@ -103,7 +104,7 @@
       const first = c.messages.find((m) => m.sender === "customer");
       return h("div", {class: "card offer", "data-testid": "offer", "data-contact": c.id},
         h("div", {class: "what"},
-          h("strong", {class: "offer-customer", text: c.customer_name || "Customer"}),
+          h("strong", {class: "offer-customer", text: who(c)}),
           h("span", {class: "muted", text: " · " + c.channel + " · queue " + c.queue}),
           h("div", {class: "preview", text: first ? first.body : ""})),
         h("span", {class: "countdown", "data-field": "countdown", "data-deadline": c.ring_deadline}),
@@ -180,7 +181,7 @@
   function updatePane(p, c) {
     const wasWrap = p.el.dataset.status === "wrapup";
     p.el.dataset.status = c.status;
-    p.name.textContent = c.customer_name || "Customer";
+    p.name.textContent = who(c);
     p.status.textContent = c.status === "active" ? "· chatting" : "· wrap-up";
     p.timer.dataset.since = c.status === "active" ? (c.answered_at || "") : (c.acw_since || "");
     p.acwTimer.dataset.since = c.acw_since || "";
@@ -222,7 +223,7 @@
     selected = id;
     ui.tools.hidden = false;
     markSelected();
-    if (c.customer_id != null && c.customer_id !== cardCustomer) loadCard(c.customer_id);
+    refreshCard();
   }
 
   // ---------------------------------------------------------------- timers
@@ -293,7 +294,7 @@
 
   $("#ticket-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (cardCustomer == null) return;
+    if (cardCustomer == null) { fail("link the chat to a customer first"); return; }
     const t = await act(() => cc.api("POST", "/api/tickets", {customer_id: cardCustomer, contact_id: selected,
       subject: $("#ticket-subject").value, description: $("#ticket-description").value,
       priority: $("#ticket-priority").value}));
@@ -302,7 +303,7 @@
 
   $("#followup-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (cardCustomer == null) return;
+    if (cardCustomer == null) { fail("link the chat to a customer first"); return; }
     const due = new Date($("#followup-due").value).getTime() / 1000;
     if (!Number.isFinite(due)) { fail("give the follow-up a due time"); return; }
     const f = await act(() => cc.api("POST", "/api/follow-ups", {customer_id: cardCustomer, contact_id: selected,
@@ -313,6 +314,7 @@
   // ---------------------------------------------------------------- customer card
   async function loadCard(customerId) {
     cardCustomer = customerId;
+    cardClaim = null;
     let card;
     try { card = await cc.api("GET", "/api/customers/" + encodeURIComponent(customerId) + "/card"); }
     catch (e) { ui.card.innerHTML = "<h2>Customer</h2><p class=\"error\">" + esc(e.message) + "</p>"; return; }
@@ -346,6 +348,49 @@
       const id = box.closest("[data-follow-up]").dataset.followUp;
       if (await act(() => cc.api("PATCH", "/api/follow-ups/" + encodeURIComponent(id), {done: box.checked}))) loadCard(customerId);
     }));
+  }
+
+  // ---------------------------------------------------------------- claims
+  // A chat starts with what the customer typed: a claim, linked to no customer. Until the
+  // agent links it (or the customer proves the e-mail), the card shows the claim and the
+  // customers it may be (the directory's view: no history, no tickets).
+  let cardClaim = null; // contact id whose claim is on the card
+  function who(c) {
+    if (c.customer_name) return c.customer_name;
+    return c.claim && c.claim.name ? c.claim.name + " (unverified)" : "Customer";
+  }
+
+  function refreshCard() {
+    const c = selected && desk && desk.contacts.find((x) => x.id === selected);
+    if (!c) return;
+    if (c.customer_id != null) { if (c.customer_id !== cardCustomer) loadCard(c.customer_id); }
+    else if (cardClaim !== c.id || cardCustomer != null) claimCard(c);
+  }
+
+  async function link(id, body) {
+    const d = await act(() => cc.api("POST", path(id) + "/link", body));
+    if (d) { ui.cardMsg.textContent = "Linked."; show(d); }
+  }
+
+  function claimCard(c) {
+    cardCustomer = null;
+    cardClaim = c.id;
+    const cl = c.claim || {};
+    const matches = (c.matches || []).map((m) => h("li", {"data-testid": "match", "data-customer": m.customer.id},
+      h("strong", {text: m.customer.name || "(no name)"}), " ",
+      h("span", {class: "muted", text: [m.customer.email, m.customer.phone, m.customer.company].filter(Boolean).join(" · ") +
+        " — same " + m.by.join(" and ")}), " ",
+      h("button", {type: "button", "data-action": "link", text: "Link to this customer",
+        onclick: () => link(c.id, {customer_id: m.customer.id})})));
+    ui.card.replaceChildren(
+      h("h2", {"data-testid": "claim-name", text: (cl.name || "Customer") + (cl.email_verified ? "" : " (unverified)")}),
+      h("p", {class: "muted", text: [cl.email, cl.phone].filter(Boolean).join(" · ")}),
+      h("p", {class: "muted", text: "What the customer typed; not linked to a customer record yet."}),
+      h("h3", {text: "Possible match"}),
+      matches.length ? h("ul", {id: "matches"}, ...matches)
+        : h("p", {class: "empty", text: "No customer has this e-mail or phone."}),
+      h("button", {type: "button", "data-action": "link-new", text: "New customer from this claim",
+        onclick: () => link(c.id, {new_customer: true})}));
   }
 
   // ---------------------------------------------------------------- pushes

@@ -198,7 +198,7 @@
     sendBtn = h("button", {class: "primary", type: "button", "data-testid": "chat-send", text: "Send", onclick: send});
     endBtn = h("button", {class: "plain", type: "button", "data-testid": "chat-end", text: "End chat", onclick: end});
     input.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); send(); } });
-    body.replaceChildren(transcript, h("div", {class: "compose"}, input, sendBtn), h("div", {}, endBtn));
+    body.replaceChildren(verifyBox(), transcript, h("div", {class: "compose"}, input, sendBtn), h("div", {}, endBtn));
     setStatus("Connecting…");
   }
 
@@ -235,6 +235,7 @@
       const c = await call("GET", "/api/chat/" + encodeURIComponent(chat.id));
       c.messages.forEach(addMessage);
       if (c.csat != null) rated = true;
+      showVerify(c.email_verification, c.ended);
       applyStatus(c.status, c.agent_name);
     } catch (e) {
       if (e.status === 404 || e.status === 401) { chat = null; save(); disconnect(); startView(); }
@@ -298,6 +299,49 @@
     return h("div", {"data-testid": "csat-thanks"}, h("p", {text: "Thank you for your feedback!"}),
       h("button", {class: "plain", type: "button", text: "Start a new chat",
         onclick: () => { chat = null; save(); startView(); }}));
+  }
+
+  // ------------------------------------------------------------------ e-mail proof
+  // What the customer typed is only a claim; a one-time code mailed to the address proves
+  // it (POST /api/chat/{id}/verify, then /verify/confirm {code}) and links the chat to the
+  // customer with that e-mail. Offered while the chat runs and the e-mail is unverified.
+  let verifyEl = null;
+  function verifyBox() {
+    const msg = h("span", {class: "muted", "data-testid": "verify-msg",
+      text: "Confirm your e-mail so the agent can see your history."});
+    const code = h("input", {"data-testid": "verify-code", inputmode: "numeric", autocomplete: "one-time-code",
+      maxlength: "6", placeholder: "6-digit code", "aria-label": "Code from the e-mail", hidden: true});
+    const ok = h("button", {class: "plain", type: "button", "data-testid": "verify-confirm", text: "Confirm", hidden: true});
+    const ask = h("button", {class: "plain", type: "button", "data-testid": "verify-send", text: "Send me a code"});
+    const path = () => "/api/chat/" + encodeURIComponent(chat.id) + "/verify";
+    ask.addEventListener("click", async () => {
+      ask.disabled = true;
+      try {
+        const out = await call("POST", path());
+        msg.textContent = "We sent a code to " + out.email + ".";
+        code.hidden = ok.hidden = false;
+        ask.textContent = "Send a new code";
+        code.focus();
+      } catch (e) { msg.textContent = e.message; if (e.status === 503) ask.hidden = true; }
+      ask.disabled = false;
+    });
+    ok.addEventListener("click", async () => {
+      ok.disabled = true;
+      try {
+        await call("POST", path() + "/confirm", {code: code.value});
+        showVerify("verified", false);
+      } catch (e) { msg.textContent = e.message; }
+      ok.disabled = false;
+    });
+    verifyEl = h("div", {class: "status", "data-testid": "verify", hidden: true}, msg, " ", ask, " ", code, " ", ok);
+    return verifyEl;
+  }
+  function showVerify(state, ended) {
+    if (!verifyEl) return;
+    if (state === "verified") {
+      verifyEl.replaceChildren(h("span", {"data-testid": "verify-done", text: "Your e-mail is confirmed."}));
+    }
+    verifyEl.hidden = state === "none" || (ended && state !== "verified");
   }
 
   // ------------------------------------------------------------------ start
