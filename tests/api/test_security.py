@@ -43,6 +43,8 @@ PUBLIC: Final[dict[tuple[str, str], str]] = {
     ("POST", "/api/chat/{contact_id}/end"): "chat widget (customer token)",
     ("POST", "/api/chat/{contact_id}/csat"): "chat widget (customer token)",
     ("OPTIONS", "/api/chat/{rest:path}"): "CORS preflight of the chat widget",
+    ("POST", "/api/chat/{contact_id}/verify"): "chat widget (customer token): mail a code",
+    ("POST", "/api/chat/{contact_id}/verify/confirm"): "chat widget (customer token)",
 }
 
 # one user of each role (the seeded center)

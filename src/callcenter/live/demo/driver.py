@@ -294,6 +294,17 @@ class DemoDriver:
                     self.stats.wrapups += 1
                 plan.due = now + 5.0
 
+    async def _link(self, http: httpx.AsyncClient, c: dict[str, Any]) -> None:
+        """As a person would: a chat's claim linked to its one possible match, or made a
+        new customer when nobody matches (several matches: left for a person to judge)."""
+        if c.get("customer_id") is not None or not c.get("claim"):
+            return
+        matches = c.get("matches") or []
+        if len(matches) > 1:
+            return
+        body = {"customer_id": matches[0]["customer"]["id"]} if matches else {"new_customer": True}
+        await self._call(http, "POST", f"/api/desk/contacts/{c['id']}/link", json=body)
+
     async def _talk(
         self, http: httpx.AsyncClient, c: dict[str, Any], plan: _Plan, now: float
     ) -> None:
@@ -317,7 +328,9 @@ class DemoDriver:
         if now < plan.due:
             return
         if plan.replies == 0:
-            first = (c.get("customer_name") or "there").split()[0]
+            await self._link(http, c)
+            claim = c.get("claim") or {}
+            first = (c.get("customer_name") or claim.get("name") or "there").split()[0]
             body = f"Hi {first}, thanks for reaching out. {self.rng.choice(AGENT_LINES)}"
         elif plan.replies >= plan.target:
             body = AGENT_CLOSING
