@@ -1,5 +1,5 @@
 """The CRM services in-process on a real SQLite file: phone and e-mail normalisation,
-customer identification, search ranking, SLA due times, ticket and follow-up rules, and
+chat claims and linking, search ranking, SLA due times, ticket and follow-up rules, and
 the customer card's masking of contacts the reader may not open.
 
 Expected values are worked out by hand in each test (E.164 forms from the numbering
@@ -17,7 +17,7 @@ from tests.support.seed import seed
 
 from callcenter import errors
 from callcenter.auth.service import Principal, principal_for
-from callcenter.crm import service, tickets
+from callcenter.crm import claims, service, tickets
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import ContactAgent, ContactRow, Customer, User
@@ -116,65 +116,99 @@ def test_normalize_email() -> None:
         )
 
 
-# --------------------------------------------------------------------------- identification
+# --------------------------------------------------------------------------- claims
 
 
-def test_find_or_create_by_email_then_phone_and_fills_missing_fields(s: Session) -> None:
-    a = service.find_or_create_customer(
-        s, name="Ann Smith", email="Ann@Example.com", phone=None, now=T0
+def _chat(s: Session, cid: str, *, email: str | None, phone: str | None, name: str = "X") -> None:
+    s.add(ContactRow(id=cid, channel="chat", queue="support", status="queued", arrived_at=T0,
+                     claimed_name=name, claimed_email=email, claimed_phone=phone))  # fmt: skip
+    s.flush()
+
+
+def _customer(s: Session, name: str, email: str | None, phone: str | None) -> Customer:
+    c = Customer(name=name, email=email, phone=phone, notes="", created_at=T0, updated_at=T0)
+    s.add(c)
+    s.flush()
+    return c
+
+
+def test_possible_matches_by_email_and_phone(s: Session) -> None:
+    ann = _customer(s, "Ann Smith", "ann@example.com", "+14155550123")
+    household = _customer(s, "Household", None, "+12125550199")
+    _customer(s, "Other", "other@example.com", None)
+    found = claims.possible_matches(
+        s,
+        [("c1", "ann@example.com", "+12125550199"), ("c2", None, "+14155550123"),
+         ("c3", "nobody@example.com", None), ("c4", None, None)],
+    )  # fmt: skip
+    got = {cid: [(m.customer.id, m.by) for m in ms] for cid, ms in found.items()}
+    assert got == {
+        "c1": [(ann.id, ["email"]), (household.id, ["phone"])],
+        "c2": [(ann.id, ["phone"])],
+        "c3": [],
+        "c4": [],
+    }
+
+
+def test_link_contact_touches_no_record_and_a_link_stays(s: Session) -> None:
+    ann = _customer(s, "Ann Smith", "ann@example.com", None)
+    other = _customer(s, "Bob", "bob@example.com", None)
+    _chat(s, "c-link", email="ann@example.com", phone="+14155550100", name="Mallory")
+    linked = claims.link_contact(s, "c-link", ann.id, now=T0 + 5, by="ann")
+    assert (linked.before, linked.after, linked.by, linked.how) == (None, ann.id, "ann", "agent")
+    row = s.get(Customer, ann.id)
+    assert row is not None and (row.name, row.email, row.phone, row.updated_at) == (
+        "Ann Smith", "ann@example.com", None, T0)  # fmt: skip
+    again = claims.link_contact(s, "c-link", ann.id, now=T0 + 6, by="ann")  # same: no change
+    assert (again.before, again.after) == (ann.id, ann.id)
+    with pytest.raises(ConflictError) as e:
+        claims.link_contact(s, "c-link", other.id, now=T0 + 7, by="ann")
+    assert str(e.value) == (
+        f"contact 'c-link' is already linked to customer {ann.id}; it stays with it"
     )
-    assert (a.name, a.email, a.phone, a.created_at) == ("Ann Smith", "ann@example.com", None, T0)
-    # same address in another case + a phone: the same customer, phone filled in
-    again = service.find_or_create_customer(
-        s, name="A. Smith", email="ANN@example.COM", phone="(415) 555-0123", now=T0 + 60
+    with pytest.raises(NotFoundError, match=r"^no customer 999999$"):
+        claims.link_contact(s, "c-link", 999_999, now=T0, by="ann")
+    with pytest.raises(NotFoundError, match=r"^no contact 'nope'$"):
+        claims.link_contact(s, "nope", ann.id, now=T0, by="ann")
+
+
+def test_customer_from_claim_never_duplicates_an_email_or_phone(s: Session) -> None:
+    _chat(s, "c-new", email="new@example.com", phone="+442079460018", name="Nia")
+    made = claims.customer_from_claim(s, "c-new", now=T0, by="bob")
+    c = s.get(Customer, made.after)
+    assert c is not None and (c.name, c.email, c.phone) == ("Nia", "new@example.com",
+                                                            "+442079460018")  # fmt: skip
+    _chat(s, "c-dup", email=None, phone="+442079460018")
+    with pytest.raises(ConflictError) as e:
+        claims.customer_from_claim(s, "c-dup", now=T0, by="bob")
+    assert str(e.value) == (
+        f"phone '+442079460018' already belongs to customer {c.id}; link the contact to that "
+        "customer instead"
     )
-    assert again.id == a.id
-    assert again.name == "Ann Smith"  # an existing name is never overwritten
-    assert again.phone == "+14155550123"
-    assert again.updated_at == T0 + 60
-    # found by the phone alone, written in E.164 this time; the e-mail is kept
-    by_phone = service.find_or_create_customer(
-        s, name="", email=None, phone="+1 415 555 0123", now=T0 + 120
-    )
-    assert by_phone.id == a.id and by_phone.email == "ann@example.com"
-    # a customer known only by phone gets its empty name and e-mail filled
-    b = service.find_or_create_customer(s, name="", email=None, phone="020 7946 0018",
-                                        now=T0, region="GB")  # fmt: skip
-    assert b.id != a.id and b.name == "" and b.phone == "+442079460018"
-    b2 = service.find_or_create_customer(
-        s, name="Bea", email="bea@example.org", phone="+442079460018", now=T0 + 5
-    )
-    assert (b2.id, b2.name, b2.email) == (b.id, "Bea", "bea@example.org")
+    s.add(ContactRow(id="c-none", channel="chat", status="queued", arrived_at=T0))
+    with pytest.raises(CrmError, match=r"^contact 'c-none' claims no name, e-mail or phone$"):
+        claims.customer_from_claim(s, "c-none", now=T0, by="bob")
 
 
-def test_find_or_create_prefers_email_when_email_and_phone_name_two_customers(
-    s: Session,
-) -> None:
-    by_mail = service.find_or_create_customer(s, name="Carl", email="carl@example.com",
-                                              phone=None, now=T0)  # fmt: skip
-    by_tel = service.find_or_create_customer(s, name="Household", email=None,
-                                             phone="(212) 555-0199", now=T0)  # fmt: skip
-    found = service.find_or_create_customer(
-        s, name="Carl", email="carl@example.com", phone="212-555-0199", now=T0 + 1
-    )
-    assert found.id == by_mail.id
-    # the phone belongs to another customer: not copied (no two customers share it)
-    assert found.phone is None
-    assert s.get(Customer, by_tel.id).phone == "+12125550199"  # type: ignore[union-attr]
-
-
-def test_find_or_create_without_email_or_phone_always_creates(s: Session) -> None:
-    one = service.find_or_create_customer(s, name="Guest", email=None, phone=None, now=T0)
-    two = service.find_or_create_customer(s, name="Guest", email="", phone=" ", now=T0)
-    assert one.id != two.id
-
-
-def test_find_or_create_rejects_bad_input_naming_it(s: Session) -> None:
-    with pytest.raises(CrmError, match=r"^phone '555' is not a valid phone number"):
-        service.find_or_create_customer(s, name="X", email=None, phone="555", now=T0)
-    with pytest.raises(CrmError, match=r"^email 'x@y' is not a valid e-mail address"):
-        service.find_or_create_customer(s, name="X", email="x@y", phone=None, now=T0)
-    assert s.scalar(select(Customer).where(Customer.name == "X")) is None
+def test_a_proven_email_links_to_its_customer_or_a_new_one(s: Session) -> None:
+    ann = _customer(s, "Ann Smith", "ann@example.com", None)
+    busy = _customer(s, "Busy", None, "+14155550111")
+    _chat(s, "c-v1", email="ann@example.com", phone="+14155550100")
+    v1 = claims.link_verified(s, "c-v1", "ann@example.com", now=T0 + 1)
+    assert (v1.after, v1.by, v1.how) == (ann.id, "customer", "email_code")
+    assert s.get(Customer, ann.id).phone is None  # type: ignore[union-attr]  # not proven
+    # nobody has the e-mail: a new customer; the claimed phone only if nobody has it
+    _chat(s, "c-v2", email="zoe@example.com", phone="+14155550111", name="Zoe")
+    v2 = claims.link_verified(s, "c-v2", "zoe@example.com", now=T0 + 2)
+    zoe = s.get(Customer, v2.after)
+    assert zoe is not None and (zoe.name, zoe.email, zoe.phone) == ("Zoe", "zoe@example.com", None)
+    assert v2.after not in (ann.id, busy.id)
+    # an agent linked it already: that link stands, the proof is recorded
+    _chat(s, "c-v3", email="ann@example.com", phone=None)
+    claims.link_contact(s, "c-v3", busy.id, now=T0, by="ann")
+    v3 = claims.link_verified(s, "c-v3", "ann@example.com", now=T0 + 3)
+    assert (v3.before, v3.after) == (busy.id, busy.id)
+    assert s.get(ContactRow, "c-v3").email_verified_at == T0 + 3  # type: ignore[union-attr]
 
 
 def test_create_and_update_customer_rules(s: Session) -> None:

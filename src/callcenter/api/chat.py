@@ -243,9 +243,13 @@ def confirm_code(contact_id: str, body: CodeIn, c: CenterDep, token: ChatToken =
     e-mail (422 wrong, 409 expired, 429 too many tries)."""
     policy = verify.OtpPolicy.from_settings(c.settings)
     try:
-        return verify.confirm(c.engine, contact_id, _token(token), body.code, policy)
+        done, agent = verify.confirm(c.engine, contact_id, _token(token), body.code, policy)
     except verify.TooManyCodesError as e:
         return _refused(e)
+    if agent:  # the agent's desk reloads the contact: now linked, its card shown
+        gone = {"id": contact_id, "status": "linked"}
+        c.hub.publish(f"agent:{agent}", {"type": "contact", "event": "linked", "contact": gone})
+    return done
 
 
 @api.options("/{rest:path}", include_in_schema=False)

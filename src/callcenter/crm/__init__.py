@@ -17,7 +17,6 @@ from callcenter.crm.service import (
     CustomerView,
     HistoryItem,
     customer_card,
-    find_or_create_customer,
     normalize_email,
     normalize_phone,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "TicketView",
     "View",
     "customer_card",
-    "find_or_create_customer",
     "normalize_email",
     "normalize_phone",
 ]

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError, View
-from callcenter.crm.service import CustomerView, get_customer
 from callcenter.storage.tables import ContactRow, Customer
 
 
@@ -46,10 +45,20 @@ class Claim(View):
     email_verified: bool
 
 
+class MatchedCustomer(View):
+    """A possible match as the customer directory shows it (no history, no tickets)."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    company: str | None
+
+
 class ClaimMatch(View):
     """An existing customer whose e-mail or phone equals the claimed one (``by``)."""
 
-    customer: CustomerView
+    customer: MatchedCustomer
     by: list[str]  # "email", "phone"
 
 
@@ -100,7 +109,7 @@ def possible_matches(
             by = [k for k, mine, theirs in (("email", email, c.email), ("phone", phone, c.phone))
                   if mine and mine == theirs]  # fmt: skip
             if by:
-                out[cid].append(ClaimMatch(customer=CustomerView.model_validate(c), by=by))
+                out[cid].append(ClaimMatch(customer=MatchedCustomer.model_validate(c), by=by))
     return out
 
 
@@ -127,7 +136,8 @@ def link_contact(
     row = s.get(ContactRow, contact_id)
     if row is None:
         raise NotFoundError("contact", contact_id)
-    get_customer(s, customer_id)  # 404 if there is no such customer
+    if s.get(Customer, customer_id) is None:
+        raise NotFoundError("customer", customer_id)
     before = row.customer_id
     if before is not None and before != customer_id:
         raise ConflictError(
@@ -204,6 +214,7 @@ __all__ = [
     "Claim",
     "ClaimMatch",
     "Linked",
+    "MatchedCustomer",
     "claim_of",
     "contact_to_link",
     "customer_from_claim",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
+from callcenter.crm.claims import Claim, claim_of
 from callcenter.crm.common import CrmError, NotFoundError, View
 from callcenter.storage.tables import ContactAgent, ContactRow, ContactStatus, Customer, Message
 
@@ -74,6 +75,7 @@ class ContactDetailView(ContactView):
     csat_comment: str | None
     recording_url: str | None
     customer: CustomerBriefView | None
+    claim: Claim | None = None  # who the customer said it is (crm/claims.py)
     agents: list[str]  # every agent who held it, in name order
     messages: Sequence[MessageView]  # the transcript, oldest first
 
@@ -201,6 +203,7 @@ def contact_detail(s: Session, p: Principal, contact_id: str) -> ContactDetailVi
             "csat_comment": row.csat_comment,
             "recording_url": row.recording_url,
             "customer": CustomerBriefView.model_validate(customer) if customer else None,
+            "claim": claim_of(row),
             "agents": list(agents),
             "messages": [MessageView.model_validate(m) for m in messages],
         }

@@ -1,13 +1,10 @@
 """Customers: identification, records, search and the customer card.
 
-**Identification** (:func:`find_or_create_customer`, used when a chat starts): a customer
-is recognised by e-mail address (compared lower-cased) or phone number (compared in
-E.164 form, ``+14155550123``, after parsing with the ``phonenumbers`` library — the
-Python port of Google's libphonenumber — in the caller's default region).  When the
-e-mail names one customer and the phone another, the e-mail wins: an address belongs to
-one person, while a phone is often shared (a household, a switchboard).  Missing fields
-of the customer found are filled in; fields already set are never overwritten — people
-curate them in the CRM.
+**Identity**: e-mail addresses are kept lower-cased, phone numbers in E.164 form
+(``+14155550123``, parsed with the ``phonenumbers`` library — the Python port of Google's
+libphonenumber — in the caller's default region); both are unique across customers.  A
+chat does not pick its customer: what the customer typed is a claim, and a contact is
+linked to a customer only deliberately (:mod:`callcenter.crm.claims`).
 
 **Visibility**: every user with ``crm.read`` sees the customer directory (names and
 contact details: an agent must find the customer on the line).  What a customer's card
@@ -118,56 +115,6 @@ def get_customer(s: Session, customer_id: int) -> Customer:
     if row is None:
         raise NotFoundError("customer", customer_id)
     return row
-
-
-def _by_email(s: Session, email: str) -> Customer | None:
-    return s.scalars(select(Customer).where(Customer.email == email).order_by(Customer.id)).first()
-
-
-def _by_phone(s: Session, phone: str) -> Customer | None:
-    return s.scalars(select(Customer).where(Customer.phone == phone).order_by(Customer.id)).first()
-
-
-def find_or_create_customer(
-    session: Session,
-    name: str,
-    email: str | None,
-    phone: str | None,
-    now: float,
-    *,
-    region: str = DEFAULT_REGION,
-) -> Customer:
-    """The customer with this e-mail or phone (e-mail first), else a new one.
-
-    Fields missing on the customer found are filled from the arguments (a phone only if
-    no other customer has it).  Without e-mail and phone nobody can be recognised: a new
-    customer is created each time.  Bad e-mail or phone: :class:`CrmError` naming it.
-    """
-    name = clean_text(name, "name", 255)
-    email_n = normalize_email(email)
-    phone_n = normalize_phone(phone, region)
-    by_email = _by_email(session, email_n) if email_n else None
-    by_phone = _by_phone(session, phone_n) if phone_n else None
-    found = by_email or by_phone
-    if found is None:
-        found = Customer(
-            name=name, email=email_n, phone=phone_n, company=None, notes="",
-            created_at=now, updated_at=now,
-        )  # fmt: skip
-        session.add(found)
-        session.flush()
-        return found
-    changed = False
-    if not found.name and name:
-        found.name, changed = name, True
-    if found.email is None and email_n:  # by_email is None here: the address is free
-        found.email, changed = email_n, True
-    if found.phone is None and phone_n and by_phone is None:
-        found.phone, changed = phone_n, True
-    if changed:
-        found.updated_at = now
-        session.flush()
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +360,6 @@ __all__ = [
     "create_customer",
     "customer_card",
     "customer_search",
-    "find_or_create_customer",
     "get_customer",
     "history",
     "list_customers",

@@ -179,15 +179,16 @@ def check_code(raw: str) -> str:
 
 def confirm(
     engine: LiveEngine, contact_id: str, token: str, raw_code: str, policy: OtpPolicy
-) -> Verified:
-    """Check the code; the right one links the chat to the customer with that e-mail."""
+) -> tuple[Verified, str | None]:
+    """Check the code; the right one links the chat to the customer with that e-mail.
+    Also answers the agent holding the chat (to tell its desk)."""
     code = check_code(raw_code)
     now = engine.clock()
     with engine.sessions.begin() as s:
         row = _chat(s, contact_id, token)
         email = _claimed_email(row)
         if row.email_verified_at is not None:
-            return Verified(contact_id=contact_id, email=email)
+            return Verified(contact_id=contact_id, email=email), None
         last = s.scalar(
             select(ClaimCode)
             .where(ClaimCode.contact_id == contact_id)
@@ -209,7 +210,7 @@ def confirm(
         if right:
             s.execute(update(ClaimCode).where(ClaimCode.id == last.id).values(used_at=now))
             link_verified(s, contact_id, last.email, now=now)
-            return Verified(contact_id=contact_id, email=last.email)
+            return Verified(contact_id=contact_id, email=last.email), row.agent
         used = s.scalar(select(ClaimCode.attempts).where(ClaimCode.id == last.id)) or 0
     # the transaction is committed: the wrong try counts
     if tried.rowcount != 1:  # type: ignore[attr-defined]
