@@ -14,6 +14,7 @@ supervisor sue have never dealt with V.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from tests.support.seed import AGENTS, seed
 from tests.support.server import Client, LiveServer, free_port
 from tests.support.smtp import Inbox, smtp_server
+from websockets.sync.client import connect
 
 from callcenter.live.mailer import MailUnavailableError, SmtpConfig, send_mail
 from callcenter.storage.db import make_engine
@@ -306,6 +308,30 @@ def test_code_by_email_proves_the_claim_and_links_the_chat(world: World) -> None
     assert _victim_row(w)[0][:3] == VICTIM  # proven, linked, and still not rewritten
     mine = _take(w, "ann", cid)
     assert mine["customer_id"] == w.victim and mine["claim"]["email_verified"] is True
+
+
+def test_a_code_confirmed_mid_chat_makes_the_customer_and_tells_the_desk(world: World) -> None:
+    w = world
+    address = "pia@example.lt"
+    cid, tok = w.start(name="Pia", email=address, phone="+37061234000")
+    _take(w, "ann", cid)
+    cookie = w.user("ann").cookies.get("cc_session")
+    headers = {"Cookie": f"cc_session={cookie}", "Origin": w.server.url}
+    with connect(w.server.ws_url + "/ws/desk", additional_headers=headers, proxy=None) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        with w.server.client() as cust:
+            assert cust.post(f"/api/chat/{cid}/verify", headers=tok).status_code == 201
+            body = {"code": w.code_for(address)}
+            r = cust.post(f"/api/chat/{cid}/verify/confirm", json=body, headers=tok)
+            assert r.status_code == 200, r.text
+        pushed = json.loads(ws.recv(timeout=10))
+    assert pushed == {"type": "contact", "event": "linked",
+                      "contact": {"id": cid, "status": "linked"}}  # fmt: skip
+    (mine,) = w.user("ann").ok("GET", "/api/desk")["contacts"]
+    # nobody had the address: a new customer, with the claimed name and (free) phone
+    assert (mine["customer_name"], mine["customer_email"], mine["customer_phone"]) == (
+        "Pia", address, "+37061234000")  # fmt: skip
+    assert mine["claim"]["email_verified"] is True
 
 
 def test_expired_code_too_many_tries_and_resend_limits(world: World) -> None:
