@@ -17,6 +17,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,3 +414,22 @@ def test_mailer_failures_are_one_clear_error() -> None:
         with pytest.raises(MailUnavailableError, match="SMTPNotSupportedError"):
             send_mail(cfg, "x@example.com", "s", "b")
         assert inbox.mails == []
+
+
+def test_parallel_guesses_get_no_more_tries_than_the_limit(world: World) -> None:
+    w = world
+    address = "guess@example.com"
+    cid, tok = w.start(name="G", email=address)
+    with w.server.client() as cust:
+        assert cust.post(f"/api/chat/{cid}/verify", headers=tok).status_code == 201
+    wrong = f"{(int(w.code_for(address)) + 1) % 1_000_000:06d}"
+
+    def guess(_: int) -> int:
+        with w.server.client() as c:
+            body = {"code": wrong}
+            return c.post(f"/api/chat/{cid}/verify/confirm", json=body, headers=tok).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(guess, range(20)))
+    assert statuses == [422] * 5 + [429] * 15  # 5 tries per code, however they arrive
+    assert w.sql("SELECT attempts FROM claim_codes WHERE contact_id = ?", cid) == [(5,)]

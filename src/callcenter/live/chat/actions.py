@@ -3,9 +3,9 @@
 A chat is routed by the same engine as every contact: start = one ``arrive`` request
 that also writes the contact row (with the name, e-mail and phone the customer typed as
 a *claim*, linked to no customer: ``crm/claims.py``) and the first message, in one
-transaction.  The customer may write while waiting and while
-talking; leaving is ``abandon`` while the chat waits or rings and ``hangup`` (by the
-caller) once an agent took it.  After the end the customer may rate it once (CSAT 1..5).
+transaction.  The customer may write while waiting and while talking; leaving is
+``abandon`` while the chat waits or rings and ``hangup`` (by the caller) once an agent
+took it.  After the end the customer may rate it once (CSAT 1..5).
 
 Every function but :func:`availability` and :func:`start` proves the chat with its
 token first (a wrong token reads as a chat that does not exist).  Lines written here are
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -70,7 +70,7 @@ class ChatView(BaseModel):
     messages: list[ChatMessage]
     csat: int | None
     ended: bool
-    email_verification: str = Field(
+    email_verification: Literal["none", "unverified", "verified"] = Field(
         description="none (no e-mail claimed) | unverified | verified (POST .../verify)"
     )
 

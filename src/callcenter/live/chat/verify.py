@@ -32,6 +32,7 @@ from callcenter.live.chat.records import ENDED, chat_with_token
 from callcenter.live.engine import LiveEngine
 from callcenter.live.mailer import MailUnavailableError, SmtpConfig, send_mail
 from callcenter.settings import Settings
+from callcenter.storage.db import WRITE_OPTION
 from callcenter.storage.tables import ClaimCode, ContactRow
 
 DIGITS: Final = 6
@@ -140,6 +141,7 @@ def send_code(
     code = f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
     salt = secrets.token_hex(16)
     with engine.sessions.begin() as s:
+        s.connection(execution_options={WRITE_OPTION: True})  # SQLite: the write lock first
         row = _chat(s, contact_id, token)
         email = _claimed_email(row)
         if row.email_verified_at is not None:
@@ -185,6 +187,7 @@ def confirm(
     code = check_code(raw_code)
     now = engine.clock()
     with engine.sessions.begin() as s:
+        s.connection(execution_options={WRITE_OPTION: True})  # tries wait for each other
         row = _chat(s, contact_id, token)
         email = _claimed_email(row)
         if row.email_verified_at is not None:

@@ -154,7 +154,9 @@ class DeskContact(BaseModel):
     customer_name: str | None
     customer_email: str | None
     customer_phone: str | None
-    claim: Claim | None = Field(description="who the customer said it is (unproven)")
+    claim: Claim | None = Field(
+        description="who the customer said it is (proven only where email_verified)"
+    )
     matches: list[ClaimMatch] = Field(
         description="not linked yet: customers the claimed e-mail / phone match (possible "
         "matches, as the directory shows them); link one deliberately"
