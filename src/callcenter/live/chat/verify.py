@@ -133,16 +133,16 @@ def send_code(
     engine: LiveEngine, contact_id: str, token: str, mail: SmtpConfig | None, policy: OtpPolicy
 ) -> CodeSent:
     """Mail a new one-time code to the chat's claimed e-mail."""
-    if mail is None:
-        raise MailUnavailableError(
-            "verification by e-mail is not available: this center has no SMTP server configured"
-        )
     now = engine.clock()
     code = f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
     salt = secrets.token_hex(16)
     with engine.sessions.begin() as s:
         s.connection(execution_options={WRITE_OPTION: True})  # SQLite: the write lock first
-        row = _chat(s, contact_id, token)
+        row = _chat(s, contact_id, token)  # the chat's token first: 404 for strangers
+        if mail is None:
+            raise MailUnavailableError(
+                "verification by e-mail is not available: this center has no SMTP server configured"
+            )
         email = _claimed_email(row)
         if row.email_verified_at is not None:
             raise ConflictError(f"chat {contact_id!r}: the e-mail {email!r} is verified already")
