@@ -95,7 +95,15 @@ def test_demo_serves_drives_and_stops_cleanly(tmp_path: Path) -> None:
         live_tokens = db.execute("SELECT count(*) FROM api_tokens WHERE NOT revoked").fetchone()
         messages = db.execute("SELECT count(*) FROM messages WHERE sender='agent'").fetchone()
         ann_events = db.execute("SELECT count(*) FROM events WHERE agent='ann'").fetchone()
+        linked = db.execute(
+            "SELECT count(*) FROM contacts WHERE status = 'closed' AND customer_id IS NOT NULL"
+        ).fetchone()
+        rewritten = db.execute("SELECT count(*) FROM customers WHERE updated_at != created_at")
+        rewritten = rewritten.fetchone()
     assert set(contacts) <= {"closed", "abandoned"}, contacts
+    # the simulated agents link each greeted chat's claim, as a person would; no chat ever
+    # rewrote a customer record
+    assert linked[0] >= 1 and rewritten == (0,)
     assert contacts.get("closed", 0) >= 1, contacts
     assert set(agents) == {"ann", *DEMO_AGENTS}
     assert set(agents.values()) == {"logged_out"}

@@ -92,7 +92,10 @@
     const c = await cc.api("GET", "/api/contacts/" + encodeURIComponent(id));
     $("contact-panel").hidden = false;
     $("contact-id").textContent = c.id;
-    const rows = [["Customer", c.customer ? customerLink(c.customer) : "—"], ["Channel", esc(c.channel)],
+    const claim = c.claim ? [c.claim.name, c.claim.email, c.claim.phone].filter(Boolean).map(esc).join(" · ") +
+      (c.claim.email_verified ? " (e-mail verified)" : " (claimed, unverified)") : "";
+    const rows = [["Customer", c.customer ? customerLink(c.customer) : "—"], ["Claimed", claim || "—"],
+      ["Channel", esc(c.channel)],
       ["Queue", esc(c.queue || "")], ["Status", esc(c.status)], ["Arrived", esc(cc.time(c.arrived_at))],
       ["Answered", esc(cc.time(c.answered_at))], ["Ended", esc(cc.time(c.ended_at))],
       ["Agents", esc(c.agents.join(", "))], ["Disposition", esc(c.disposition || "")],
