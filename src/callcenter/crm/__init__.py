@@ -1,13 +1,14 @@
-"""The CRM: customers (claims and linking, search, the customer card), contacts, tickets with
-SLA due times, and follow-ups; ``docs/crm.md``.
+"""The CRM: customers (claims and linking, search, the customer card), contacts,
+tickets with SLA due times, and follow-ups; ``docs/crm.md``.
 
 Modules: :mod:`~callcenter.crm.service` (customers and the card),
 :mod:`~callcenter.crm.contacts` (contact lists and one contact with its transcript),
 :mod:`~callcenter.crm.tickets` (tickets and follow-ups), :mod:`~callcenter.crm.claims`
-(who a chat claims to be; :func:`link_contact`, the one way a contact gets its customer),
-:mod:`~callcenter.crm.search` (the one search box) and :mod:`~callcenter.crm.common` (errors, checks, visibility).
-Reads return views (pydantic models, :class:`~callcenter.crm.common.View`); the HTTP
-side, :mod:`callcenter.api.crm`, only parses, calls and renders them."""
+(who a chat claims to be; :func:`link_contact`, the one way a contact gets its
+customer), :mod:`~callcenter.crm.search` (the one search box) and
+:mod:`~callcenter.crm.common` (errors, checks, visibility).  Reads return views (pydantic
+models, :class:`~callcenter.crm.common.View`); the HTTP side, :mod:`callcenter.api.crm`,
+only parses, calls and renders them."""
 
 from __future__ import annotations
 
