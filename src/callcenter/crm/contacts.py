@@ -71,7 +71,7 @@ class ContactDetailView(ContactView):
 
     enqueued_at: float | None
     offered_at: float | None
-    notes: str  # every note as one text, "author: body" per line (the old single field)
+    notes: str  # the notes' texts, one per line (the old single field)
     note_list: list[NoteView]  # the notes, one per author and more once closed, oldest first
     csat_comment: str | None
     recording_url: str | None

@@ -9,7 +9,8 @@ no longer overwrite what the final agent wrote, and both notes stay readable.
 Every write is recorded in the audit log (:func:`callcenter.storage.audit.record`) in
 the caller's transaction.  The text of the old single ``contacts.notes`` column was moved
 into this table by migration ``0004`` (a note of the contact's agent); :func:`notes_text`
-renders a contact's notes as one text for readers of the old ``notes`` field.
+renders a contact's notes as one text for readers of the old ``notes`` field (the
+column itself is no longer read or written).
 
 Functions take a :class:`Session` and never commit.
 """
@@ -59,8 +60,9 @@ def notes_of(s: Session, contact_ids: Iterable[str]) -> dict[str, list[NoteView]
 
 
 def notes_text(notes: Iterable[NoteView]) -> str:
-    """The notes as one text, ``author: body`` per note (the old single ``notes`` field)."""
-    return "\n".join(f"{n.author}: {n.body}" for n in notes if n.body)
+    """The notes' texts, oldest first, one per line: the old single ``notes`` field for
+    readers that know no authors (``note_list`` has them)."""
+    return "\n".join(n.body for n in notes if n.body)
 
 
 def _own(s: Session, contact_id: str, author: str) -> ContactNote | None:

@@ -160,7 +160,7 @@ class DeskContact(BaseModel):
     ended_at: float | None
     acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
     ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
-    notes: str = Field(description="every note as one text, 'author: body' per line")
+    notes: str = Field(description="the notes' texts, one per line (the old single field)")
     note_list: list[NoteView] = Field(description="the notes (one per author), oldest first")
     disposition: str | None
     messages: list[ChatMessage]
