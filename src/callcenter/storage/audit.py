@@ -211,19 +211,19 @@ def record(
 # --------------------------------------------------------------------------- ORM tracking
 
 
-def _before(obj: Base) -> dict[str, Any]:
-    """The row's column values as loaded (before this flush's changes)."""
-    state = inspect(obj)
-    out: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        hist = state.attrs[attr.key].history
-        if hist.deleted:
-            out[attr.key] = hist.deleted[0]
-        elif hist.unchanged:
-            out[attr.key] = hist.unchanged[0]
-        else:
-            out[attr.key] = None
-    return out
+def _stored(s: Session, obj: Base) -> dict[str, Any]:
+    """The row as the database holds it now (before this flush writes it), read with a
+    plain SELECT on the session's connection: an expired attribute's old value is not in
+    the ORM's history, the database still has it."""
+    mapper = inspect(obj).mapper
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    where = [table.c[c.name] == getattr(obj, mapper.get_property_by_column(c).key)
+             for c in mapper.primary_key]  # fmt: skip
+    found = s.connection().execute(select(table).where(*where)).mappings().first()
+    if found is None:
+        return {}
+    return {a.key: found[a.columns[0].name] for a in mapper.column_attrs}
 
 
 def _entity_id(obj: Base) -> str:
@@ -241,48 +241,58 @@ def action_for(entity: str, verb: str, changes: Mapping[str, Any]) -> AuditActio
     return AuditAction(f"{entity}.{verb}")
 
 
-def _record_row(s: Session, actor: Actor, kind: str, obj: Base, at: float | None) -> None:
-    table = getattr(type(obj), "__tablename__", "")
-    entity = TRACKED.get(table)
+def _record_row(
+    s: Session, actor: Actor, kind: str, obj: Base, before: dict[str, Any], at: float | None
+) -> None:
+    entity = TRACKED.get(getattr(type(obj), "__tablename__", ""))
     if entity is None:
         return
-    if kind == "created":
-        before, after = {}, row_values(obj)
-    elif kind == "changed":
-        before, after = _before(obj), row_values(obj)
-    else:
-        before, after = _before(obj), {}
+    after = {} if kind == "deleted" else row_values(obj)
     changes = diff(before, after)
     if not changes:
         return
-    verb = _VERBS[kind]
-    record(s, actor, action_for(entity, verb, changes), entity, _entity_id(obj), before, after,
-           at=at)  # fmt: skip
+    action = action_for(entity, _VERBS[kind], changes)
+    record(s, actor, action, entity, _entity_id(obj), before, after, at=at)
+
+
+def _tracked(obj: object) -> bool:
+    return isinstance(obj, Base) and getattr(type(obj), "__tablename__", "") in TRACKED
 
 
 @contextmanager
 def track(s: Session, actor: Actor, *, at: float | None = None) -> Iterator[Session]:
     """Record, in ``s``'s own transaction, every row of a :data:`TRACKED` table that ``s``
     creates, changes or deletes through the ORM while the block runs (bulk statements
-    are not seen: the services that use it write through the ORM)."""
+    are not seen: the services that use it write through the ORM).  Each changed or
+    deleted row is read from the database before the flush writes it."""
+    stored: dict[int, dict[str, Any]] = {}
+
+    def before_flush(session: Session, ctx: UOWTransaction, instances: object) -> None:
+        del ctx, instances
+        for obj in [*session.dirty, *session.deleted]:
+            if _tracked(obj) and id(obj) not in stored:
+                assert isinstance(obj, Base)
+                stored[id(obj)] = _stored(session, obj)
 
     def after_flush(session: Session, ctx: UOWTransaction) -> None:
         del ctx
-        for obj in list(session.new):
-            if isinstance(obj, Base):
-                _record_row(session, actor, "created", obj, at)
-        for obj in list(session.dirty):
-            if isinstance(obj, Base) and session.is_modified(obj):
-                _record_row(session, actor, "changed", obj, at)
-        for obj in list(session.deleted):
-            if isinstance(obj, Base):
-                _record_row(session, actor, "deleted", obj, at)
+        for kind, objs in (("created", session.new), ("changed", session.dirty),
+                           ("deleted", session.deleted)):  # fmt: skip
+            for obj in list(objs):
+                if not _tracked(obj):
+                    continue
+                assert isinstance(obj, Base)
+                before = {} if kind == "created" else stored.pop(id(obj), None)
+                if before is not None:
+                    _record_row(session, actor, kind, obj, before, at)
 
+    event.listen(s, "before_flush", before_flush)
     event.listen(s, "after_flush", after_flush)
     try:
         yield s
         s.flush()
     finally:
+        event.remove(s, "before_flush", before_flush)
         event.remove(s, "after_flush", after_flush)
 
 
