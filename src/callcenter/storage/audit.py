@@ -330,7 +330,7 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
         if value is not None and not math.isfinite(value):
             raise UserError(f"{name}: {value!r} is not a time (expected UNIX seconds)")
     if f.since is not None and f.until is not None and f.until <= f.since:
-        raise UserError(f"until: {f.until:g} is not after since ({f.since:g})")
+        raise UserError(f"until: {f.until:.15g} is not after since ({f.since:.15g})")
     where: list[ColumnElement[bool]] = []
     if f.actor:
         where.append(AuditRow.username == f.actor)
