@@ -81,7 +81,7 @@ def _filter(
     action: Annotated[str | None, Query(max_length=32, description="e.g. customer.update")] = None,
     since: Annotated[float | None, Query(description="at or after (UNIX seconds)")] = None,
     until: Annotated[float | None, Query(description="before (UNIX seconds)")] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="older than this entry")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="older than")] = None,
 ) -> AuditFilter:
     return AuditFilter(actor=actor, entity=entity, entity_id=entity_id, action=action,
                        since=since, until=until, before_id=before_id)  # fmt: skip
