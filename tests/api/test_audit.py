@@ -184,6 +184,19 @@ def test_configuration_users_and_roles_are_on_record(clients: dict[str, Client])
     assert got[2]["changes"]["password_hash"] == ["(hidden)", "(changed)"]
     text = admin.get("/api/audit.csv", params={"entity": "user"}).text
     assert "$argon2" not in text and "another-secret-2" not in text
+    # a team removed with its supervisor: both rows on record
+    team = admin.ok("POST", "/api/admin/teams", json={"name": "red", "supervisors": ["sue"]})
+    admin.ok("DELETE", f"/api/admin/teams/{team['id']}")
+    sue_id = next(u["id"] for u in admin.ok("GET", "/api/users") if u["username"] == "sue")
+    link = f"{team['id']}/{sue_id}"
+    got = _audit(admin, entity="team_supervisor", entity_id=link)
+    assert [e["action"] for e in got] == ["team_supervisor.delete", "team_supervisor.create"]
+    assert got[0]["changes"] == {"team_id": [team["id"], None], "user_id": [sue_id, None]}
+    got = _audit(admin, entity="team", entity_id=str(team["id"]))
+    assert [(e["action"], e["changes"]["name"]) for e in got] == [
+        ("team.delete", ["red", None]),
+        ("team.create", [None, "red"]),
+    ]
 
 
 # --------------------------------------------------------------------------- notes
