@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from alembic import command
+from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from callcenter.storage.audit import (
     record,
     track,
 )
-from callcenter.storage.db import make_engine, upgrade
+from callcenter.storage.db import alembic_config, make_engine, upgrade
 from callcenter.storage.tables import AuditRow, Customer, QueueRow, Skill
 
 ANN = Actor(user_id=5, username="ann", role="agent", address="10.0.0.7")
@@ -188,5 +189,12 @@ def test_postgresql_refuses_update_delete_and_truncate(postgres_url: str) -> Non
     try:
         with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text("TRUNCATE audit_log"))
+        # the migration goes down (the trigger function with it) and up again
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(connection=conn), "0003")
+        with engine.connect() as conn:
+            assert "audit_log" not in inspect(conn).get_table_names()
+        upgrade(engine)
+        _refuses_changes(postgres_url)
     finally:
         engine.dispose()

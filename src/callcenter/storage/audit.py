@@ -198,7 +198,7 @@ def record(
             user_id=actor.user_id,
             username=actor.username[:64],
             role=actor.role[:16],
-            address=(actor.address or None) and actor.address[:64],
+            address=actor.address[:64] if actor.address else None,
             action=AuditAction(action).value,
             entity=entity[:32],
             entity_id=str(entity_id)[:64],
