@@ -27,9 +27,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Table, event, insert, inspect, select
+from sqlalchemy import ColumnElement, Insert, Table, event, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from callcenter.errors import UserError
@@ -170,6 +171,14 @@ def row_values(obj: Base) -> dict[str, Any]:
     return {a.key: getattr(obj, a.key) for a in mapper.column_attrs}
 
 
+@cache
+def _insert_statement() -> Insert:
+    """The one INSERT of an entry, built (and compiled) once: values go as parameters."""
+    table = AuditRow.__table__
+    assert isinstance(table, Table)
+    return insert(table)
+
+
 def record(
     s: Session,
     actor: Actor,
@@ -190,20 +199,19 @@ def record(
     changes = diff(before, after)
     if (before or after) and not changes:
         return None
-    table = AuditRow.__table__
-    assert isinstance(table, Table)
     s.connection().execute(
-        insert(table).values(
-            at=time.time() if at is None else at,
-            user_id=actor.user_id,
-            username=actor.username[:64],
-            role=actor.role[:16],
-            address=actor.address[:64] if actor.address else None,
-            action=AuditAction(action).value,
-            entity=entity[:32],
-            entity_id=str(entity_id)[:64],
-            changes=changes,
-        )
+        _insert_statement(),
+        {
+            "at": time.time() if at is None else at,
+            "user_id": actor.user_id,
+            "username": actor.username[:64],
+            "role": actor.role[:16],
+            "address": actor.address[:64] if actor.address else None,
+            "action": AuditAction(action).value,
+            "entity": entity[:32],
+            "entity_id": str(entity_id)[:64],
+            "changes": changes,
+        },
     )
     return changes
 
