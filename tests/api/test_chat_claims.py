@@ -161,6 +161,12 @@ def _victim_row(w: World) -> list[tuple[Any, ...]]:
     return w.sql(query, w.victim)
 
 
+def _audit(w: World, contact_id: str) -> list[dict[str, Any]]:
+    """The ``contact.link`` entries of a contact, as an administrator reads them."""
+    params = {"action": "contact.link", "entity_id": contact_id}
+    return list(w.user("admin").ok("GET", "/api/audit", params=params)["entries"])
+
+
 def _take(w: World, agent: str, cid: str) -> dict[str, Any]:
     """``agent`` logs in and accepts chat ``cid``; its desk contact."""
     a = w.user(agent)
@@ -225,6 +231,10 @@ def test_a_claim_changes_no_record_widens_nothing_and_shows_the_possible_match(
     assert [f["id"] for f in card["follow_ups"]] == [w.follow_up]
     assert sorted(h["id"] or "" for h in card["history"]) == ["", cid]
     assert _victim_row(w) == before_row  # linking does not touch the record either
+    # the link is on record: who, from where, before -> after
+    (entry,) = _audit(w, cid)
+    assert (entry["username"], entry["role"], entry["address"]) == ("ann", "agent", "127.0.0.1")
+    assert entry["changes"] == {"customer_id": [None, w.victim], "how": [None, "agent"]}
 
 
 def test_new_customer_from_a_claim_and_link_errors(world: World) -> None:
@@ -306,6 +316,10 @@ def test_code_by_email_proves_the_claim_and_links_the_chat(world: World) -> None
         assert _err(r, 404) == f"no chat {cid!r}"
     (row,) = w.sql("SELECT customer_id, email_verified_at FROM contacts WHERE id = ?", cid)
     assert row[0] == w.victim and row[1] is not None
+    (entry,) = _audit(w, cid)  # on record, for the customer (no account) at its address
+    assert (entry["username"], entry["role"], entry["address"]) == (
+        "customer", "customer", "127.0.0.1")  # fmt: skip
+    assert entry["changes"] == {"customer_id": [None, w.victim], "how": [None, "email_code"]}
     assert _victim_row(w)[0][:3] == VICTIM  # proven, linked, and still not rewritten
     mine = _take(w, "ann", cid)
     assert mine["customer_id"] == w.victim and mine["claim"]["email_verified"] is True

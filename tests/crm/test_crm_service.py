@@ -19,10 +19,12 @@ from callcenter import errors
 from callcenter.auth.service import Principal, principal_for
 from callcenter.crm import claims, service, tickets
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError
+from callcenter.storage.audit import Actor
 from callcenter.storage.db import make_engine
-from callcenter.storage.tables import ContactAgent, ContactRow, Customer, User
+from callcenter.storage.tables import AuditRow, ContactAgent, ContactRow, Customer, User
 
 T0 = 1_700_000_000.0  # a fixed "now" for records written in these tests
+ACTOR = Actor(user_id=None, username="tester", role="admin", address="127.0.0.1")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -154,40 +156,50 @@ def test_link_contact_touches_no_record_and_a_link_stays(s: Session) -> None:
     ann = _customer(s, "Ann Smith", "ann@example.com", None)
     other = _customer(s, "Bob", "bob@example.com", None)
     _chat(s, "c-link", email="ann@example.com", phone="+14155550100", name="Mallory")
-    linked = claims.link_contact(s, "c-link", ann.id, now=T0 + 5, by="ann")
-    assert (linked.before, linked.after, linked.by, linked.how) == (None, ann.id, "ann", "agent")
+    linked = claims.link_contact(s, "c-link", ann.id, now=T0 + 5, actor=ACTOR)
+    assert (linked.before, linked.after, linked.by, linked.how) == (None, ann.id, "tester", "agent")
     row = s.get(Customer, ann.id)
     assert row is not None and (row.name, row.email, row.phone, row.updated_at) == (
         "Ann Smith", "ann@example.com", None, T0)  # fmt: skip
-    again = claims.link_contact(s, "c-link", ann.id, now=T0 + 6, by="ann")  # same: no change
+    again = claims.link_contact(s, "c-link", ann.id, now=T0 + 6, actor=ACTOR)  # same: no change
     assert (again.before, again.after) == (ann.id, ann.id)
     with pytest.raises(ConflictError) as e:
-        claims.link_contact(s, "c-link", other.id, now=T0 + 7, by="ann")
+        claims.link_contact(s, "c-link", other.id, now=T0 + 7, actor=ACTOR)
     assert str(e.value) == (
         f"contact 'c-link' is already linked to customer {ann.id}; it stays with it"
     )
     with pytest.raises(NotFoundError, match=r"^no customer 999999$"):
-        claims.link_contact(s, "c-link", 999_999, now=T0, by="ann")
+        claims.link_contact(s, "c-link", 999_999, now=T0, actor=ACTOR)
     with pytest.raises(NotFoundError, match=r"^no contact 'nope'$"):
-        claims.link_contact(s, "nope", ann.id, now=T0, by="ann")
+        claims.link_contact(s, "nope", ann.id, now=T0, actor=ACTOR)
+    # one audit entry: the link, by whom, from where, before -> after (the same link
+    # again changed nothing and wrote nothing)
+    entries = s.execute(
+        select(AuditRow.action, AuditRow.username, AuditRow.address, AuditRow.at,
+               AuditRow.changes).where(AuditRow.entity == "contact", AuditRow.entity_id == "c-link")
+    ).all()  # fmt: skip
+    assert [tuple(e) for e in entries] == [
+        ("contact.link", "tester", "127.0.0.1", T0 + 5,
+         {"customer_id": [None, ann.id], "how": [None, "agent"]})
+    ]  # fmt: skip
 
 
 def test_customer_from_claim_never_duplicates_an_email_or_phone(s: Session) -> None:
     _chat(s, "c-new", email="new@example.com", phone="+442079460018", name="Nia")
-    made = claims.customer_from_claim(s, "c-new", now=T0, by="bob")
+    made = claims.customer_from_claim(s, "c-new", now=T0, actor=ACTOR)
     c = s.get(Customer, made.after)
     assert c is not None and (c.name, c.email, c.phone) == ("Nia", "new@example.com",
                                                             "+442079460018")  # fmt: skip
     _chat(s, "c-dup", email=None, phone="+442079460018")
     with pytest.raises(ConflictError) as e:
-        claims.customer_from_claim(s, "c-dup", now=T0, by="bob")
+        claims.customer_from_claim(s, "c-dup", now=T0, actor=ACTOR)
     assert str(e.value) == (
         f"phone '+442079460018' already belongs to customer {c.id}; link the contact to that "
         "customer instead"
     )
     s.add(ContactRow(id="c-none", channel="chat", status="queued", arrived_at=T0))
     with pytest.raises(CrmError, match=r"^contact 'c-none' claims no name, e-mail or phone$"):
-        claims.customer_from_claim(s, "c-none", now=T0, by="bob")
+        claims.customer_from_claim(s, "c-none", now=T0, actor=ACTOR)
 
 
 def test_a_proven_email_links_to_its_customer_or_a_new_one(s: Session) -> None:
@@ -205,7 +217,7 @@ def test_a_proven_email_links_to_its_customer_or_a_new_one(s: Session) -> None:
     assert v2.after not in (ann.id, busy.id)
     # an agent linked it already: that link stands, the proof is recorded
     _chat(s, "c-v3", email="ann@example.com", phone=None)
-    claims.link_contact(s, "c-v3", busy.id, now=T0, by="ann")
+    claims.link_contact(s, "c-v3", busy.id, now=T0, actor=ACTOR)
     v3 = claims.link_verified(s, "c-v3", "ann@example.com", now=T0 + 3)
     assert (v3.before, v3.after) == (busy.id, busy.id)
     assert s.get(ContactRow, "c-v3").email_verified_at == T0 + 3  # type: ignore[union-attr]
@@ -213,20 +225,22 @@ def test_a_proven_email_links_to_its_customer_or_a_new_one(s: Session) -> None:
 
 def test_create_and_update_customer_rules(s: Session) -> None:
     f = service.CustomerFields
-    c = service.create_customer(s, f(name="Dora", email="dora@example.com"), now=T0)
+    c = service.create_customer(s, f(name="Dora", email="dora@example.com"), now=T0, actor=ACTOR)
     with pytest.raises(ConflictError) as e:
-        service.create_customer(s, f(name="Other", email="DORA@example.com"), now=T0)
+        service.create_customer(s, f(name="Other", email="DORA@example.com"), now=T0, actor=ACTOR)
     assert str(e.value) == f"email 'dora@example.com' already belongs to customer {c.id}"
     with pytest.raises(CrmError, match=r"^name: must not be empty$"):
-        service.create_customer(s, f(name="  "), now=T0)
+        service.create_customer(s, f(name="  "), now=T0, actor=ACTOR)
     u = service.update_customer(
-        s, c.id, f(phone="030 123456", company="ACME"), now=T0 + 9, region="DE"
+        s, c.id, f(phone="030 123456", company="ACME"), now=T0 + 9, region="DE", actor=ACTOR
     )
     assert (u.phone, u.company, u.updated_at) == ("+4930123456", "ACME", T0 + 9)
-    u = service.update_customer(s, c.id, f(), clear=frozenset({"company"}), now=T0 + 10)
+    u = service.update_customer(
+        s, c.id, f(), clear=frozenset({"company"}), now=T0 + 10, actor=ACTOR
+    )
     assert u.company is None and u.phone == "+4930123456"
     with pytest.raises(NotFoundError, match=r"^no customer 99999$"):
-        service.update_customer(s, 99999, f(name="x"), now=T0)
+        service.update_customer(s, 99999, f(name="x"), now=T0, actor=ACTOR)
 
 
 # --------------------------------------------------------------------------- search
@@ -291,25 +305,35 @@ def test_sla_due_from_priority_by_hand(s: Session) -> None:
     expected_hours = {"urgent": 4, "high": 8, "normal": 24, "low": 72}
     for priority, hours in expected_hours.items():
         t = tickets.create_ticket(
-            s, ann, f(customer_id=cust, subject=f"p {priority}", priority=priority), now=T0
+            s,
+            ann,
+            f(customer_id=cust, subject=f"p {priority}", priority=priority),
+            now=T0,
+            actor=ACTOR,
         )
         assert t.sla_due_at == T0 + hours * 3600
         assert (t.status, t.created_by, t.assignee) == ("open", "ann", None)
-    default = tickets.create_ticket(s, ann, f(customer_id=cust, subject="no priority"), now=T0)
+    default = tickets.create_ticket(
+        s, ann, f(customer_id=cust, subject="no priority"), now=T0, actor=ACTOR
+    )
     assert default.priority == "normal" and default.sla_due_at == T0 + 86_400
     given = tickets.create_ticket(
-        s, ann, f(customer_id=cust, subject="given", sla_due_at=T0 + 600), now=T0
+        s, ann, f(customer_id=cust, subject="given", sla_due_at=T0 + 600), now=T0, actor=ACTOR
     )
     assert given.sla_due_at == T0 + 600
     # a new priority moves the due time to creation + the new hours
-    moved = tickets.update_ticket(s, ann, default.id, f(priority="urgent"), now=T0 + 3600)
+    moved = tickets.update_ticket(
+        s, ann, default.id, f(priority="urgent"), now=T0 + 3600, actor=ACTOR
+    )
     assert moved.sla_due_at == T0 + 4 * 3600 and moved.updated_at == T0 + 3600
     # overdue: open/pending after the due time; never once solved
     (view,) = tickets.ticket_views(s, ann, [moved], T0 + 4 * 3600 + 1)
     assert view.overdue
     (view,) = tickets.ticket_views(s, ann, [moved], T0 + 4 * 3600)
     assert not view.overdue
-    solved = tickets.update_ticket(s, ann, moved.id, f(status="solved"), now=T0 + 5 * 3600)
+    solved = tickets.update_ticket(
+        s, ann, moved.id, f(status="solved"), now=T0 + 5 * 3600, actor=ACTOR
+    )
     (view,) = tickets.ticket_views(s, ann, [solved], T0 + 10 * 3600)
     assert not view.overdue
     views, total = tickets.list_tickets(s, ann, now=T0 + 5 * 3600, customer_id=cust,
@@ -321,28 +345,32 @@ def test_ticket_rules_and_messages(s: Session) -> None:
     ann = who(s, "ann")
     cust = _add(s, "Rules", "rules@example.com")
     f = tickets.TicketFields
-    t = tickets.create_ticket(s, ann, f(customer_id=cust, subject="x", assignee="bob"), now=T0)
+    t = tickets.create_ticket(
+        s, ann, f(customer_id=cust, subject="x", assignee="bob"), now=T0, actor=ACTOR
+    )
     assert t.assignee == "bob"
     with pytest.raises(CrmError) as e:
-        tickets.create_ticket(s, ann, f(customer_id=cust, subject="x", priority="asap"), now=T0)
+        tickets.create_ticket(
+            s, ann, f(customer_id=cust, subject="x", priority="asap"), now=T0, actor=ACTOR
+        )
     assert str(e.value) == "priority: 'asap' is not a priority (expected low, normal, high, urgent)"
     with pytest.raises(CrmError) as e:
-        tickets.update_ticket(s, ann, t.id, f(status="done"), now=T0)
+        tickets.update_ticket(s, ann, t.id, f(status="done"), now=T0, actor=ACTOR)
     assert str(e.value) == (
         "status: 'done' is not a ticket status (expected open, pending, solved, closed)"
     )
     with pytest.raises(CrmError) as e:
-        tickets.update_ticket(s, ann, t.id, f(assignee="nobody"), now=T0)
+        tickets.update_ticket(s, ann, t.id, f(assignee="nobody"), now=T0, actor=ACTOR)
     assert str(e.value) == "assignee: no active user 'nobody' (expected an existing username)"
     with pytest.raises(CrmError, match=r"^sla_due_at: 1699999000 is not in the future"):
         tickets.create_ticket(
-            s, ann, f(customer_id=cust, subject="x", sla_due_at=T0 - 1000), now=T0
+            s, ann, f(customer_id=cust, subject="x", sla_due_at=T0 - 1000), now=T0, actor=ACTOR
         )
     with pytest.raises(NotFoundError, match=r"^no customer 424242$"):
-        tickets.create_ticket(s, ann, f(customer_id=424242, subject="x"), now=T0)
-    tickets.update_ticket(s, ann, t.id, f(status="closed"), now=T0 + 1)
+        tickets.create_ticket(s, ann, f(customer_id=424242, subject="x"), now=T0, actor=ACTOR)
+    tickets.update_ticket(s, ann, t.id, f(status="closed"), now=T0 + 1, actor=ACTOR)
     with pytest.raises(ConflictError) as c:
-        tickets.update_ticket(s, ann, t.id, f(status="open"), now=T0 + 2)
+        tickets.update_ticket(s, ann, t.id, f(status="open"), now=T0 + 2, actor=ACTOR)
     assert isinstance(c.value, errors.ConflictError)  # the kind api/errors.py answers 409
     assert str(c.value) == f"ticket {t.id} is closed and cannot change (open a new ticket)"
 
@@ -351,18 +379,18 @@ def test_follow_up_rules(s: Session) -> None:
     bob = who(s, "bob")
     cust = _add(s, "Follow", "follow@example.com")
     with pytest.raises(CrmError) as e:
-        tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 - 60, now=T0)
+        tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 - 60, now=T0, actor=ACTOR)
     assert str(e.value) == "due_at: 1699999940 is not in the future (now 1700000000)"
     fu = tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 + 3600, now=T0,
-                                  note="call back")  # fmt: skip
+                                  note="call back", actor=ACTOR)  # fmt: skip
     assert (fu.assignee, fu.created_by, fu.done_at) == ("bob", "bob", None)
     other = tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 + 60, now=T0,
-                                     assignee="ann")  # fmt: skip
+                                     assignee="ann", actor=ACTOR)  # fmt: skip
     assert other.assignee == "ann"
     views, total = tickets.list_follow_ups(s, bob, now=T0 + 120, customer_id=cust)
     assert [v.id for v in views] == [other.id, fu.id] and total == 2  # earliest due first
     assert [v.overdue for v in views] == [True, False]
-    tickets.update_follow_up(s, bob, other.id, now=T0 + 200, done=True)
+    tickets.update_follow_up(s, bob, other.id, now=T0 + 200, done=True, actor=ACTOR)
     views, _ = tickets.list_follow_ups(s, bob, now=T0 + 300, customer_id=cust)
     assert [v.id for v in views] == [fu.id]
     views, _ = tickets.list_follow_ups(s, bob, now=T0 + 300, customer_id=cust, done=True)
@@ -390,7 +418,11 @@ def test_card_masks_contacts_the_reader_may_not_open(s: Session) -> None:
     _contact(s, "svc-bob", cust, T0 + 20, "bob")
     _contact(s, "svc-cid", cust, T0 + 30, "cid")
     t = tickets.create_ticket(
-        s, who(s, "bob"), tickets.TicketFields(contact_id="svc-bob", subject="bob's"), now=T0
+        s,
+        who(s, "bob"),
+        tickets.TicketFields(contact_id="svc-bob", subject="bob's"),
+        now=T0,
+        actor=ACTOR,
     )
     assert t.customer_id == cust  # taken from the contact
     card = service.customer_card(s, who(s, "ann"), cust, now=T0 + 100)
@@ -417,8 +449,10 @@ def test_card_masks_contacts_the_reader_may_not_open(s: Session) -> None:
     # an agent with no link to a customer sees none of its tickets
     other = _add(s, "Unserved", "unserved@example.com")
     t2 = tickets.create_ticket(
-        s, who(s, "bob"), tickets.TicketFields(customer_id=other, subject="x"), now=T0
+        s, who(s, "bob"), tickets.TicketFields(customer_id=other, subject="x"), now=T0, actor=ACTOR
     )
     assert service.customer_card(s, who(s, "cid"), other).tickets == []
     with pytest.raises(NotFoundError, match=f"^no ticket {t2.id}$"):
-        tickets.update_ticket(s, who(s, "cid"), t2.id, tickets.TicketFields(subject="y"), now=T0)
+        tickets.update_ticket(
+            s, who(s, "cid"), t2.id, tickets.TicketFields(subject="y"), now=T0, actor=ACTOR
+        )

@@ -61,6 +61,9 @@ def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
             "tickets",
             "follow_ups",
             "engine_commands",
+            # the audit log and per-author notes (0004)
+            "audit_log",
+            "contact_notes",
             # chat identity claims (0005)
             "claim_codes",
         }

@@ -238,12 +238,17 @@ def send_code(contact_id: str, c: CenterDep, token: ChatToken = None) -> Any:
 
 
 @api.post("/{contact_id}/verify/confirm", response_model=verify.Verified)
-def confirm_code(contact_id: str, body: CodeIn, c: CenterDep, token: ChatToken = None) -> Any:
+def confirm_code(
+    contact_id: str, body: CodeIn, request: Request, c: CenterDep, token: ChatToken = None
+) -> Any:
     """The code from the e-mail: the right one links the chat to the customer with that
     e-mail (422 wrong, 409 expired, 429 too many tries)."""
     policy = verify.OtpPolicy.from_settings(c.settings)
+    host = request.client.host if request.client is not None else None
     try:
-        done, agent = verify.confirm(c.engine, contact_id, _token(token), body.code, policy)
+        done, agent = verify.confirm(
+            c.engine, contact_id, _token(token), body.code, policy, address=host
+        )
     except verify.TooManyCodesError as e:
         return _refused(e)
     if agent:  # the agent's desk reloads the contact: now linked, its card shown

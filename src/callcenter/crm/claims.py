@@ -8,8 +8,8 @@ its supervisor may see (:func:`callcenter.crm.common.involvement_filter`: ticket
 follow-ups of customers they served).
 
 A contact gets its customer only through :func:`link_contact`, the one function that
-sets ``contacts.customer_id`` (a change to personal data: the place for its audit
-record), called
+sets ``contacts.customer_id`` (a change to personal data: it writes the ``contact.link``
+entry of the audit log in the same transaction), called
 
 - when an agent links it deliberately to an existing customer, after seeing the
   :func:`possible_matches` of the claim (customers whose e-mail or phone equal the
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError, View
+from callcenter.storage.audit import Actor, AuditAction, record, row_values
 from callcenter.storage.tables import ContactRow, Customer
 
 
@@ -64,14 +65,22 @@ class ClaimMatch(View):
 
 @dataclass(frozen=True, slots=True)
 class Linked:
-    """What :func:`link_contact` did: the contact, its customer before and after, and who
-    (a username, or ``customer`` for a proven e-mail) — what an audit record needs."""
+    """What :func:`link_contact` did: the contact, its customer before and after, who (a
+    username, or ``customer`` for a proven e-mail) and how."""
 
     contact_id: str
     before: int | None
     after: int
     by: str
     how: str  # "agent" | "new_customer" | "email_code"
+
+
+CUSTOMER_ACTOR_ROLE = "customer"
+
+
+def customer_actor(address: str | None) -> Actor:
+    """The chat's customer as the audit log names it (it proved an e-mail: no account)."""
+    return Actor(user_id=None, username="customer", role=CUSTOMER_ACTOR_ROLE, address=address)
 
 
 def claim_of(row: ContactRow) -> Claim | None:
@@ -124,7 +133,13 @@ def contact_to_link(s: Session, p: Principal, contact_id: str) -> ContactRow:
 
 
 def link_contact(
-    s: Session, contact_id: str, customer_id: int, *, now: float, by: str, how: str = "agent"
+    s: Session,
+    contact_id: str,
+    customer_id: int,
+    *,
+    now: float,
+    actor: Actor,
+    how: str = "agent",
 ) -> Linked:
     """Link contact ``contact_id`` to customer ``customer_id`` (both must exist).
 
@@ -143,10 +158,13 @@ def link_contact(
         raise ConflictError(
             f"contact {contact_id!r} is already linked to customer {before}; it stays with it"
         )
-    row.customer_id = customer_id
-    s.flush()
-    del now  # the audit record (issue 14, item 8) will carry it
-    return Linked(contact_id, before, customer_id, by, how)
+    if before != customer_id:
+        row.customer_id = customer_id
+        s.flush()
+        record(s, actor, AuditAction.CONTACT_LINK, "contact", contact_id,
+               {"customer_id": before}, {"customer_id": customer_id, "how": how},
+               at=now)  # fmt: skip
+    return Linked(contact_id, before, customer_id, actor.username, how)
 
 
 def _free(s: Session, field: str, value: str | None) -> int | None:
@@ -157,7 +175,7 @@ def _free(s: Session, field: str, value: str | None) -> int | None:
     return s.scalar(select(Customer.id).where(col == value).order_by(Customer.id))
 
 
-def customer_from_claim(s: Session, contact_id: str, *, now: float, by: str) -> Linked:
+def customer_from_claim(s: Session, contact_id: str, *, now: float, actor: Actor) -> Linked:
     """A new customer made of the contact's claim (name, e-mail, phone), linked to it.
 
     An e-mail or phone that belongs to a customer already answers 409 naming it: the
@@ -176,11 +194,11 @@ def customer_from_claim(s: Session, contact_id: str, *, now: float, by: str) -> 
                 f"{field} {value!r} already belongs to customer {other}; link the contact "
                 "to that customer instead"
             )
-    return _create_and_link(s, row, claim, now=now, by=by, how="new_customer")
+    return _create_and_link(s, row, claim, now=now, actor=actor, how="new_customer")
 
 
 def _create_and_link(
-    s: Session, row: ContactRow, claim: Claim, *, now: float, by: str, how: str
+    s: Session, row: ContactRow, claim: Claim, *, now: float, actor: Actor, how: str
 ) -> Linked:
     customer = Customer(
         name=claim.name or "", email=claim.email, phone=claim.phone, company=None, notes="",
@@ -188,10 +206,15 @@ def _create_and_link(
     )  # fmt: skip
     s.add(customer)
     s.flush()
-    return link_contact(s, row.id, customer.id, now=now, by=by, how=how)
+    fields = {k: v for k, v in row_values(customer).items()
+              if k not in ("id", "created_at", "updated_at")}  # fmt: skip
+    record(s, actor, AuditAction.CUSTOMER_CREATE, "customer", customer.id, {}, fields, at=now)
+    return link_contact(s, row.id, customer.id, now=now, actor=actor, how=how)
 
 
-def link_verified(s: Session, contact_id: str, email: str, *, now: float) -> Linked:
+def link_verified(
+    s: Session, contact_id: str, email: str, *, now: float, address: str | None = None
+) -> Linked:
     """The customer proved ``email`` (a one-time code): the contact is linked to the
     customer with that e-mail, or to a new one (claimed name, the e-mail, and the claimed
     phone if no customer has it — the phone itself is not proven).  A contact an agent
@@ -200,14 +223,15 @@ def link_verified(s: Session, contact_id: str, email: str, *, now: float) -> Lin
     if row is None:
         raise NotFoundError("contact", contact_id)
     row.email_verified_at = now
+    actor = customer_actor(address)
     if row.customer_id is not None:  # an agent linked it already: that link stands
-        return Linked(contact_id, row.customer_id, row.customer_id, "customer", "email_code")
+        return Linked(contact_id, row.customer_id, row.customer_id, actor.username, "email_code")
     found = _free(s, "email", email)
     if found is not None:
-        return link_contact(s, contact_id, found, now=now, by="customer", how="email_code")
+        return link_contact(s, contact_id, found, now=now, actor=actor, how="email_code")
     phone = row.claimed_phone if _free(s, "phone", row.claimed_phone) is None else None
     claim = Claim(name=row.claimed_name, email=email, phone=phone, email_verified=True)
-    return _create_and_link(s, row, claim, now=now, by="customer", how="email_code")
+    return _create_and_link(s, row, claim, now=now, actor=actor, how="email_code")
 
 
 __all__ = [
@@ -217,6 +241,7 @@ __all__ = [
     "MatchedCustomer",
     "claim_of",
     "contact_to_link",
+    "customer_actor",
     "customer_from_claim",
     "link_contact",
     "link_verified",

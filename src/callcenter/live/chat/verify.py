@@ -180,10 +180,17 @@ def check_code(raw: str) -> str:
 
 
 def confirm(
-    engine: LiveEngine, contact_id: str, token: str, raw_code: str, policy: OtpPolicy
+    engine: LiveEngine,
+    contact_id: str,
+    token: str,
+    raw_code: str,
+    policy: OtpPolicy,
+    *,
+    address: str | None = None,
 ) -> tuple[Verified, str | None]:
-    """Check the code; the right one links the chat to the customer with that e-mail.
-    Also answers the agent holding the chat (to tell its desk)."""
+    """Check the code; the right one links the chat to the customer with that e-mail
+    (recorded in the audit log for the customer at ``address``).  Also answers the agent
+    holding the chat (to tell its desk)."""
     code = check_code(raw_code)
     now = engine.clock()
     with engine.sessions.begin() as s:
@@ -212,7 +219,7 @@ def confirm(
         )
         if right:
             s.execute(update(ClaimCode).where(ClaimCode.id == last.id).values(used_at=now))
-            link_verified(s, contact_id, last.email, now=now)
+            link_verified(s, contact_id, last.email, now=now, address=address)
             return Verified(contact_id=contact_id, email=last.email), row.agent
         used = s.scalar(select(ClaimCode.attempts).where(ClaimCode.id == last.id)) or 0
     # the transaction is committed: the wrong try counts

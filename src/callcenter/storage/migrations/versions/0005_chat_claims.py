@@ -3,7 +3,7 @@ contact (a claim, linked to a customer only deliberately), and the one-time code
 prove a claimed e-mail (``claim_codes``).
 
 Revision ID: 0005
-Revises: 0003 (the integrator re-chains it after 0004)
+Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
