@@ -46,6 +46,7 @@ CORS_HEADERS: Final = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": f"Content-Type, {TOKEN_HEADER}",
     "Access-Control-Max-Age": "600",
+    "Access-Control-Expose-Headers": "Retry-After",
 }
 MAX_COMMENT: Final = 2000
 
@@ -210,9 +211,12 @@ def _per_minute(rate: Rate) -> str:
     return f"at most {rate.burst} at once, then {rate.per_minute:g} a minute"
 
 
-def start_allowed(request: Request, c: CenterDep) -> None:
-    """Dependency of ``POST /start``: the client address may start a chat now."""
-    limits = limits_of(c)
+async def start_allowed(request: Request) -> None:
+    """Dependency of ``POST /start``: the client address may start a chat now.
+
+    Async and without sync sub-dependencies, so a refused request never waits for a
+    worker thread (a flood of refusals must cost next to nothing)."""
+    limits = limits_of(center(request))
     wait = limits.starts.take(client_address(request))
     if wait:
         rate = limits.cfg.starts_per_address
@@ -221,11 +225,11 @@ def start_allowed(request: Request, c: CenterDep) -> None:
         )
 
 
-def message_allowed(request: Request, c: CenterDep, token: ChatToken = None) -> None:
+async def message_allowed(request: Request, token: ChatToken = None) -> None:
     """Dependency of ``POST /{id}/messages``: this chat token and the client address may
     send a message now (counted before the token is checked: a flood of wrong tokens is
-    limited by its address)."""
-    limits = limits_of(c)
+    limited by its address).  Async, as :func:`start_allowed`."""
+    limits = limits_of(center(request))
     wait, who = limits.message(token, client_address(request))
     if wait:
         cfg = limits.cfg
