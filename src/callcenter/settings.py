@@ -191,7 +191,6 @@ class Settings(BaseSettings):
         ),
     )
 
-
     # --- e-mail (SMTP) for one-time codes (docs/security.md)
 
     @field_validator("database_url")

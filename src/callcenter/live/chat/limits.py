@@ -212,10 +212,13 @@ class ChatLimits:
     def message(self, token: str | None, address: str) -> tuple[float, str]:
         """A customer message with chat ``token``: ``(0.0, "")`` if the chat and then the
         address may send one now, else the seconds to wait and who is over its limit
-        (``"chat"`` or ``"address"``).  The chat is asked first: a chat over its limit
-        costs its address nothing, so one flooding chat does not stop the other chats of
-        an address, and a message its address refuses costs the chat nothing.  Keyed by the token's hash, not the chat id: who does not hold the
-        token cannot spend a chat's messages (no token: the address alone counts).
+        (``"chat"`` or ``"address"``).
+
+        The chat is asked first: a chat over its limit costs its address nothing (one
+        flooding chat does not stop the other chats of an address), and a message its
+        address refuses costs the chat nothing.  Keyed by the token's hash, not the chat
+        id: who does not hold the token cannot spend a chat's messages (no token: the
+        address alone counts).
         """
         key = hashlib.sha256(token.encode()).hexdigest() if token else None
         if key is not None:
