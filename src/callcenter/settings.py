@@ -181,15 +181,6 @@ class Settings(BaseSettings):
             "reconnecting in a loop is slowed, not served."
         ),
     )
-    chat_desk_lines: int = Field(
-        default=200,
-        ge=1,
-        le=10_000,
-        description=(
-            "Newest transcript lines per contact in `GET /api/desk`, its pushes and "
-            "`GET /api/chat/{id}`; earlier ones are paged with `?before=`."
-        ),
-    )
 
     # --- e-mail (SMTP) for one-time codes (docs/security.md)
 
