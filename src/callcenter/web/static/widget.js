@@ -228,16 +228,24 @@
     setStatus("Connecting…");
   }
 
-  function addMessage(m) {
-    if (!transcript || shown.has(m.id)) return;
-    shown.add(m.id);
-    const who = m.sender === "agent" ? (m.agent_name || "Agent") : m.sender === "customer" ? "You" : null;
-    const el = h("div", {class: "msg " + m.sender, "data-testid": "chat-message", "data-sender": m.sender});
-    if (who) el.append(h("span", {class: "who", text: who}));
-    el.append(document.createTextNode(m.body));
-    transcript.append(el);
+  // Lines are drawn in one fragment and scrolled to once (no layout per line).
+  function addMessages(list) {
+    if (!transcript) return;
+    const frag = document.createDocumentFragment();
+    for (const m of list) {
+      if (shown.has(m.id)) continue;
+      shown.add(m.id);
+      const who = m.sender === "agent" ? (m.agent_name || "Agent") : m.sender === "customer" ? "You" : null;
+      const el = h("div", {class: "msg " + m.sender, "data-testid": "chat-message", "data-sender": m.sender});
+      if (who) el.append(h("span", {class: "who", text: who}));
+      el.append(document.createTextNode(m.body));
+      frag.append(el);
+    }
+    if (!frag.childNodes.length) return;
+    transcript.append(frag);
     transcript.scrollTop = transcript.scrollHeight;
   }
+  const addMessage = (m) => addMessages([m]);
 
   function applyStatus(status, agentName) {
     if (status === lastStatus && status !== "active") return;
@@ -259,7 +267,7 @@
     if (!chat) return;
     try {
       const c = await call("GET", "/api/chat/" + encodeURIComponent(chat.id));
-      c.messages.forEach(addMessage);
+      addMessages(c.messages);
       if (c.csat != null) rated = true;
       applyStatus(c.status, c.agent_name);
     } catch (e) {
