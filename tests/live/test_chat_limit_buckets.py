@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.live.chat.limits import (
+    DEFAULT_MAX_KEYS,
     ChatLimits,
     ChatLimitSettings,
     Rate,
@@ -158,3 +159,14 @@ def test_sockets_are_limited_per_chat_and_per_address() -> None:
 @pytest.mark.parametrize(("wait", "header"), [(0.01, 1), (1.0, 1), (1.01, 2), (59.5, 60)])
 def test_retry_after_is_whole_seconds_rounded_up(wait: float, header: int) -> None:
     assert retry_after(wait) == header
+
+
+def test_a_flood_of_new_keys_keeps_the_default_bound() -> None:
+    """50,000 addresses (an IPv6 flood) leave DEFAULT_MAX_KEYS entries in each table."""
+    clock = Clock()
+    lim = _limits(clock)
+    for i in range(50_000):
+        lim.starts.take(f"2001:db8::{i:x}")
+        lim.tickets.issue("c")
+    assert len(lim.starts) == DEFAULT_MAX_KEYS == 20_000
+    assert len(lim.tickets) == DEFAULT_MAX_KEYS
