@@ -10,6 +10,7 @@ are CORS calls all the same (``docs/chat.md``)."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +84,35 @@ def test_widget_uses_a_ticket_and_says_slow_down(
             r"Please try again in \d+ s\.$"))  # fmt: skip
     finally:
         other.close()
+
+
+def test_widget_reconnects_with_a_new_ticket(server: LiveServer, page: Page) -> None:
+    """Tickets live in the server's memory and are used once: after a restart the widget
+    must fetch a new one to reconnect, and then it gets the chat's pushes again."""
+    sockets: list[tuple[WebSocket, list[str]]] = []
+
+    def opened(ws: WebSocket) -> None:
+        frames: list[str] = []
+        ws.on("framereceived", lambda f: frames.append(str(f)))
+        sockets.append((ws, frames))
+
+    page.on("websocket", opened)
+    _start(page, server, "Patient Pat")
+    status = page.locator('[data-testid="chat-status"]')
+    expect(status).to_have_text("Waiting for an agent…")
+    server.stop()
+    server.start()
+    deadline = time.monotonic() + 20
+    while len(sockets) < 2 or not any('"hello"' in f for f in sockets[-1][1]):
+        assert time.monotonic() < deadline, [ws.url for ws, _ in sockets]
+        page.wait_for_timeout(100)
+    tickets = [ws.url.rsplit("?ticket=", 1)[1] for ws, _ in sockets]
+    assert len(set(tickets)) == len(tickets)  # a fresh ticket every time
+    with server.client("ann") as ann:
+        ann.ok("POST", "/api/desk/login")
+        (offer,) = ann.ok("GET", "/api/desk")["contacts"]
+        ann.ok("POST", f"/api/desk/contacts/{offer['id']}/accept")
+        ann.ok("POST", f"/api/desk/contacts/{offer['id']}/messages", json={"body": "Back again"})
+    expect(status).to_have_text("You are chatting with Ann.")
+    expect(page.locator('[data-testid="chat-message"]').last).to_contain_text("Back again")
+    assert any("Back again" in f for f in sockets[-1][1])  # pushed on the new socket
