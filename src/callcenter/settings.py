@@ -150,6 +150,20 @@ class Settings(BaseSettings):
         le=1e6,
         description="Messages a client address regains a minute over all its chats.",
     )
+    chat_reads_burst: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Reads of one chat (`GET /api/chat/{id}`: status and transcript) at once; more "
+            "answer 429 with `Retry-After`. Refilled at `chat_reads_per_minute`."
+        ),
+    )
+    chat_reads_per_minute: float = Field(
+        default=120.0,
+        gt=0,
+        le=1e6,
+        description="Reads one chat regains a minute (see `chat_reads_burst`).",
+    )
     chat_sockets_per_chat: int = Field(
         default=3,
         ge=1,

@@ -32,6 +32,8 @@ LIMITS: Final = {
     "CALLCENTER_CHAT_MESSAGES_PER_MINUTE": "60",  # a message a second
     "CALLCENTER_CHAT_ADDRESS_MESSAGES_BURST": "6",
     "CALLCENTER_CHAT_ADDRESS_MESSAGES_PER_MINUTE": "6",
+    "CALLCENTER_CHAT_READS_BURST": "3",
+    "CALLCENTER_CHAT_READS_PER_MINUTE": "30",  # a read every 2 s
     "CALLCENTER_CHAT_SOCKETS_PER_CHAT": "2",
     "CALLCENTER_CHAT_SOCKETS_PER_ADDRESS": "3",
     "CALLCENTER_CHAT_SOCKET_TICKET_SECONDS": "1.5",
@@ -118,6 +120,23 @@ def test_messages_are_limited_per_chat_and_per_address(server: LiveServer) -> No
         assert post(two, other, "n3").status_code == 201
         stored = c.get(f"/api/chat/{one}", headers=h1).json()["messages"]
         assert [m["body"] for m in stored] == ["m0", "m1", "m2", "m3"]
+
+
+def test_reads_of_a_chat_are_limited_per_token(server: LiveServer) -> None:
+    addr = next(_addresses)
+    with server.client() as c:
+        cid, h = _chat(c, addr)
+        other, oh = _chat(c, addr)
+        assert [c.get(f"/api/chat/{cid}", headers=h).status_code for _ in range(3)] == [200] * 3
+        message, retry = _limited(c.get(f"/api/chat/{cid}", headers=h))
+        assert message == (
+            "this chat is read too often (at most 3 at once, then 30 a minute); "
+            f"try again in {retry} s"
+        )
+        assert retry == 2  # a read every 2 s
+        assert c.get(f"/api/chat/{other}", headers=oh).status_code == 200  # its own bucket
+        r = c.get(f"/api/chat/{cid}")  # no token: the usual 401, not counted
+        assert r.status_code == 401
 
 
 def _ticket(c: Client, cid: str, headers: dict[str, str]) -> dict[str, Any]:

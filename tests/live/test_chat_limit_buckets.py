@@ -120,6 +120,7 @@ def _limits(clock: Clock) -> ChatLimits:
             messages_per_chat=Rate(2, 60),
             messages_per_address=Rate(3, 60),
             tickets_per_chat=Rate(1, 60),
+            reads_per_chat=Rate(2, 30),
             sockets_per_chat=1,
             sockets_per_address=2,
             ticket_ttl_s=5,
@@ -143,6 +144,16 @@ def test_messages_are_limited_per_chat_first_then_per_address() -> None:
     assert lim.message("tok-2", "10.0.0.2")[1] == "chat"
     # no token: the address alone counts
     assert lim.message(None, "10.0.0.3")[1] == ""
+
+
+def test_reads_are_limited_per_chat_token() -> None:
+    clock = Clock()
+    lim = _limits(clock)
+    assert [lim.read("tok"), lim.read("tok")] == [0.0, 0.0]
+    assert lim.read("tok") == pytest.approx(2.0)  # 30 a minute: one every 2 s
+    assert lim.read("other") == 0.0
+    clock.t += 2.0
+    assert lim.read("tok") == 0.0
 
 
 def test_sockets_are_limited_per_chat_and_per_address() -> None:

@@ -185,6 +185,7 @@ def limit_settings(settings: Settings) -> ChatLimitSettings:
             settings.chat_address_messages_burst, settings.chat_address_messages_per_minute
         ),
         tickets_per_chat=Rate(TICKET_BURST, settings.chat_socket_tickets_per_minute),
+        reads_per_chat=Rate(settings.chat_reads_burst, settings.chat_reads_per_minute),
         sockets_per_chat=settings.chat_sockets_per_chat,
         sockets_per_address=settings.chat_sockets_per_address,
         ticket_ttl_s=settings.chat_socket_ticket_seconds,
@@ -240,6 +241,18 @@ async def message_allowed(request: Request, token: ChatToken = None) -> None:
         )
 
 
+async def read_allowed(request: Request, token: ChatToken = None) -> None:
+    """Dependency of ``GET /{id}``: this chat may be read now (no token: the route's own
+    401).  Async, as :func:`start_allowed`."""
+    if not token:
+        return
+    limits = limits_of(center(request))
+    wait = limits.read(token)
+    if wait:
+        rate = limits.cfg.reads_per_chat
+        raise RateLimitedError(f"this chat is read too often ({_per_minute(rate)})", wait)
+
+
 class SocketTicket(BaseModel):
     ticket: str = Field(description="open /ws/chat/{id}?ticket=... with it, once")
     expires_in: float = Field(description="seconds it stays valid")
@@ -274,7 +287,7 @@ def start(body: StartIn, c: CenterDep) -> Started:
     )
 
 
-@api.get("/{contact_id}", response_model=ChatView)
+@api.get("/{contact_id}", response_model=ChatView, dependencies=[Depends(read_allowed)])
 def get_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> ChatView:
     """The chat's status, the agent's name once one took it, and the transcript."""
     return actions.view(c.engine, contact_id, _token(token))

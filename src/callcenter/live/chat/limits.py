@@ -189,6 +189,7 @@ class ChatLimitSettings:
     messages_per_chat: Rate
     messages_per_address: Rate
     tickets_per_chat: Rate
+    reads_per_chat: Rate
     sockets_per_chat: int
     sockets_per_address: int
     ticket_ttl_s: float
@@ -205,6 +206,7 @@ class ChatLimits:
         self.chat_messages = TokenBuckets(cfg.messages_per_chat, clock=clock, max_keys=keys)
         self.address_messages = TokenBuckets(cfg.messages_per_address, clock=clock, max_keys=keys)
         self.ticket_rate = TokenBuckets(cfg.tickets_per_chat, clock=clock, max_keys=keys)
+        self.reads = TokenBuckets(cfg.reads_per_chat, clock=clock, max_keys=keys)
         self.chat_sockets = Slots(cfg.sockets_per_chat, max_keys=keys)
         self.address_sockets = Slots(cfg.sockets_per_address, max_keys=keys)
         self.tickets = Tickets(cfg.ticket_ttl_s, clock=clock, max_keys=keys)
@@ -231,6 +233,11 @@ class ChatLimits:
         if key is not None:  # a refused message spends nothing
             self.chat_messages.give_back(key)
         return wait, "address"
+
+    def read(self, token: str) -> float:
+        """A read of the chat with ``token``: 0.0, or the seconds to wait (keyed by the
+        token's hash, as :meth:`message`)."""
+        return self.reads.take(hashlib.sha256(token.encode()).hexdigest())
 
     def open_socket(self, chat: str, address: str) -> str | None:
         """Take a socket slot of ``chat`` and of ``address``; None if taken, else why not."""
