@@ -332,14 +332,15 @@ def rate_chat(contact_id: str, body: CsatIn, c: CenterDep, token: ChatToken = No
 @api.post("/{contact_id}/socket", response_model=SocketTicket, status_code=201)
 def socket_ticket(contact_id: str, c: CenterDep, token: ChatToken = None) -> SocketTicket:
     """A one-use ticket (valid seconds) that opens this chat's WebSocket:
-    ``/ws/chat/{id}?ticket=...`` (the token itself never goes in a URL)."""
-    if not actions.token_ok(c.engine, contact_id, _token(token)):
-        raise NotFoundError("chat", contact_id)
+    ``/ws/chat/{id}?ticket=...`` (the token itself never goes in a URL).  Limited per
+    token before the database is asked."""
     limits = limits_of(c)
-    wait = limits.ticket_rate.take(contact_id)
+    wait = limits.ticket(_token(token))
     if wait:
         rate = limits.cfg.tickets_per_chat
         raise RateLimitedError(f"too many socket tickets for this chat ({_per_minute(rate)})", wait)
+    if not actions.token_ok(c.engine, contact_id, token):
+        raise NotFoundError("chat", contact_id)
     return SocketTicket(ticket=limits.tickets.issue(contact_id), expires_in=limits.tickets.ttl_s)
 
 

@@ -239,6 +239,10 @@ class ChatLimits:
         token's hash, as :meth:`message`)."""
         return self.reads.take(hashlib.sha256(token.encode()).hexdigest())
 
+    def ticket(self, token: str) -> float:
+        """A socket ticket for the chat with ``token``: 0.0, or the seconds to wait."""
+        return self.ticket_rate.take(hashlib.sha256(token.encode()).hexdigest())
+
     def open_socket(self, chat: str, address: str) -> str | None:
         """Take a socket slot of ``chat`` and of ``address``; None if taken, else why not."""
         if not self.chat_sockets.acquire(chat):
