@@ -61,6 +61,7 @@ from websockets.datastructures import Headers
 from websockets.typing import Origin
 
 from live_server import (
+    ONE_ADDRESS_CROWD,
     Creds,
     Server,
     agent_names,
@@ -246,8 +247,14 @@ class Center:
         early = self.offers_early.pop(chat.contact_id, None)
         if early is not None:
             self._accepted(chat, early)
+        ticket, _ = await self.call(
+            "POST", f"/api/chat/{chat.contact_id}/socket", what="socket ticket",
+            headers={"X-Chat-Token": chat.token},
+        )  # fmt: skip
+        if ticket is None:
+            return False
         chat.ws = await self.open_socket(
-            f"/ws/chat/{chat.contact_id}?token={chat.token}", self.widget_push
+            f"/ws/chat/{chat.contact_id}?ticket={ticket['ticket']}", self.widget_push
         )
         try:
             took = await asyncio.wait_for(asyncio.shield(chat.accepted), PUSH_TIMEOUT_S)
@@ -382,7 +389,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         workdir = Path(tmp)
         db_url = f"sqlite:///{workdir / 'center.db'}"
         creds = seed_center(db_url, agents=n_agents, capacity=args.capacity)
-        server = Server(db_url, workdir)
+        server = Server(db_url, workdir, env=ONE_ADDRESS_CROWD)
         server.start()
         center = Center(server, creds, agent_names(n_agents), args.in_flight)
         out: dict[str, Any] = {"agents": n_agents}

@@ -58,7 +58,15 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from live_server import Creds, Server, percentiles, raise_nofile, seed_center, summarize
+from live_server import (
+    ONE_ADDRESS_CROWD,
+    Creds,
+    Server,
+    percentiles,
+    raise_nofile,
+    seed_center,
+    summarize,
+)
 
 TARGET_P99_S: Final = 1.0
 QUEUE: Final = "support"
@@ -212,7 +220,7 @@ async def run_phase(args: argparse.Namespace, clients: int) -> Phase:
         workdir = Path(tmp)
         db_url = f"sqlite:///{workdir / 'center.db'}"
         creds = seed_center(db_url, agents=args.agents, capacity=args.steps + 10)
-        server = Server(db_url, workdir)
+        server = Server(db_url, workdir, env=ONE_ADDRESS_CROWD)
         server.start()
         try:
             await _phase_on(server, creds, args, ph)

@@ -107,6 +107,94 @@ class Settings(BaseSettings):
     # --- HTTP limits, headers and API docs (docs/security.md)
 
     # --- chat limits (docs/security.md)
+    chat_starts_burst: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Chats one client address may start at once (`POST /api/chat/start`); more "
+            "answer 429 with `Retry-After`. Refilled at `chat_starts_per_minute`."
+        ),
+    )
+    chat_starts_per_minute: float = Field(
+        default=10.0,
+        gt=0,
+        le=1e6,
+        description="Chat starts a client address regains a minute (see `chat_starts_burst`).",
+    )
+    chat_messages_burst: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Messages a customer may send at once in one chat; more answer 429 with "
+            "`Retry-After`. Refilled at `chat_messages_per_minute`."
+        ),
+    )
+    chat_messages_per_minute: float = Field(
+        default=60.0,
+        gt=0,
+        le=1e6,
+        description="Messages one chat regains a minute (see `chat_messages_burst`).",
+    )
+    chat_address_messages_burst: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "Customer messages one client address may send at once over all its chats "
+            "(customers behind one shared address). Refilled at "
+            "`chat_address_messages_per_minute`."
+        ),
+    )
+    chat_address_messages_per_minute: float = Field(
+        default=240.0,
+        gt=0,
+        le=1e6,
+        description="Messages a client address regains a minute over all its chats.",
+    )
+    chat_reads_burst: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Reads of one chat (`GET /api/chat/{id}`: status and transcript) at once; more "
+            "answer 429 with `Retry-After`. Refilled at `chat_reads_per_minute`."
+        ),
+    )
+    chat_reads_per_minute: float = Field(
+        default=120.0,
+        gt=0,
+        le=1e6,
+        description="Reads one chat regains a minute (see `chat_reads_burst`).",
+    )
+    chat_sockets_per_chat: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "WebSockets open at once on one chat (`/ws/chat/{id}`: a customer's tabs); "
+            "one more is closed with code 4429."
+        ),
+    )
+    chat_sockets_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Chat WebSockets open at once from one client address (more: 4429).",
+    )
+    chat_socket_ticket_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How long a chat WebSocket ticket (`POST /api/chat/{id}/socket`) stays valid; "
+            "each opens one socket once."
+        ),
+    )
+    chat_socket_tickets_per_minute: float = Field(
+        default=20.0,
+        gt=0,
+        le=1e6,
+        description=(
+            "Socket tickets one chat may get a minute (after a burst of 10): a widget "
+            "reconnecting in a loop is slowed, not served."
+        ),
+    )
 
     # --- e-mail (SMTP) for one-time codes (docs/security.md)
     smtp_host: str | None = Field(

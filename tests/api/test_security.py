@@ -42,6 +42,7 @@ PUBLIC: Final[dict[tuple[str, str], str]] = {
     ("POST", "/api/chat/{contact_id}/messages"): "chat widget (customer token)",
     ("POST", "/api/chat/{contact_id}/end"): "chat widget (customer token)",
     ("POST", "/api/chat/{contact_id}/csat"): "chat widget (customer token)",
+    ("POST", "/api/chat/{contact_id}/socket"): "chat widget: its socket ticket (customer token)",
     ("OPTIONS", "/api/chat/{rest:path}"): "CORS preflight of the chat widget",
     ("POST", "/api/chat/{contact_id}/verify"): "chat widget (customer token): mail a code",
     ("POST", "/api/chat/{contact_id}/verify/confirm"): "chat widget (customer token)",

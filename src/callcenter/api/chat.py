@@ -1,8 +1,13 @@
 """Customer chat: the public API the widget talks to, its WebSocket and the ``/chat`` page.
 
 No sign-in: ``POST /api/chat/start`` answers a random chat token, and every later call
-about that chat sends it in ``X-Chat-Token`` (``?token=`` on the WebSocket).  The token
-is shown once; the database keeps its SHA-256 (``contacts.customer_token_hash``).
+about that chat sends it in ``X-Chat-Token``.  The token is shown once; the database keeps
+its SHA-256 (``contacts.customer_token_hash``).  It never goes in a URL: the WebSocket
+opens with a short-lived one-use ticket (``POST /api/chat/{id}/socket``).
+
+Starts, messages, socket tickets and open sockets are limited per chat and per client
+address (:mod:`callcenter.live.chat.limits`, the "chat limits" settings): over a limit
+the answer is 429 ``rate_limited`` with ``Retry-After``, CORS headers included.
 
 What a customer may do, and the rules, are :mod:`callcenter.live.chat.actions`; this
 module parses, calls, renders and pushes the lines written to the agent's desktop.
@@ -23,7 +28,6 @@ from typing import Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
@@ -31,11 +35,13 @@ from pydantic import BaseModel, Field, field_validator
 from callcenter.api.center import Center, center
 from callcenter.api.errors import ApiError, error_body
 from callcenter.api.hub import Hub
-from callcenter.errors import UserError
+from callcenter.errors import NotFoundError, UserError
 from callcenter.live.chat import actions, verify
 from callcenter.live.chat.actions import Availability, ChatMessage, ChatView, Ended, Started
+from callcenter.live.chat.limits import ChatLimits, ChatLimitSettings, Rate, retry_after
 from callcenter.live.chat.records import check_body
 from callcenter.live.mailer import MailUnavailableError, SmtpConfig
+from callcenter.settings import Settings
 
 TOKEN_HEADER: Final = "X-Chat-Token"
 CORS_HEADERS: Final = {
@@ -43,6 +49,7 @@ CORS_HEADERS: Final = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": f"Content-Type, {TOKEN_HEADER}",
     "Access-Control-Max-Age": "600",
+    "Access-Control-Expose-Headers": "Retry-After",
 }
 MAX_COMMENT: Final = 2000
 
@@ -71,6 +78,8 @@ class PublicRoute(APIRoute):
                 if on_error is None:
                     raise
                 response = await on_error(request, exc)
+                if isinstance(exc, RateLimitedError):
+                    response.headers["Retry-After"] = str(exc.retry_after)
             response.headers.update(CORS_HEADERS)
             return response
 
@@ -150,6 +159,108 @@ def push_message(hub: Hub, contact_id: str, view: dict[str, Any], agent: str | N
         )
 
 
+# --------------------------------------------------------------------------- rate limits
+# (issue 14: starts, messages, socket tickets and open sockets, per chat and per address)
+
+LIMITS_KEY: Final = "chat_limits"
+TICKET_BURST: Final = 10
+NO_TICKET: Final = (
+    "open the chat socket with ?ticket= from POST /api/chat/{id}/socket (unused, fresh)"
+)
+CLOSE_TOO_MANY: Final = 4429
+CLOSE_NO_TICKET: Final = 4401
+
+
+class RateLimitedError(ApiError):
+    """429 ``rate_limited``; :class:`PublicRoute` adds ``Retry-After`` (whole seconds)."""
+
+    def __init__(self, what: str, wait: float) -> None:
+        self.retry_after = retry_after(wait)
+        super().__init__(429, f"{what}; try again in {self.retry_after} s", "rate_limited")
+
+
+def limit_settings(settings: Settings) -> ChatLimitSettings:
+    """The "chat limits" settings as :class:`ChatLimitSettings`."""
+    return ChatLimitSettings(
+        starts_per_address=Rate(settings.chat_starts_burst, settings.chat_starts_per_minute),
+        messages_per_chat=Rate(settings.chat_messages_burst, settings.chat_messages_per_minute),
+        messages_per_address=Rate(
+            settings.chat_address_messages_burst, settings.chat_address_messages_per_minute
+        ),
+        tickets_per_chat=Rate(TICKET_BURST, settings.chat_socket_tickets_per_minute),
+        reads_per_chat=Rate(settings.chat_reads_burst, settings.chat_reads_per_minute),
+        sockets_per_chat=settings.chat_sockets_per_chat,
+        sockets_per_address=settings.chat_sockets_per_address,
+        ticket_ttl_s=settings.chat_socket_ticket_seconds,
+    )
+
+
+def install(c: Center) -> None:
+    """The server's chat limits, made once at start-up (``server/app.py``)."""
+    c.extras[LIMITS_KEY] = ChatLimits(limit_settings(c.settings))
+
+
+def limits_of(c: Center) -> ChatLimits:
+    """The server's :class:`ChatLimits` (made by :func:`install`)."""
+    limits: ChatLimits = c.extras[LIMITS_KEY]
+    return limits
+
+
+def client_address(conn: Request | WebSocket) -> str:
+    """The client's address (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    return conn.client.host if conn.client is not None else "unknown"
+
+
+def _per_minute(rate: Rate) -> str:
+    return f"at most {rate.burst} at once, then {rate.per_minute:g} a minute"
+
+
+async def start_allowed(request: Request) -> None:
+    """Dependency of ``POST /start``: the client address may start a chat now.
+
+    Async and without sync sub-dependencies, so a refused request never waits for a
+    worker thread (a flood of refusals must cost next to nothing)."""
+    limits = limits_of(center(request))
+    wait = limits.starts.take(client_address(request))
+    if wait:
+        rate = limits.cfg.starts_per_address
+        raise RateLimitedError(
+            f"too many chats started from your address ({_per_minute(rate)})", wait
+        )
+
+
+async def message_allowed(request: Request, token: ChatToken = None) -> None:
+    """Dependency of ``POST /{id}/messages``: this chat token and the client address may
+    send a message now (counted before the token is checked: a flood of wrong tokens is
+    limited by its address).  Async, as :func:`start_allowed`."""
+    limits = limits_of(center(request))
+    wait, who = limits.message(token, client_address(request))
+    if wait:
+        cfg = limits.cfg
+        rate = cfg.messages_per_chat if who == "chat" else cfg.messages_per_address
+        whose = "in this chat" if who == "chat" else "from your address"
+        raise RateLimitedError(
+            f"you are sending messages too fast {whose} ({_per_minute(rate)})", wait
+        )
+
+
+async def read_allowed(request: Request, token: ChatToken = None) -> None:
+    """Dependency of ``GET /{id}``: this chat may be read now (no token: the route's own
+    401).  Async, as :func:`start_allowed`."""
+    if not token:
+        return
+    limits = limits_of(center(request))
+    wait = limits.read(token)
+    if wait:
+        rate = limits.cfg.reads_per_chat
+        raise RateLimitedError(f"this chat is read too often ({_per_minute(rate)})", wait)
+
+
+class SocketTicket(BaseModel):
+    ticket: str = Field(description="open /ws/chat/{id}?ticket=... with it, once")
+    expires_in: float = Field(description="seconds it stays valid")
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -161,7 +272,12 @@ def availability(
     return actions.availability(c.engine, queue)
 
 
-@api.post("/start", response_model=Started, status_code=201)
+@api.post(
+    "/start",
+    response_model=Started,
+    status_code=201,
+    dependencies=[Depends(start_allowed)],
+)
 def start(body: StartIn, c: CenterDep) -> Started:
     """Start a chat: the customer is found or created, the chat queued, the token given."""
     return actions.start(
@@ -174,13 +290,18 @@ def start(body: StartIn, c: CenterDep) -> Started:
     )
 
 
-@api.get("/{contact_id}", response_model=ChatView)
+@api.get("/{contact_id}", response_model=ChatView, dependencies=[Depends(read_allowed)])
 def get_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> ChatView:
     """The chat's status, the agent's name once one took it, and the transcript."""
     return actions.view(c.engine, contact_id, _token(token))
 
 
-@api.post("/{contact_id}/messages", response_model=ChatMessage, status_code=201)
+@api.post(
+    "/{contact_id}/messages",
+    response_model=ChatMessage,
+    status_code=201,
+    dependencies=[Depends(message_allowed)],
+)
 def customer_message(
     contact_id: str, body: MessageIn, c: CenterDep, token: ChatToken = None
 ) -> ChatMessage:
@@ -209,6 +330,21 @@ def end_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> Ended:
 def rate_chat(contact_id: str, body: CsatIn, c: CenterDep, token: ChatToken = None) -> ChatView:
     """The customer's satisfaction score (1..5, optional comment): once, after the end."""
     return actions.rate(c.engine, contact_id, _token(token), body.score, body.comment)
+
+
+@api.post("/{contact_id}/socket", response_model=SocketTicket, status_code=201)
+def socket_ticket(contact_id: str, c: CenterDep, token: ChatToken = None) -> SocketTicket:
+    """A one-use ticket (valid seconds) that opens this chat's WebSocket:
+    ``/ws/chat/{id}?ticket=...`` (the token itself never goes in a URL).  Limited per
+    token before the database is asked."""
+    limits = limits_of(c)
+    wait = limits.ticket(_token(token))
+    if wait:
+        rate = limits.cfg.tickets_per_chat
+        raise RateLimitedError(f"too many socket tickets for this chat ({_per_minute(rate)})", wait)
+    if not actions.token_ok(c.engine, contact_id, token):
+        raise NotFoundError("chat", contact_id)
+    return SocketTicket(ticket=limits.tickets.issue(contact_id), expires_in=limits.tickets.ttl_s)
 
 
 # --------------------------------------------------------------------------- e-mail proof
@@ -304,16 +440,29 @@ async def pump(ws: WebSocket, hub: Hub, *channels: str, hello: dict[str, Any]) -
 
 @router.websocket("/ws/chat/{contact_id}")
 async def chat_socket(ws: WebSocket, contact_id: str) -> None:
-    """Pushes to the customer's widget: ``message`` and ``status`` (closes 4404 if the
-    chat or its ``?token=`` is wrong)."""
+    """Pushes to the customer's widget: ``message`` and ``status``.
+
+    Opened with ``?ticket=`` from ``POST /api/chat/{id}/socket`` (one use, short-lived);
+    closes with 4401 when the ticket is missing, used, expired or of another chat, and
+    with 4429 when the chat or the client address already has its most open sockets.
+    """
     c = center(ws)
-    token = ws.query_params.get("token")
-    ok = await run_in_threadpool(actions.token_ok, c.engine, contact_id, token)
+    limits = limits_of(c)
+    ok = limits.tickets.redeem(contact_id, ws.query_params.get("ticket"))
     await ws.accept()
     if not ok:
-        await ws.close(4404, "no such chat, or wrong token")
+        await ws.close(CLOSE_NO_TICKET, NO_TICKET)
         return
-    await pump(ws, c.hub, f"chat:{contact_id}", hello={"type": "hello", "contact_id": contact_id})
+    address = client_address(ws)
+    refused = limits.open_socket(contact_id, address)
+    if refused is not None:
+        await ws.close(CLOSE_TOO_MANY, refused)
+        return
+    try:
+        hello = {"type": "hello", "contact_id": contact_id}
+        await pump(ws, c.hub, f"chat:{contact_id}", hello=hello)
+    finally:
+        limits.close_socket(contact_id, address)
 
 
 __all__ = [
@@ -322,6 +471,7 @@ __all__ = [
     "ChatMessage",
     "MessageIn",
     "PublicRoute",
+    "install",
     "pump",
     "push_message",
     "router",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, WebSocket
+from fastapi import APIRouter, Depends, Query, WebSocket
 from fastapi.concurrency import run_in_threadpool
 
 from callcenter.api.audit import Acting
@@ -36,10 +36,11 @@ from callcenter.api.desk_schemas import (
 )
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
+from callcenter.live.chat.records import MAX_PAGE, Transcript
 from callcenter.live.commands import Answer, Decline, Login, Logout, Unpause
 from callcenter.live.desk import actions, claims
 from callcenter.live.desk.actions import Said, agent_of
-from callcenter.live.desk.views import DeskPusher
+from callcenter.live.desk.views import DeskPusher, earlier_lines
 
 CenterDep = Annotated[Center, Depends(center)]
 DeskUser = Annotated[Principal, Depends(require(Permission.DESK))]
@@ -150,6 +151,19 @@ def transfer(
         c.engine, s, agent, contact_id, queue=body.queue, to_agent=body.agent, actor=a
     )
     return _pushed(c, contact_id, done)
+
+
+@api.get("/contacts/{contact_id}/messages", response_model=Transcript)
+def earlier_messages(
+    contact_id: str,
+    p: DeskUser,
+    s: Db,
+    before: Annotated[int, Query(ge=1, le=2**63 - 1, description="a message id")],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+) -> Transcript:
+    """Transcript lines before message ``before`` (the desk shows the newest only): the
+    newest ``limit`` of them, and whether there are earlier ones still."""
+    return earlier_lines(s, agent_of(p), contact_id, before=before, limit=limit)
 
 
 @api.patch("/contacts/{contact_id}", response_model=NotesOut)

@@ -105,6 +105,16 @@ def _signals(loop: asyncio.AbstractEventLoop, on_signal: object) -> Iterator[Non
             loop.remove_signal_handler(sig)
 
 
+def _one_address(settings: Settings) -> Settings:
+    """Every simulated customer comes from 127.0.0.1: the per-address chat limits (made
+    for one customer's network) would refuse the demo's crowd, so they are lifted for it;
+    the per-chat limits stay."""
+    lifted = {"chat_starts_burst": 10_000, "chat_starts_per_minute": 1e5,
+              "chat_address_messages_burst": 10_000, "chat_address_messages_per_minute": 1e5,
+              "chat_sockets_per_address": 10_000}  # fmt: skip
+    return settings.model_copy(update=lifted)
+
+
 async def _run(
     settings: Settings, tokens: dict[str, str], rate: float, duration: float | None,
     seed: int | None, log_level: str,
@@ -207,7 +217,7 @@ def demo(
         raise DemoOptionError(f"--agents: {agents} is not valid; expected 1 to {MAX_AGENTS}")
     per_agent = parse_rate(rate)
     seconds = parse_demo_duration(duration)
-    settings = load_settings(database=database, host=host, port=port)
+    settings = _one_address(load_settings(database=database, host=host, port=port))
     check_port(settings.host, settings.port)
     db = open_database(settings)
     try:

@@ -37,8 +37,8 @@ from callcenter.live.chat.records import (
     chat_with_token,
     display_names,
     message_view,
-    messages_of,
     new_contact_id,
+    recent_messages_of,
     request_time,
 )
 from callcenter.live.commands import Abandon, Arrive, Hangup
@@ -67,7 +67,8 @@ class ChatView(BaseModel):
     status: str
     agent_name: str | None
     queue: str | None
-    messages: list[ChatMessage]
+    messages: list[ChatMessage] = Field(description="the newest transcript lines (id order)")
+    earlier: bool = Field(default=False, description="earlier lines exist (not sent)")
     csat: int | None
     ended: bool
     email_verification: Literal["none", "unverified", "verified"] = Field(
@@ -188,12 +189,14 @@ def view(engine: LiveEngine, contact_id: str, token: str) -> ChatView:
     with engine.sessions() as s:
         row = _chat(s, contact_id, token)
         names = display_names(s, [row.agent])
+        lines = recent_messages_of(s, [row.id])[row.id]
         return ChatView(
             contact_id=row.id,
             status=row.status,
             agent_name=customer_agent_name(row, names),
             queue=row.queue,
-            messages=[ChatMessage(**m) for m in messages_of(s, [row.id])[row.id]],
+            messages=lines.messages,
+            earlier=lines.earlier,
             csat=row.csat,
             ended=row.status in ENDED,
             email_verification="none" if row.claimed_email is None

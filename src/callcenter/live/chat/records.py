@@ -31,6 +31,11 @@ from callcenter.storage.tables import (
 )
 
 MAX_BODY: Final = 4000  # characters of one message
+# A transcript is shown from its end: the newest RECENT_LINES lines (the desk, its pushes,
+# the widget), earlier ones a page of at most MAX_PAGE at a time (a flooded chat of ten
+# thousand lines must not travel, or be drawn, whole on every read).
+RECENT_LINES: Final = 200
+MAX_PAGE: Final = 500
 CHAT_PREFIX: Final = "chat-"
 
 # A customer may write while waiting and while talking; not after the end.
@@ -129,6 +134,35 @@ def messages_of(s: Session, contact_ids: Iterable[str]) -> dict[str, list[dict[s
     return out
 
 
+class Transcript(BaseModel):
+    """A stretch of a transcript (id order) and whether earlier lines exist."""
+
+    messages: list[ChatMessage]
+    earlier: bool = Field(description="earlier lines exist: ask with before=<first id>")
+
+
+def recent_messages_of(
+    s: Session, contact_ids: Iterable[str], *, limit: int = RECENT_LINES, before: int | None = None
+) -> dict[str, Transcript]:
+    """The newest ``limit`` lines of each contact's transcript (before message id
+    ``before``, if given), in id order, and whether earlier ones exist.  One indexed
+    query per contact (``messages.contact_id``, whose index is in id order)."""
+    picked: dict[str, tuple[list[Message], bool]] = {}
+    for cid in dict.fromkeys(contact_ids):
+        q = select(Message).where(Message.contact_id == cid)
+        if before is not None:
+            q = q.where(Message.id < before)
+        rows = list(s.scalars(q.order_by(Message.id.desc()).limit(limit + 1)))
+        picked[cid] = (rows[:limit][::-1], len(rows) > limit)
+    names = display_names(s, (m.agent for rows, _ in picked.values() for m in rows))
+    return {
+        cid: Transcript(
+            messages=[ChatMessage(**message_view(m, names)) for m in rows], earlier=earlier
+        )
+        for cid, (rows, earlier) in picked.items()
+    }
+
+
 def add_message(
     s: Session, contact_id: str, sender: str, body: str, *, t: float, agent: str | None = None
 ) -> Message:
@@ -154,8 +188,11 @@ __all__ = [
     "CHAT_PREFIX",
     "ENDED",
     "MAX_BODY",
+    "MAX_PAGE",
+    "RECENT_LINES",
     "WRITABLE",
     "ChatMessage",
+    "Transcript",
     "add_message",
     "chat_with_token",
     "check_body",
@@ -163,6 +200,7 @@ __all__ = [
     "message_view",
     "messages_of",
     "new_contact_id",
+    "recent_messages_of",
     "request_time",
     "token_matches",
 ]

@@ -35,11 +35,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.crm.claims import Claim, ClaimMatch, claim_of, possible_matches
 from callcenter.crm.notes import NoteView, notes_of, notes_text
+from callcenter.errors import NotFoundError
 from callcenter.events import EventType
-from callcenter.live.chat.records import ChatMessage, display_names, messages_of
+from callcenter.live.chat.records import (
+    MAX_PAGE,
+    RECENT_LINES,
+    ChatMessage,
+    Transcript,
+    display_names,
+    recent_messages_of,
+)
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.routing.state import CState
-from callcenter.storage.tables import AgentRow, ContactRow, ContactStatus, Customer, User
+from callcenter.storage.tables import (
+    AgentRow,
+    ContactAgent,
+    ContactRow,
+    ContactStatus,
+    Customer,
+    User,
+)
 
 log = logging.getLogger("callcenter.desk")
 
@@ -171,7 +186,12 @@ class DeskContact(BaseModel):
     notes: str = Field(description="the notes' texts, one per line (the old single field)")
     note_list: list[NoteView] = Field(description="the notes (one per author), oldest first")
     disposition: str | None
-    messages: list[ChatMessage]
+    messages: list[ChatMessage] = Field(
+        description=f"the newest {RECENT_LINES} transcript lines (id order)"
+    )
+    earlier: bool = Field(
+        description="earlier lines exist: GET /api/desk/contacts/{id}/messages?before=<first id>"
+    )
 
 
 class Desk(BaseModel):
@@ -206,7 +226,7 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
         .where(ContactRow.id.in_(by_id))
         .order_by(ContactRow.arrived_at, ContactRow.id)
     ).all()
-    transcripts = messages_of(s, (row.id for row, _ in rows))
+    transcripts = recent_messages_of(s, (row.id for row, _ in rows))
     unlinked = [(r.id, r.claimed_email, r.claimed_phone) for r, _ in rows if r.customer_id is None]
     matches = possible_matches(s, unlinked)
     notes = notes_of(s, (row.id for row, _ in rows))
@@ -237,10 +257,24 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
                 "notes": notes_text(notes[row.id]),
                 "note_list": [n.model_dump() for n in notes[row.id]],
                 "disposition": row.disposition,
-                "messages": transcripts[row.id],
+                "messages": [m.model_dump() for m in transcripts[row.id].messages],
+                "earlier": transcripts[row.id].earlier,
             }
         )
     return out
+
+
+def earlier_lines(
+    s: Session, agent: str, contact_id: str, *, before: int, limit: int = MAX_PAGE
+) -> Transcript:
+    """Transcript lines of a contact ``agent`` holds or held, before message ``before``
+    (the newest ``limit`` of them): the desk's "show earlier"."""
+    held = s.get(ContactAgent, (contact_id, agent)) if len(contact_id) <= 64 else None
+    if held is None:
+        raise NotFoundError("contact", contact_id)
+    return recent_messages_of(s, [contact_id], limit=min(limit, MAX_PAGE), before=before)[
+        contact_id
+    ]
 
 
 def desk_snapshot(engine: LiveEngine, s: Session, agent: str) -> Desk:
@@ -387,4 +421,5 @@ __all__ = [
     "contact_views",
     "customer_agent_name",
     "desk_snapshot",
+    "earlier_lines",
 ]

@@ -140,6 +140,9 @@
     p.status = h("span", {class: "muted", "data-field": "status"});
     p.timer = h("span", {class: "countdown", "data-field": "timer"});
     p.transcript = h("div", {class: "transcript", "data-testid": "transcript", "aria-live": "polite"});
+    p.more = h("button", {type: "button", class: "earlier", "data-action": "earlier", hidden: true,
+      text: "Show earlier messages", onclick: (ev) => { ev.stopPropagation(); showEarlier(c.id, p); }});
+    p.transcript.append(p.more);
     p.input = h("textarea", {"data-field": "compose", maxlength: "4000", placeholder: "Write to the customer…",
       "aria-label": "Message"});
     p.input.addEventListener("keydown", (ev) => {
@@ -185,7 +188,7 @@
     p.status.textContent = c.status === "active" ? "· chatting" : "· wrap-up";
     p.timer.dataset.since = c.status === "active" ? (c.answered_at || "") : (c.acw_since || "");
     p.acwTimer.dataset.since = c.acw_since || "";
-    c.messages.forEach((m) => addMessage(p, m));
+    addMessages(p, c.messages, c.earlier);
     const active = c.status === "active";
     p.compose.hidden = !active;
     p.tools.hidden = !active;
@@ -207,23 +210,63 @@
     }));
   }
 
-  function addMessage(p, m) {
-    if (p.shown.has(m.id)) return;
-    p.shown.add(m.id);
+  // Transcripts: the desk (GET /api/desk) brings a contact's newest lines; a pane draws at
+  // most WINDOW of them while following the end, "Show earlier" fetches older ones. Lines
+  // are drawn in batches — one fragment, one layout read before and one scroll after —
+  // and pushed lines are gathered for BATCH_MS first: never a layout per line (a flooded
+  // chat of 10,000 lines froze the desk for 99 s when each append read scrollHeight).
+  const WINDOW = 300, BATCH_MS = 50;
+
+  function line(m) {
     const who = m.sender === "agent" ? (m.agent_name || "Agent") : m.sender === "customer" ? "Customer" : null;
-    const el = h("div", {class: "msg " + m.sender, "data-sender": m.sender, title: cc.time(m.t)});
+    const el = h("div", {class: "msg " + m.sender, "data-sender": m.sender, "data-id": m.id, title: cc.time(m.t)});
     el.textContent = (who ? who + ": " : "") + m.body;
-    const t = p.transcript, atEnd = t.scrollHeight - t.scrollTop - t.clientHeight < 40;
-    t.append(el);
-    if (atEnd) t.scrollTop = t.scrollHeight;
+    return el;
+  }
+
+  function addMessages(p, list, earlier) {
+    const t = p.transcript, first = t.querySelector(".msg");
+    const after = first ? Number(first.dataset.id) : -Infinity; // older lines come by "Show earlier"
+    const fresh = list.filter((m) => !p.shown.has(m.id) && m.id > after);
+    if (earlier != null && !first) p.more.hidden = !earlier;
+    if (!fresh.length) return;
+    const atEnd = !first || t.scrollHeight - t.scrollTop - t.clientHeight < 40;
+    const frag = document.createDocumentFragment();
+    for (const m of fresh) { p.shown.add(m.id); frag.append(line(m)); }
+    t.append(frag);
+    if (!atEnd) return; // the agent reads back: keep everything drawn, do not move
+    for (let n = t.childElementCount - 1 - WINDOW; n > 0; n--) { // beyond the window: undraw
+      const old = p.more.nextElementSibling;
+      p.shown.delete(Number(old.dataset.id));
+      old.remove();
+      p.more.hidden = false;
+    }
+    t.scrollTop = t.scrollHeight;
+  }
+
+  async function showEarlier(id, p) {
+    const first = p.transcript.querySelector(".msg");
+    if (!first) return;
+    const got = await act(() => cc.api("GET", path(id) + "/messages?limit=" + WINDOW + "&before=" + first.dataset.id));
+    if (!got) return;
+    const t = p.transcript, height = t.scrollHeight, frag = document.createDocumentFragment();
+    for (const m of got.messages) if (!p.shown.has(m.id)) { p.shown.add(m.id); frag.append(line(m)); }
+    p.more.after(frag);
+    p.more.hidden = !got.earlier;
+    t.scrollTop += t.scrollHeight - height; // the line read before stays in place
   }
 
   function onMessage(contactId, m) {
     const c = desk && desk.contacts.find((x) => x.id === contactId);
-    if (c && !c.messages.some((x) => x.id === m.id)) c.messages.push(m);
+    if (c && !c.messages.some((x) => x.id === m.id)) {
+      c.messages.push(m);
+      if (c.messages.length > WINDOW) c.messages.splice(0, c.messages.length - WINDOW);
+    }
     const p = panes.get(contactId);
-    if (p) addMessage(p, m);
-    else if (c && c.status === "ringing") renderOffers();
+    if (p) {
+      (p.pending = p.pending || []).push(m);
+      if (!p.flush) p.flush = setTimeout(() => { p.flush = 0; addMessages(p, p.pending.splice(0)); }, BATCH_MS);
+    } else if (c && c.status === "ringing") renderOffers();
   }
 
   function markSelected() {

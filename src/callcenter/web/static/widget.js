@@ -107,6 +107,8 @@
     if (!r.ok) {
       const e = new Error((data.error && data.error.message) || ("request failed: " + r.status));
       e.status = r.status;
+      // 429: the server says how long to wait (Retry-After, whole seconds)
+      e.retryAfter = Math.max(1, parseInt(r.headers.get("Retry-After") || "", 10) || 1);
       throw e;
     }
     return data;
@@ -119,21 +121,35 @@
     } catch (_) { /* storage may be off: the chat then lasts as long as the page */ }
   }
 
+  // The socket opens with a one-use ticket (the chat token never goes in a URL, where
+  // access logs keep it); every reconnect gets a new one. Closed 4429 (too many sockets
+  // on this chat or address: other tabs) or refused a ticket (429): wait and try again.
   function connect() {
     if (!chat) return;
     const current = chat;
     let delay = 500;
-    const open = () => {
+    const retry = (ms) => { if (chat === current) setTimeout(open, ms); };
+    const open = async () => {
+      if (chat !== current) return;
+      let ticket;
+      try {
+        ticket = (await call("POST", "/api/chat/" + encodeURIComponent(current.id) + "/socket")).ticket;
+      } catch (e) {
+        if (e.status === 404 || e.status === 401) { refresh(); return; } // the chat is gone
+        retry(e.status === 429 ? e.retryAfter * 1000 : (delay = Math.min(delay * 2, 8000)));
+        return;
+      }
       if (chat !== current) return;
       const url = origin.replace(/^http/, "ws") + "/ws/chat/" + encodeURIComponent(current.id) +
-        "?token=" + encodeURIComponent(current.token);
+        "?ticket=" + encodeURIComponent(ticket);
       const ws = new WebSocket(url);
       socket = ws;
       ws.onopen = () => { delay = 500; refresh(); };
       ws.onmessage = (ev) => onPush(JSON.parse(ev.data));
       ws.onclose = (ev) => {
-        if (socket !== ws || chat !== current || ev.code === 4404) return;
-        setTimeout(open, delay = Math.min(delay * 2, 8000));
+        if (socket !== ws || chat !== current) return;
+        if (ev.code === 4429) setStatus("This chat is open in too many windows; close one, please.");
+        retry(ev.code === 4429 ? 15000 : (delay = Math.min(delay * 2, 8000)));
       };
     };
     open();
@@ -152,6 +168,7 @@
   };
   const ENDED = new Set(["wrapup", "closed", "abandoned", "timeout"]);
   let transcript = null, input = null, sendBtn = null, endBtn = null, rated = false, lastStatus = null;
+  let notice = null; // "slow down" after a 429
 
   async function startView() {
     body.replaceChildren();
@@ -177,7 +194,15 @@
         save();
         chatView();
         connect();
-      } catch (e) { error.textContent = e.message; btn.disabled = false; }
+      } catch (e) {
+        if (e.status === 429) {
+          error.textContent = "Too many chats were started from your network just now. Please try again in " +
+            e.retryAfter + " s.";
+          setTimeout(() => { btn.disabled = false; }, e.retryAfter * 1000);
+          return;
+        }
+        error.textContent = e.message; btn.disabled = false;
+      }
     });
     body.append(form);
     try {
@@ -198,20 +223,29 @@
     sendBtn = h("button", {class: "primary", type: "button", "data-testid": "chat-send", text: "Send", onclick: send});
     endBtn = h("button", {class: "plain", type: "button", "data-testid": "chat-end", text: "End chat", onclick: end});
     input.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); send(); } });
-    body.replaceChildren(verifyBox(), transcript, h("div", {class: "compose"}, input, sendBtn), h("div", {}, endBtn));
+    notice = h("p", {class: "error", "data-testid": "chat-notice", role: "alert"});
+    body.replaceChildren(verifyBox(), transcript, notice, h("div", {class: "compose"}, input, sendBtn), h("div", {}, endBtn));
     setStatus("Connecting…");
   }
 
-  function addMessage(m) {
-    if (!transcript || shown.has(m.id)) return;
-    shown.add(m.id);
-    const who = m.sender === "agent" ? (m.agent_name || "Agent") : m.sender === "customer" ? "You" : null;
-    const el = h("div", {class: "msg " + m.sender, "data-testid": "chat-message", "data-sender": m.sender});
-    if (who) el.append(h("span", {class: "who", text: who}));
-    el.append(document.createTextNode(m.body));
-    transcript.append(el);
+  // Lines are drawn in one fragment and scrolled to once (no layout per line).
+  function addMessages(list) {
+    if (!transcript) return;
+    const frag = document.createDocumentFragment();
+    for (const m of list) {
+      if (shown.has(m.id)) continue;
+      shown.add(m.id);
+      const who = m.sender === "agent" ? (m.agent_name || "Agent") : m.sender === "customer" ? "You" : null;
+      const el = h("div", {class: "msg " + m.sender, "data-testid": "chat-message", "data-sender": m.sender});
+      if (who) el.append(h("span", {class: "who", text: who}));
+      el.append(document.createTextNode(m.body));
+      frag.append(el);
+    }
+    if (!frag.childNodes.length) return;
+    transcript.append(frag);
     transcript.scrollTop = transcript.scrollHeight;
   }
+  const addMessage = (m) => addMessages([m]);
 
   function applyStatus(status, agentName) {
     if (status === lastStatus && status !== "active") return;
@@ -233,7 +267,7 @@
     if (!chat) return;
     try {
       const c = await call("GET", "/api/chat/" + encodeURIComponent(chat.id));
-      c.messages.forEach(addMessage);
+      addMessages(c.messages);
       if (c.csat != null) rated = true;
       showVerify(c.email_verification, c.ended);
       applyStatus(c.status, c.agent_name);
@@ -251,12 +285,27 @@
     const text = input.value.trim();
     if (!text || sendBtn.disabled) return;
     sendBtn.disabled = true;
+    notice.textContent = "";
     try {
       addMessage(await call("POST", "/api/chat/" + encodeURIComponent(chat.id) + "/messages", {body: text}));
       input.value = "";
-    } catch (e) { addMessage({id: "err" + Date.now(), sender: "system", body: e.message}); }
+    } catch (e) {
+      if (e.status === 429) { slowDown(e); return; } // the text stays in the box
+      addMessage({id: "err" + Date.now(), sender: "system", body: e.message});
+    }
     sendBtn.disabled = ENDED.has(lastStatus);
     input.focus();
+  }
+
+  // Too many messages (429): say so, and let the customer send again after Retry-After.
+  function slowDown(e) {
+    notice.textContent = "Please slow down: you are sending messages too fast. You can send again in " +
+      e.retryAfter + " s.";
+    notice.title = e.message;
+    setTimeout(() => {
+      notice.textContent = "";
+      sendBtn.disabled = ENDED.has(lastStatus);
+    }, e.retryAfter * 1000);
   }
 
   async function end() {
