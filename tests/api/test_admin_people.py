@@ -145,7 +145,7 @@ def test_supervisor_demoted_leaves_its_teams(admin: Client) -> None:
          "starting with a letter or digit"),
         ({"role": "boss"}, 422,
          "unknown role 'boss' (expected one of: admin, manager, supervisor, qa, agent)"),
-        ({"password": "short"}, 422, "password too short: 5 characters (at least 8)"),
+        ({"password": "short"}, 422, "password: 5 characters; expected 8 to 1024 characters"),
         ({"email": "not-an-email"}, 422,
          "email: 'not-an-email' is not an e-mail address (expected name@example.com)"),
         ({"team_id": 999}, 422, "team_id: no team with id 999"),
