@@ -131,3 +131,15 @@ def test_the_tables_are_bounded_oldest_dropped_first() -> None:
 )
 def test_address_key(host: str, key: str) -> None:
     assert address_key(host) == key
+
+
+def test_an_overflowed_attempt_is_a_failure_of_the_address_only() -> None:
+    t = Throttle(ACCOUNT, ADDRESS, max_keys=100)
+    for _ in range(10):
+        attempt(t, 0.0).overflowed(0.0)  # the same account: its count is untouched
+    r = refused(t, 0.1, account="other")
+    assert (r.reason, r.retry_after) == ("address", 2)
+    attempt(t, 0.1, address="10.9.9.9").failed(0.1)  # ann: 1 failure, not 11
+    attempt(t, 0.1, address="10.9.9.9").failed(0.1)
+    attempt(t, 0.1, address="10.9.9.9").failed(0.1)
+    assert refused(t, 0.2, address="10.9.9.9").reason == "account"

@@ -204,7 +204,7 @@ async def login(
     try:
         user = await guards.pool.run(_check_password, c, body.username, body.password)
     except HashPoolBusyError as e:
-        attempt.abandoned(guards.clock())
+        attempt.overflowed(guards.clock())
         raise busy(e) from None
     except BaseException:
         attempt.abandoned(guards.clock())

@@ -11,7 +11,8 @@ seconds after its lock ended is forgotten.
 An attempt counts from the moment it is let through (:meth:`Throttle.begin`) until its
 outcome is known (:meth:`Attempt.failed` / :meth:`Attempt.succeeded`): attempts in
 flight count as failures, so 200 concurrent wrong passwords cannot all slip in before
-the first of them has failed.
+the first of them has failed.  An attempt turned away because the hashing pool was full
+(:meth:`Attempt.overflowed`) is a failure of its address, not of its account.
 
 State is kept in memory, at most ``max_keys`` keys per kind, the least recently used
 evicted first: a flood of random usernames cannot grow it.  Nothing here reads a clock
@@ -137,6 +138,15 @@ class Attempt:
 
     def succeeded(self, now: float) -> None:
         self._finish(now, ok=True)
+
+    def overflowed(self, now: float) -> None:
+        """Not checked because too many were waiting for a hashing thread: a failure of
+        the address (it sends more sign-ins than the server can check), not of the
+        account (whose password was not tried)."""
+        if not self._done:
+            self._done = True
+            self._throttle.accounts.leave(self.account, now, failed=False, reset=False)
+            self._throttle.addresses.leave(self.address, now, failed=True, reset=False)
 
     def abandoned(self, now: float) -> None:
         """Neither: the check did not run (the hashing pool was full, an error)."""
