@@ -269,9 +269,7 @@ def test_a_password_reset_revokes_the_users_tokens_and_sessions(
     assert login_status(server, name, "Quite-New-Secret-7") == 200
 
 
-def test_an_admin_lists_and_revokes_another_users_tokens(
-    server: LiveServer, admin: Client
-) -> None:
+def test_an_admin_lists_and_revokes_another_users_tokens(server: LiveServer, admin: Client) -> None:
     name = unique("tk")
     user = admin.ok("POST", "/api/users", json={"username": name, "password": PASSWORD,
                                                   "role": "supervisor"})  # fmt: skip

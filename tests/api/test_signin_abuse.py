@@ -89,7 +89,9 @@ class AgentPoller(threading.Thread):
                 time.sleep(0.01)
 
 
-async def _flood(url: str, n: int, *, headers: dict[str, str] | None = None) -> list[httpx.Response]:
+async def _flood(
+    url: str, n: int, *, headers: dict[str, str] | None = None
+) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, timeout=FLOOD_LIMIT_S, limits=limits) as c:
         return await asyncio.wait_for(
@@ -223,8 +225,7 @@ def test_sequential_guesses_lock_the_account_right_password_included(
     locked = login(server, PASSWORD)
     assert locked.status_code == 429, locked.text
     assert locked.json()["error"]["message"] == (
-        f"too many failed sign-ins for this account; try again in "
-        f"{locked.headers['Retry-After']} s"
+        f"too many failed sign-ins for this account; try again in {locked.headers['Retry-After']} s"
     )
     time.sleep(int(locked.headers["Retry-After"]))
     assert login(server, PASSWORD).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.support.seed import PASSWORD
 
 from callcenter.auth.passwords import (
     MAX_LENGTH,
@@ -13,7 +14,6 @@ from callcenter.auth.passwords import (
     verify_password,
 )
 from callcenter.live.demo.seed import DEMO_PASSWORD
-from tests.support.seed import PASSWORD
 
 
 @pytest.mark.parametrize(
