@@ -100,7 +100,6 @@ async def _flood(
                     c.post(
                         "/api/auth/login",
                         json={"username": f"nobody{i}", "password": f"wrong-guess-{i}"},
-                        headers=headers,
                     )
                     for i in range(n)
                 )
