@@ -113,12 +113,13 @@ class Settings(BaseSettings):
         ),
     )
     signin_address_failures: int = Field(
-        default=20,
+        default=50,
         ge=1,
         le=100000,
         description=(
             "Failed sign-ins from one client address (an IPv6 /64) before it is locked; "
-            "higher than the account's, as an office may share one address."
+            "higher than the account's, as an office may share one address (sign-ins in "
+            "flight count until they are decided: at most this many at once)."
         ),
     )
     signin_backoff_s: float = Field(
@@ -164,7 +165,7 @@ class Settings(BaseSettings):
         ),
     )
     password_hash_queue: int = Field(
-        default=16,
+        default=64,
         ge=0,
         le=10000,
         description=(

@@ -153,9 +153,10 @@ def test_a_login_flood_is_throttled_and_the_agent_unharmed(
     rss0, hwm0 = proc_kib(server, "VmRSS"), proc_kib(server, "VmHWM")
     answers, agent = flood_during_agent_work(server)
     statuses = check_refusals(answers)
-    # 20 failures lock the address (the default): the rest refused before any hashing
-    assert statuses[401] <= 20, statuses
-    assert statuses[429] >= FLOOD - 20, statuses
+    # 50 sign-ins in flight or failed from one address (the default) are all it gets:
+    # the rest are refused before any hashing
+    assert statuses[401] <= 50, statuses
+    assert statuses[429] >= FLOOD - 50, statuses
     assert agent.statuses == Counter({200: len(agent.latencies)})
     assert len(agent.latencies) >= 10
     assert p99(agent.latencies) < 0.5, sorted(agent.latencies)[-5:]
@@ -173,7 +174,7 @@ def test_a_login_flood_is_throttled_and_the_agent_unharmed(
 def test_the_hashing_pool_bounds_memory_and_answers_503_when_full(
     tmp_path: Path, serve: list[LiveServer]
 ) -> None:
-    # no throttling: every one of the 200 goes for the hashing pool (2 threads, 16 waiting)
+    # no throttling: every one of the 200 goes for the hashing pool (2 threads, 64 waiting)
     server = start(tmp_path, CALLCENTER_SIGNIN_ADDRESS_FAILURES="100000")
     serve.append(server)
     with server.client("admin"):
@@ -182,8 +183,8 @@ def test_the_hashing_pool_bounds_memory_and_answers_503_when_full(
     answers, agent = flood_during_agent_work(server)
     statuses = check_refusals(answers)
     assert statuses[429] == 0, statuses
-    assert statuses[503] >= 100, statuses  # at most 18 in the pool at once; many more came
-    assert statuses[401] >= 18, statuses
+    assert statuses[503] >= 100, statuses  # at most 66 in the pool at once; many more came
+    assert statuses[401] >= 66, statuses
     assert p99(agent.latencies) < 0.5, sorted(agent.latencies)[-5:]
     check_memory(server, rss0, hwm0)
 

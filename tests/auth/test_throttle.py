@@ -82,6 +82,8 @@ def test_attempts_in_flight_count_so_a_burst_cannot_slip_through() -> None:
     let_through = [a for a in burst if isinstance(a, Attempt)]
     assert len(let_through) == ACCOUNT.free_failures  # the 4th waits for the 3 in flight
     assert all(isinstance(a, Refused) and a.reason == "account" for a in burst[3:])
+    # nothing has failed yet: come back in a second, when those in flight are decided
+    assert {a.retry_after for a in burst[3:] if isinstance(a, Refused)} == {1}
     for a in let_through:
         a.failed(0.5)
     assert refused(t, 0.6).retry_after == 2

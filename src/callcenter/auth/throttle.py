@@ -75,8 +75,9 @@ class _Table:
         if now < k.locked_until:
             return k.locked_until - now
         if k.in_flight and k.failures + k.in_flight >= self.policy.free_failures:
-            # the attempts in flight would lock it if they fail: wait for them
-            return max(self.policy.lock_seconds(k.failures + k.in_flight), 1.0)
+            # the attempts in flight would lock it if they all failed: wait for them to be
+            # decided (within about a second, or the hashing pool turns them away)
+            return 1.0
         return 0.0
 
     def enter(self, key: str, now: float) -> None:
