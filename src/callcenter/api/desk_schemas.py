@@ -9,6 +9,7 @@ from typing import Final
 
 from pydantic import BaseModel, Field, model_validator
 
+from callcenter.crm.notes import NoteView
 from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
 from callcenter.live.desk.views import Desk, DeskContact
 
@@ -39,9 +40,18 @@ class NotesIn(BaseModel):
     notes: str = Field(max_length=MAX_NOTES)
 
 
+class NoteOut(NoteView):
+    """One author's note on a contact."""
+
+
 class NotesOut(BaseModel):
     id: str
     notes: str
+    note: NoteView | None  # this agent's note after the change (None: an empty text, no note)
+
+
+class NoteIn(BaseModel):
+    body: str = Field(min_length=1, max_length=MAX_NOTES)
 
 
 # The desk's and the directory's types are the service's own (one declaration of their fields).
@@ -53,6 +63,8 @@ __all__ = [
     "DirDisposition",
     "DirQueue",
     "Directory",
+    "NoteIn",
+    "NoteOut",
     "NotesIn",
     "NotesOut",
     "PauseIn",
