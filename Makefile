@@ -30,6 +30,7 @@ bench:          ## every benchmark in bench/ (minutes)
 	.venv/bin/python bench/eval_harper_valley.py
 	.venv/bin/python bench/bench_wallboard.py
 	.venv/bin/python bench/bench_chats.py
+	.venv/bin/python bench/bench_abuse.py
 
 clean:
 	rm -rf build out .mypy_cache .ruff_cache .pytest_cache

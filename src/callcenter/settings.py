@@ -103,6 +103,85 @@ class Settings(BaseSettings):
     )
 
     # --- sign-in throttling and password hashing (docs/security.md)
+    signin_account_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Failed sign-ins of one account before it is locked (every attempt, the right "
+            "password too, then answers 429 with `Retry-After` until the lock ends)."
+        ),
+    )
+    signin_address_failures: int = Field(
+        default=50,
+        ge=1,
+        le=100000,
+        description=(
+            "Failed sign-ins from one client address (an IPv6 /64) before it is locked; "
+            "higher than the account's, as an office may share one address (sign-ins in "
+            "flight count until they are decided: at most this many at once)."
+        ),
+    )
+    signin_backoff_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=86400,
+        description=(
+            "Seconds of the first lock; each further failure doubles it, up to "
+            "`signin_backoff_max_s`."
+        ),
+    )
+    signin_backoff_max_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=86400,
+        description="Seconds of the longest lock of an account or address.",
+    )
+    signin_forget_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=7 * 86400,
+        description=(
+            "Seconds without a failure (after its lock ended) before an account's or "
+            "address's failures are forgotten."
+        ),
+    )
+    signin_tracked_max: int = Field(
+        default=10000,
+        ge=10,
+        le=10_000_000,
+        description=(
+            "Most accounts, and most addresses, whose failures are kept in memory (the "
+            "least recently seen are dropped first)."
+        ),
+    )
+    password_hash_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Password checks and hashes run at once (Argon2: 64 MiB and 4 CPU threads "
+            "each while it runs; this × 64 MiB is the memory hashing may take). One keeps "
+            "a 2-core server responsive during a sign-in flood; raise it with the cores."
+        ),
+    )
+    password_hash_queue: int = Field(
+        default=64,
+        ge=0,
+        le=10000,
+        description=(
+            "Sign-ins (and password changes) that may wait for a hashing thread; beyond "
+            "it the server answers 503 with `Retry-After` at once."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Addresses of reverse proxies whose `X-Forwarded-For` names the client (comma-"
+            "separated, e.g. `127.0.0.1`); empty: the header is ignored and the client is "
+            "the connection's peer (what sign-in throttling counts by)."
+        ),
+    )
 
     # --- HTTP limits, headers and API docs (docs/security.md)
 

@@ -145,7 +145,16 @@ def test_supervisor_demoted_leaves_its_teams(admin: Client) -> None:
          "starting with a letter or digit"),
         ({"role": "boss"}, 422,
          "unknown role 'boss' (expected one of: admin, manager, supervisor, qa, agent)"),
-        ({"password": "short"}, 422, "password too short: 5 characters (at least 8)"),
+        ({"password": "short"}, 422, "password: 5 characters; expected 8 to 1024 characters"),
+        ({"password": " " * 8}, 422, "password: only spaces; expected letters, digits or signs"),
+        ({"password": "password"}, 422, "password: one of the 30,000 most common passwords "
+         "(zxcvbn's list); expected one that is not"),
+        ({"password": "aaaaaaaa"}, 422,
+         "password: one character repeated; expected a mix of characters"),
+        ({"password": "\x00" * 8}, 422, "password: holds the control character U+0000; "
+         "expected printable characters only"),
+        ({"password": "x" * 99_999 + "y"}, 422,
+         "password: 100000 characters; expected 8 to 1024 characters"),
         ({"email": "not-an-email"}, 422,
          "email: 'not-an-email' is not an e-mail address (expected name@example.com)"),
         ({"team_id": 999}, 422, "team_id: no team with id 999"),
@@ -156,6 +165,15 @@ def test_user_validation(admin: Client, body: dict[str, Any], status: int, messa
     base = {"username": "newbie", "password": PASSWORD, "role": "agent"}
     error(admin.post("/api/users", json={**base, **body}), status, message)
     assert all(u["username"] != "newbie" for u in admin.ok("GET", "/api/users"))
+
+
+def test_password_length_bounds_agree_with_sign_in(server: LiveServer, admin: Client) -> None:
+    name, longest = unique("long"), "k" * 1023 + "!"
+    admin.ok("POST", "/api/users", json={"username": name, "password": longest, "role": "qa"})
+    assert login_status(server, name, longest) == 200
+    error(admin.post("/api/users", json={"username": unique("long"), "password": longest + "!",
+                                         "role": "qa"}),
+          422, "password: 1025 characters; expected 8 to 1024 characters")  # fmt: skip
 
 
 def test_nobody_demotes_or_deactivates_themselves(server: LiveServer, admin: Client) -> None:
@@ -220,3 +238,65 @@ def test_team_round_trip(admin: Client) -> None:
 def test_team_validation(admin: Client, body: dict[str, Any], status: int, message: str) -> None:
     error(admin.post("/api/admin/teams", json={"name": "purple", **body}), status, message)
     assert all(t["name"] != "purple" for t in admin.ok("GET", "/api/admin/teams"))
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_a_password_reset_revokes_the_users_tokens_and_sessions(
+    server: LiveServer, admin: Client
+) -> None:
+    name = unique("tok")
+    user = admin.ok("POST", "/api/users", json={"username": name, "password": PASSWORD,
+                                                  "role": "qa"})  # fmt: skip
+    page = signed_in(server, name)
+    tokens = [page.ok("POST", "/api/tokens", json={"name": f"t{i}"})["token"] for i in (1, 2)]
+
+    def me_with(token: str) -> int:
+        return httpx.get(f"{server.url}/api/me", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10.0).status_code  # fmt: skip
+
+    assert [me_with(t) for t in tokens] == [200, 200]
+    admin.ok("PATCH", f"/api/users/{user['id']}", json={"password": "Quite-New-Secret-7"})
+    assert [me_with(t) for t in tokens] == [401, 401]
+    assert page.get("/api/me").status_code == 401
+    listed = admin.ok("GET", f"/api/users/{user['id']}/tokens")
+    assert [(t["name"], t["revoked"]) for t in listed] == [("t1", True), ("t2", True)]
+    # a bad new password changes nothing (and is refused naming the rule)
+    error(admin.patch(f"/api/users/{user['id']}", json={"password": "12345678"}), 422,
+          "password: one of the 30,000 most common passwords (zxcvbn's list); "
+          "expected one that is not")  # fmt: skip
+    assert login_status(server, name, "Quite-New-Secret-7") == 200
+
+
+def test_an_admin_lists_and_revokes_another_users_tokens(server: LiveServer, admin: Client) -> None:
+    name = unique("tk")
+    user = admin.ok("POST", "/api/users", json={"username": name, "password": PASSWORD,
+                                                  "role": "supervisor"})  # fmt: skip
+    with signed_in(server, name) as own:
+        made = [own.ok("POST", "/api/tokens", json={"name": n}) for n in ("ci", "laptop", "x")]
+    url = f"/api/users/{user['id']}/tokens"
+    listed = admin.ok("GET", url)
+    assert [(t["id"], t["name"], t["revoked"]) for t in listed] == [
+        (m["id"], m["name"], False) for m in made
+    ]
+    assert all("token" not in t for t in listed)  # the secrets are never shown again
+
+    def me_with(token: str) -> int:
+        return httpx.get(f"{server.url}/api/me", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10.0).status_code  # fmt: skip
+
+    assert admin.delete(f"{url}/{made[0]['id']}").status_code == 204
+    assert [me_with(m["token"]) for m in made] == [401, 200, 200]
+    assert admin.delete(url).status_code == 204
+    assert [me_with(m["token"]) for m in made] == [401, 401, 401]
+    assert [t["revoked"] for t in admin.ok("GET", url)] == [True, True, True]
+    # a token of someone else, a user that is not there
+    error(admin.delete(f"/api/users/1/tokens/{made[1]['id']}"), 404,
+          f"no token {made[1]['id']!r}")  # fmt: skip
+    error(admin.get("/api/users/99999/tokens"), 404, "no user 99999")
+    error(admin.delete("/api/users/99999/tokens"), 404, "no user 99999")
+    # only users.manage may
+    with signed_in(server, "manager") as m:
+        error(m.get(url), 403, "role 'manager' may not do this (users.manage)")
+        error(m.delete(url), 403, "role 'manager' may not do this (users.manage)")

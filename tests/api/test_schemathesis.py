@@ -17,7 +17,8 @@ schemathesis 4.32 writes ``request.node._nodeid``, which pytest 9 no longer has.
 Each run has a server of its own: the administrator's requests change the center
 (deactivate users, delete queues ...), and the agent's run must not inherit that.  The
 fuzzing user's API token is given an id far above anything the fuzzer tries, so that
-``DELETE /api/tokens/{token_id}`` does not revoke the token the run itself uses.
+``DELETE /api/tokens/{token_id}`` does not revoke the token the run itself uses; the
+administrator's run is a user of its own with a high id too (:func:`fuzz_token`).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.support.seed import seed
+from tests.support.seed import PASSWORD, seed
 from tests.support.server import LiveServer
 
-from callcenter.auth.service import create_token
+from callcenter.auth.service import create_token, create_user
 from callcenter.server.app import create_app
 from callcenter.settings import Settings
 from callcenter.storage.db import make_engine
-from callcenter.storage.tables import User
+from callcenter.storage.tables import Role, User
 
 pytestmark = pytest.mark.slow
 
@@ -62,11 +63,20 @@ FUZZ_SETTINGS: Final = settings(
 
 
 def fuzz_token(db_url: str, username: str) -> str:
-    """An API token of ``username``, written before the server starts, with a high id."""
+    """An API token of ``username``, written before the server starts, with a high id.
+
+    The administrator's run signs in as an administrator of its own, ``fuzzer``, also
+    with a high user id: a password reset (``PATCH /api/users/{id}``) and
+    ``DELETE /api/users/{id}/tokens`` revoke the user's tokens, and the fuzzer tries
+    small ids (the seeded ``admin`` is user 1)."""
     engine = make_engine(db_url)
     try:
         with Session(engine) as s, s.begin():
             user = s.scalars(select(User).where(User.username == username)).one()
+            if username == "admin":
+                user = create_user(s, "fuzzer", PASSWORD, Role.ADMIN, now=time.time())
+                user.id = TOKEN_ID
+                s.flush()
             row, secret = create_token(s, user, "schemathesis", now=time.time())
             row.id = TOKEN_ID
     finally:

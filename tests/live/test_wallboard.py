@@ -146,7 +146,7 @@ def _write_day(url: str) -> None:
         with Session(db) as s, s.begin():
             green = s.scalar(select(Team.id).where(Team.name == "green"))
             for name, team in (("dan", green), ("eve", None), ("zed", None), ("old", None)):
-                create_user(s, name, "password123", Role.AGENT, now=D, team_id=team)
+                create_user(s, name, "Lantern-Wolf-42", Role.AGENT, now=D, team_id=team)
             s.execute(update(User).where(User.username == "old").values(active=False))
             s.execute(update(AgentRow).where(AgentRow.name == "dan").values(skills={"sales": 2}))
             s.execute(update(AgentRow).where(AgentRow.name == "bob").values(capacity=1))

@@ -24,7 +24,7 @@ from callcenter.storage.tables import (
     TeamSupervisor,
 )
 
-PASSWORD: Final = "password123"
+PASSWORD: Final = "Lantern-Wolf-42"
 
 # username -> (role, team)
 USERS: Final[dict[str, tuple[Role, str | None]]] = {

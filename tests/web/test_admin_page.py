@@ -5,6 +5,7 @@ Everything is checked against the API afterwards."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import DEFAULT_TIMEOUT_MS
 from tests.support.seed import PASSWORD
@@ -64,3 +65,36 @@ def test_admin_adds_a_queue_bad_input_is_refused_supervisor_reads_only(
         expect(sue.locator("#admin-table [data-edit]")).to_have_count(0)
     finally:
         ctx.close()
+
+
+def test_admin_revokes_another_users_tokens_on_the_users_tab(
+    live_server: LiveServer, page: Page
+) -> None:
+    server = live_server
+    with server.client("quinn") as q:
+        made = [q.ok("POST", "/api/tokens", json={"name": n}) for n in ("report-bot", "laptop")]
+    _sign_in(page, server, "admin")
+    page.on("dialog", lambda d: d.accept())
+    page.click('[data-tab="users"]')
+    page.locator("#admin-table tbody tr", has_text="quinn").locator("[data-edit]").click()
+    expect(page.locator("#admin-tokens-title")).to_have_text("API tokens of quinn")
+    rows = page.locator("#admin-tokens-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("report-bot")
+    expect(rows.nth(0)).to_contain_text("active")
+
+    page.click(f'[data-revoke="{made[0]["id"]}"]')
+    expect(page.locator("#admin-status")).to_have_text("Revoked this API token of quinn.")
+    expect(rows.nth(0)).to_contain_text("revoked")
+    expect(rows.nth(1)).to_contain_text("active")
+    page.click("#admin-tokens-revoke-all")
+    expect(page.locator("#admin-status")).to_have_text("Revoked every API token of quinn.")
+    expect(rows.nth(1)).to_contain_text("revoked")
+    expect(page.locator("#admin-tokens-revoke-all")).to_be_disabled()
+    # the API agrees: neither token signs in any more
+    for m in made:
+        r = httpx.get(f"{server.url}/api/me", headers={"Authorization": f"Bearer {m['token']}"})
+        assert r.status_code == 401
+    # another tab hides the panel
+    page.click('[data-tab="queues"]')
+    expect(page.locator("#admin-tokens")).to_be_hidden()

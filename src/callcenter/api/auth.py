@@ -1,15 +1,27 @@
-"""Sign in and out, who am I, API tokens."""
+"""Sign in and out, who am I, API tokens.
+
+Sign-in is throttled per account and per client address (:mod:`callcenter.auth.throttle`:
+429 with ``Retry-After`` before any password is checked) and its Argon2 check runs on
+the bounded hashing pool (:mod:`callcenter.auth.hashing`: 503 with ``Retry-After`` when
+too many wait); the handler is async, so a waiting sign-in holds no request thread.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Request, Response
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from callcenter.api.center import Center, center
 from callcenter.api.deps import SESSION_COOKIE, CurrentUser, Db, require
 from callcenter.api.errors import ApiError
+from callcenter.auth.hashing import HashPool, HashPoolBusyError
+from callcenter.auth.passwords import MAX_LENGTH, check_password_rules, hash_password
 from callcenter.auth.permissions import GRANTS, Permission
 from callcenter.auth.service import (
     SESSION_SECONDS,
@@ -22,14 +34,73 @@ from callcenter.auth.service import (
     tokens_of,
     user_of,
 )
+from callcenter.auth.throttle import UNKNOWN_ADDRESS, Policy, Refused, Throttle
+from callcenter.settings import Settings
 from callcenter.storage.tables import Role, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
+_SIGNIN: Final = "signin"  # key of the :class:`SignIn` in ``Center.extras``
+
+
+@dataclass
+class SignIn:
+    """The server's sign-in guards: the throttle and the hashing pool."""
+
+    throttle: Throttle
+    pool: HashPool
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    @classmethod
+    def from_settings(cls, st: Settings) -> SignIn:
+        def policy(failures: int) -> Policy:
+            return Policy(
+                free_failures=failures,
+                base_s=st.signin_backoff_s,
+                max_s=st.signin_backoff_max_s,
+                forget_s=st.signin_forget_s,
+            )
+
+        return cls(
+            throttle=Throttle(
+                policy(st.signin_account_failures),
+                policy(st.signin_address_failures),
+                st.signin_tracked_max,
+            ),
+            pool=HashPool(st.password_hash_threads, st.password_hash_queue),
+        )
+
+
+def install(c: Center) -> None:
+    c.extras[_SIGNIN] = SignIn.from_settings(c.settings)
+
+
+def signin_of(c: Center) -> SignIn:
+    guards: SignIn = c.extras[_SIGNIN]
+    return guards
+
+
+def retry_later(status: int, message: str, seconds: int) -> HTTPException:
+    """A refusal (429, 503) in the JSON error shape with ``Retry-After: seconds``."""
+    return HTTPException(status, message, headers={"Retry-After": str(seconds)})
+
+
+def busy(e: HashPoolBusyError) -> HTTPException:
+    return retry_later(503, str(e), e.retry_after)
+
+
+def hash_new_password(c: Center, password: str) -> str:
+    """``password`` checked against the policy and hashed on the bounded pool, from a
+    request thread (user creation, password reset); 503 when the pool is full."""
+    check_password_rules(password)
+    try:
+        return signin_of(c).pool.run_from_thread(hash_password, password)
+    except HashPoolBusyError as e:
+        raise busy(e) from None
 
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 
 class Me(BaseModel):
@@ -84,20 +155,65 @@ def health(c: Annotated[Center, Depends(center)]) -> Health:
     return Health(status="ok", epoch=c.engine.epoch, replayed=c.engine.replayed)
 
 
-@router.post("/auth/login", response_model=Me)
-def login(
-    body: LoginIn, request: Request, response: Response, s: Db,
-    c: Annotated[Center, Depends(center)],
-) -> Me:  # fmt: skip
-    """Sign in with username and password: sets the session cookie, returns the CSRF token."""
-    # the password is checked (Argon2: a deliberately slow hash) in a read transaction,
-    # so that the request's write transaction, which holds SQLite's write lock from its
-    # first statement, only stores the new session
+def _check_password(c: Center, username: str, password: str) -> User | None:
+    """The user if ``password`` is theirs (on a hashing thread: Argon2 is slow on purpose)."""
     with c.sessions() as r:
-        user = authenticate(r, body.username, body.password)
+        return authenticate(r, username, password)
+
+
+def _open_session(c: Center, user: User) -> tuple[str, Me]:
+    """Store a new cookie session for ``user``: (cookie secret, who signed in)."""
+    with c.write_sessions.begin() as s:
+        secret, csrf = start_session(s, user, now=c.clock())
+        p = principal_for(s, user)
+        return secret, _me(user, p.role.value, p.agent, csrf)
+
+
+_WHERE: Final = {"address": "from this address", "account": "for this account"}
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the connection's peer (uvicorn puts the one named by
+    ``X-Forwarded-For`` there only for the ``trusted_proxies`` setting's addresses)."""
+    return request.client.host if request.client else UNKNOWN_ADDRESS
+
+
+@router.post(
+    "/auth/login",
+    response_model=Me,
+    responses={429: {"description": "too many failed sign-ins: wait `Retry-After` s"},
+               503: {"description": "too many sign-ins waiting: retry after `Retry-After` s"}},
+)  # fmt: skip
+async def login(
+    body: LoginIn, request: Request, response: Response, c: Annotated[Center, Depends(center)]
+) -> Me:
+    """Sign in with username and password: sets the session cookie, returns the CSRF token.
+
+    After a few failures of one account or from one address, attempts are refused with
+    429 and ``Retry-After`` (seconds) before the password is checked, the right one too.
+    """
+    guards = signin_of(c)
+    attempt = guards.throttle.begin(body.username, client_address(request), guards.clock())
+    if isinstance(attempt, Refused):
+        raise retry_later(
+            429,
+            f"too many failed sign-ins {_WHERE[attempt.reason]}; "
+            f"try again in {attempt.retry_after} s",
+            attempt.retry_after,
+        )
+    try:
+        user = await guards.pool.run(_check_password, c, body.username, body.password)
+    except HashPoolBusyError as e:
+        attempt.overflowed(guards.clock())
+        raise busy(e) from None
+    except BaseException:
+        attempt.abandoned(guards.clock())
+        raise
     if user is None:
+        attempt.failed(guards.clock())
         raise ApiError(401, "wrong username or password")
-    secret, csrf = start_session(s, user, now=c.clock())
+    attempt.succeeded(guards.clock())
+    secret, me = await to_thread.run_sync(_open_session, c, user)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -107,8 +223,7 @@ def login(
         secure=c.settings.cookie_secure or request.url.scheme == "https",
         path="/",
     )
-    p = principal_for(s, user)
-    return _me(user, p.role.value, p.agent, csrf)
+    return me
 
 
 @router.post("/auth/logout", status_code=204)

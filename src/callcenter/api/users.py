@@ -14,8 +14,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from callcenter.api.admin import Work
+from callcenter.api.admin import CenterDep, Work
 from callcenter.api.admin_schemas import UserIn, UserOut, UserPatch
+from callcenter.api.auth import TokenOut, hash_new_password
 from callcenter.api.deps import Db, require
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
@@ -40,21 +41,27 @@ def get_user(user_id: int, s: Db, _p: Manager) -> UserOut:
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, s: Db, w: Work, _p: Manager) -> UserOut:
+def create_user(body: UserIn, s: Db, w: Work, c: CenterDep, _p: Manager) -> UserOut:
     """A new user; an agent gets an agent profile (skills via ``/api/admin/agents``)."""
+    hashed = hash_new_password(c, body.password)  # before the transaction: it is slow
     return w.commit(
         s,
-        lambda t: people.add_user(t, body, now=w.clock()),
+        lambda t: people.add_user(t, body, now=w.clock(), password_hash=hashed),
         routing=people.changes_routing(body),
     )
 
 
 @router.patch("/api/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, body: UserPatch, s: Db, w: Work, p: Manager) -> UserOut:
-    """Change details, role, team, active flag or password (only the fields sent)."""
+def update_user(user_id: int, body: UserPatch, s: Db, w: Work, c: CenterDep, p: Manager) -> UserOut:
+    """Change details, role, team, active flag or password (only the fields sent).
+
+    A new password ends the user's sessions and revokes its API tokens."""
+    hashed = None
+    if "password" in body.model_fields_set and body.password is not None:
+        hashed = hash_new_password(c, body.password)
     return w.commit(
         s,
-        lambda t: people.update_user(t, user_id, body, acting=p.user_id),
+        lambda t: people.update_user(t, user_id, body, acting=p.user_id, password_hash=hashed),
         routing=people.changes_routing(body),
     )
 
@@ -63,6 +70,25 @@ def update_user(user_id: int, body: UserPatch, s: Db, w: Work, p: Manager) -> Us
 def deactivate_user(user_id: int, s: Db, w: Work, p: Manager) -> None:
     """Deactivate the user: it can no longer sign in; its history stays."""
     w.commit(s, lambda t: people.deactivate_user(t, user_id, acting=p.user_id), routing=True)
+
+
+@router.get("/api/users/{user_id}/tokens", response_model=list[TokenOut])
+def list_user_tokens(user_id: int, s: Db, _p: Manager) -> list[TokenOut]:
+    """The user's API tokens (revoked ones too, oldest first); never their secrets."""
+    rows = people.user_tokens(s, user_id)
+    return [TokenOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.delete("/api/users/{user_id}/tokens/{token_id}", status_code=204)
+def revoke_user_token(user_id: int, token_id: int, s: Db, _p: Manager) -> None:
+    """Revoke one API token of the user (404 for a token of someone else)."""
+    people.revoke_user_token(s, user_id, token_id)
+
+
+@router.delete("/api/users/{user_id}/tokens", status_code=204)
+def revoke_user_tokens(user_id: int, s: Db, _p: Manager) -> None:
+    """Revoke every API token of the user."""
+    people.revoke_user_tokens(s, user_id)
 
 
 __all__ = ["router"]

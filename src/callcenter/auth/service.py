@@ -84,8 +84,13 @@ def create_user(
     display_name: str = "",
     email: str | None = None,
     team_id: int | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Add a user (and, for agents, an agent profile named after the user)."""
+    """Add a user (and, for agents, an agent profile named after the user).
+
+    ``password_hash``: the password already hashed (the server hashes on its bounded
+    pool, :mod:`callcenter.auth.hashing`, before the transaction); else it is hashed here.
+    """
     check_username(username)
     if s.scalar(select(User.id).where(User.username == username)) is not None:
         raise AuthError(f"user {username!r} already exists")
@@ -94,7 +99,7 @@ def create_user(
         display_name=display_name or username,
         email=email,
         role=role.value,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         team_id=team_id,
         active=True,
         created_at=now,
@@ -222,6 +227,22 @@ def revoke_token_of(s: Session, user_id: int, token_id: int) -> None:
     row.revoked = True
 
 
+def revoke_all_tokens(s: Session, user_id: int) -> int:
+    """Revoke every API token of user ``user_id``; returns how many were still active."""
+    result = s.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_all_sessions(s: Session, user_id: int) -> int:
+    """End every cookie session of user ``user_id``; returns how many there were."""
+    result = s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def touch_token(s: Session, token_id: int, now: float) -> None:
     """Store that token ``token_id`` was used at ``now`` (a write, nothing read first)."""
     s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
@@ -238,10 +259,12 @@ __all__ = [
     "create_token",
     "create_user",
     "digest",
+    "end_all_sessions",
     "end_session",
     "new_secret",
     "parse_role",
     "principal_for",
+    "revoke_all_tokens",
     "revoke_token_of",
     "session_principal",
     "start_session",

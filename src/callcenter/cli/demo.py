@@ -123,7 +123,7 @@ async def _run(
 
     import uvicorn
 
-    from callcenter.cli.serve import UVICORN_OPTIONS
+    from callcenter.cli.serve import UVICORN_OPTIONS, proxy_options
     from callcenter.live.demo.driver import DemoDriver, DemoOptions
     from callcenter.server.app import create_app
 
@@ -135,7 +135,7 @@ async def _run(
     server = Server(
         uvicorn.Config(
             create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-            **UVICORN_OPTIONS,
+            **UVICORN_OPTIONS, **proxy_options(settings),
         )
     )  # fmt: skip
     serving = asyncio.create_task(server.serve())

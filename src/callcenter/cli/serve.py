@@ -29,6 +29,14 @@ UVICORN_OPTIONS: Final[dict[str, Any]] = {
 }
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's reading of ``X-Forwarded-For``: only from ``settings.trusted_proxies``
+    (uvicorn's own default trusts it from 127.0.0.1, which would let anyone on the
+    machine pick the address sign-in throttling counts by)."""
+    trusted = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
 class PortError(UserError):
     """The address to listen on cannot be used."""
 
@@ -58,6 +66,7 @@ def run_server(settings: Settings, *, log_level: str = "info") -> None:
         port=settings.port,
         log_level=log_level,
         **UVICORN_OPTIONS,
+        **proxy_options(settings),
     )
 
 

@@ -4,6 +4,7 @@ Functions over a :class:`Session` (flush, never commit) that take the typed chan
 :mod:`.schemas`, with the errors of :mod:`.checks`.  Rules:
 
 - a user's username never changes (the event log and contacts name agents by it);
+- a new password ends the user's sessions and revokes its API tokens;
 - "deleting" a user deactivates it: it can no longer sign in, its sessions and tokens
   stop working, its history stays;
 - nobody may change their own role or deactivate themselves (the last administrator
@@ -26,7 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password
-from callcenter.auth.service import check_username, create_user, parse_role
+from callcenter.auth.service import (
+    check_username,
+    create_user,
+    end_all_sessions,
+    parse_role,
+    revoke_all_tokens,
+    revoke_token_of,
+    tokens_of,
+)
 from callcenter.live.admin.agents import is_logged_in
 from callcenter.live.admin.checks import (
     ConflictError,
@@ -38,7 +47,7 @@ from callcenter.live.admin.checks import (
     show,
 )
 from callcenter.live.admin.schemas import TeamIn, TeamOut, TeamPatch, UserIn, UserOut, UserPatch
-from callcenter.storage.tables import AgentRow, Role, Team, TeamSupervisor, User, WebSession
+from callcenter.storage.tables import AgentRow, ApiToken, Role, Team, TeamSupervisor, User
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.MANAGER})
@@ -108,8 +117,10 @@ def changes_routing(change: UserIn | UserPatch) -> bool:
     return bool({"role", "active"} & change.model_fields_set)
 
 
-def add_user(s: Session, new: UserIn, *, now: float) -> UserOut:
-    """A new user (an agent gets an empty agent profile).  Raises on any bad value."""
+def add_user(s: Session, new: UserIn, *, now: float, password_hash: str | None = None) -> UserOut:
+    """A new user (an agent gets an empty agent profile).  Raises on any bad value.
+
+    ``password_hash``: ``new.password`` already hashed (by the server's hashing pool)."""
     check_username(new.username)
     if s.scalar(select(User.id).where(User.username == new.username)) is not None:
         raise ConflictError(f"user {new.username!r} already exists")
@@ -123,13 +134,21 @@ def add_user(s: Session, new: UserIn, *, now: float) -> UserOut:
         display_name=check_text("display_name", new.display_name or "", 128),
         email=check_email(new.email),
         team_id=check_team(s, new.team_id),
+        password_hash=password_hash,
     )
     return user_view(s, user)
 
 
-def update_user(s: Session, user_id: int, patch: UserPatch, *, acting: int) -> UserOut:
+def update_user(
+    s: Session,
+    user_id: int,
+    patch: UserPatch,
+    *,
+    acting: int,
+    password_hash: str | None = None,
+) -> UserOut:
     """Change a user's details, role, team, active flag or password — the fields set in
-    ``patch`` (``acting``: who asks)."""
+    ``patch`` (``acting``: who asks; ``password_hash``: ``patch.password`` already hashed)."""
     user = get_row(s, User, user_id, "user")
     sent = patch.model_fields_set
     if "role" in sent:
@@ -152,18 +171,21 @@ def update_user(s: Session, user_id: int, patch: UserPatch, *, acting: int) -> U
     if "team_id" in sent:
         user.team_id = check_team(s, patch.team_id)
     if "password" in sent:
-        _reset_password(s, user, patch.password)
+        _reset_password(s, user, patch.password, password_hash)
     s.flush()
     return user_view(s, user)
 
 
-def _reset_password(s: Session, user: User, password: str | None) -> None:
+def _reset_password(
+    s: Session, user: User, password: str | None, password_hash: str | None
+) -> None:
+    """A new password ends the user's browser sessions and revokes its API tokens: a
+    reset is what one does when a password may be known to someone else."""
     if password is None:
         raise InvalidError("password: expected text")
-    user.password_hash = hash_password(password)
-    # a reset password ends the user's browser sessions (API tokens are kept)
-    for ws in s.scalars(select(WebSession).where(WebSession.user_id == user.id)):
-        s.delete(ws)
+    user.password_hash = password_hash or hash_password(password)
+    end_all_sessions(s, user.id)
+    revoke_all_tokens(s, user.id)
 
 
 def _change_role(s: Session, user: User, role: Role) -> None:
@@ -176,6 +198,25 @@ def _change_role(s: Session, user: User, role: Role) -> None:
         for ts in s.scalars(select(TeamSupervisor).where(TeamSupervisor.user_id == user.id)):
             s.delete(ts)
     user.role = role.value
+
+
+def user_tokens(s: Session, user_id: int) -> list[ApiToken]:
+    """The API tokens of user ``user_id`` (revoked ones too, oldest first); 404 without
+    such a user."""
+    get_row(s, User, user_id, "user")
+    return tokens_of(s, user_id)
+
+
+def revoke_user_token(s: Session, user_id: int, token_id: int) -> None:
+    """Revoke token ``token_id`` of user ``user_id`` (404 for a token of someone else)."""
+    get_row(s, User, user_id, "user")
+    revoke_token_of(s, user_id, token_id)
+
+
+def revoke_user_tokens(s: Session, user_id: int) -> int:
+    """Revoke every API token of user ``user_id``; returns how many were active."""
+    get_row(s, User, user_id, "user")
+    return revoke_all_tokens(s, user_id)
 
 
 def deactivate_user(s: Session, user_id: int, *, acting: int) -> None:
@@ -306,10 +347,13 @@ __all__ = [
     "get_user",
     "list_teams",
     "list_users",
+    "revoke_user_token",
+    "revoke_user_tokens",
     "team_members",
     "team_supervisors",
     "team_view",
     "update_team",
     "update_user",
+    "user_tokens",
     "user_view",
 ]

@@ -102,7 +102,7 @@
   const hoursName = (id) => { const h = lookups.hours.find((x) => x.id === id); return h ? h.name : dash(id); };
   const teamName = (id) => { const t = lookups.teams.find((x) => x.id === id); return t ? t.name : dash(id); };
 
-  const state = {perms: new Set(), res: null, rows: [], editing: null};
+  const state = {perms: new Set(), res: null, rows: [], editing: null, tokensOf: null};
   const canWrite = () => state.perms.has(state.res.permission || "config.write");
 
   function status(text, isError) {
@@ -159,6 +159,7 @@
   function showForm(row) {
     const res = state.res;
     state.editing = row;
+    showTokens(res.id === "users" && row && canWrite() ? row : null).catch((e) => status(e.message, true));
     $("admin-editor").hidden = !canWrite();
     if (!canWrite()) return;
     $("admin-form-title").textContent = row ? "Edit " + res.label(row) : "Add to " + res.title.toLowerCase();
@@ -169,6 +170,36 @@
     form.innerHTML = fields.join("");
     for (const f of res.fields) if (f.fixed && row) form.elements[f.name].disabled = true;
     if (row) $("admin-cancel").addEventListener("click", () => showForm(null));
+  }
+
+  // ---- a user's API tokens (Users tab, below the form while a user is edited)
+  const when = (t) => (t ? new Date(t * 1000).toLocaleString() : "—");
+  async function showTokens(user) {
+    state.tokensOf = user;
+    $("admin-tokens").hidden = !user;
+    if (!user) return;
+    $("admin-tokens-title").textContent = "API tokens of " + user.username;
+    const rows = await cc.api("GET", "/api/users/" + user.id + "/tokens");
+    const html = rows.map((t) => '<tr data-token="' + esc(t.id) + '"' + (t.revoked ? ' class="inactive"' : "") + ">" +
+      "<td>" + esc(t.name) + "</td><td>" + esc(when(t.created_at)) + "</td><td>" + esc(when(t.last_used_at)) + "</td>" +
+      "<td>" + (t.revoked ? "revoked" : "active") + "</td><td>" +
+      (t.revoked ? "" : '<button type="button" data-revoke="' + esc(t.id) + '">Revoke</button>') + "</td></tr>");
+    $("admin-tokens-table").tBodies[0].innerHTML = html.join("") || '<tr><td colspan="5" class="muted">no tokens</td></tr>';
+    $("admin-tokens-revoke-all").disabled = !rows.some((t) => !t.revoked);
+  }
+
+  async function revokeTokens(tokenId) {
+    const user = state.tokensOf;
+    if (!user) return;
+    const what = tokenId ? "this API token of " + user.username : "every API token of " + user.username;
+    if (!confirm("Revoke " + what + "?")) return;
+    try {
+      await cc.api("DELETE", "/api/users/" + user.id + "/tokens" + (tokenId ? "/" + tokenId : ""));
+      status("Revoked " + what + ".", false);
+      await showTokens(user);
+    } catch (e) {
+      status(e.message, true);
+    }
   }
   const defaults = (f) => (f.kind === "bool" ? true : undefined); // active, paid, resolved
 
@@ -253,6 +284,8 @@
       if (rm !== undefined) remove(state.rows[Number(rm)]);
     });
     $("admin-form").addEventListener("submit", save);
+    $("admin-tokens-table").addEventListener("click", (ev) => { const id = ev.target.dataset.revoke; if (id) revokeTokens(Number(id)); });
+    $("admin-tokens-revoke-all").addEventListener("click", () => revokeTokens(null));
     const wanted = location.hash.slice(1);
     await open(tabs.some((r) => r.id === wanted) ? wanted : tabs[0].id);
   }
