@@ -274,3 +274,49 @@ def test_a_transferring_agent_cannot_overwrite_the_final_agents_note(
     assert got[-2]["changes"] == {"agent": ["ann", "bob"]}
     assert got[-4]["changes"] == {"disposition": [None, "resolved"]}
     assert got[-5]["changes"] == {"note": ["bob: draft", "bob: refund sent"]}
+
+
+def test_sign_ins_and_tokens_are_on_record(server: LiveServer, clients: dict[str, Client]) -> None:
+    """Signing in, failing to, signing out, and every API token made or revoked — by its
+    owner, by an administrator — each leave an entry naming who and from where."""
+    manager, admin = clients["manager"], clients["admin"]
+    with server.client() as anon:
+        wrong = {"username": "bob", "password": "nope-nope-1"}
+        assert anon.post("/api/auth/login", json=wrong).status_code == 401
+        gone = {"username": "no-such-user", "password": "my-secret-pass"}
+        assert anon.post("/api/auth/login", json=gone).status_code == 401
+    failed = _audit(manager, action="auth.login_failed")[:2]
+    bob_id = next(u["id"] for u in admin.ok("GET", "/api/users") if u["username"] == "bob")
+    # newest first: the unknown name is not kept (a password is often typed there)
+    assert [(e["username"], e["entity_id"], e["role"]) for e in failed] == [
+        ("(unknown user)", "", "anonymous"),
+        ("bob", str(bob_id), "anonymous"),
+    ]
+    assert all(e["address"] == "127.0.0.1" and e["user_id"] is None for e in failed)
+    assert "my-secret-pass" not in str(_audit(manager, limit=50))
+
+    bob = server.client("bob")  # a sign-in
+    signed = _audit(manager, action="auth.login", entity_id=str(bob_id))[0]
+    assert (signed["username"], signed["user_id"]) == ("bob", bob_id)
+    assert signed["address"] == "127.0.0.1"
+    made = bob.ok("POST", "/api/tokens", json={"name": "laptop"})
+    bob.ok("DELETE", f"/api/tokens/{made['id']}")
+    other = bob.ok("POST", "/api/tokens", json={"name": "phone"})
+    admin.ok("DELETE", f"/api/users/{bob_id}/tokens")  # the administrator revokes them all
+    bob.ok("POST", "/api/auth/logout")
+    bob.close()
+
+    tokens = _audit(manager, entity="token", limit=10)
+    mine = [e for e in tokens if e["entity_id"] in (str(made["id"]), str(other["id"]))]
+    assert [(e["action"], e["entity_id"], e["username"]) for e in mine] == [
+        ("token.revoke", str(other["id"]), "admin"),
+        ("token.create", str(other["id"]), "bob"),
+        ("token.revoke", str(made["id"]), "bob"),
+        ("token.create", str(made["id"]), "bob"),
+    ]
+    assert mine[0]["changes"] == {"revoked": [False, True]}
+    created = mine[3]["changes"]
+    assert created["name"] == [None, "laptop"] and created["user_id"] == [None, bob_id]
+    assert created["token_hash"] == ["(hidden)", "(changed)"]  # never the secret's hash
+    out = _audit(manager, action="auth.logout", entity_id=str(bob_id))[0]
+    assert (out["username"], out["address"]) == ("bob", "127.0.0.1")

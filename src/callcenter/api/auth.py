@@ -17,6 +17,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.deps import SESSION_COOKIE, CurrentUser, Db, require
 from callcenter.api.errors import ApiError
@@ -29,6 +30,9 @@ from callcenter.auth.service import (
     create_token,
     end_session,
     principal_for,
+    record_failed_sign_in,
+    record_sign_in,
+    record_sign_out,
     revoke_token_of,
     start_session,
     tokens_of,
@@ -36,6 +40,7 @@ from callcenter.auth.service import (
 )
 from callcenter.auth.throttle import UNKNOWN_ADDRESS, Policy, Refused, Throttle
 from callcenter.settings import Settings
+from callcenter.storage.audit import track
 from callcenter.storage.tables import Role, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -161,10 +166,18 @@ def _check_password(c: Center, username: str, password: str) -> User | None:
         return authenticate(r, username, password)
 
 
-def _open_session(c: Center, user: User) -> tuple[str, Me]:
-    """Store a new cookie session for ``user``: (cookie secret, who signed in)."""
+def _failed(c: Center, username: str, address: str) -> None:
+    """A wrong password, in the audit log (a transaction of its own)."""
+    with c.write_sessions.begin() as s:
+        record_failed_sign_in(s, username, address=address, now=c.clock())
+
+
+def _open_session(c: Center, user: User, address: str) -> tuple[str, Me]:
+    """Store a new cookie session for ``user`` (and the sign-in in the audit log):
+    (cookie secret, who signed in)."""
     with c.write_sessions.begin() as s:
         secret, csrf = start_session(s, user, now=c.clock())
+        record_sign_in(s, user, address=address, now=c.clock())
         p = principal_for(s, user)
         return secret, _me(user, p.role.value, p.agent, csrf)
 
@@ -192,8 +205,8 @@ async def login(
     After a few failures of one account or from one address, attempts are refused with
     429 and ``Retry-After`` (seconds) before the password is checked, the right one too.
     """
-    guards = signin_of(c)
-    attempt = guards.throttle.begin(body.username, client_address(request), guards.clock())
+    guards, address = signin_of(c), client_address(request)
+    attempt = guards.throttle.begin(body.username, address, guards.clock())
     if isinstance(attempt, Refused):
         raise retry_later(
             429,
@@ -211,9 +224,10 @@ async def login(
         raise
     if user is None:
         attempt.failed(guards.clock())
+        await to_thread.run_sync(_failed, c, body.username, address)
         raise ApiError(401, "wrong username or password")
     attempt.succeeded(guards.clock())
-    secret, me = await to_thread.run_sync(_open_session, c, user)
+    secret, me = await to_thread.run_sync(_open_session, c, user, address)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -227,10 +241,14 @@ async def login(
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(request: Request, response: Response, s: Db, _p: CurrentUser) -> None:
+def logout(
+    request: Request, response: Response, s: Db, p: CurrentUser,
+    c: Annotated[Center, Depends(center)],
+) -> None:  # fmt: skip
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         end_session(s, secret)
+        record_sign_out(s, p, address=client_address(request), now=c.clock())
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -250,16 +268,19 @@ def list_tokens(p: CurrentUser, s: Db, _g: TokenUser) -> list[TokenOut]:
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
 def new_token(
-    body: TokenIn, p: CurrentUser, s: Db, _g: TokenUser, c: Annotated[Center, Depends(center)]
-) -> NewToken:
+    body: TokenIn, p: CurrentUser, s: Db, _g: TokenUser, a: Acting,
+    c: Annotated[Center, Depends(center)],
+) -> NewToken:  # fmt: skip
     """A new API token for yourself; the secret is in the answer only."""
-    row, secret = create_token(s, user_of(s, p), body.name, now=c.clock())
+    with track(s, a, at=c.clock()):  # token.create in the audit log
+        row, secret = create_token(s, user_of(s, p), body.name, now=c.clock())
     return NewToken(**TokenOut.model_validate(row, from_attributes=True).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, p: CurrentUser, s: Db, _g: TokenUser) -> None:
-    revoke_token_of(s, p.user_id, token_id)
+def revoke_token(token_id: int, p: CurrentUser, s: Db, _g: TokenUser, a: Acting) -> None:
+    with track(s, a):  # token.revoke in the audit log
+        revoke_token_of(s, p.user_id, token_id)
 
 
 __all__ = ["router"]

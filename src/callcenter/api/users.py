@@ -80,15 +80,15 @@ def list_user_tokens(user_id: int, s: Db, _p: Manager) -> list[TokenOut]:
 
 
 @router.delete("/api/users/{user_id}/tokens/{token_id}", status_code=204)
-def revoke_user_token(user_id: int, token_id: int, s: Db, _p: Manager) -> None:
+def revoke_user_token(user_id: int, token_id: int, s: Db, w: Work, _p: Manager) -> None:
     """Revoke one API token of the user (404 for a token of someone else)."""
-    people.revoke_user_token(s, user_id, token_id)
+    w.commit(s, lambda t: people.revoke_user_token(t, user_id, token_id))
 
 
 @router.delete("/api/users/{user_id}/tokens", status_code=204)
-def revoke_user_tokens(user_id: int, s: Db, _p: Manager) -> None:
+def revoke_user_tokens(user_id: int, s: Db, w: Work, _p: Manager) -> None:
     """Revoke every API token of the user."""
-    people.revoke_user_tokens(s, user_id)
+    w.commit(s, lambda t: people.revoke_user_tokens(t, user_id))
 
 
 __all__ = ["router"]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password, verify_password
 from callcenter.errors import NotFoundError, UserError
+from callcenter.storage.audit import Actor, AuditAction, record
 from callcenter.storage.tables import AgentRow, ApiToken, Role, TeamSupervisor, User, WebSession
 
 SESSION_SECONDS: Final = 12 * 3600
@@ -158,6 +159,40 @@ def start_session(s: Session, user: User, *, now: float) -> tuple[str, str]:
     return secret, csrf
 
 
+# --------------------------------------------------------------------------- sign-in records
+# What the audit log keeps of signing in and out (docs/security.md).  A refused attempt
+# (429: throttled, 503: hashing pool full) is not recorded: the throttle already bounds
+# how many failures a client can make, and a flood must not fill the log.
+
+UNKNOWN_USER: Final = "(unknown user)"
+"""The actor's name of a failed sign-in for a username nobody has: what was typed is not
+kept (people type their password into the username field)."""
+
+
+def record_sign_in(s: Session, user: User, *, address: str | None, now: float) -> None:
+    """``user`` signed in from ``address`` (in the transaction storing its session)."""
+    actor = Actor(user.id, user.username, user.role, address)
+    record(s, actor, AuditAction.AUTH_LOGIN, "user", user.id, {}, {}, at=now)
+
+
+def record_failed_sign_in(s: Session, username: str, *, address: str | None, now: float) -> None:
+    """A wrong password for ``username`` from ``address`` (in a transaction of its own:
+    the request's is rolled back with its 401)."""
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        actor = Actor(None, UNKNOWN_USER, "anonymous", address)
+        entity_id = ""
+    else:
+        actor = Actor(None, user.username, "anonymous", address)
+        entity_id = str(user.id)
+    record(s, actor, AuditAction.AUTH_LOGIN_FAILED, "user", entity_id, {}, {}, at=now)
+
+
+def record_sign_out(s: Session, p: Principal, *, address: str | None, now: float) -> None:
+    actor = Actor(p.user_id, p.username, p.role.value, address)
+    record(s, actor, AuditAction.AUTH_LOGOUT, "user", p.user_id, {}, {}, at=now)
+
+
 def session_principal(s: Session, secret: str, *, now: float) -> Principal | None:
     row = s.get(WebSession, digest(secret))
     if row is None or row.expires_at <= now:
@@ -228,13 +263,17 @@ def revoke_token_of(s: Session, user_id: int, token_id: int) -> None:
 
 
 def revoke_all_tokens(s: Session, user_id: int) -> int:
-    """Revoke every API token of user ``user_id``; returns how many were still active."""
-    result = s.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
-        .values(revoked=True)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    """Revoke every API token of user ``user_id``; returns how many were still active.
+
+    Row by row through the ORM, so that :func:`callcenter.storage.audit.track` records
+    each revocation (a password reset or an administrator revoking them all)."""
+    rows = s.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+    ).all()
+    for row in rows:
+        row.revoked = True
+    s.flush()
+    return len(rows)
 
 
 def end_all_sessions(s: Session, user_id: int) -> int:
@@ -264,6 +303,9 @@ __all__ = [
     "new_secret",
     "parse_role",
     "principal_for",
+    "record_failed_sign_in",
+    "record_sign_in",
+    "record_sign_out",
     "revoke_all_tokens",
     "revoke_token_of",
     "session_principal",

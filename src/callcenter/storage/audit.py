@@ -93,6 +93,7 @@ class AuditAction(StrEnum):
 # Table name -> the entity name of its rows in the log (what :func:`track` records).
 TRACKED: Final[dict[str, str]] = {
     "users": "user",
+    "api_tokens": "token",
     "teams": "team",
     "team_supervisors": "team_supervisor",
     "agents": "agent",
@@ -246,6 +247,8 @@ def action_for(entity: str, verb: str, changes: Mapping[str, Any]) -> AuditActio
             return AuditAction.USER_ROLE
         if set(changes) == {"password_hash"}:
             return AuditAction.USER_PASSWORD_RESET
+    if entity == "token" and verb == "update" and "revoked" in changes:
+        return AuditAction.TOKEN_REVOKE
     return AuditAction(f"{entity}.{verb}")
 
 
