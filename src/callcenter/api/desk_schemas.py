@@ -9,22 +9,23 @@ from typing import Final
 
 from pydantic import BaseModel, Field, model_validator
 
+from callcenter.inputs import Input
 from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
 from callcenter.live.desk.views import Desk, DeskContact
 
 MAX_NOTES: Final = 10_000
 
 
-class PauseIn(BaseModel):
+class PauseIn(Input):
     reason: str = Field(min_length=1, max_length=64)
 
 
-class WrapupIn(BaseModel):
+class WrapupIn(Input):
     disposition: str = Field(min_length=1, max_length=64)
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
 
 
-class TransferIn(BaseModel):
+class TransferIn(Input):
     queue: str | None = Field(default=None, max_length=64)
     agent: str | None = Field(default=None, max_length=64)
 
@@ -35,7 +36,7 @@ class TransferIn(BaseModel):
         return self
 
 
-class NotesIn(BaseModel):
+class NotesIn(Input):
     notes: str = Field(max_length=MAX_NOTES)
 
 

@@ -40,9 +40,7 @@ def redact_path(path: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
     if not pairs:
         return head + ("?" + REDACTED if query else "")
-    kept = [
-        (k if _NAME.fullmatch(k) else REDACTED, v if k in KEPT else REDACTED) for k, v in pairs
-    ]
+    kept = [(k if _NAME.fullmatch(k) else REDACTED, v if k in KEPT else REDACTED) for k, v in pairs]
     return head + "?" + urlencode(kept, safe="*", quote_via=quote)
 
 

@@ -32,6 +32,16 @@ CAPACITY: Final = (1, 10)  # simultaneous contacts of an agent
 PRIORITY: Final = (-100, 100)
 MAX_NO_ANSWER: Final = (0, 100)
 PAUSE_MINUTES: Final = (1, 1440)
+# Durations of a queue, seconds (lowest, highest). A ring shorter than 1 s cannot be
+# answered by a person, and one longer than an hour keeps a contact from every other agent;
+# a wrap-up longer than an hour is a pause; a maximum wait or service-level threshold
+# runs from 1 s to a week (an e-mail queue may wait days; beyond, use null: no limit).
+SECONDS: Final[dict[str, tuple[float, float]]] = {
+    "ring_timeout_s": (1.0, 3600.0),
+    "wrapup_s": (0.0, 3600.0),
+    "max_wait_s": (1.0, 604_800.0),
+    "sl_threshold_s": (1.0, 604_800.0),
+}
 
 R = TypeVar("R", bound=Base)
 
@@ -100,15 +110,19 @@ def check_int(field: str, value: object, bounds: tuple[int, int]) -> int:
 
 
 def check_seconds(field: str, value: object, *, zero_ok: bool = False) -> float:
-    """A duration in seconds: > 0 (or >= 0 with ``zero_ok``), finite."""
+    """A duration in seconds: finite, > 0 (or >= 0 with ``zero_ok``), and within
+    :data:`SECONDS` for the fields named there."""
+    lo, hi = SECONDS.get(field, (0.0, math.inf))
     ok = (
         isinstance(value, int | float)
         and not isinstance(value, bool)
         and math.isfinite(value)
         and (value >= 0 if zero_ok else value > 0)
+        and lo <= value <= hi
     )
     if not ok:
-        want = ">= 0" if zero_ok else "> 0"
+        plain = ">= 0" if zero_ok else "> 0"
+        want = f"from {lo:g} to {hi:g}" if field in SECONDS else plain
         raise InvalidError(
             f"{field}: {show(value)} is not valid; expected a number of seconds {want}"
         )
@@ -209,6 +223,7 @@ __all__ = [
     "NAME_RULE",
     "PAUSE_MINUTES",
     "PRIORITY",
+    "SECONDS",
     "AdminError",
     "ConflictError",
     "InvalidError",
