@@ -36,6 +36,7 @@ PUBLIC: Final[dict[tuple[str, str], str]] = {
     ("POST", "/api/auth/login"): "signing in",
     ("POST", "/api/auth/logout"): "any signed-in user",
     ("GET", "/api/me"): "any signed-in user: who am I, my permissions",
+    ("POST", "/api/ws-ticket"): "any signed-in user: a one-use ticket for its own sockets",
     ("GET", "/api/chat/availability"): "chat widget (customers, no account)",
     ("POST", "/api/chat/start"): "chat widget: starting a chat hands out a customer token",
     ("GET", "/api/chat/{contact_id}"): "chat widget (customer token)",

@@ -55,10 +55,8 @@ def check_email(value: object) -> str | None:
         raise bad
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as e:
-        raise InvalidError(
-            f"email: {show(value)} is not an e-mail address ({e}; expected name@example.com)"
-        ) from None
+    except EmailNotValidError:
+        raise bad from None
     return checked.normalized.lower()
 
 
