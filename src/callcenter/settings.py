@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         description=(
             "Serve the API documentation (`/docs`, `/openapi.json`) to signed-in users. "
             "Off by default: the routes answer 404. Its assets are served by the "
-            "server itself (the `swagger-ui-bundle` package), never from a CDN."
+            "server itself (the `swagger-ui-py` package), never from a CDN."
         ),
     )
 

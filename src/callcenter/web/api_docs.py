@@ -1,15 +1,17 @@
 """The API documentation: ``/docs`` (Swagger UI) and ``/openapi.json``, served only when
 the ``api_docs`` setting is on, and then only to signed-in users (``docs/security.md``).
 
-Swagger UI's files come from the ``swagger-ui-bundle`` package and are served by this
-server under ``/docs/assets`` — no CDN, so the page works offline and loads nothing from
-another host. The page has no inline script (the CSP forbids it): ``static/docs.js``
-starts Swagger UI.
+Swagger UI's files (version 5: FastAPI's documents are OpenAPI 3.1) come from the
+``swagger-ui-py`` package and are served by this server under ``/docs/assets`` — no
+CDN, so the page works offline and loads nothing from another host. The page has no
+inline script (the CSP forbids it): ``static/docs.js`` starts Swagger UI.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from html import escape
+from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -65,10 +67,17 @@ def install_api_docs(app: FastAPI, enabled: bool) -> None:
     there are no such routes (404)."""
     if not enabled:
         return
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
-
     app.include_router(router)
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_files())), name="docs-assets")
 
 
-__all__ = ["ASSETS", "install_api_docs", "router"]
+def swagger_ui_files() -> Path:
+    """The folder of Swagger UI's files in the ``swagger-ui-py`` package, found without
+    importing it (its ``__init__`` loads adapters for other web frameworks)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the API docs need the swagger-ui-py package (pip install it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+__all__ = ["ASSETS", "install_api_docs", "router", "swagger_ui_files"]
