@@ -260,6 +260,12 @@ def test_names_with_control_or_invisible_characters_are_refused(
                 "display_name": name}  # fmt: skip
         msg = _error(a.post("/api/users", json=body), 422)
         assert msg.startswith(f"display_name: contains {shown}"), msg
+        # one-line texts of the configuration too (team names, labels, descriptions)
+        msg = _error(a.post("/api/admin/teams", json={"name": name}), 422)
+        assert msg.startswith(f"name: contains {shown}"), msg
+        body = {"code": "odd", "label": name}
+        msg = _error(a.post("/api/admin/dispositions", json=body), 422)
+        assert msg.startswith(f"label: contains {shown}"), msg
 
 
 def test_persian_names_keep_their_zero_width_non_joiner(server: LiveServer) -> None:

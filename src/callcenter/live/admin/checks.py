@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from callcenter import errors
 from callcenter.errors import UserError
+from callcenter.inputs import check_visible
 from callcenter.storage.base import Base
 from callcenter.storage.tables import OPEN_STATUSES, ContactRow, Skill
 
@@ -87,10 +88,16 @@ def check_name(field: str, value: object) -> str:
 
 
 def check_text(field: str, value: object, max_len: int, *, required: bool = False) -> str:
-    """Free text, stripped; ``required`` refuses an empty one."""
+    """One line of free text (a name, a label, a description), stripped: no control or
+    invisible format character (:func:`callcenter.inputs.check_visible`); ``required``
+    refuses an empty one."""
     if not isinstance(value, str):
         raise InvalidError(f"{field}: {show(value)} is not valid; expected text")
     text = value.strip()
+    try:
+        check_visible(text)
+    except ValueError as e:
+        raise InvalidError(f"{field}: {e}") from None
     if required and not text:
         raise InvalidError(f"{field}: must not be empty")
     if len(text) > max_len:
