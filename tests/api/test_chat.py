@@ -213,7 +213,9 @@ def test_lifecycle_statuses_times_and_event_log(env: Env, cust: Client) -> None:
     assert wrapup_end[7] == pytest.approx(t["wrapup_end"] - t["complete"])  # acw
     (row,) = env.sql(
         "SELECT status, queue, agent, arrived_at, enqueued_at, offered_at, answered_at, ended_at,"
-        " closed_at, disposition, notes, csat, csat_comment, customer_token_hash, channel"
+        " closed_at, disposition,"
+        " (SELECT group_concat(body) FROM contact_notes n WHERE n.contact_id = contacts.id),"
+        " csat, csat_comment, customer_token_hash, channel"
         " FROM contacts WHERE id = ?",
         cid,
     )

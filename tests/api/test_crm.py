@@ -20,7 +20,14 @@ from tests.support.seed import PASSWORD, seed
 from tests.support.server import LiveServer, running_server
 
 from callcenter.storage.db import make_engine
-from callcenter.storage.tables import ContactAgent, ContactRow, Customer, Message, Ticket
+from callcenter.storage.tables import (
+    ContactAgent,
+    ContactNote,
+    ContactRow,
+    Customer,
+    Message,
+    Ticket,
+)
 
 NOW = time.time()
 DAY = 86_400.0
@@ -69,9 +76,10 @@ def data(server: LiveServer) -> Data:
                     agent=holders[-1] if holders else None, subject=f"about {cid}",
                     arrived_at=t, answered_at=t + 10 if holders else None,
                     ended_at=t + 300 if holders else None, disposition=disp, csat=csat,
-                    notes=f"notes of {cid}",
                 ))  # fmt: skip
                 s.flush()
+                s.add(ContactNote(contact_id=cid, author=holders[-1] if holders else "-",
+                                  body=f"notes of {cid}", created_at=t, updated_at=t))  # fmt: skip
                 s.add_all(ContactAgent(contact_id=cid, agent=a) for a in holders)
                 s.add_all([
                     Message(contact_id=cid, t=t + 1, sender="customer", body=f"hello from {cid}"),

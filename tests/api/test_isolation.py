@@ -29,6 +29,7 @@ from tests.support.server import Client, LiveServer, running_server
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import (
     ContactAgent,
+    ContactNote,
     ContactRow,
     Customer,
     FollowUp,
@@ -87,10 +88,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 s.add(ContactRow(
                     id=cid, customer_id=customers[key], channel="chat", queue="support",
                     agent=holders[-1] if holders else None, status=status,
-                    subject=f"SUBJ-{cid}", notes=f"NOTE-{cid}", arrived_at=t,
+                    subject=f"SUBJ-{cid}", arrived_at=t,
                     disposition="resolved" if status == "closed" else None,
                 ))  # fmt: skip
                 s.flush()
+                s.add(ContactNote(contact_id=cid, author=holders[-1] if holders else "-",
+                                  body=f"NOTE-{cid}", created_at=t, updated_at=t))  # fmt: skip
                 s.add_all(ContactAgent(contact_id=cid, agent=a) for a in holders)
                 s.add(Message(contact_id=cid, t=t + 5, sender="customer", body=f"MSG-{cid}"))
             links = [  # (customer, contact, assignee, created_by)

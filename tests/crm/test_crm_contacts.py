@@ -22,7 +22,7 @@ from callcenter.auth.service import Principal, principal_for
 from callcenter.crm import contacts, search, service
 from callcenter.crm.common import CrmError, NotFoundError
 from callcenter.storage.db import make_engine
-from callcenter.storage.tables import ContactAgent, ContactRow, Customer, Message, User
+from callcenter.storage.tables import ContactAgent, ContactNote, ContactRow, Customer, Message, User
 
 T0 = 1_700_000_000.0
 
@@ -71,9 +71,12 @@ def _add_contacts(s: Session) -> None:
         s.add(ContactRow(
             id=cid, customer_id=customers[who_].id if who_ else None, channel=channel,
             queue=queue, agent=agents[-1] if agents else None, status=status,
-            arrived_at=T0 + t, subject=subject, notes=f"notes of {cid}",
+            arrived_at=T0 + t, subject=subject,
         ))  # fmt: skip
         s.flush()
+        author = agents[-1] if agents else "-"
+        s.add(ContactNote(contact_id=cid, author=author, body=f"notes of {cid}",
+                          created_at=T0 + t, updated_at=T0 + t))  # fmt: skip
         s.add_all(ContactAgent(contact_id=cid, agent=a) for a in agents)
     s.add_all([
         Message(contact_id="c-xfer", t=T0 + 31, sender="customer", agent=None, body="hi"),

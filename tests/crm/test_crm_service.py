@@ -19,10 +19,12 @@ from callcenter import errors
 from callcenter.auth.service import Principal, principal_for
 from callcenter.crm import service, tickets
 from callcenter.crm.common import ConflictError, CrmError, NotFoundError
+from callcenter.storage.audit import Actor
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import ContactAgent, ContactRow, Customer, User
 
 T0 = 1_700_000_000.0  # a fixed "now" for records written in these tests
+ACTOR = Actor(user_id=None, username="tester", role="admin", address="127.0.0.1")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -179,20 +181,22 @@ def test_find_or_create_rejects_bad_input_naming_it(s: Session) -> None:
 
 def test_create_and_update_customer_rules(s: Session) -> None:
     f = service.CustomerFields
-    c = service.create_customer(s, f(name="Dora", email="dora@example.com"), now=T0)
+    c = service.create_customer(s, f(name="Dora", email="dora@example.com"), now=T0, actor=ACTOR)
     with pytest.raises(ConflictError) as e:
-        service.create_customer(s, f(name="Other", email="DORA@example.com"), now=T0)
+        service.create_customer(s, f(name="Other", email="DORA@example.com"), now=T0, actor=ACTOR)
     assert str(e.value) == f"email 'dora@example.com' already belongs to customer {c.id}"
     with pytest.raises(CrmError, match=r"^name: must not be empty$"):
-        service.create_customer(s, f(name="  "), now=T0)
+        service.create_customer(s, f(name="  "), now=T0, actor=ACTOR)
     u = service.update_customer(
-        s, c.id, f(phone="030 123456", company="ACME"), now=T0 + 9, region="DE"
+        s, c.id, f(phone="030 123456", company="ACME"), now=T0 + 9, region="DE", actor=ACTOR
     )
     assert (u.phone, u.company, u.updated_at) == ("+4930123456", "ACME", T0 + 9)
-    u = service.update_customer(s, c.id, f(), clear=frozenset({"company"}), now=T0 + 10)
+    u = service.update_customer(
+        s, c.id, f(), clear=frozenset({"company"}), now=T0 + 10, actor=ACTOR
+    )
     assert u.company is None and u.phone == "+4930123456"
     with pytest.raises(NotFoundError, match=r"^no customer 99999$"):
-        service.update_customer(s, 99999, f(name="x"), now=T0)
+        service.update_customer(s, 99999, f(name="x"), now=T0, actor=ACTOR)
 
 
 # --------------------------------------------------------------------------- search
@@ -257,25 +261,35 @@ def test_sla_due_from_priority_by_hand(s: Session) -> None:
     expected_hours = {"urgent": 4, "high": 8, "normal": 24, "low": 72}
     for priority, hours in expected_hours.items():
         t = tickets.create_ticket(
-            s, ann, f(customer_id=cust, subject=f"p {priority}", priority=priority), now=T0
+            s,
+            ann,
+            f(customer_id=cust, subject=f"p {priority}", priority=priority),
+            now=T0,
+            actor=ACTOR,
         )
         assert t.sla_due_at == T0 + hours * 3600
         assert (t.status, t.created_by, t.assignee) == ("open", "ann", None)
-    default = tickets.create_ticket(s, ann, f(customer_id=cust, subject="no priority"), now=T0)
+    default = tickets.create_ticket(
+        s, ann, f(customer_id=cust, subject="no priority"), now=T0, actor=ACTOR
+    )
     assert default.priority == "normal" and default.sla_due_at == T0 + 86_400
     given = tickets.create_ticket(
-        s, ann, f(customer_id=cust, subject="given", sla_due_at=T0 + 600), now=T0
+        s, ann, f(customer_id=cust, subject="given", sla_due_at=T0 + 600), now=T0, actor=ACTOR
     )
     assert given.sla_due_at == T0 + 600
     # a new priority moves the due time to creation + the new hours
-    moved = tickets.update_ticket(s, ann, default.id, f(priority="urgent"), now=T0 + 3600)
+    moved = tickets.update_ticket(
+        s, ann, default.id, f(priority="urgent"), now=T0 + 3600, actor=ACTOR
+    )
     assert moved.sla_due_at == T0 + 4 * 3600 and moved.updated_at == T0 + 3600
     # overdue: open/pending after the due time; never once solved
     (view,) = tickets.ticket_views(s, ann, [moved], T0 + 4 * 3600 + 1)
     assert view.overdue
     (view,) = tickets.ticket_views(s, ann, [moved], T0 + 4 * 3600)
     assert not view.overdue
-    solved = tickets.update_ticket(s, ann, moved.id, f(status="solved"), now=T0 + 5 * 3600)
+    solved = tickets.update_ticket(
+        s, ann, moved.id, f(status="solved"), now=T0 + 5 * 3600, actor=ACTOR
+    )
     (view,) = tickets.ticket_views(s, ann, [solved], T0 + 10 * 3600)
     assert not view.overdue
     views, total = tickets.list_tickets(s, ann, now=T0 + 5 * 3600, customer_id=cust,
@@ -287,28 +301,32 @@ def test_ticket_rules_and_messages(s: Session) -> None:
     ann = who(s, "ann")
     cust = _add(s, "Rules", "rules@example.com")
     f = tickets.TicketFields
-    t = tickets.create_ticket(s, ann, f(customer_id=cust, subject="x", assignee="bob"), now=T0)
+    t = tickets.create_ticket(
+        s, ann, f(customer_id=cust, subject="x", assignee="bob"), now=T0, actor=ACTOR
+    )
     assert t.assignee == "bob"
     with pytest.raises(CrmError) as e:
-        tickets.create_ticket(s, ann, f(customer_id=cust, subject="x", priority="asap"), now=T0)
+        tickets.create_ticket(
+            s, ann, f(customer_id=cust, subject="x", priority="asap"), now=T0, actor=ACTOR
+        )
     assert str(e.value) == "priority: 'asap' is not a priority (expected low, normal, high, urgent)"
     with pytest.raises(CrmError) as e:
-        tickets.update_ticket(s, ann, t.id, f(status="done"), now=T0)
+        tickets.update_ticket(s, ann, t.id, f(status="done"), now=T0, actor=ACTOR)
     assert str(e.value) == (
         "status: 'done' is not a ticket status (expected open, pending, solved, closed)"
     )
     with pytest.raises(CrmError) as e:
-        tickets.update_ticket(s, ann, t.id, f(assignee="nobody"), now=T0)
+        tickets.update_ticket(s, ann, t.id, f(assignee="nobody"), now=T0, actor=ACTOR)
     assert str(e.value) == "assignee: no active user 'nobody' (expected an existing username)"
     with pytest.raises(CrmError, match=r"^sla_due_at: 1699999000 is not in the future"):
         tickets.create_ticket(
-            s, ann, f(customer_id=cust, subject="x", sla_due_at=T0 - 1000), now=T0
+            s, ann, f(customer_id=cust, subject="x", sla_due_at=T0 - 1000), now=T0, actor=ACTOR
         )
     with pytest.raises(NotFoundError, match=r"^no customer 424242$"):
-        tickets.create_ticket(s, ann, f(customer_id=424242, subject="x"), now=T0)
-    tickets.update_ticket(s, ann, t.id, f(status="closed"), now=T0 + 1)
+        tickets.create_ticket(s, ann, f(customer_id=424242, subject="x"), now=T0, actor=ACTOR)
+    tickets.update_ticket(s, ann, t.id, f(status="closed"), now=T0 + 1, actor=ACTOR)
     with pytest.raises(ConflictError) as c:
-        tickets.update_ticket(s, ann, t.id, f(status="open"), now=T0 + 2)
+        tickets.update_ticket(s, ann, t.id, f(status="open"), now=T0 + 2, actor=ACTOR)
     assert isinstance(c.value, errors.ConflictError)  # the kind api/errors.py answers 409
     assert str(c.value) == f"ticket {t.id} is closed and cannot change (open a new ticket)"
 
@@ -317,18 +335,18 @@ def test_follow_up_rules(s: Session) -> None:
     bob = who(s, "bob")
     cust = _add(s, "Follow", "follow@example.com")
     with pytest.raises(CrmError) as e:
-        tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 - 60, now=T0)
+        tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 - 60, now=T0, actor=ACTOR)
     assert str(e.value) == "due_at: 1699999940 is not in the future (now 1700000000)"
     fu = tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 + 3600, now=T0,
-                                  note="call back")  # fmt: skip
+                                  note="call back", actor=ACTOR)  # fmt: skip
     assert (fu.assignee, fu.created_by, fu.done_at) == ("bob", "bob", None)
     other = tickets.create_follow_up(s, bob, customer_id=cust, due_at=T0 + 60, now=T0,
-                                     assignee="ann")  # fmt: skip
+                                     assignee="ann", actor=ACTOR)  # fmt: skip
     assert other.assignee == "ann"
     views, total = tickets.list_follow_ups(s, bob, now=T0 + 120, customer_id=cust)
     assert [v.id for v in views] == [other.id, fu.id] and total == 2  # earliest due first
     assert [v.overdue for v in views] == [True, False]
-    tickets.update_follow_up(s, bob, other.id, now=T0 + 200, done=True)
+    tickets.update_follow_up(s, bob, other.id, now=T0 + 200, done=True, actor=ACTOR)
     views, _ = tickets.list_follow_ups(s, bob, now=T0 + 300, customer_id=cust)
     assert [v.id for v in views] == [fu.id]
     views, _ = tickets.list_follow_ups(s, bob, now=T0 + 300, customer_id=cust, done=True)
@@ -356,7 +374,11 @@ def test_card_masks_contacts_the_reader_may_not_open(s: Session) -> None:
     _contact(s, "svc-bob", cust, T0 + 20, "bob")
     _contact(s, "svc-cid", cust, T0 + 30, "cid")
     t = tickets.create_ticket(
-        s, who(s, "bob"), tickets.TicketFields(contact_id="svc-bob", subject="bob's"), now=T0
+        s,
+        who(s, "bob"),
+        tickets.TicketFields(contact_id="svc-bob", subject="bob's"),
+        now=T0,
+        actor=ACTOR,
     )
     assert t.customer_id == cust  # taken from the contact
     card = service.customer_card(s, who(s, "ann"), cust, now=T0 + 100)
@@ -383,8 +405,10 @@ def test_card_masks_contacts_the_reader_may_not_open(s: Session) -> None:
     # an agent with no link to a customer sees none of its tickets
     other = _add(s, "Unserved", "unserved@example.com")
     t2 = tickets.create_ticket(
-        s, who(s, "bob"), tickets.TicketFields(customer_id=other, subject="x"), now=T0
+        s, who(s, "bob"), tickets.TicketFields(customer_id=other, subject="x"), now=T0, actor=ACTOR
     )
     assert service.customer_card(s, who(s, "cid"), other).tickets == []
     with pytest.raises(NotFoundError, match=f"^no ticket {t2.id}$"):
-        tickets.update_ticket(s, who(s, "cid"), t2.id, tickets.TicketFields(subject="y"), now=T0)
+        tickets.update_ticket(
+            s, who(s, "cid"), t2.id, tickets.TicketFields(subject="y"), now=T0, actor=ACTOR
+        )

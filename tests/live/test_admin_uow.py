@@ -19,6 +19,7 @@ from callcenter.live.admin.checks import ConflictError, InvalidError
 from callcenter.live.admin.schemas import QueueIn, QueuePatch, SkillIn, SkillOut
 from callcenter.live.admin.uow import ATTEMPTS, UnitOfWork
 from callcenter.routing import RoutingError
+from callcenter.storage.audit import Actor, AuditFilter, entries
 from callcenter.storage.db import make_engine, upgrade
 from callcenter.storage.tables import QueueRow, Skill
 
@@ -172,3 +173,29 @@ def test_patch_refuses_unknown_fields_and_loose_types() -> None:
         QueuePatch.model_validate_json('{"colour": "red"}')
     with pytest.raises(ValueError, match="valid integer"):
         QueuePatch.model_validate_json('{"priority": "3"}')
+
+
+def test_changes_and_their_undo_are_in_the_audit_log(sessions: sessionmaker[Session]) -> None:
+    engine = FakeRouter()
+    admin = Actor(user_id=1, username="admin", role="admin", address="10.1.2.3")
+    uow = UnitOfWork(sessions=sessions, engine=engine, dialect="sqlite", actor=admin,
+                     clock=lambda: 1_700_000_000.0)  # fmt: skip
+    with sessions() as s:
+        made = uow.commit(s, lambda t: config.create_queue(t, QueueIn(name="sales")), routing=True)
+    with sessions() as s, pytest.raises(InvalidError):  # a bad change: nothing, no entry
+        uow.commit(s, lambda t: config.update_queue(t, made.id, QueuePatch(ring_timeout_s=-1)))
+    engine.refuse = True
+    patch = QueuePatch(description="Sales", priority=5)
+    with sessions() as s, pytest.raises(ConflictError):
+        uow.commit(s, lambda t: config.update_queue(t, made.id, patch), routing=True)
+    with sessions() as s:
+        rows = entries(s, AuditFilter(entity="queue", entity_id=str(made.id)))
+    assert [r.action for r in rows] == ["config.undo", "queue.update", "queue.create"]
+    assert rows[1].changes == {"description": ["", "Sales"], "priority": [0, 5]}
+    undo = rows[0].changes
+    assert undo["undone"] == [None, "changed"]
+    assert (undo["description"], undo["priority"]) == ([None, ""], [None, 0])
+    assert undo["reason"] == [None, "agent 'ann' holds a chat of queue 'sales'"]
+    assert {(r.username, r.role, r.address, r.at) for r in rows} == {
+        ("admin", "admin", "10.1.2.3", 1_700_000_000.0)
+    }

@@ -17,8 +17,9 @@ from callcenter.live.chat import actions as chat
 from callcenter.live.commands import Answer, Login
 from callcenter.live.desk import actions as desk
 from callcenter.live.engine import LiveEngine
+from callcenter.storage.audit import Actor
 from callcenter.storage.db import make_engine
-from callcenter.storage.tables import ContactRow, Message
+from callcenter.storage.tables import ContactNote, ContactRow, Message
 
 
 class Clock:
@@ -31,6 +32,7 @@ class Clock:
 
 # A Monday, 2024-05-06 10:00 UTC (the seeded queues have no opening hours).
 T0 = 1_714_989_600.0
+ANN = Actor(user_id=None, username="ann", role="agent", address="127.0.0.1")
 
 
 @pytest.fixture
@@ -79,7 +81,9 @@ def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None
     ]
     with _session(engine) as s:
         clock.t = T0 + 90
-        done = desk.wrap_up(engine, s, "ann", started.contact_id, "resolved", "paid twice")
+        done = desk.wrap_up(
+            engine, s, "ann", started.contact_id, "resolved", "paid twice", actor=ANN
+        )
     assert done.contacts == []
     rated = chat.rate(engine, started.contact_id, started.token, 5, "  quick  ")
     assert (rated.status, rated.csat, rated.ended, rated.agent_name) == ("closed", 5, True, "Ann")
@@ -87,7 +91,11 @@ def test_one_chat_from_start_to_rating(center: tuple[LiveEngine, Clock]) -> None
     with _session(engine) as s:
         row = s.get(ContactRow, started.contact_id)
         assert row is not None
-        assert (row.disposition, row.notes, row.csat_comment) == ("resolved", "paid twice", "quick")
+        assert (row.disposition, row.csat_comment) == ("resolved", "quick")
+        notes = s.execute(select(ContactNote.author, ContactNote.body)).all()
+        assert [tuple(n) for n in notes] == [
+            ("ann", "paid twice")
+        ]  # the agent's own note, not the old column
         assert (row.arrived_at, row.answered_at, row.ended_at) == (T0 + 10, T0 + 13, T0 + 60)
         assert s.scalar(select(Message.t).where(Message.sender == "system")) == T0 + 60
 
@@ -113,7 +121,7 @@ def test_refusals_raise_the_domain_error(center: tuple[LiveEngine, Clock]) -> No
     with pytest.raises(ConflictError, match="has not ended yet"):
         chat.rate(engine, started.contact_id, started.token, 4, None)
     with _session(engine) as s, pytest.raises(UserError, match="agent: no agent 'zed'"):
-        desk.transfer(engine, s, "ann", started.contact_id, to_agent="zed")
+        desk.transfer(engine, s, "ann", started.contact_id, to_agent="zed", actor=ANN)
     left = chat.leave(engine, started.contact_id, started.token)
     assert (left.ended.status, left.rung, left.agent) == ("abandoned", False, None)
     assert left.said is not None and left.said["body"] == "The customer left the chat."

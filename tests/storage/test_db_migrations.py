@@ -32,7 +32,7 @@ def _url(tmp_path: Path) -> str:
 
 def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    assert upgrade(url) == head_revision() == "0003"
+    assert upgrade(url) == head_revision() == "0004"
     engine = make_engine(url)
     with engine.connect() as conn:
         insp = inspect(conn)
@@ -61,6 +61,9 @@ def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
             "tickets",
             "follow_ups",
             "engine_commands",
+            # the audit log and per-author notes (0004)
+            "audit_log",
+            "contact_notes",
         }
         columns = {c["name"] for c in insp.get_columns("events")}
         assert columns == {"id", "log_id", "source", *STORED_FIELDS}
@@ -118,7 +121,7 @@ def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         EventStore(conn).append([Event(t=1.0, type=EventType.AGENT_LOGIN, agent="a")], "x")
-    assert upgrade(url) == "0003"
+    assert upgrade(url) == "0004"
     with engine.connect() as conn:
         assert EventStore(conn).count() == 1
     engine.dispose()
@@ -135,7 +138,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(conn) is None
     upgrade(engine)
     with engine.connect() as conn:
-        assert current_revision(conn) == "0003"
+        assert current_revision(conn) == "0004"
     engine.dispose()
 
 

@@ -126,7 +126,9 @@ def test_customer_chat_agent_disposition_history_wallboard_csat(
     db = server.db_url.removeprefix("sqlite:///")
     with closing(sqlite3.connect(db)) as conn:
         rows = conn.execute(
-            "SELECT c.status, c.agent, c.disposition, c.notes, c.csat, c.csat_comment, u.name"
+            "SELECT c.status, c.agent, c.disposition,"
+            " (SELECT group_concat(n.body) FROM contact_notes n WHERE n.contact_id = c.id),"
+            " c.csat, c.csat_comment, u.name"
             " FROM contacts c JOIN customers u ON u.id = c.customer_id"
         ).fetchall()
         bodies = conn.execute("SELECT sender, body FROM messages ORDER BY id").fetchall()

@@ -62,6 +62,9 @@ def test_card_ticket_follow_up_notes_and_transfer(live_server: LiveServer, page:
     page.fill("#contact-notes", "asked for a refund")
     page.click("#save-notes")
     expect(page.locator("#card-msg")).to_have_text("Notes saved.")
+    # listed with its author (notes are per author: docs/crm.md)
+    expect(page.locator('#notes-list li[data-author="ann"]')).to_contain_text("ann · ")
+    expect(page.locator('#notes-list li[data-author="ann"] bdi')).to_have_text("asked for a refund")
 
     # what was stored, read as the manager
     with server.client("manager") as m:

@@ -86,6 +86,7 @@ PAGES = [
     ("manager", "/crm", "main"),
     ("manager", "/reports", "main"),
     ("admin", "/admin", "#admin-title"),
+    ("manager", "/audit", "#audit-form"),
 ]
 
 

@@ -44,6 +44,7 @@ from callcenter.api.admin_schemas import (
     TeamOut,
     TeamPatch,
 )
+from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.deps import CurrentUser, Db, require
 from callcenter.api.errors import ApiError
@@ -77,10 +78,11 @@ def require_any(*permissions: Permission) -> Callable[[Principal], Principal]:
 CenterDep = Annotated[Center, Depends(center)]
 
 
-def unit_of_work(c: CenterDep) -> UnitOfWork:
-    """The center's :class:`UnitOfWork`: its sessions, routing engine and clock."""
+def unit_of_work(c: CenterDep, a: Acting) -> UnitOfWork:
+    """The center's :class:`UnitOfWork`: its sessions, routing engine and clock, and who
+    acts (every row the change writes is recorded in the audit log for them)."""
     return UnitOfWork(
-        sessions=c.sessions, engine=c.engine, dialect=c.db.dialect.name, clock=c.clock
+        sessions=c.sessions, engine=c.engine, dialect=c.db.dialect.name, clock=c.clock, actor=a
     )
 
 

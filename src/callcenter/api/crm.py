@@ -7,6 +7,9 @@ its view into the response body of :mod:`callcenter.api.crm_schemas`.  The queri
 the rules — who may see what (a contact the asker may not see answers 404 exactly like
 one that does not exist), which values are valid — live in the services.
 
+Every change is recorded in the audit log for the request's actor
+(:data:`~callcenter.api.audit.Acting`: the principal and the client's address).
+
 Guards: reading customers, tickets, follow-ups and search needs ``crm.read``; contacts
 ``contacts.read``; every change ``crm.write``.  Service errors
 (:class:`~callcenter.crm.common.CrmError`) become the JSON error shape through the one
@@ -19,6 +22,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query
 
+from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.crm_schemas import (
     CardOut,
@@ -92,9 +96,10 @@ def list_customers(
 
 
 @router.post("/api/customers", response_model=CustomerOut, status_code=201)
-def create_customer(body: CustomerIn, s: Db, _p: Writer, c: TheCenter) -> CustomerOut:
+def create_customer(body: CustomerIn, s: Db, _p: Writer, c: TheCenter, a: Acting) -> CustomerOut:
     """A new customer (409 if its e-mail or phone already belongs to one)."""
-    row = service.create_customer(s, _customer_fields(body), now=c.clock(), region=body.region)
+    fields = _customer_fields(body)
+    row = service.create_customer(s, fields, now=c.clock(), actor=a, region=body.region)
     return CustomerOut.model_validate(row)
 
 
@@ -105,15 +110,16 @@ def get_customer(customer_id: int, s: Db, _p: Reader) -> CustomerOut:
 
 @router.patch("/api/customers/{customer_id}", response_model=CustomerOut)
 def patch_customer(
-    customer_id: int, body: CustomerPatch, s: Db, _p: Writer, c: TheCenter
+    customer_id: int, body: CustomerPatch, s: Db, _p: Writer, c: TheCenter, a: Acting
 ) -> CustomerOut:
     """Change a customer; ``null`` empties e-mail, phone, company or notes."""
     clear = frozenset(
         k for k in ("email", "phone", "company", "notes") if k in body.model_fields_set
     )
     row = service.update_customer(
-        s, customer_id, _customer_fields(body), clear=clear, now=c.clock(), region=body.region
-    )
+        s, customer_id, _customer_fields(body), clear=clear, now=c.clock(), actor=a,
+        region=body.region,
+    )  # fmt: skip
     return CustomerOut.model_validate(row)
 
 
@@ -164,10 +170,11 @@ def get_contact(contact_id: str, s: Db, p: ContactReader) -> ContactDetail:
 
 
 @router.post("/api/tickets", response_model=TicketOut, status_code=201)
-def create_ticket(body: TicketIn, s: Db, p: Writer, c: TheCenter) -> TicketOut:
+def create_ticket(body: TicketIn, s: Db, p: Writer, c: TheCenter, a: Acting) -> TicketOut:
     """A new ticket; its SLA due time follows the priority unless ``sla_due_at``."""
     now = c.clock()
-    row = tickets.create_ticket(s, p, tickets.TicketFields(**body.model_dump()), now=now)
+    fields = tickets.TicketFields(**body.model_dump())
+    row = tickets.create_ticket(s, p, fields, now=now, actor=a)
     return TicketOut.model_validate(tickets.ticket_view(s, p, row, now))
 
 
@@ -200,12 +207,14 @@ def get_ticket(ticket_id: int, s: Db, p: Reader, c: TheCenter) -> TicketOut:
 
 
 @router.patch("/api/tickets/{ticket_id}", response_model=TicketOut)
-def patch_ticket(ticket_id: int, body: TicketPatch, s: Db, p: Writer, c: TheCenter) -> TicketOut:
+def patch_ticket(
+    ticket_id: int, body: TicketPatch, s: Db, p: Writer, c: TheCenter, a: Acting
+) -> TicketOut:
     """Change a ticket (409 once closed); a new priority moves the SLA due time."""
     now = c.clock()
     fields = tickets.TicketFields(**body.model_dump(exclude_unset=True))
     unassign = "assignee" in body.model_fields_set and body.assignee is None
-    row = tickets.update_ticket(s, p, ticket_id, fields, now=now, unassign=unassign)
+    row = tickets.update_ticket(s, p, ticket_id, fields, now=now, actor=a, unassign=unassign)
     return TicketOut.model_validate(tickets.ticket_view(s, p, row, now))
 
 
@@ -213,10 +222,10 @@ def patch_ticket(ticket_id: int, body: TicketPatch, s: Db, p: Writer, c: TheCent
 
 
 @router.post("/api/follow-ups", response_model=FollowUpOut, status_code=201)
-def create_follow_up(body: FollowUpIn, s: Db, p: Writer, c: TheCenter) -> FollowUpOut:
+def create_follow_up(body: FollowUpIn, s: Db, p: Writer, c: TheCenter, a: Acting) -> FollowUpOut:
     """A follow-up due in the future, assigned to you unless ``assignee``."""
     now = c.clock()
-    row = tickets.create_follow_up(s, p, now=now, **body.model_dump())
+    row = tickets.create_follow_up(s, p, now=now, actor=a, **body.model_dump())
     return FollowUpOut.model_validate(tickets.follow_up_view(s, p, row, now))
 
 
@@ -244,11 +253,11 @@ def list_follow_ups(
 
 @router.patch("/api/follow-ups/{follow_up_id}", response_model=FollowUpOut)
 def patch_follow_up(
-    follow_up_id: int, body: FollowUpPatch, s: Db, p: Writer, c: TheCenter
+    follow_up_id: int, body: FollowUpPatch, s: Db, p: Writer, c: TheCenter, a: Acting
 ) -> FollowUpOut:
     """Mark a follow-up done (``{"done": true}``) or undone, or change it."""
     now = c.clock()
-    row = tickets.update_follow_up(s, p, follow_up_id, now=now, **body.model_dump())
+    row = tickets.update_follow_up(s, p, follow_up_id, now=now, actor=a, **body.model_dump())
     return FollowUpOut.model_validate(tickets.follow_up_view(s, p, row, now))
 
 

@@ -18,12 +18,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, WebSocket
 from fastapi.concurrency import run_in_threadpool
 
+from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.chat import ChatMessage, MessageIn, pump, push_message
 from callcenter.api.deps import CLOSE_FORBIDDEN, Db, require, socket_principal
 from callcenter.api.desk_schemas import (
     Desk,
     Directory,
+    NoteIn,
+    NoteOut,
     NotesIn,
     NotesOut,
     PauseIn,
@@ -128,26 +131,42 @@ def end(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
 
 
 @api.post("/contacts/{contact_id}/wrapup", response_model=Desk)
-def wrapup(contact_id: str, body: WrapupIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
-    """Finish the after-contact work: store the disposition (and notes), end the wrap-up."""
+def wrapup(contact_id: str, body: WrapupIn, p: DeskUser, s: Db, c: CenterDep, a: Acting) -> Desk:
+    """Finish the after-contact work: store the disposition (and the agent's own note),
+    end the wrap-up."""
     agent = agent_of(p)
-    return actions.wrap_up(c.engine, s, agent, contact_id, body.disposition, body.notes)
+    return actions.wrap_up(c.engine, s, agent, contact_id, body.disposition, body.notes, actor=a)
 
 
 @api.post("/contacts/{contact_id}/transfer", response_model=Desk)
-def transfer(contact_id: str, body: TransferIn, p: DeskUser, s: Db, c: CenterDep) -> Desk:
+def transfer(
+    contact_id: str, body: TransferIn, p: DeskUser, s: Db, c: CenterDep, a: Acting
+) -> Desk:
     """Hand the conversation to a queue (queued again) or to a logged-in agent (offered
     at once); this agent goes into after-contact work for its part."""
     agent = agent_of(p)
-    done = actions.transfer(c.engine, s, agent, contact_id, queue=body.queue, to_agent=body.agent)
+    done = actions.transfer(
+        c.engine, s, agent, contact_id, queue=body.queue, to_agent=body.agent, actor=a
+    )
     return _pushed(c, contact_id, done)
 
 
 @api.patch("/contacts/{contact_id}", response_model=NotesOut)
-def set_notes(contact_id: str, body: NotesIn, p: DeskUser, s: Db, c: CenterDep) -> NotesOut:
-    """Replace the contact's notes (a contact this agent holds or held)."""
-    actions.set_notes(c.engine, s, agent_of(p), contact_id, body.notes)
-    return NotesOut(id=contact_id, notes=body.notes)
+def set_notes(
+    contact_id: str, body: NotesIn, p: DeskUser, s: Db, c: CenterDep, a: Acting
+) -> NotesOut:
+    """Replace this agent's own note on a contact it holds or held, while the contact is
+    open; once closed: 409 (add a note: ``POST .../notes``).  Others' notes never change."""
+    note = actions.set_notes(c.engine, s, agent_of(p), contact_id, body.notes, actor=a)
+    return NotesOut(id=contact_id, notes=body.notes, note=note)
+
+
+@api.post("/contacts/{contact_id}/notes", response_model=NoteOut, status_code=201)
+def add_note(contact_id: str, body: NoteIn, p: DeskUser, s: Db, c: CenterDep, a: Acting) -> NoteOut:
+    """Add a note to a contact this agent holds or held (also once it is closed: closed
+    contacts' notes are append-only)."""
+    note = actions.add_contact_note(c.engine, s, agent_of(p), contact_id, body.body, actor=a)
+    return NoteOut.model_validate(note, from_attributes=True)
 
 
 router.include_router(api)

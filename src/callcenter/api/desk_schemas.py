@@ -9,6 +9,7 @@ from typing import Final
 
 from pydantic import BaseModel, Field, model_validator
 
+from callcenter.crm.notes import NoteView
 from callcenter.inputs import Input
 from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
 from callcenter.live.desk.views import Desk, DeskContact
@@ -40,9 +41,18 @@ class NotesIn(Input):
     notes: str = Field(max_length=MAX_NOTES)
 
 
+class NoteOut(NoteView):
+    """One author's note on a contact."""
+
+
 class NotesOut(BaseModel):
     id: str
     notes: str
+    note: NoteView | None  # this agent's note after the change (None: an empty text, no note)
+
+
+class NoteIn(Input):
+    body: str = Field(min_length=1, max_length=MAX_NOTES)
 
 
 # The desk's and the directory's types are the service's own (one declaration of their fields).
@@ -54,6 +64,8 @@ __all__ = [
     "DirDisposition",
     "DirQueue",
     "Directory",
+    "NoteIn",
+    "NoteOut",
     "NotesIn",
     "NotesOut",
     "PauseIn",

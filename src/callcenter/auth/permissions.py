@@ -24,6 +24,7 @@ class Permission(StrEnum):
     WALLBOARD = "wallboard"  # live queue and agent figures
     REPORTS = "reports"  # KPI reports over the live log
     TOKENS_OWN = "tokens.own"  # create and revoke one's own API tokens
+    AUDIT_READ = "audit.read"  # the audit log: who changed what, when, from where
 
 
 _ALL: Final = frozenset(Permission)

@@ -33,6 +33,7 @@ def add(
 
     from callcenter.auth.passwords import check_password_rules
     from callcenter.auth.service import create_user, parse_role
+    from callcenter.storage.audit import Actor, track
     from callcenter.storage.database import open_database
 
     r = parse_role(role)
@@ -45,7 +46,8 @@ def add(
     check_password_rules(password)
     engine = open_database(settings)
     try:
-        with Session(engine) as s, s.begin():
+        # recorded in the audit log for the operating-system user running the command
+        with Session(engine) as s, s.begin(), track(s, Actor.cli()):
             user = create_user(
                 s, username, password, r, now=time.time(), display_name=name, email=email
             )
@@ -66,6 +68,7 @@ def token(
     from sqlalchemy.orm import Session
 
     from callcenter.auth.service import create_token
+    from callcenter.storage.audit import Actor, AuditAction, record
     from callcenter.storage.database import open_database
     from callcenter.storage.tables import User
 
@@ -75,7 +78,9 @@ def token(
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
                 raise UserError(f"no user {username!r} (add one with: callcenter user add)")
-            _row, secret = create_token(s, user, name, now=time.time())
+            row, secret = create_token(s, user, name, now=time.time())
+            record(s, Actor.cli(), AuditAction.TOKEN_CREATE, "token", row.id, {},
+                   {"user": username, "name": row.name})  # fmt: skip
     finally:
         engine.dispose()
     write_stdout(secret)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from callcenter.auth.scope import contact_filter
 from callcenter.auth.service import Principal
 from callcenter.crm.common import CrmError, NotFoundError, View
+from callcenter.crm.notes import NoteView, notes_of, notes_text
 from callcenter.storage.tables import ContactAgent, ContactRow, ContactStatus, Customer, Message
 
 # --------------------------------------------------------------------------- views
@@ -70,7 +71,8 @@ class ContactDetailView(ContactView):
 
     enqueued_at: float | None
     offered_at: float | None
-    notes: str
+    notes: str  # the notes' texts, one per line (the old single field)
+    note_list: list[NoteView]  # the notes, one per author and more once closed, oldest first
     csat_comment: str | None
     recording_url: str | None
     customer: CustomerBriefView | None
@@ -192,12 +194,14 @@ def contact_detail(s: Session, p: Principal, contact_id: str) -> ContactDetailVi
         .order_by(ContactAgent.agent)
     )
     messages = s.scalars(select(Message).where(Message.contact_id == row.id).order_by(Message.id))
+    notes = notes_of(s, [row.id])[row.id]
     return ContactDetailView.model_validate(
         {
             **_view(row, customer.name if customer else None).model_dump(),
             "enqueued_at": row.enqueued_at,
             "offered_at": row.offered_at,
-            "notes": row.notes,
+            "notes": notes_text(notes),
+            "note_list": notes,
             "csat_comment": row.csat_comment,
             "recording_url": row.recording_url,
             "customer": CustomerBriefView.model_validate(customer) if customer else None,

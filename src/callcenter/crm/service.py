@@ -17,6 +17,8 @@ status, disposition, CSAT) without its id, agent, subject, notes or transcript. 
 and follow-ups on the card follow :func:`callcenter.crm.common.involvement_filter`.
 
 Functions take a :class:`Session` and never commit; they flush so new rows have ids.
+Every change by a person (:func:`create_customer`, :func:`update_customer`) is recorded in
+the audit log in the same transaction, with the ``actor`` the edge passes in.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from callcenter.crm.tickets import (
     list_follow_ups,
     list_tickets,
 )
+from callcenter.storage.audit import Actor, AuditAction, record, row_values
 from callcenter.storage.tables import ContactAgent, ContactRow, Customer
 
 DEFAULT_REGION: Final = "US"
@@ -191,7 +194,7 @@ def _unique(s: Session, field: str, value: str | None, me: int | None) -> None:
 
 
 def create_customer(
-    s: Session, f: CustomerFields, *, now: float, region: str = DEFAULT_REGION
+    s: Session, f: CustomerFields, *, now: float, actor: Actor, region: str = DEFAULT_REGION
 ) -> Customer:
     """A new customer; its e-mail and phone must not belong to another one (409)."""
     email, phone = normalize_email(f.email), normalize_phone(f.phone, region)
@@ -205,7 +208,14 @@ def create_customer(
     )  # fmt: skip
     s.add(row)
     s.flush()
+    record(s, actor, AuditAction.CUSTOMER_CREATE, "customer", row.id, {}, _audited(row), at=now)
     return row
+
+
+def _audited(row: Customer) -> dict[str, object]:
+    """A customer's fields as the audit log shows them (not its bookkeeping times)."""
+    values = row_values(row)
+    return {k: v for k, v in values.items() if k not in ("id", "created_at", "updated_at")}
 
 
 def update_customer(
@@ -215,10 +225,13 @@ def update_customer(
     *,
     clear: frozenset[str] = frozenset(),
     now: float,
+    actor: Actor,
     region: str = DEFAULT_REGION,
 ) -> Customer:
-    """Change the fields given in ``f`` and empty those named in ``clear``."""
+    """Change the fields given in ``f`` and empty those named in ``clear`` (recorded in
+    the audit log as before -> after of the fields that changed)."""
     row = get_customer(s, customer_id)
+    before = _audited(row)
     if f.name is not None:
         row.name = clean_text(f.name, "name", 255)
     if f.email is not None or "email" in clear:
@@ -235,6 +248,8 @@ def update_customer(
         raise CrmError("customer: needs a name, an e-mail or a phone")
     row.updated_at = now
     s.flush()
+    record(s, actor, AuditAction.CUSTOMER_UPDATE, "customer", row.id, before, _audited(row),
+           at=now)  # fmt: skip
     return row
 
 

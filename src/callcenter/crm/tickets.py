@@ -12,6 +12,9 @@ while it is open or pending after its due time.
 another user is named, and marked done (or undone).  A follow-up is overdue while not
 done after its due time.
 
+**Audit**: every create and change is recorded in the audit log in the caller's
+transaction (before -> after of the fields that changed), with the ``actor`` passed in.
+
 **Visibility** of both: :func:`callcenter.crm.common.involvement_filter`.  A record may
 link a contact the reader may not open (a colleague's chat): its ``contact_id`` is then
 shown as None, so no API hands an agent the id of another agent's contact.
@@ -38,6 +41,7 @@ from callcenter.crm.common import (
     visible_contact_ids,
 )
 from callcenter.crm.contacts import visible_contact
+from callcenter.storage.audit import Actor, AuditAction, record, row_values
 from callcenter.storage.tables import (
     Customer,
     FollowUp,
@@ -222,7 +226,13 @@ class TicketFields:
     contact_id: str | None = None
 
 
-def create_ticket(s: Session, p: Principal, f: TicketFields, *, now: float) -> Ticket:
+def _audited(row: Ticket | FollowUp) -> dict[str, object]:
+    """A record's fields as the audit log shows them (not its id or bookkeeping times)."""
+    skip = ("id", "created_at", "updated_at")
+    return {k: v for k, v in row_values(row).items() if k not in skip}
+
+
+def create_ticket(s: Session, p: Principal, f: TicketFields, *, now: float, actor: Actor) -> Ticket:
     """A new ticket by ``p``; SLA due from the priority unless ``f.sla_due_at``."""
     customer_id, contact_id = _customer_for(s, p, f.customer_id, f.contact_id)
     priority = parse_priority(f.priority or TicketPriority.NORMAL.value)
@@ -242,6 +252,7 @@ def create_ticket(s: Session, p: Principal, f: TicketFields, *, now: float) -> T
     )  # fmt: skip
     s.add(row)
     s.flush()
+    record(s, actor, AuditAction.TICKET_CREATE, "ticket", row.id, {}, _audited(row), at=now)
     return row
 
 
@@ -252,10 +263,12 @@ def update_ticket(
     f: TicketFields,
     *,
     now: float,
+    actor: Actor,
     unassign: bool = False,
 ) -> Ticket:
     """Change a ticket ``p`` may see; a closed ticket cannot change (409)."""
     row = visible_ticket(s, p, ticket_id)
+    before = _audited(row)
     if row.status == TicketStatus.CLOSED.value:
         raise ConflictError(f"ticket {ticket_id} is closed and cannot change (open a new ticket)")
     if f.customer_id is not None or f.contact_id is not None:
@@ -284,6 +297,7 @@ def update_ticket(
         row.assignee = None
     row.updated_at = now
     s.flush()
+    record(s, actor, AuditAction.TICKET_UPDATE, "ticket", row.id, before, _audited(row), at=now)
     return row
 
 
@@ -341,6 +355,7 @@ def create_follow_up(
     *,
     due_at: float,
     now: float,
+    actor: Actor,
     note: str = "",
     assignee: str | None = None,
     customer_id: int | None = None,
@@ -364,6 +379,8 @@ def create_follow_up(
     )  # fmt: skip
     s.add(row)
     s.flush()
+    record(s, actor, AuditAction.FOLLOW_UP_CREATE, "follow_up", row.id, {}, _audited(row),
+           at=now)  # fmt: skip
     return row
 
 
@@ -373,6 +390,7 @@ def update_follow_up(
     follow_up_id: int,
     *,
     now: float,
+    actor: Actor,
     done: bool | None = None,
     note: str | None = None,
     due_at: float | None = None,
@@ -389,6 +407,7 @@ def update_follow_up(
     )
     if row is None:
         raise NotFoundError("follow-up", follow_up_id)
+    before = _audited(row)
     if due_at is not None:
         if due_at <= now:
             raise CrmError(f"due_at: {due_at:.0f} is not in the future (now {now:.0f})")
@@ -402,6 +421,8 @@ def update_follow_up(
     elif done is False:
         row.done_at = None
     s.flush()
+    record(s, actor, AuditAction.FOLLOW_UP_UPDATE, "follow_up", row.id, before, _audited(row),
+           at=now)  # fmt: skip
     return row
 
 

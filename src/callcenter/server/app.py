@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callcenter import __version__
 from callcenter.api import admin as api_admin
+from callcenter.api import audit as api_audit
 from callcenter.api import auth as api_auth
 from callcenter.api import chat as api_chat
 from callcenter.api import crm as api_crm
@@ -75,6 +76,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_crm,
     api_wallboard,
     api_reports,
+    api_audit,
     pages,
 )
 

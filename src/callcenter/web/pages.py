@@ -26,6 +26,7 @@ from callcenter.auth.permissions import Permission, allowed
 from callcenter.auth.service import Principal
 from callcenter.live.admin.config import queue_names
 from callcenter.live.reports import INTERVALS
+from callcenter.storage.audit import TRACKED, AuditAction
 from callcenter.storage.tables import Role
 
 WEB_DIR: Final = Path(__file__).resolve().parent
@@ -49,6 +50,7 @@ NAV: Final[list[tuple[str, str, Permission]]] = [
     ("/crm", "Customers", Permission.CRM_READ),
     ("/reports", "Reports", Permission.REPORTS),
     ("/admin", "Administration", Permission.CONFIG_READ),
+    ("/audit", "Audit log", Permission.AUDIT_READ),
 ]
 
 
@@ -158,6 +160,17 @@ def reports_page(request: Request, s: Db, c: CenterDep) -> Response:
 def admin_page(request: Request, s: Db, c: CenterDep) -> Response:
     """The administration page (read-only without ``config.write``)."""
     return guarded_page(request, c, s, Permission.CONFIG_READ, "admin.html")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, s: Db, c: CenterDep) -> Response:
+    """The audit log (``static/audit.js`` reads ``GET /api/audit``), for ``audit.read``."""
+    entities = sorted({*TRACKED.values(), "customer", "contact", "ticket", "follow_up", "token"})
+    actions = [a.value for a in AuditAction]
+    return guarded_page(
+        request, c, s, Permission.AUDIT_READ, "audit.html",
+        lambda _p: {"entities": entities, "actions": actions},
+    )  # fmt: skip
 
 
 @router.get("/chat", response_class=HTMLResponse)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.passwords import hash_password
@@ -290,7 +290,9 @@ def delete_team(s: Session, team_id: int) -> None:
             f"team {team.name!r} has members ({', '.join(repr(m) for m in members)}); "
             "move them to another team first"
         )
-    s.execute(delete(TeamSupervisor).where(TeamSupervisor.team_id == team_id))
+    # row by row through the ORM (not a bulk DELETE): the audit log sees each one
+    for ts in s.scalars(select(TeamSupervisor).where(TeamSupervisor.team_id == team_id)):
+        s.delete(ts)
     s.delete(team)
     s.flush()
 

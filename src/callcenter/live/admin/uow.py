@@ -9,13 +9,18 @@ replay the work in flight under the new configuration it raises
 :class:`~callcenter.live.admin.undo.ChangeLog` of exactly the rows it wrote, and
 :meth:`UnitOfWork.commit` raises :class:`~callcenter.live.admin.checks.ConflictError` —
 so the database and the router never disagree for longer than one call.
+
+**Audit.**  Every row a change creates, changes or deletes is recorded in the audit log
+(:func:`callcenter.storage.audit.track`) in the change's own transaction, for the
+unit's ``actor``; a change taken back is recorded too (``config.undo``, one entry per
+row restored), in the undo's transaction.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -24,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.live.admin.checks import ConflictError
 from callcenter.live.admin.undo import ChangeLog
 from callcenter.routing import RoutingError
+from callcenter.storage.audit import TRACKED, Actor, AuditAction, record, track
 
 T = TypeVar("T")
 ATTEMPTS: Final = 5
@@ -40,12 +46,14 @@ class Reloads(Protocol):
 @dataclass(frozen=True, slots=True)
 class UnitOfWork:
     """Where administration changes are written: the database's sessions and dialect
-    name (``sqlite``, ``postgresql`` ...), the routing engine to reload, and the clock."""
+    name (``sqlite``, ``postgresql`` ...), the routing engine to reload, the clock, and
+    who acts (recorded in the audit log with every row written)."""
 
     sessions: sessionmaker[Session]
     engine: Reloads
     dialect: str
     clock: Callable[[], float] = time.time
+    actor: Actor = field(default_factory=Actor.system)
 
     def commit(self, s: Session, change: Callable[[Session], T], *, routing: bool = False) -> T:
         """Run ``change`` in a transaction of its own and commit it; with ``routing``
@@ -61,7 +69,7 @@ class UnitOfWork:
         log: ChangeLog | None = None
         for attempt in range(ATTEMPTS):
             try:
-                with self.sessions.begin() as w:
+                with self.sessions.begin() as w, track(w, self.actor, at=self.clock()):
                     log = ChangeLog(w) if routing else None
                     try:
                         out = change(w)
@@ -90,10 +98,22 @@ class UnitOfWork:
         except RoutingError as e:
             with self.sessions.begin() as undo:
                 log.undo(undo)
+                self._record_undo(undo, log, str(e))
             raise ConflictError(
                 f"the routing engine cannot take this change while work is in progress: {e}; "
                 "nothing was changed"
             ) from None
+
+    def _record_undo(self, s: Session, log: ChangeLog, reason: str) -> None:
+        """One ``config.undo`` entry per row restored: what it was set back to."""
+        for step in reversed(log.steps):
+            entity = TRACKED.get(getattr(step.model, "__tablename__", ""))
+            if entity is None:
+                continue
+            key = "/".join(str(v) for v in step.key.values())
+            after = {"undone": step.kind, "reason": reason[:200], **step.values}
+            record(s, self.actor, AuditAction.CONFIG_UNDO, entity, key, {}, after,
+                   at=self.clock())  # fmt: skip
 
 
 __all__ = ["ATTEMPTS", "Reloads", "UnitOfWork"]

@@ -8,7 +8,10 @@ wrong agent.
 
 The caller's session ``s`` (the request's, opened to identify the user) is read first
 and committed before an engine request: SQLite allows one writer, and the engine writes
-in its own transaction.  Lines said in a chat (a message, "… ended the chat.") are
+in its own transaction.  Changes a person makes to a contact (disposition, notes, a
+transfer) are recorded in the audit log in the engine's transaction, with the ``actor``
+the edge passes in; notes follow :mod:`callcenter.crm.notes` (one per author, append-only
+once the contact is closed).  Lines said in a chat (a message, "… ended the chat.") are
 returned for the caller to push; nothing here knows about WebSockets or HTTP.
 """
 
@@ -17,10 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.service import Principal
+from callcenter.crm.notes import NoteView, add_note, edit_note, write_note
 from callcenter.errors import ConflictError, NotFoundError, UserError
 from callcenter.events import HangupBy, TargetType
 from callcenter.live.chat.records import add_message, display_names, message_view, request_time
@@ -45,6 +49,7 @@ from callcenter.live.desk.views import (
     desk_snapshot,
 )
 from callcenter.live.engine import Extra, LiveEngine
+from callcenter.storage.audit import Actor, AuditAction, record
 from callcenter.storage.tables import (
     AgentRow,
     AgentStatus,
@@ -121,13 +126,16 @@ def _display(s: Session, agent: str) -> str:
     return display_names(s, [agent]).get(agent, agent)
 
 
-def _note_extra(contact_id: str, text: str, said: Said) -> Extra:
+def _note_extra(contact_id: str, text: str, said: Said, audit: Extra | None = None) -> Extra:
     """An engine ``extra`` adding a system line to ``contact_id``'s transcript (the
-    line's view is appended to ``said`` for the push after the commit)."""
+    line's view is appended to ``said`` for the push after the commit), and running
+    ``audit`` (the audit entry of the change) in the same transaction."""
 
     def write(s: Session) -> None:
         m = add_message(s, contact_id, "system", text, t=request_time(s))
         said.append(message_view(m, {}))
+        if audit is not None:
+            audit(s)
 
     return write
 
@@ -265,6 +273,8 @@ def wrap_up(
     contact_id: str,
     disposition: str,
     notes: str | None,
+    *,
+    actor: Actor,
 ) -> Desk:
     """Finish the after-contact work: store the disposition (and notes), end the wrap-up."""
     row = _contact(s, contact_id)
@@ -276,7 +286,7 @@ def wrap_up(
     s.commit()
 
     def write(w: Session) -> None:
-        _store_wrapup(w, contact_id, agent, disposition, notes)
+        _store_wrapup(w, actor, contact_id, agent, disposition, notes, now=engine.clock())
 
     with engine.lock:
         work = agent_view(engine, agent).work
@@ -291,22 +301,34 @@ def wrap_up(
 
 
 def _store_wrapup(
-    s: Session, contact_id: str, agent: str, disposition: str, notes: str | None
+    s: Session,
+    actor: Actor,
+    contact_id: str,
+    agent: str,
+    disposition: str,
+    notes: str | None,
+    *,
+    now: float,
 ) -> None:
-    """The holder's disposition and notes go on the contact; an agent who transferred the
-    contact on adds its outcome as a line of the notes (the contact is not its to close)."""
+    """The holder's disposition goes on the contact and its notes into its own note; an
+    agent who transferred the contact on writes its outcome into its own note (the
+    contact is not its to close).  Both are recorded in the audit log."""
     row = s.get(ContactRow, contact_id)
     if row is None:  # pragma: no cover - rows are never deleted while in wrap-up
         return
     if row.agent == agent:
+        before = row.disposition
         row.disposition = disposition
+        s.flush()
+        record(s, actor, AuditAction.CONTACT_WRAPUP, "contact", contact_id,
+               {"disposition": before}, {"disposition": disposition}, at=now)  # fmt: skip
         if notes is not None:
-            row.notes = notes
+            write_note(s, actor, row, agent, notes, now=now)
     else:
-        line = f"[{agent}, before transfer: {disposition}]"
+        line = f"[before transfer: {disposition}]"
         if notes:
             line += f" {notes}"
-        row.notes = f"{row.notes}\n{line}" if row.notes else line
+        write_note(s, actor, row, agent, line, now=now)
     s.flush()
 
 
@@ -318,6 +340,7 @@ def transfer(
     *,
     queue: str | None = None,
     to_agent: str | None = None,
+    actor: Actor,
 ) -> tuple[Desk, Said]:
     """Hand the conversation to a queue (queued again) or to a logged-in agent (offered at
     once); ``agent`` goes into after-contact work for its part."""
@@ -332,7 +355,15 @@ def transfer(
             raise UserError(f"agent: no agent {target!r}")
         to = _display(s, target)
     said: Said = []
-    note = _note_extra(contact_id, f"{_display(s, agent)} transferred the chat to {to}.", said)
+    field = "queue" if kind is TargetType.QUEUE else "agent"
+
+    def audit(w: Session) -> None:
+        record(w, actor, AuditAction.CONTACT_TRANSFER, "contact", contact_id,
+               {"agent": agent}, {field: target, "agent": None if field == "queue" else target},
+               at=engine.clock())  # fmt: skip
+
+    text = f"{_display(s, agent)} transferred the chat to {to}."
+    note = _note_extra(contact_id, text, said, audit)
     s.commit()
     with engine.lock:
         _require_active(engine, contact_id, agent)
@@ -342,14 +373,33 @@ def transfer(
     return snapshot(engine, agent), said
 
 
-def set_notes(engine: LiveEngine, s: Session, agent: str, contact_id: str, notes: str) -> None:
-    """Replace the notes of a contact ``agent`` holds or held."""
+def _held(s: Session, agent: str, contact_id: str) -> None:
+    """404 unless ``agent`` holds or held the contact (the same answer as no contact)."""
     held = s.get(ContactAgent, (contact_id, agent)) if len(contact_id) <= 64 else None
     if held is None:
         raise NotFoundError("contact", contact_id)
+
+
+def set_notes(
+    engine: LiveEngine, s: Session, agent: str, contact_id: str, notes: str, *, actor: Actor
+) -> NoteView | None:
+    """Replace ``agent``'s own note on a contact it holds or held, while the contact is
+    open (409 once closed: :func:`add_contact_note`); None for an empty text on no note."""
+    _held(s, agent, contact_id)
     s.commit()
     with engine.sessions.begin() as w:
-        w.execute(update(ContactRow).where(ContactRow.id == contact_id).values(notes=notes))
+        row = _contact(w, contact_id)
+        return edit_note(w, actor, row, agent, notes, now=engine.clock())
+
+
+def add_contact_note(
+    engine: LiveEngine, s: Session, agent: str, contact_id: str, body: str, *, actor: Actor
+) -> NoteView:
+    """A new note by ``agent`` on a contact it holds or held (open or closed)."""
+    _held(s, agent, contact_id)
+    s.commit()
+    with engine.sessions.begin() as w:
+        return add_note(w, actor, _contact(w, contact_id), agent, body, now=engine.clock())
 
 
 __all__ = [
@@ -358,6 +408,7 @@ __all__ = [
     "DirQueue",
     "Directory",
     "Said",
+    "add_contact_note",
     "agent_of",
     "answer_offer",
     "change_state",

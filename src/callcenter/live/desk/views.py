@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.crm.notes import NoteView, notes_of, notes_text
 from callcenter.events import EventType
 from callcenter.live.chat.records import ChatMessage, display_names, messages_of
 from callcenter.live.engine import Applied, LiveEngine
@@ -159,7 +160,8 @@ class DeskContact(BaseModel):
     ended_at: float | None
     acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
     ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
-    notes: str
+    notes: str = Field(description="the notes' texts, one per line (the old single field)")
+    note_list: list[NoteView] = Field(description="the notes (one per author), oldest first")
     disposition: str | None
     messages: list[ChatMessage]
 
@@ -197,6 +199,7 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
         .order_by(ContactRow.arrived_at, ContactRow.id)
     ).all()
     transcripts = messages_of(s, (row.id for row, _ in rows))
+    notes = notes_of(s, (row.id for row, _ in rows))
     out = []
     for row, cust in rows:
         w = by_id[row.id]
@@ -218,7 +221,8 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
                 "ended_at": row.ended_at,
                 "acw_since": w.since if w.state == WRAPUP else None,
                 "ring_deadline": w.ring_deadline,
-                "notes": row.notes,
+                "notes": notes_text(notes[row.id]),
+                "note_list": [n.model_dump() for n in notes[row.id]],
                 "disposition": row.disposition,
                 "messages": transcripts[row.id],
             }

@@ -7,7 +7,8 @@
   dispositions;
 - :mod:`.crm` — customers, contacts, messages, tickets, follow-ups;
 - :mod:`.engine` — the routing engine's command log;
-- :mod:`.analysis` — speech-analytics results.
+- :mod:`.analysis` — speech-analytics results;
+- :mod:`.audit` — the append-only audit log and per-author contact notes.
 
 Importing this package registers them all on ``Base.metadata`` (what the migrations are
 checked against). Times are UNIX seconds (float, UTC), the clock of the event log's ``t``.
@@ -20,6 +21,7 @@ from callcenter.storage.tables.analysis import (
     analyses_table,
     keywords_table,
 )
+from callcenter.storage.tables.audit import AuditRow, ContactNote
 from callcenter.storage.tables.config import (
     AgentRow,
     AgentStatus,
@@ -53,10 +55,12 @@ __all__ = [
     "AgentRow",
     "AgentStatus",
     "ApiToken",
+    "AuditRow",
     "BusinessHours",
     "CallAnalysis",
     "CallKeyword",
     "ContactAgent",
+    "ContactNote",
     "ContactRow",
     "ContactStatus",
     "Customer",

@@ -189,7 +189,21 @@
     p.compose.hidden = !active;
     p.tools.hidden = !active;
     p.acw.hidden = active;
-    if (!active && !wasWrap) p.wrapNotes.value = c.notes || "";
+    if (!active && !wasWrap) p.wrapNotes.value = ownNote(c);
+  }
+
+  // Notes are per author (docs/agent-desktop.md): this agent edits its own; all are listed.
+  function ownNote(c) {
+    const mine = (c.note_list || []).filter((n) => n.author === desk.agent);
+    return mine.length ? mine[mine.length - 1].body : "";
+  }
+
+  function renderNotes(c) {
+    $("#notes-list").replaceChildren(...(c.note_list || []).map((n) => {
+      const li = h("li", {"data-author": n.author}, h("span", {class: "muted"}, n.author + " · " + cc.time(n.updated_at) + ": "));
+      li.append(h("bdi", {dir: "auto"}, n.body));
+      return li;
+    }));
   }
 
   function addMessage(p, m) {
@@ -218,7 +232,8 @@
   function select(id) {
     const c = desk.contacts.find((x) => x.id === id);
     if (!c) return;
-    if (selected !== id) $("#contact-notes").value = c.notes || "";
+    if (selected !== id) $("#contact-notes").value = ownNote(c);
+    renderNotes(c);
     selected = id;
     ui.tools.hidden = false;
     markSelected();
@@ -287,7 +302,10 @@
     if (r) {
       ui.cardMsg.textContent = "Notes saved.";
       const c = desk.contacts.find((x) => x.id === r.id);
-      if (c) c.notes = r.notes;
+      if (c && r.note) {
+        c.note_list = (c.note_list || []).filter((n) => n.id !== r.note.id).concat([r.note]).sort((a, b) => a.id - b.id);
+        renderNotes(c);
+      }
     }
   });
 

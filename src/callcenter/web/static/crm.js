@@ -97,7 +97,7 @@
       ["Answered", esc(cc.time(c.answered_at))], ["Ended", esc(cc.time(c.ended_at))],
       ["Agents", esc(c.agents.join(", "))], ["Disposition", esc(c.disposition || "")],
       ["CSAT", esc(c.csat == null ? "" : c.csat + (c.csat_comment ? " — " + c.csat_comment : ""))],
-      ["Notes", esc(c.notes || "")]];
+      ["Notes", (c.note_list || []).map((n) => `<div class="note" data-author="${esc(n.author)}"><span class="muted">${esc(n.author)} · ${esc(cc.time(n.updated_at))}:</span> <bdi dir="auto">${esc(n.body)}</bdi></div>`).join("")]];
     $("contact-fields").innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("");
     $("transcript").innerHTML = c.messages.map((m) => `<div class="msg ${esc(m.sender)}">
       <div class="meta">${esc(m.sender === "agent" ? m.agent || "agent" : m.sender)} · ${esc(cc.time(m.t))}</div>
