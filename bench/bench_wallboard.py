@@ -3,7 +3,7 @@
 Each phase starts a fresh server (SQLite in a temporary folder) on 127.0.0.1 with the
 bench center (``bench/live_server.py``: ``--agents`` agents on the board, chat queues
 support and sales), signs ``agent001`` in to the router (cookie session) and connects
-the clients to ``/ws/wallboard?access_token=...``: half as the manager (channel
+the clients to ``/ws/wallboard`` (``Authorization: Bearer ...``): half as the manager (channel
 ``wallboard``, every agent), half as supervisor ``sue`` (team blue's agents).  Every
 client waits for its first snapshot before the changes start.
 
@@ -124,11 +124,14 @@ class Phase:
 # --------------------------------------------------------------------------- clients
 
 
-async def watch(url: str, w: Watcher, ready: asyncio.Future[None], compression: str | None) -> None:
+async def watch(
+    url: str, token: str, w: Watcher, ready: asyncio.Future[None], compression: str | None
+) -> None:
     try:
         async with connect(
             url, compression=compression, proxy=None, ping_interval=None,
             open_timeout=120, close_timeout=10, max_size=2**24,
+            additional_headers={"Authorization": f"Bearer {token}"},  # never in the URL
         ) as ws:  # fmt: skip
             w.ws = ws
             w.record(await ws.recv())
@@ -253,10 +256,11 @@ async def _phase_on(server: Server, creds: dict[str, Creds], args: argparse.Name
         ph.watchers.append(w)
         ready: asyncio.Future[None] = loop.create_future()
         readies.append(ready)
-        url = f"{server.ws_url}/ws/wallboard?access_token={creds[who].token}"
+        url = f"{server.ws_url}/ws/wallboard"
+        token = creds[who].token
 
         async def job() -> None:
-            tasks.append(asyncio.create_task(watch(url, w, ready, compression)))
+            tasks.append(asyncio.create_task(watch(url, token, w, ready, compression)))
             await ready
 
         return job

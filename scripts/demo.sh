@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# the API docs (/docs, for signed-in users) are off by default; the demo shows them
+export CALLCENTER_API_DOCS="${CALLCENTER_API_DOCS:-true}"
 exec .venv/bin/callcenter demo "$@"

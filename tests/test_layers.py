@@ -45,7 +45,7 @@ LAYERS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
     ),
     ("storage", frozenset({"storage"})),
     ("events", frozenset({"events"})),
-    ("foundation", frozenset({"", "errors", "settings", "units", "yamlfile"})),
+    ("foundation", frozenset({"", "errors", "inputs", "settings", "units", "yamlfile"})),
 )
 
 # Imports allowed between packages of one layer (importer -> imported).

@@ -184,6 +184,26 @@ class Settings(BaseSettings):
     )
 
     # --- HTTP limits, headers and API docs (docs/security.md)
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description=(
+            "Largest request body the server accepts, in bytes (default 1 MiB; no route "
+            "needs more: the largest is an administrator's configuration change, a few "
+            "KiB). A larger body is refused with 413 before it is read: by its "
+            "`Content-Length`, or for a chunked body once the bytes received pass the "
+            "limit."
+        ),
+    )
+    api_docs: bool = Field(
+        default=False,
+        description=(
+            "Serve the API documentation (`/docs`, `/openapi.json`) to signed-in users. "
+            "Off by default: the routes answer 404. Its assets are served by the "
+            "server itself (the `swagger-ui-py` package), never from a CDN."
+        ),
+    )
 
     # --- chat limits (docs/security.md)
     chat_starts_burst: int = Field(

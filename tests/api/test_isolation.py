@@ -120,7 +120,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 follow_ups.append(fu.id)
     finally:
         engine.dispose()
-    with running_server(db_url, tmp) as server:
+    with running_server(db_url, tmp, CALLCENTER_API_DOCS="true") as server:
         yield World(server, customers, tickets, follow_ups)
 
 

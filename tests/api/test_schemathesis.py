@@ -119,7 +119,7 @@ def serve_as(tmp_path_factory: pytest.TempPathFactory, username: str) -> Iterato
     db_url = f"sqlite:///{tmp / 'center.db'}"
     seed(db_url)
     token = fuzz_token(db_url, username)
-    server = LiveServer(db_url=db_url, workdir=tmp)
+    server = LiveServer(db_url=db_url, workdir=tmp, env={"CALLCENTER_API_DOCS": "true"})
     server.start()
     try:
         yield Target(server, {"Authorization": f"Bearer {token}"})
@@ -164,7 +164,8 @@ def test_no_server_error_as_agent(case: Case, as_agent: Target) -> None:
 
 def test_the_server_serves_this_schema(as_admin: Target) -> None:
     """What was fuzzed is what the server publishes, and it lists the whole HTTP API."""
-    served = httpx.get(f"{as_admin.server.url}/openapi.json", timeout=10.0).json()
+    url = f"{as_admin.server.url}/openapi.json"  # api_docs on; signed in
+    served = httpx.get(url, headers=as_admin.headers, timeout=10.0).json()
     assert served == schema_document()
     ops = [r.ok() for r in SCHEMA.get_all_operations()]
     paths = {op.path for op in ops}

@@ -36,6 +36,7 @@ PUBLIC: Final[dict[tuple[str, str], str]] = {
     ("POST", "/api/auth/login"): "signing in",
     ("POST", "/api/auth/logout"): "any signed-in user",
     ("GET", "/api/me"): "any signed-in user: who am I, my permissions",
+    ("POST", "/api/ws-ticket"): "any signed-in user: a one-use ticket for its own sockets",
     ("GET", "/api/chat/availability"): "chat widget (customers, no account)",
     ("POST", "/api/chat/start"): "chat widget: starting a chat hands out a customer token",
     ("GET", "/api/chat/{contact_id}"): "chat widget (customer token)",
@@ -165,7 +166,7 @@ def test_anonymous_requests_answer_401(server: LiveServer) -> None:
     """Every guarded route, and the routes open to any signed-in user."""
     signed_in_only = [(m, p, frozenset[Permission]()) for (m, p), why in PUBLIC.items()
                       if why.startswith("any signed-in user")]  # fmt: skip
-    assert len(signed_in_only) == 2
+    assert len(signed_in_only) == 3  # logout, me, ws-ticket
     failures = []
     with server.client() as anon:
         for method, path, _ in GUARDED + signed_in_only:

@@ -13,9 +13,8 @@ from tests.support.server import LiveServer
 def test_health_and_openapi(live_server: LiveServer) -> None:
     with live_server.client() as c:
         assert c.get("/api/health").json()["status"] == "ok"
-        spec = c.get("/openapi.json").json()
-        assert spec["info"]["title"] == "callcenter"
-        assert "/api/auth/login" in spec["paths"]
+        # the API docs are off by default (tests/api/test_http_hardening.py: on, signed in)
+        assert c.get("/openapi.json").status_code == 404
 
 
 def test_login_wrong_password_is_401_with_error_shape(live_server: LiveServer) -> None:

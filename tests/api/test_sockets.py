@@ -1,12 +1,14 @@
 """Who may open the push sockets (``/ws/desk``, ``/ws/wallboard``): one rule for both
 (``api.deps.socket_principal``). Not signed in: closed with 4401; the wrong role, or a
 cookie session whose handshake comes from another site (cross-site WebSocket
-hijacking): 4403; a bearer token needs no Origin. Checked on a real server."""
+hijacking): 4403; a bearer token or a one-use ticket (``POST /api/ws-ticket``) needs no
+Origin; a token in the URL (``?access_token=``) is refused. Checked on a real server."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -73,6 +75,44 @@ def test_wrong_role_is_closed_with_4403_and_tokens_need_no_origin(live_server: L
     assert got == ("closed", 4403, "role 'supervisor' may not do this (desk)")
     bearer = {"Authorization": f"Bearer {_token(server, 'manager')}"}
     assert _open(server, "/ws/wallboard", bearer, None)["type"] == "wallboard"
+    # a credential in the URL is no credential (it would be logged): closed with 4401
     query = f"/ws/desk?access_token={_token(server, 'bob')}"
-    assert _open(server, query, {}, "https://elsewhere.example") == {
-        "type": "hello", "agent": "bob"}  # fmt: skip
+    assert _open(server, query, {}, None) == ("closed", 4401, "sign in first")
+
+
+def _ticket(server: LiveServer, **client: Any) -> str:
+    with server.client(**client) if client else server.token_client("bob") as c:
+        r = c.post("/api/ws-ticket")
+        assert r.status_code == 201, r.text
+        body = r.json()
+        # valid for about 30 s from now (the server's clock is this machine's)
+        assert 25 < body["expires_at"] - time.time() <= 31
+        return str(body["ticket"])
+
+
+def test_a_ticket_opens_one_socket_once(live_server: LiveServer) -> None:
+    server = live_server
+    ticket = _ticket(server)  # bob, by bearer token
+    got = _open(server, f"/ws/desk?ticket={ticket}", {}, "https://elsewhere.example")
+    assert got == {"type": "hello", "agent": "bob"}
+    used = _open(server, f"/ws/desk?ticket={ticket}", {}, None)
+    assert used == ("closed", 4401, "ticket unknown, used or expired: ask for a new one")
+    assert _open(server, "/ws/desk?ticket=made-up", {}, None)[:2] == ("closed", 4401)
+    # a cookie session gets one too (with its CSRF header), and the role still counts
+    ann = _ticket(server, username="ann")
+    got = _open(server, f"/ws/wallboard?ticket={ann}", {}, server.url)
+    assert got == ("closed", 4403, "role 'agent' may not do this (wallboard)")
+    with server.client() as anonymous:
+        assert anonymous.post("/api/ws-ticket").status_code == 401
+    with server.client("ann") as c:
+        del c.headers["X-CSRF-Token"]
+        assert c.post("/api/ws-ticket").status_code == 403  # no CSRF header: refused
+
+
+def test_no_api_route_takes_a_token_from_the_url(live_server: LiveServer) -> None:
+    token = _token(live_server, "manager")
+    with live_server.client() as c:
+        r = c.get("/api/me", params={"access_token": token})
+        assert r.status_code == 401, r.text
+        r = c.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["username"] == "manager"

@@ -50,7 +50,7 @@ def test_demo_serves_drives_and_stops_cleanly(tmp_path: Path) -> None:
         [sys.executable, "-m", "callcenter.cli.main", "demo", "--duration", "20", "--port",
          str(port), "--agents", "4", "--rate", "6/min", "--seed", "3"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "CALLCENTER_API_DOCS": "true"},  # as demo.sh
     )  # fmt: skip
     statuses: set[str] = set()
     on_board: dict[str, set[str]] = {}

@@ -45,6 +45,9 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    log_level: str = "warning"
+    # what runs instead of ``-m callcenter.cli.main`` (a wrapper module that then runs it)
+    entry: tuple[str, ...] = ("-m", "callcenter.cli.main")
 
     @property
     def url(self) -> str:
@@ -58,8 +61,8 @@ class LiveServer:
         log = open(self.workdir / f"server-{self.port}.log", "ab")  # noqa: SIM115
         env = {**os.environ, "CALLCENTER_DATABASE_URL": self.db_url, **self.env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "callcenter.cli.main", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, *self.entry, "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", self.log_level],
             cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )  # fmt: skip

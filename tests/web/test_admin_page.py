@@ -34,7 +34,7 @@ def test_admin_adds_a_queue_bad_input_is_refused_supervisor_reads_only(
     page.fill("#f-ring_timeout_s", "0")
     page.click("#admin-save")
     expect(page.locator("#admin-status")).to_have_text(
-        "ring_timeout_s: 0 is not valid; expected a number of seconds > 0"
+        "ring_timeout_s: 0 is not valid; expected a number of seconds from 1 to 3600"
     )
     with server.client("admin") as admin:
         names = [q["name"] for q in admin.ok("GET", "/api/admin/queues")]

@@ -79,8 +79,12 @@ def _filter(
     entity: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=32, description="e.g. customer.update")] = None,
-    since: Annotated[float | None, Query(description="at or after (UNIX seconds)")] = None,
-    until: Annotated[float | None, Query(description="before (UNIX seconds)")] = None,
+    since: Annotated[
+        float | None, Query(allow_inf_nan=False, description="at or after (UNIX seconds)")
+    ] = None,
+    until: Annotated[
+        float | None, Query(allow_inf_nan=False, description="before (UNIX seconds)")
+    ] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="older than")] = None,
 ) -> AuditFilter:
     return AuditFilter(actor=actor, entity=entity, entity_id=entity_id, action=action,

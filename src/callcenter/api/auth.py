@@ -15,12 +15,14 @@ from typing import Annotated, Final
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.deps import SESSION_COOKIE, CurrentUser, Db, require
 from callcenter.api.errors import ApiError
+from callcenter.api.http_guard import HealthFailing, storage_health
 from callcenter.auth.hashing import HashPool, HashPoolBusyError
 from callcenter.auth.passwords import MAX_LENGTH, check_password_rules, hash_password
 from callcenter.auth.permissions import GRANTS, Permission
@@ -154,9 +156,13 @@ class Health(BaseModel):
     replayed: int
 
 
-@router.get("/health", response_model=Health)
-def health(c: Annotated[Center, Depends(center)]) -> Health:
-    """Liveness: the engine is running (no sign-in needed)."""
+@router.get("/health", response_model=Health, responses={503: {"model": HealthFailing}})
+def health(request: Request, c: Annotated[Center, Depends(center)]) -> Health | JSONResponse:
+    """Liveness: the engine is running and every store takes writes (no sign-in needed);
+    503 naming the failing store and why while one is full or unavailable."""
+    failing = storage_health(request)
+    if failing is not None:
+        return failing
     return Health(status="ok", epoch=c.engine.epoch, replayed=c.engine.replayed)
 
 

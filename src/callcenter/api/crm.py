@@ -48,6 +48,7 @@ from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.crm import contacts, service, tickets
 from callcenter.crm import search as crm_search
+from callcenter.inputs import MAX_SEARCH
 
 MAX_LIMIT: Final = 500
 
@@ -60,6 +61,17 @@ ContactReader = Annotated[Principal, Depends(require(Permission.CONTACTS_READ))]
 TheCenter = Annotated[Center, Depends(center)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0)]
+# Free-text search terms and names in queries are bounded (a 50,000-character LIKE
+# pattern is "too complex" for SQLite: a 500 before); times are finite numbers.
+Search = Annotated[
+    str, Query(max_length=MAX_SEARCH, description=f"at most {MAX_SEARCH} characters")
+]
+OptSearch = Annotated[
+    str | None, Query(max_length=MAX_SEARCH, description=f"at most {MAX_SEARCH} characters")
+]
+Key = Annotated[str | None, Query(max_length=64)]
+Region = Annotated[str, Query(max_length=8, description="region of national numbers (US)")]
+Time = Annotated[float | None, Query(allow_inf_nan=False, description="UNIX seconds")]
 
 
 # --------------------------------------------------------------------------- customers
@@ -73,8 +85,9 @@ def _customer_fields(body: CustomerIn | CustomerPatch) -> service.CustomerFields
 
 @router.get("/api/customers", response_model=CustomerList)
 def list_customers(
-    s: Db, _p: Reader, q: str = "", region: str = "US", limit: Limit = 50, offset: Offset = 0
-) -> CustomerList:
+    s: Db, _p: Reader, q: Search = "", region: Region = "US", limit: Limit = 50,
+    offset: Offset = 0,
+) -> CustomerList:  # fmt: skip
     """Customers matching ``q`` (name, e-mail, phone, company; best match first), or all
     customers by name without ``q``."""
     rows, total = service.list_customers(s, q, limit=limit, offset=offset, region=region)
@@ -124,12 +137,16 @@ def customer_card(customer_id: int, s: Db, p: Reader, c: TheCenter) -> CardOut:
 def list_contacts(
     s: Db,
     p: ContactReader,
-    status: str | None = None,
-    queue: str | None = None,
-    agent: Annotated[str | None, Query(description="an agent who held the contact")] = None,
+    status: Key = None,
+    queue: Key = None,
+    agent: Annotated[
+        str | None, Query(max_length=64, description="an agent who held the contact")
+    ] = None,
     customer_id: int | None = None,
-    from_: Annotated[float | None, Query(alias="from", description="arrived at or after")] = None,
-    to: Annotated[float | None, Query(description="arrived before")] = None,
+    from_: Annotated[
+        float | None, Query(alias="from", allow_inf_nan=False, description="arrived at or after")
+    ] = None,
+    to: Annotated[float | None, Query(allow_inf_nan=False, description="arrived before")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ContactList:
@@ -166,12 +183,12 @@ def list_tickets(
     s: Db,
     p: Reader,
     c: TheCenter,
-    status: str | None = None,
+    status: Key = None,
     open_only: Annotated[bool, Query(alias="open", description="open and pending only")] = False,
     overdue: bool | None = None,
     customer_id: int | None = None,
-    assignee: str | None = None,
-    q: str | None = None,
+    assignee: Key = None,
+    q: OptSearch = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> TicketList:
@@ -217,11 +234,11 @@ def list_follow_ups(
     s: Db,
     p: Reader,
     c: TheCenter,
-    due_before: float | None = None,
+    due_before: Time = None,
     done: Annotated[bool | None, Query(description="default: open ones only")] = False,
     every: Annotated[bool, Query(alias="all", description="done and open ones")] = False,
     customer_id: int | None = None,
-    assignee: str | None = None,
+    assignee: Key = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> FollowUpList:
@@ -248,7 +265,7 @@ def patch_follow_up(
 
 
 @router.get("/api/search", response_model=SearchOut)
-def search(q: str, s: Db, p: Reader, c: TheCenter, region: str = "US") -> SearchOut:
+def search(q: Search, s: Db, p: Reader, c: TheCenter, region: Region = "US") -> SearchOut:
     """Customers (name, e-mail, phone, company), tickets (subject or ``#id``) and
     contacts you may see (id or subject) matching ``q``; 20 of each at most."""
     return SearchOut.model_validate(crm_search.search(s, p, q, now=c.clock(), region=region))

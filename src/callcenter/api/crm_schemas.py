@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.crm.contacts import ContactDetailView, ContactView, CustomerBriefView, MessageView
 from callcenter.crm.service import CustomerView, HistoryItem
 from callcenter.crm.tickets import FollowUpView, TicketView
+from callcenter.inputs import Input, VisibleName
 
 
-class _In(BaseModel):
+class _In(Input):
+    # no unknown fields; no NaN or infinity (Input): "sla_due_at": NaN was stored as null
     model_config = ConfigDict(extra="forbid")
 
 
@@ -31,10 +33,10 @@ class _Out(BaseModel):
 
 
 class CustomerIn(_In):
-    name: str = Field(default="", max_length=255)
+    name: VisibleName = Field(default="", max_length=255)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=64)
-    company: str | None = Field(default=None, max_length=255)
+    company: VisibleName | None = Field(default=None, max_length=255)
     notes: str | None = Field(default=None, max_length=20_000)
     region: str = Field(default="US", description="region for national phone numbers")
 
@@ -42,10 +44,10 @@ class CustomerIn(_In):
 class CustomerPatch(_In):
     """Fields to change; ``null`` empties e-mail, phone, company or notes."""
 
-    name: str | None = Field(default=None, max_length=255)
+    name: VisibleName | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=64)
-    company: str | None = Field(default=None, max_length=255)
+    company: VisibleName | None = Field(default=None, max_length=255)
     notes: str | None = Field(default=None, max_length=20_000)
     region: str = "US"
 
@@ -71,18 +73,20 @@ class CustomerList(BaseModel):
 class TicketIn(_In):
     customer_id: int | None = Field(default=None, description="or taken from contact_id")
     contact_id: str | None = None
-    subject: str = Field(min_length=1, max_length=255)
+    subject: VisibleName = Field(min_length=1, max_length=255)
     description: str = Field(default="", max_length=20_000)
     status: str = "open"
     priority: str = "normal"
     assignee: str | None = None
-    sla_due_at: float | None = Field(default=None, description="default: from the priority")
+    sla_due_at: float | None = Field(
+        default=None, description="UNIX seconds, finite; default: from the priority"
+    )
 
 
 class TicketPatch(_In):
     """Fields to change; ``assignee: null`` unassigns."""
 
-    subject: str | None = Field(default=None, max_length=255)
+    subject: VisibleName | None = Field(default=None, max_length=255)
     description: str | None = Field(default=None, max_length=20_000)
     status: str | None = None
     priority: str | None = None

@@ -3,7 +3,9 @@
 Authentication, in order:
 
 1. ``Authorization: Bearer <token>`` — an API token (``POST /api/tokens``,
-   ``callcenter user token``); no cookie, so no CSRF check;
+   ``callcenter user token``); no cookie, so no CSRF check. Never in the URL: a
+   WebSocket client trades its credential for a one-use ``?ticket=`` (``POST
+   /api/ws-ticket``);
 2. the ``cc_session`` cookie set by ``POST /api/auth/login`` (pages).  Requests that
    change something (POST, PUT, PATCH, DELETE) must then carry the session's CSRF token
    in ``X-CSRF-Token`` (pages read it from ``GET /api/me``); the cookie is ``HttpOnly``
@@ -37,6 +39,7 @@ from callcenter.auth.service import (
     token_principal,
     touch_token,
 )
+from callcenter.auth.tickets import TicketBook
 
 SESSION_COOKIE: Final = "cc_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -88,7 +91,9 @@ def _bearer(conn: HTTPConnection) -> str | None:
 def resolve_principal(conn: HTTPConnection, c: Center, s: Session) -> Principal | None:
     """Who sent ``conn`` (HTTP request or WebSocket), or None; checks CSRF for cookies."""
     now = c.clock()
-    token = _bearer(conn) or conn.query_params.get("access_token")
+    # never from the URL (``?access_token=``): a credential in a URL ends up in access
+    # logs, proxies and browser history; WebSockets use a one-use ticket instead
+    token = _bearer(conn)
     if token is not None:
 
         def touch(token_id: int, t: float) -> None:  # a write first: waits for the lock
@@ -143,21 +148,39 @@ def socket_principal(
     :data:`CLOSE_FORBIDDEN` when the role lacks ``permission`` or a cookie session
     comes from another site (a browser sends the cookie with any site's handshake, so
     its ``Origin`` must name this server: no cross-site WebSocket hijacking).  A bearer
-    token (``Authorization`` or ``?access_token=``) needs no such check.  Blocking: run
-    it in a worker thread."""
-    with c.sessions() as s:
-        try:
-            p = resolve_principal(ws, c, s)
-        except ApiError:
-            p = None
+    token (``Authorization``) or a one-use ticket (``?ticket=`` from ``POST
+    /api/ws-ticket``, :func:`ticket_book`) needs no such check: neither is sent by a
+    browser on its own.  Blocking: run it in a worker thread."""
+    ticket = ws.query_params.get("ticket")
+    if ticket is not None:
+        p = ticket_book(c).redeem(ticket, now=c.clock())
+        if p is None:
+            return None, CLOSE_UNAUTHENTICATED, "ticket unknown, used or expired: ask for a new one"
+    else:
+        with c.sessions() as s:
+            try:
+                p = resolve_principal(ws, c, s)
+            except ApiError:
+                p = None
     if p is None:
         return None, CLOSE_UNAUTHENTICATED, "sign in first"
-    by_token = _bearer(ws) is not None or "access_token" in ws.query_params
+    by_token = ticket is not None or _bearer(ws) is not None
     if not by_token and not _same_origin(ws):
         return None, CLOSE_FORBIDDEN, "cross-site WebSocket refused (Origin is not this server)"
     if not allowed(p.role, permission):
         return None, CLOSE_FORBIDDEN, f"role {p.role.value!r} may not do this ({permission.value})"
     return p, 0, ""
+
+
+TICKETS_KEY: Final = "ws_tickets"
+
+
+def ticket_book(c: Center) -> TicketBook:
+    """The server's one-use WebSocket tickets (kept in :attr:`Center.extras`)."""
+    book = c.extras.get(TICKETS_KEY)
+    if not isinstance(book, TicketBook):
+        book = c.extras.setdefault(TICKETS_KEY, TicketBook())
+    return book
 
 
 def require(permission: Permission) -> Callable[[Principal], Principal]:
@@ -238,4 +261,5 @@ __all__ = [
     "route_guards",
     "route_permissions",
     "socket_principal",
+    "ticket_book",
 ]

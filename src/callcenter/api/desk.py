@@ -203,7 +203,8 @@ async def desk_socket(ws: WebSocket) -> None:
     """Pushes to the agent's desktop: ``offer``, ``contact``, ``message``, ``state``.
 
     Signed in by the session cookie (the ``Origin`` must be this server: no cross-site
-    WebSocket hijacking) or a bearer token (``Authorization`` or ``?access_token=``).
+    WebSocket hijacking), a bearer token (``Authorization``) or a one-use ``?ticket=``
+    (``POST /api/ws-ticket``); never a credential in the URL.
     Closes with 4401 (not signed in) or 4403 (not allowed).
     """
     c = center(ws)

@@ -10,22 +10,23 @@ from typing import Final
 from pydantic import BaseModel, Field, model_validator
 
 from callcenter.crm.notes import NoteView
+from callcenter.inputs import Input
 from callcenter.live.desk.actions import DirAgent, DirDisposition, Directory, DirQueue
 from callcenter.live.desk.views import Desk, DeskContact
 
 MAX_NOTES: Final = 10_000
 
 
-class PauseIn(BaseModel):
+class PauseIn(Input):
     reason: str = Field(min_length=1, max_length=64)
 
 
-class WrapupIn(BaseModel):
+class WrapupIn(Input):
     disposition: str = Field(min_length=1, max_length=64)
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
 
 
-class TransferIn(BaseModel):
+class TransferIn(Input):
     queue: str | None = Field(default=None, max_length=64)
     agent: str | None = Field(default=None, max_length=64)
 
@@ -36,7 +37,7 @@ class TransferIn(BaseModel):
         return self
 
 
-class LinkIn(BaseModel):
+class LinkIn(Input):
     """Link a chat to a customer: an existing one, or a new one made of the claim."""
 
     customer_id: int | None = Field(default=None, ge=1, description="an existing customer")
@@ -49,7 +50,7 @@ class LinkIn(BaseModel):
         return self
 
 
-class NotesIn(BaseModel):
+class NotesIn(Input):
     notes: str = Field(max_length=MAX_NOTES)
 
 
@@ -63,7 +64,7 @@ class NotesOut(BaseModel):
     note: NoteView | None  # this agent's note after the change (None: an empty text, no note)
 
 
-class NoteIn(BaseModel):
+class NoteIn(Input):
     body: str = Field(min_length=1, max_length=MAX_NOTES)
 
 

@@ -255,9 +255,10 @@ async def _read_until_closed(ws: WebSocket, queue: asyncio.Queue[str | None]) ->
 async def wallboard_socket(ws: WebSocket) -> None:
     """The current snapshot at once, then every push (``{"type": "wallboard", ...}``).
 
-    Authenticated like the API (bearer token, ``?access_token=``, or the session cookie
-    — then ``Origin`` must match the host).  Closes with 4401 (not signed in), 4403
-    (no wallboard permission, or a cross-site cookie) or 1013 (too slow to keep up).
+    Authenticated like the API (bearer token, a one-use ``?ticket=`` from ``POST
+    /api/ws-ticket``, or the session cookie — then ``Origin`` must match the host).
+    Closes with 4401 (not signed in), 4403 (no wallboard permission, or a cross-site
+    cookie) or 1013 (too slow to keep up).
     """
     c = center(ws)
     p, code, reason = await run_in_threadpool(socket_principal, ws, c, Permission.WALLBOARD)

@@ -87,7 +87,8 @@ def _welcome(settings: Settings, agents: list[str], password: str) -> None:
     pages.add_row(f"{url}/crm", "customers, contacts and transcripts")
     pages.add_row(f"{url}/reports", "KPIs of the day (manager)")
     pages.add_row(f"{url}/admin", "queues, skills, agents, hours (admin)")
-    pages.add_row(f"{url}/docs", "the API (OpenAPI)")
+    if settings.api_docs:
+        pages.add_row(f"{url}/docs", "the API (OpenAPI; sign in first)")
     console.print(users)
     console.print(pages)
     console.print("Ctrl-C stops the demo.", style="dim")

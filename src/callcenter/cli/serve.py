@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import typer
 
+from callcenter.cli.access_log import LOG_CONFIG
 from callcenter.cli.app import app, console
 from callcenter.cli.options import Database, load_settings
 from callcenter.errors import UserError
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 
 # uvicorn's options for the live center (``serve`` and ``demo``). Keep-alive: idle
 # connections stay open 75 s (as nginx's default) rather than uvicorn's 5 s, so a
-# client re-using one seldom races the server closing it.
+# client re-using one seldom races the server closing it. The log never shows a query's
+# values (cli/access_log.py: personal searches, tokens).
 UVICORN_OPTIONS: Final[dict[str, Any]] = {
+    "log_config": LOG_CONFIG,
     "ws_ping_interval": 20,
     "ws_ping_timeout": 20,
     "timeout_graceful_shutdown": 5,
@@ -77,16 +80,17 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Port to listen on (8000)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
-    """Start the live center: API (/docs), WebSocket push, pages and the routing engine."""
+    """Start the live center: API, WebSocket push, pages and the routing engine."""
     from callcenter.storage.database import open_database
     from callcenter.storage.db import shown_url
 
     settings = load_settings(database=database, host=host, port=port)
     check_port(settings.host, settings.port)
     open_database(settings).dispose()  # a bad database fails here, as one line
+    docs = "API docs at /docs" if settings.api_docs else "API docs off"
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
-        f"(API docs at /docs; database {shown_url(settings.database_url)})",
+        f"({docs}; database {shown_url(settings.database_url)})",
         highlight=False,
         soft_wrap=True,
     )

@@ -39,14 +39,24 @@ from callcenter.api import desk as api_desk
 from callcenter.api import reports as api_reports
 from callcenter.api import users as api_users
 from callcenter.api import wallboard as api_wallboard
+from callcenter.api import ws_ticket as api_ws_ticket
 from callcenter.api.center import Center
 from callcenter.api.errors import install_error_handlers
+from callcenter.api.http_guard import (
+    STORAGE_HEALTH_KEY,
+    BodyLimit,
+    SecurityHeaders,
+    StorageHealth,
+    install_storage_errors,
+)
 from callcenter.api.hub import Hub
 from callcenter.live.engine import LiveEngine
 from callcenter.settings import Settings
 from callcenter.storage.database import open_database
 from callcenter.storage.db import WRITE_OPTION
+from callcenter.storage.failures import probe_database
 from callcenter.web import pages
+from callcenter.web.api_docs import install_api_docs
 
 log = logging.getLogger("callcenter.server")
 
@@ -58,6 +68,7 @@ COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/dep
 # ``router`` and may have ``install(center)``.
 MODULES: Final[tuple[ModuleType, ...]] = (
     api_auth,
+    api_ws_ticket,
     api_admin,
     api_users,
     api_desk,
@@ -106,6 +117,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             clock=engine.clock,
         )
         app.state.center = c
+        setattr(app.state, STORAGE_HEALTH_KEY, StorageHealth(partial(probe_database, db)))
         for m in MODULES:
             install = getattr(m, "install", None)
             if install is not None:
@@ -136,11 +148,21 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             "changes) or `Authorization: Bearer <token>` (`POST /api/tokens`)."
         ),
         lifespan=lifespan,
+        # /docs and /openapi.json: only with the api_docs setting, for signed-in users
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     install_error_handlers(app)
+    install_storage_errors(app)
     for m in MODULES:
         app.include_router(m.router)
+    install_api_docs(app, settings.api_docs)
     pages.mount_static(app)
+    # the last added runs first: every response (the 413 too) gets the security headers,
+    # and the size check runs before anything reads the body
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

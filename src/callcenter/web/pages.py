@@ -8,9 +8,11 @@ the API modules' helpers (pages stand above the API: ``api/`` never imports ``we
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -52,6 +54,24 @@ NAV: Final[list[tuple[str, str, Permission]]] = [
 ]
 
 
+# A same-origin path: "/" then neither "/" nor "\\" (browsers read "//host" and "/\\host" as
+# another host), and no backslash, whitespace or control character anywhere (browsers
+# drop tabs and newlines from URLs, so "/\t/host" becomes "//host"). Written by hand: the
+# rule is these few characters, and no library states it for a browser's URL parser.
+_SAFE_PATH: Final = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f-\x9f]*", re.ASCII)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """``value`` if it is a path on this server to send a signed-in user to, else
+    ``default``: the ``next`` of ``/login?next=`` can never lead to another site."""
+    if not value or len(value) > 2000 or not _SAFE_PATH.fullmatch(value):
+        return default
+    if any(ch.isspace() for ch in value):  # Unicode spaces too (\u2028 ...)
+        return default
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else default
+
+
 def page_principal(request: Request, c: Center, s: Any) -> Principal | None:
     return resolve_principal(request, c, s)
 
@@ -76,7 +96,8 @@ def guarded_page(
     signed-in user; it runs only once the permission is checked."""
     p = page_principal(request, c, s)
     if p is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = quote(safe_next(request.url.path), safe="/")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
     if not allowed(p.role, permission):
         resp = render(request, "forbidden.html", p, needed=permission.value)
         resp.status_code = 403
@@ -93,8 +114,10 @@ def home(request: Request, s: Db, c: Annotated[Center, Depends(center)]) -> Resp
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> Response:
-    return render(request, "login.html", None)
+def login_page(request: Request, next: str | None = None) -> Response:
+    """The sign-in form; after it, the browser goes to ``next`` only if it is a path on
+    this server (:func:`safe_next`, checked again by ``static/login.js``)."""
+    return render(request, "login.html", None, next=safe_next(next))
 
 
 @router.get("/agent", response_class=HTMLResponse)
@@ -167,5 +190,6 @@ __all__ = [
     "mount_static",
     "render",
     "router",
+    "safe_next",
     "templates",
 ]

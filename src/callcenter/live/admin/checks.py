@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from callcenter import errors
 from callcenter.errors import UserError
+from callcenter.inputs import check_visible
 from callcenter.storage.base import Base
 from callcenter.storage.tables import OPEN_STATUSES, ContactRow, Skill
 
@@ -32,6 +33,16 @@ CAPACITY: Final = (1, 10)  # simultaneous contacts of an agent
 PRIORITY: Final = (-100, 100)
 MAX_NO_ANSWER: Final = (0, 100)
 PAUSE_MINUTES: Final = (1, 1440)
+# Durations of a queue, seconds (lowest, highest). A ring shorter than 1 s cannot be
+# answered by a person, and one longer than an hour keeps a contact from every other agent;
+# a wrap-up longer than an hour is a pause; a maximum wait or service-level threshold
+# runs from 1 s to a week (an e-mail queue may wait days; beyond, use null: no limit).
+SECONDS: Final[dict[str, tuple[float, float]]] = {
+    "ring_timeout_s": (1.0, 3600.0),
+    "wrapup_s": (0.0, 3600.0),
+    "max_wait_s": (1.0, 604_800.0),
+    "sl_threshold_s": (1.0, 604_800.0),
+}
 
 R = TypeVar("R", bound=Base)
 
@@ -64,7 +75,7 @@ def show(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # JSON 20 arrives as 20.0 in a float field
     return repr(value)
 
@@ -77,10 +88,16 @@ def check_name(field: str, value: object) -> str:
 
 
 def check_text(field: str, value: object, max_len: int, *, required: bool = False) -> str:
-    """Free text, stripped; ``required`` refuses an empty one."""
+    """One line of free text (a name, a label, a description), stripped: no control or
+    invisible format character (:func:`callcenter.inputs.check_visible`); ``required``
+    refuses an empty one."""
     if not isinstance(value, str):
         raise InvalidError(f"{field}: {show(value)} is not valid; expected text")
     text = value.strip()
+    try:
+        check_visible(text)
+    except ValueError as e:
+        raise InvalidError(f"{field}: {e}") from None
     if required and not text:
         raise InvalidError(f"{field}: must not be empty")
     if len(text) > max_len:
@@ -100,15 +117,19 @@ def check_int(field: str, value: object, bounds: tuple[int, int]) -> int:
 
 
 def check_seconds(field: str, value: object, *, zero_ok: bool = False) -> float:
-    """A duration in seconds: > 0 (or >= 0 with ``zero_ok``), finite."""
+    """A duration in seconds: finite, > 0 (or >= 0 with ``zero_ok``), and within
+    :data:`SECONDS` for the fields named there."""
+    lo, hi = SECONDS.get(field, (0.0, math.inf))
     ok = (
         isinstance(value, int | float)
         and not isinstance(value, bool)
         and math.isfinite(value)
         and (value >= 0 if zero_ok else value > 0)
+        and lo <= value <= hi
     )
     if not ok:
-        want = ">= 0" if zero_ok else "> 0"
+        plain = ">= 0" if zero_ok else "> 0"
+        want = f"from {lo:g} to {hi:g}" if field in SECONDS else plain
         raise InvalidError(
             f"{field}: {show(value)} is not valid; expected a number of seconds {want}"
         )
@@ -209,6 +230,7 @@ __all__ = [
     "NAME_RULE",
     "PAUSE_MINUTES",
     "PRIORITY",
+    "SECONDS",
     "AdminError",
     "ConflictError",
     "InvalidError",

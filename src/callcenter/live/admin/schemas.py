@@ -21,12 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.events import Channel
+from callcenter.inputs import Input, VisibleName
 from callcenter.live.admin.checks import NAME_RULE
 from callcenter.routing import Strategy
 
 
-class Body(BaseModel):
-    # a change as sent: JSON types strictly, no unknown fields
+class Body(Input):
+    # a change as sent: JSON types strictly, no unknown fields, no NaN or infinity
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
@@ -75,12 +76,21 @@ class QueueIn(Body):
         "best_proficiency.",
     )
     requirements: list[Requirement] = Field(default_factory=list)
-    ring_timeout_s: float = Field(20.0, description="> 0 seconds.")
-    wrapup_s: float | None = Field(None, description=">= 0 seconds; null: the agent ends it.")
-    max_wait_s: float | None = Field(None, description="> 0 seconds; null: no limit.")
+    ring_timeout_s: float = Field(
+        20.0,
+        description="1 to 3600 seconds: shorter cannot be answered by a person, longer "
+        "keeps the contact from every other agent.",
+    )
+    wrapup_s: float | None = Field(
+        None, description="0 to 3600 seconds (longer is a pause); null: the agent ends it."
+    )
+    max_wait_s: float | None = Field(
+        None,
+        description="1 to 604800 seconds (a week: an e-mail queue may wait days); null: no limit.",
+    )
     overflow_queue: str | None = Field(None, description="Another active queue, or null.")
     sl_target: float = Field(0.8, description="> 0 and <= 1.")
-    sl_threshold_s: float = Field(20.0, description="> 0 seconds.")
+    sl_threshold_s: float = Field(20.0, description="1 to 604800 seconds (a week).")
     business_hours_id: int | None = None
     active: bool = True
 
@@ -268,13 +278,13 @@ class UserIn(Body):
     username: str = Field(description="1-64 lower-case letters, digits, '.', '_' or '-'.")
     password: str = Field(description="At least 8 characters.")
     role: str = Field(description="admin, manager, supervisor, qa or agent.")
-    display_name: str = ""
+    display_name: VisibleName = Field("", description="No control or invisible characters.")
     email: str | None = None
     team_id: int | None = None
 
 
 class UserPatch(Body):
-    display_name: str | None = None
+    display_name: VisibleName | None = None
     email: str | None = None
     role: str | None = None
     team_id: int | None = None

@@ -11,11 +11,21 @@ const cc = (() => {
     if (!r.ok) { const e = new Error((data.error && data.error.message) || r.statusText); e.status = r.status; throw e; }
     return data;
   }
+  // A one-use ticket for a WebSocket handshake (POST /api/ws-ticket): no credential ever
+  // goes in a socket's URL. Without one (e.g. signed out) the cookie session is tried.
+  async function ticketed(path) {
+    try {
+      const t = await api("POST", "/api/ws-ticket");
+      return path + (path.includes("?") ? "&" : "?") + "ticket=" + encodeURIComponent(t.ticket);
+    } catch (e) { return path; }
+  }
   // A WebSocket to `path` that reconnects after a drop; onMessage gets parsed JSON.
   function socket(path, onMessage, onOpen) {
     let ws, closed = false, delay = 250;
-    const open = () => {
-      ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+    const open = async () => {
+      const url = await ticketed(path);
+      if (closed) return;
+      ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + url);
       ws.onopen = () => { delay = 250; if (onOpen) onOpen(ws); };
       ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
       ws.onclose = () => { if (!closed) setTimeout(open, delay = Math.min(delay * 2, 5000)); };
