@@ -43,8 +43,16 @@ def test_manager_reads_the_log_in_local_time_and_filters_it(
         page.click("#sign-in")
         page.wait_for_url(f"{server.url}/audit")
         rows = page.locator("#audit-table tbody tr")
-        expect(rows).to_have_count(2)  # newest first: the update, then the create
-        first = rows.nth(0)
+        # newest first: the manager's two sign-ins (API client, this page), ann's update
+        # and create, ann's sign-in
+        expect(rows).to_have_count(5)
+        for i, (action, who) in enumerate(
+            [("auth.login", "manager"), ("auth.login", "manager"), ("customer.update", "ann"),
+             ("customer.create", "ann"), ("auth.login", "ann")]
+        ):  # fmt: skip
+            expect(rows.nth(i).locator("td").nth(1)).to_contain_text(who)
+            expect(rows.nth(i)).to_contain_text(action)
+        first = rows.nth(2)
         expect(first).to_contain_text("customer.update")
         expect(first).to_contain_text("ann")
         expect(first).to_contain_text("127.0.0.1")
@@ -52,7 +60,7 @@ def test_manager_reads_the_log_in_local_time_and_filters_it(
         when = first.locator("td.when").inner_text().replace("\u202f", " ")
         assert when == _local(entry["at"], zone)
         # the customer's name is text (not markup), isolated for right-to-left scripts
-        created = rows.nth(1).locator("li", has_text="name")
+        created = rows.nth(3).locator("li", has_text="name")
         expect(created.locator("bdi.after")).to_have_text(name)
         expect(created.locator("bdi.after")).to_have_attribute("dir", "auto")
         assert page.evaluate("window.pwned") is None
