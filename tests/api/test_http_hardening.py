@@ -144,6 +144,11 @@ def test_the_chat_page_may_be_framed_by_other_sites(server: LiveServer) -> None:
 def test_413_carries_the_headers_too(server: LiveServer) -> None:
     r = httpx.post(server.url + "/api/chat/start", content=b" " * (64 * 1024 + 1))
     assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"
+    # the chat widget on another site can read why (CORS), as for every chat error
+    assert r.headers["access-control-allow-origin"] == "*"
+    signed_in_route = httpx.post(server.url + "/api/customers", content=b" " * (64 * 1024 + 1))
+    assert signed_in_route.status_code == 413
+    assert "access-control-allow-origin" not in signed_in_route.headers
 
 
 # --------------------------------------------------------------------------- API docs

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -41,9 +41,17 @@ class _TooLargeError(HTTPException):
         super().__init__(413, message, headers={"Connection": "close"})
 
 
-async def _send_json(send: Send, status: int, body: dict[str, object], *, close: bool) -> None:
+async def _send_json(
+    send: Send,
+    status: int,
+    body: dict[str, object],
+    *,
+    close: bool,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     data = orjson.dumps(body)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    headers += list(extra)
     if close:  # the rest of the body is never read: the connection cannot be reused
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -58,14 +66,28 @@ class BodyLimit:
     refused as soon as the count passes the limit. Starlette's own
     ``RequestBodyLimitMiddleware`` (only in recent versions) runs the handler before it
     looks at ``Content-Length`` and answers in plain text, hence this one.
+
+    Paths under one of ``public`` (prefix → headers) get those headers on the 413 too:
+    the chat widget on another site reads the error only with its CORS headers.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, public: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.public = {
+            prefix: [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            for prefix, headers in (public or {}).items()
+        }
 
     def _message(self) -> str:
         return f"request body too large: at most {self.max_bytes} bytes (max_body_bytes)"
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        path: str = scope.get("path", "")
+        extra = next((h for p, h in self.public.items() if path.startswith(p)), [])
+        await _send_json(send, 413, error_body(413, self._message()), close=True, extra=extra)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +95,7 @@ class BodyLimit:
             return
         length = _content_length(scope)
         if length is not None and length > self.max_bytes:
-            await _send_json(send, 413, error_body(413, self._message()), close=True)
+            await self._refuse(scope, send)
             return
         received = 0
         started = False
@@ -98,11 +120,11 @@ class BodyLimit:
         except _TooLargeError:
             if started:
                 raise
-            await _send_json(send, 413, error_body(413, self._message()), close=True)
+            await self._refuse(scope, send)
         except BaseExceptionGroup as group:  # raised in a task group (e.g. a stream)
             if started or group.split(_TooLargeError)[1] is not None:
                 raise
-            await _send_json(send, 413, error_body(413, self._message()), close=True)
+            await self._refuse(scope, send)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -161,7 +161,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     pages.mount_static(app)
     # the last added runs first: every response (the 413 too) gets the security headers,
     # and the size check runs before anything reads the body
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        public={"/api/chat/": api_chat.CORS_HEADERS},  # the widget on another site reads it
+    )
     app.add_middleware(SecurityHeaders)
     return app
 
