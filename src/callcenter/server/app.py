@@ -95,8 +95,11 @@ async def _ticker(c: Center) -> None:
                 log.exception("timer tick failed")
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
-    """The whole server as an ASGI application (started by uvicorn or a test client)."""
+def _lifespan(
+    settings: Settings, clock: Callable[[], float] | None
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """The server's start-up and shut-down: database, hub, engine, the modules'
+    listeners, the ticker and the background tasks."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +141,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                     await task
             db.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
+    """The whole server as an ASGI application (started by uvicorn or a test client)."""
     app = FastAPI(
         title="callcenter",
         version=__version__,
@@ -147,7 +155,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             "session cookie from `POST /api/auth/login` (pages; send `X-CSRF-Token` on "
             "changes) or `Authorization: Bearer <token>` (`POST /api/tokens`)."
         ),
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, clock),
         # /docs and /openapi.json: only with the api_docs setting, for signed-in users
         docs_url=None,
         redoc_url=None,
@@ -159,6 +167,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         app.include_router(m.router)
     install_api_docs(app, settings.api_docs)
     pages.mount_static(app)
+    _install_http_guards(app, settings)
+    return app
+
+
+def _install_http_guards(app: FastAPI, settings: Settings) -> None:
     # the last added runs first: every response (the 413 too) gets the security headers,
     # and the size check runs before anything reads the body
     app.add_middleware(
@@ -167,7 +180,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         public={"/api/chat/": api_chat.CORS_HEADERS},  # the widget on another site reads it
     )
     app.add_middleware(SecurityHeaders)
-    return app
 
 
 __all__ = ["MODULES", "TICK_SECONDS", "create_app"]
