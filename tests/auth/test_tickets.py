@@ -36,3 +36,12 @@ def test_tickets_are_distinct_and_the_book_stays_bounded() -> None:
     for _ in range(MAX_TICKETS + 5):
         book.issue(ANN, now=40.0)
     assert len(book) == MAX_TICKETS
+
+
+def test_only_a_tickets_hash_is_kept_and_what_it_stands_for_is_any_value() -> None:
+    book: TicketBook[str] = TicketBook(seconds=5.0, max_tickets=3)
+    ticket, expires = book.issue("chat-7", now=10.0)
+    assert expires == 15.0
+    assert ticket not in repr(book._live)  # a copy of the memory opens nothing
+    assert book.redeem("x" * 129, now=10.0) is None  # not one of ours: not even hashed
+    assert book.redeem(ticket, now=14.9) == "chat-7"

@@ -86,7 +86,7 @@ def test_a_ticket_opens_its_chat_once_before_it_expires() -> None:
     clock = Clock()
     t = Tickets(30.0, clock=clock)
     one = t.issue("chat-a")
-    assert one not in repr(t._live)  # only its hash is kept
+    assert one not in repr(t._book._live)  # only its hash is kept
     assert t.redeem("chat-a", one)
     assert not t.redeem("chat-a", one)  # used up
     two = t.issue("chat-a")

@@ -175,11 +175,11 @@ def socket_principal(
 TICKETS_KEY: Final = "ws_tickets"
 
 
-def ticket_book(c: Center) -> TicketBook:
+def ticket_book(c: Center) -> TicketBook[Principal]:
     """The server's one-use WebSocket tickets (kept in :attr:`Center.extras`)."""
     book = c.extras.get(TICKETS_KEY)
     if not isinstance(book, TicketBook):
-        book = c.extras.setdefault(TICKETS_KEY, TicketBook())
+        book = c.extras.setdefault(TICKETS_KEY, TicketBook[Principal]())
     return book
 
 

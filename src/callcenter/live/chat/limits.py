@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+
+from callcenter.auth.tickets import TicketBook
 
 Clock = Callable[[], float]
 
@@ -133,11 +134,9 @@ class Slots:
 
 class Tickets:
     """Short-lived one-use tickets that open a chat's WebSocket (instead of its token in
-    the URL, where access logs would keep it).
-
-    Only the SHA-256 of a ticket is kept, with its chat and expiry; :meth:`redeem`
-    removes it, so a ticket opens one socket once.  At most ``max_keys`` live tickets:
-    the oldest is forgotten first.
+    the URL, where access logs would keep it): :class:`~callcenter.auth.tickets.TicketBook`
+    on this module's clock, a ticket standing for its chat.  At most ``max_keys`` live
+    tickets: the oldest is forgotten first.
     """
 
     def __init__(
@@ -147,38 +146,18 @@ class Tickets:
             raise ValueError(f"ttl_s must be > 0, not {ttl_s}")
         self.ttl_s = ttl_s
         self.clock = clock
-        self.max_keys = max_keys
-        self._live: OrderedDict[str, tuple[str, float]] = OrderedDict()  # hash -> (chat, until)
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _hash(ticket: str) -> str:
-        return hashlib.sha256(ticket.encode()).hexdigest()
+        self._book: TicketBook[str] = TicketBook(ttl_s, max_keys)
 
     def issue(self, chat: str) -> str:
         """A new ticket for ``chat``, valid for ``ttl_s`` seconds, once."""
-        ticket = secrets.token_urlsafe(24)
-        with self._lock:
-            now = self.clock()
-            while self._live:  # expired ones first (they are in issue order)
-                _, (_, until) = next(iter(self._live.items()))
-                if until > now and len(self._live) < self.max_keys:
-                    break
-                self._live.popitem(last=False)
-            self._live[self._hash(ticket)] = (chat, now + self.ttl_s)
-        return ticket
+        return self._book.issue(chat, now=self.clock())[0]
 
     def redeem(self, chat: str, ticket: str | None) -> bool:
         """Whether ``ticket`` is a live ticket of ``chat``; it is used up either way."""
-        if not ticket or len(ticket) > 128:
-            return False
-        with self._lock:
-            found = self._live.pop(self._hash(ticket), None)
-            now = self.clock()
-        return found is not None and found[0] == chat and now < found[1]
+        return self._book.redeem(ticket, now=self.clock()) == chat
 
     def __len__(self) -> int:
-        return len(self._live)
+        return len(self._book)
 
 
 @dataclass(frozen=True, slots=True)
