@@ -110,7 +110,12 @@ def test_normalize_phone_blank_is_none_and_bad_numbers_are_named() -> None:
 def test_normalize_email() -> None:
     assert service.normalize_email("  Ann.Smith@Example.COM ") == "ann.smith@example.com"
     assert service.normalize_email("") is None
-    for bad in ("ann@", "ann example.com", "ann@example", "a@@b.com", "@example.com"):
+    # Unicode addresses (RFC 6531) are addresses: a Persian and a Lithuanian one
+    assert service.normalize_email("مریم@example.ir") == "مریم@example.ir"
+    assert service.normalize_email("Rūta@Example.LT") == "rūta@example.lt"
+    bads = ("ann@", "ann example.com", "ann@example", "a@@b.com", "@example.com",
+            'x"><script>@example.com', "ann@printer.local", "a\x00b@example.com")  # fmt: skip
+    for bad in bads:
         with pytest.raises(CrmError) as e:
             service.normalize_email(bad)
         assert str(e.value) == (

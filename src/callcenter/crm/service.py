@@ -51,7 +51,6 @@ DEFAULT_REGION: Final = "US"
 HISTORY_LIMIT: Final = 200  # contacts shown on a card, newest first
 # A deliberately loose check: one "@", no blanks, a dot in the domain.  Whether the
 # mailbox exists only a mail server can tell; this catches typing mistakes.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _PHONE_CHARS = re.compile(r"^[\d\s()+./-]+$")
 
 
@@ -59,13 +58,23 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+./-]+$")
 
 
 def normalize_email(raw: str | None) -> str | None:
-    """``raw`` stripped and lower-cased, None if blank; a :class:`CrmError` if malformed."""
+    """``raw`` stripped and lower-cased, None if blank; a :class:`CrmError` if malformed.
+
+    The syntax is RFC 5321/6531 as ``email-validator`` checks it (no DNS look-up), the
+    same check as users' addresses (``live/admin/people.py``): ``x"><script>@example.com``,
+    ``a@b`` and special-use domains such as ``.local`` are refused."""
+    from email_validator import EmailNotValidError, validate_email  # here: a quick import
+
     if raw is None or not raw.strip():
         return None
-    email = raw.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise CrmError(f"email {raw!r} is not a valid e-mail address (expected name@domain.tld)")
-    return email
+    email = raw.strip()
+    bad = CrmError(f"email {raw!r} is not a valid e-mail address (expected name@domain.tld)")
+    if len(email) > 254:
+        raise bad
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise bad from None
 
 
 def check_region(region: str) -> str:
