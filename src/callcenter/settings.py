@@ -253,8 +253,10 @@ class Settings(BaseSettings):
         default=30,
         ge=1,
         description=(
-            "Reads of one chat (`GET /api/chat/{id}`: status and transcript) at once; more "
-            "answer 429 with `Retry-After`. Refilled at `chat_reads_per_minute`."
+            "Requests about one chat other than messages (`GET /api/chat/{id}`, `/end`, "
+            "`/csat`) at once; more answer 429 with `Retry-After`. Refilled at "
+            "`chat_reads_per_minute`. The same numbers bound `GET /api/chat/availability` "
+            "per client address."
         ),
     )
     chat_reads_per_minute: float = Field(

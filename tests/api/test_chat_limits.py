@@ -133,13 +133,33 @@ def test_reads_of_a_chat_are_limited_per_token(server: LiveServer) -> None:
         assert [c.get(f"/api/chat/{cid}", headers=h).status_code for _ in range(3)] == [200] * 3
         message, retry = _limited(c.get(f"/api/chat/{cid}", headers=h))
         assert message == (
-            "this chat is read too often (at most 3 at once, then 30 a minute); "
+            "this chat is asked too often (at most 3 at once, then 30 a minute); "
             f"try again in {retry} s"
         )
         assert retry == 2  # a read every 2 s
         assert c.get(f"/api/chat/{other}", headers=oh).status_code == 200  # its own bucket
         r = c.get(f"/api/chat/{cid}")  # no token: the usual 401, not counted
         assert r.status_code == 401
+        # leaving and rating draw on the same bucket: a flood of them is refused as well
+        assert _limited(c.post(f"/api/chat/{cid}/end", headers=h))[1] == 2
+        assert _limited(c.post(f"/api/chat/{cid}/csat", headers=h, json={"score": 5}))[1] == 2
+
+
+def test_opening_hours_are_asked_a_bounded_number_of_times_per_address(
+    server: LiveServer,
+) -> None:
+    a, b = _from(next(_addresses)), _from(next(_addresses))
+    ask = {"queue": "support"}
+    with server.client() as c:
+        got = [c.get("/api/chat/availability", params=ask, headers=a) for _ in range(4)]
+        assert [r.status_code for r in got[:3]] == [200] * 3
+        message, retry = _limited(got[3])
+        assert message == (
+            "opening hours asked too often from your address (at most 3 at once, then 30 a "
+            f"minute); try again in {retry} s"
+        )
+        assert retry == 2
+        assert c.get("/api/chat/availability", params=ask, headers=b).status_code == 200
 
 
 def _ticket(c: Client, cid: str, headers: dict[str, str]) -> dict[str, Any]:

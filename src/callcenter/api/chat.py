@@ -245,15 +245,28 @@ async def message_allowed(request: Request, token: ChatToken = None) -> None:
 
 
 async def read_allowed(request: Request, token: ChatToken = None) -> None:
-    """Dependency of ``GET /{id}``: this chat may be read now (no token: the route's own
-    401).  Async, as :func:`start_allowed`."""
+    """Dependency of the routes about one chat that are not messages — ``GET /{id}``,
+    ``POST /{id}/end``, ``POST /{id}/csat`` —: this chat may be asked now (one bucket
+    per chat token; no token: the route's own 401).  Async, as :func:`start_allowed`."""
     if not token:
         return
     limits = limits_of(center(request))
     wait = limits.read(token)
     if wait:
         rate = limits.cfg.reads_per_chat
-        raise RateLimitedError(f"this chat is read too often ({_per_minute(rate)})", wait)
+        raise RateLimitedError(f"this chat is asked too often ({_per_minute(rate)})", wait)
+
+
+async def lookup_allowed(request: Request) -> None:
+    """Dependency of ``GET /availability``: the client address may ask now (the chat
+    read numbers, per address).  Async, as :func:`start_allowed`."""
+    limits = limits_of(center(request))
+    wait = limits.lookups.take(client_address(request))
+    if wait:
+        rate = limits.cfg.reads_per_chat
+        raise RateLimitedError(
+            f"opening hours asked too often from your address ({_per_minute(rate)})", wait
+        )
 
 
 class SocketTicket(BaseModel):
@@ -264,7 +277,7 @@ class SocketTicket(BaseModel):
 # --------------------------------------------------------------------------- routes
 
 
-@api.get("/availability", response_model=Availability)
+@api.get("/availability", response_model=Availability, dependencies=[Depends(lookup_allowed)])
 def availability(
     c: CenterDep, queue: Annotated[str, Query(min_length=1, max_length=64)]
 ) -> Availability:
@@ -312,7 +325,7 @@ def customer_message(
     return line
 
 
-@api.post("/{contact_id}/end", response_model=Ended)
+@api.post("/{contact_id}/end", response_model=Ended, dependencies=[Depends(read_allowed)])
 def end_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> Ended:
     """The customer leaves: ``abandon`` while waiting or ringing, ``hangup`` once talking."""
     left = actions.leave(c.engine, contact_id, _token(token))
@@ -326,7 +339,7 @@ def end_chat(contact_id: str, c: CenterDep, token: ChatToken = None) -> Ended:
     return left.ended
 
 
-@api.post("/{contact_id}/csat", response_model=ChatView)
+@api.post("/{contact_id}/csat", response_model=ChatView, dependencies=[Depends(read_allowed)])
 def rate_chat(contact_id: str, body: CsatIn, c: CenterDep, token: ChatToken = None) -> ChatView:
     """The customer's satisfaction score (1..5, optional comment): once, after the end."""
     return actions.rate(c.engine, contact_id, _token(token), body.score, body.comment)

@@ -186,6 +186,8 @@ class ChatLimits:
         self.address_messages = TokenBuckets(cfg.messages_per_address, clock=clock, max_keys=keys)
         self.ticket_rate = TokenBuckets(cfg.tickets_per_chat, clock=clock, max_keys=keys)
         self.reads = TokenBuckets(cfg.reads_per_chat, clock=clock, max_keys=keys)
+        # the public look-up of a queue's hours (no chat yet): per address, read numbers
+        self.lookups = TokenBuckets(cfg.reads_per_chat, clock=clock, max_keys=keys)
         self.chat_sockets = Slots(cfg.sockets_per_chat, max_keys=keys)
         self.address_sockets = Slots(cfg.sockets_per_address, max_keys=keys)
         self.tickets = Tickets(cfg.ticket_ttl_s, clock=clock, max_keys=keys)
