@@ -67,6 +67,32 @@ def test_ari_answers_the_pinned_version(asterisk: RunningAsterisk) -> None:
     assert r.json()["system"]["version"] == PINNED
 
 
+# What a call center needs (shared/vendor/README.md's module set), each of which must
+# be running, and what must not be there at all.
+NEEDED = (
+    "chan_pjsip", "res_pjsip", "res_pjsip_session", "res_pjsip_transport_websocket",
+    "res_pjsip_authenticator_digest", "res_pjsip_endpoint_identifier_ip",
+    "res_pjsip_endpoint_identifier_user", "res_pjsip_registrar", "res_pjsip_refer",
+    "res_pjsip_dtmf_info", "res_ari", "res_ari_channels", "res_ari_bridges",
+    "res_ari_recordings", "res_ari_playbacks", "res_stasis", "app_stasis",
+    "res_stasis_snoop", "res_stasis_recording", "res_stasis_playback",
+    "res_http_websocket", "res_rtp_asterisk", "res_srtp", "res_musiconhold",
+    "bridge_simple", "bridge_softmix", "bridge_holding", "bridge_native_rtp",
+    "codec_ulaw", "codec_alaw", "codec_resample", "format_wav", "format_pcm", "format_sln",
+    "app_mixmonitor", "app_confbridge", "pbx_config", "chan_bridge_media", "chan_rtp",
+    "chan_websocket",
+)  # fmt: skip
+UNWANTED = ("res_pjsip_endpoint_identifier_anonymous", "res_stir_shaken", "chan_sip", "chan_iax2")
+
+
+def test_the_call_center_modules_run_and_no_others(asterisk: RunningAsterisk) -> None:
+    r = httpx.get(f"{asterisk.ari_url}/asterisk/modules", auth=asterisk.ari_auth, timeout=5)
+    assert r.status_code == 200
+    status = {m["name"].removesuffix(".so"): m["status"] for m in r.json()}
+    assert {name: status.get(name) for name in NEEDED} == dict.fromkeys(NEEDED, "Running")
+    assert [name for name in UNWANTED if name in status] == []
+
+
 @pytest.mark.parametrize("who", ["wrong password", "unknown user", "no credentials"])
 def test_ari_refuses_wrong_credentials(asterisk: RunningAsterisk, who: str) -> None:
     user, password = asterisk.ari_auth
