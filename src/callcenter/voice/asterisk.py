@@ -237,10 +237,12 @@ def _wait_for_ari(running: RunningAsterisk, timeout_s: float) -> None:
 
 
 def _child_env(install: AsteriskInstall) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AST")}
-    env["LD_LIBRARY_PATH"] = str(install.lib_dir)
-    env["LC_ALL"] = "C"
-    return env
+    """A fixed environment: none of ours (settings, secrets) reaches Asterisk."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "LD_LIBRARY_PATH": str(install.lib_dir),
+        "LC_ALL": "C",
+    }
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
