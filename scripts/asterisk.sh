@@ -96,7 +96,7 @@ cached
 # Under the lock no other build runs: a build folder left now is from an interrupted run.
 rm -rf "$cache_root"/build-*
 
-# --- build recipe (its text is part of the cache key) --------------------------------------
+# --- build recipe (raise `recipe` above when a change here changes the install) ----------
 started=$(date +%s)
 build_deps=(build-essential pkg-config bzip2 patch curl ca-certificates libedit-dev libjansson-dev libxml2-dev uuid-dev
   libsqlite3-dev libssl-dev libsrtp2-dev libspeexdsp-dev libcurl4-openssl-dev)
@@ -196,8 +196,8 @@ find "$prefix/sbin" "$prefix/lib" -type f \( -name '*.so*' -o -name asterisk \) 
   die "the installed $prefix/sbin/asterisk does not run"
 cd "$repo"
 rm -rf "$build"
-ln -sfn "$prefix" "$current"
 printf '%s\n' "version=$version" "key=$key" "seconds=$(($(date +%s) - started))" >"$marker"
+ln -sfn "$prefix" "$current"
 echo "Asterisk $version built in $(($(date +%s) - started)) s: $prefix"
 echo "$prefix"
 exit 0
