@@ -27,7 +27,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from callcenter.settings import Settings
+from callcenter.voice import asterisk as asterisk_module
 from callcenter.voice.asterisk import (
+    AsteriskError,
     AsteriskInstall,
     AsteriskMissingError,
     RunningAsterisk,
@@ -218,6 +220,14 @@ def _processes_using(text: str) -> list[int]:
     return pids
 
 
+def _children() -> set[int]:
+    """The live child processes of this (test) process."""
+    out: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        out |= {int(pid) for pid in (task / "children").read_text().split()}
+    return out
+
+
 def test_stop_leaves_no_process_and_no_folder(install: AsteriskInstall) -> None:
     running = start_asterisk(install)
     base = running.config.base_dir
@@ -276,3 +286,54 @@ def test_an_unfinished_build_is_not_used(install: AsteriskInstall, tmp_path: Pat
     (tmp_path / "asterisk" / f"current-{PINNED}").symlink_to(partial)
     with pytest.raises(AsteriskMissingError, match=r"scripts/asterisk\.sh"):
         find_install(tmp_path)
+
+
+@pytest.fixture
+def taken_ports() -> Iterator[dict[socket.SocketKind, int]]:
+    """A TCP and a UDP port on 127.0.0.1 held by this test (as another program would)."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with tcp, udp:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen()
+        udp.bind(("127.0.0.1", 0))
+        yield {socket.SOCK_STREAM: tcp.getsockname()[1], socket.SOCK_DGRAM: udp.getsockname()[1]}
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM], ids=["http", "sip"])
+def test_a_port_taken_before_asterisk_binds_it_is_replaced(
+    install: AsteriskInstall,
+    taken_ports: dict[socket.SocketKind, int],
+    kind: socket.SocketKind,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The race the free-port choice leaves open, made certain: the first choice is taken.
+    real = asterisk_module._free_port
+    given: list[int] = []
+
+    def first_taken(k: socket.SocketKind) -> int:
+        if k != kind:
+            return real(k)
+        given.append(taken_ports[k] if not given else real(k))
+        return given[-1]
+
+    monkeypatch.setattr(asterisk_module, "_free_port", first_taken)
+    with start_asterisk(install) as running:
+        chosen = running.config.http_port if kind == socket.SOCK_STREAM else running.config.sip_port
+        assert given[0] == taken_ports[kind] and chosen == given[1] != taken_ports[kind]
+        proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
+        assert (proto, "127.0.0.1", chosen) in _listening(running.pid)
+
+
+def test_ports_that_stay_taken_give_up_with_the_reason(
+    install: AsteriskInstall,
+    taken_ports: dict[socket.SocketKind, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(asterisk_module, "_free_port", lambda k: taken_ports[k])
+    before = _children()  # e.g. the module's own Asterisk
+    started = time.monotonic()
+    with pytest.raises(AsteriskError, match="Address already in use"):
+        start_asterisk(install)
+    assert time.monotonic() - started < 20  # three quick tries, not three time-outs
+    assert _children() == before  # each try was stopped

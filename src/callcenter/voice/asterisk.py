@@ -53,6 +53,9 @@ _MARKER = ".built"  # written last by the build script: its absence means "not f
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 15.0
+_START_TRIES = 3
+_READY = "Asterisk Ready."  # printed once every module is loaded
+_BIND_FAILED = "Address already in use"
 
 
 class AsteriskMissingError(UserError):
@@ -110,6 +113,8 @@ class RunningAsterisk:
     install: AsteriskInstall
     config: AsteriskConfig
     process: subprocess.Popen[bytes]
+    ready: bool = False
+    """Set once it has booted and answered ARI (until then SIGTERM waits for the boot)."""
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -154,8 +159,12 @@ class RunningAsterisk:
         return "\n".join(out)
 
     def stop(self) -> None:
-        """Shut Asterisk down (SIGTERM: its orderly shutdown; SIGKILL if it hangs) and
-        remove its folder. Idempotent."""
+        """Shut Asterisk down (SIGTERM: its orderly shutdown; SIGKILL if it hangs, or at
+        once if it never got ready: it holds nothing then) and remove its folder.
+        Idempotent."""
+        if self.is_running() and not self.ready:
+            self.process.kill()
+            self.process.wait()
         if self.is_running():
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -177,11 +186,28 @@ class RunningAsterisk:
 def start_asterisk(
     install: AsteriskInstall, *, app: str = "callcenter", timeout_s: float = _START_TIMEOUT_S
 ) -> RunningAsterisk:
-    """Start a private Asterisk and return once ARI answers with our credentials.
+    """Start a private Asterisk and return once it is ready and ARI answers us.
 
     Raises :class:`AsteriskError` with the end of Asterisk's log when it exits or does
     not answer within ``timeout_s``; the process is stopped and its folder removed then.
+    The ports are free when chosen, but another process may take one before Asterisk
+    binds it: Asterisk then logs "Address already in use" and runs on without it, so
+    that is watched for and the start retried on new ports (3 tries in all).
     """
+    for attempt in range(1, _START_TRIES + 1):
+        try:
+            return _start_once(install, app, timeout_s)
+        except _PortTakenError:
+            if attempt == _START_TRIES:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _PortTakenError(AsteriskError):
+    """A port chosen for Asterisk was taken by another process before Asterisk bound it."""
+
+
+def _start_once(install: AsteriskInstall, app: str, timeout_s: float) -> RunningAsterisk:
     base_dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
     config = AsteriskConfig(
         modules_dir=install.modules_dir,
@@ -208,29 +234,47 @@ def start_asterisk(
         console.close()
     running = RunningAsterisk(install, config, process)
     try:
-        _wait_for_ari(running, timeout_s)
+        _wait_ready(running, timeout_s)
+        running.ready = True
     except BaseException:
         running.stop()
         raise
     return running
 
 
-def _wait_for_ari(running: RunningAsterisk, timeout_s: float) -> None:
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _wait_ready(running: RunningAsterisk, timeout_s: float) -> None:
+    """Until ARI answers 200 and Asterisk has said "Asterisk Ready." (all modules loaded)."""
     deadline = time.monotonic() + timeout_s
     url = f"{running.ari_url}/asterisk/info"
-    with httpx.Client(auth=running.ari_auth, timeout=2.0) as client:
+    console = running.config.log_dir / "console.out"
+    # Short: a local ARI answers in milliseconds, and a port taken by a silent program
+    # must not hold up the look at the log.
+    with httpx.Client(auth=running.ari_auth, timeout=0.5) as client:
         while time.monotonic() < deadline:
             code = running.process.poll()
             if code is not None:
                 raise AsteriskError(
                     f"Asterisk exited with status {code} while starting:\n{running.log_tail()}"
                 )
+            if _BIND_FAILED in _read(running.log_path):
+                raise _PortTakenError(f"a port of Asterisk was taken:\n{running.log_tail()}")
             try:
-                if client.get(url).status_code == httpx.codes.OK:
-                    return
+                answered = client.get(url).status_code == httpx.codes.OK
             except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.1)
+                answered = False  # not listening yet
+            if answered and _READY in _read(console):
+                # Module load errors were logged before "ready"; one last look.
+                if _BIND_FAILED in _read(running.log_path):
+                    raise _PortTakenError(f"a port of Asterisk was taken:\n{running.log_tail()}")
+                return
+            time.sleep(0.05)
     raise AsteriskError(
         f"Asterisk did not answer ARI at {url} within {timeout_s:g} s:\n{running.log_tail()}"
     )
