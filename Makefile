@@ -1,11 +1,14 @@
 # Targets shared by people and CI (CI runs .ci/run, which runs scripts/test.sh).
-.PHONY: setup build demo test lint typecheck bench clean
+.PHONY: setup build asterisk demo test lint typecheck bench clean
 
 setup:          ## create .venv and install the project (compiled) with dev tools
 	bash scripts/bootstrap.sh
 
 build:          ## recompile the mypyc modules after editing them
 	.venv/bin/python -m pip install -q --no-deps -e .
+
+asterisk:       ## build the pinned Asterisk once per machine (cached; docs/voice.md)
+	bash scripts/asterisk.sh
 
 demo:           ## set up and run the live demo center (Ctrl-C stops it)
 	bash scripts/demo.sh

@@ -17,6 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The telephony engine for the voice tests: the pinned Asterisk, built once per machine
+# (about 5 minutes on 2 cores; cached after that). A failed build stops CI here.
+bash scripts/asterisk.sh
 bash scripts/bootstrap.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench

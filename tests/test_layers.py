@@ -39,6 +39,7 @@ LAYERS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
                 "routing",
                 "sim",
                 "speech",
+                "voice",
                 "wfm",
             }
         ),
