@@ -215,6 +215,12 @@ def _per_minute(rate: Rate) -> str:
     return f"at most {rate.burst} at once, then {rate.per_minute:g} a minute"
 
 
+def _over(wait: float, what: str, rate: Rate) -> None:
+    """The 429 of a limit ``rate`` that says ``what`` happened, when ``wait`` > 0."""
+    if wait:
+        raise RateLimitedError(f"{what} ({_per_minute(rate)})", wait)
+
+
 async def start_allowed(request: Request) -> None:
     """Dependency of ``POST /start``: the client address may start a chat now.
 
@@ -222,11 +228,7 @@ async def start_allowed(request: Request) -> None:
     worker thread (a flood of refusals must cost next to nothing)."""
     limits = limits_of(center(request))
     wait = limits.starts.take(client_address(request))
-    if wait:
-        rate = limits.cfg.starts_per_address
-        raise RateLimitedError(
-            f"too many chats started from your address ({_per_minute(rate)})", wait
-        )
+    _over(wait, "too many chats started from your address", limits.cfg.starts_per_address)
 
 
 async def message_allowed(request: Request, token: ChatToken = None) -> None:
@@ -235,13 +237,10 @@ async def message_allowed(request: Request, token: ChatToken = None) -> None:
     limited by its address).  Async, as :func:`start_allowed`."""
     limits = limits_of(center(request))
     wait, who = limits.message(token, client_address(request))
-    if wait:
-        cfg = limits.cfg
-        rate = cfg.messages_per_chat if who == "chat" else cfg.messages_per_address
-        whose = "in this chat" if who == "chat" else "from your address"
-        raise RateLimitedError(
-            f"you are sending messages too fast {whose} ({_per_minute(rate)})", wait
-        )
+    cfg = limits.cfg
+    rate = cfg.messages_per_chat if who == "chat" else cfg.messages_per_address
+    whose = "in this chat" if who == "chat" else "from your address"
+    _over(wait, f"you are sending messages too fast {whose}", rate)
 
 
 async def read_allowed(request: Request, token: ChatToken = None) -> None:
@@ -251,10 +250,7 @@ async def read_allowed(request: Request, token: ChatToken = None) -> None:
     if not token:
         return
     limits = limits_of(center(request))
-    wait = limits.read(token)
-    if wait:
-        rate = limits.cfg.reads_per_chat
-        raise RateLimitedError(f"this chat is asked too often ({_per_minute(rate)})", wait)
+    _over(limits.read(token), "this chat is asked too often", limits.cfg.reads_per_chat)
 
 
 async def lookup_allowed(request: Request) -> None:
@@ -262,11 +258,7 @@ async def lookup_allowed(request: Request) -> None:
     read numbers, per address).  Async, as :func:`start_allowed`."""
     limits = limits_of(center(request))
     wait = limits.lookups.take(client_address(request))
-    if wait:
-        rate = limits.cfg.reads_per_chat
-        raise RateLimitedError(
-            f"opening hours asked too often from your address ({_per_minute(rate)})", wait
-        )
+    _over(wait, "opening hours asked too often from your address", limits.cfg.reads_per_chat)
 
 
 class SocketTicket(BaseModel):
@@ -352,9 +344,7 @@ def socket_ticket(contact_id: str, c: CenterDep, token: ChatToken = None) -> Soc
     token before the database is asked."""
     limits = limits_of(c)
     wait = limits.ticket(_token(token))
-    if wait:
-        rate = limits.cfg.tickets_per_chat
-        raise RateLimitedError(f"too many socket tickets for this chat ({_per_minute(rate)})", wait)
+    _over(wait, "too many socket tickets for this chat", limits.cfg.tickets_per_chat)
     if not actions.token_ok(c.engine, contact_id, token):
         raise NotFoundError("chat", contact_id)
     return SocketTicket(ticket=limits.tickets.issue(contact_id), expires_in=limits.tickets.ttl_s)
