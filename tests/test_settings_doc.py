@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.settings import NOT_SET, Settings, settings_table
+from callcenter.settings import NOT_SET, Settings, SettingsError, settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "settings.md"
@@ -80,3 +80,15 @@ def test_only_settings_reads_the_environment() -> None:
             if _ENV_READ.search(line):
                 found.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
     assert found == [], "read it through Settings instead:\n" + "\n".join(found)
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLCENTER_TRUSTED_PROXIES", " 127.0.0.1,10.0.0.0/8 ,::1")
+    assert Settings.load().trusted_proxies == "127.0.0.1, 10.0.0.0/8, ::1"
+    monkeypatch.setenv("CALLCENTER_TRUSTED_PROXIES", "127.0.0.1, proxy.example")
+    with pytest.raises(SettingsError) as e:
+        Settings.load()
+    assert str(e.value) == (
+        "CALLCENTER_TRUSTED_PROXIES '127.0.0.1, proxy.example': 'proxy.example' is not an IP "
+        "address or network (expected e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)"
+    )

@@ -178,8 +178,9 @@ class Settings(BaseSettings):
         default="",
         description=(
             "Addresses of reverse proxies whose `X-Forwarded-For` names the client (comma-"
-            "separated, e.g. `127.0.0.1`); empty: the header is ignored and the client is "
-            "the connection's peer (what sign-in throttling counts by)."
+            "separated addresses or networks, e.g. `127.0.0.1, 10.0.0.0/8`); empty: the "
+            "header is ignored and the client is the connection's peer (what sign-in "
+            "throttling and the chat limits count by)."
         ),
     )
 
@@ -356,6 +357,22 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("not a database URL (expected e.g. sqlite:///callcenter.db)") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        import ipaddress  # here: importing settings stays quick
+
+        items = [x.strip() for x in value.split(",") if x.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (expected e.g. 127.0.0.1 or "
+                    "10.0.0.0/8, comma-separated)"
+                ) from None
+        return ", ".join(items)
 
     @classmethod
     def load(cls, *, names: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
