@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,7 +184,11 @@ class RunningAsterisk:
 
 
 def start_asterisk(
-    install: AsteriskInstall, *, app: str = "callcenter", timeout_s: float = _START_TIMEOUT_S
+    install: AsteriskInstall,
+    *,
+    app: str = "callcenter",
+    timeout_s: float = _START_TIMEOUT_S,
+    extra: Mapping[str, str] | None = None,
 ) -> RunningAsterisk:
     """Start a private Asterisk and return once it is ready and ARI answers us.
 
@@ -193,10 +197,12 @@ def start_asterisk(
     The ports are free when chosen, but another process may take one before Asterisk
     binds it: Asterisk then logs "Address already in use" and runs on without it, so
     that is watched for and the start retried on new ports (3 tries in all).
+    ``extra`` is text appended to generated files, by file name
+    (:attr:`AsteriskConfig.extra`).
     """
     for attempt in range(1, _START_TRIES + 1):
         try:
-            return _start_once(install, app, timeout_s)
+            return _start_once(install, app, timeout_s, extra or {})
         except _PortTakenError:
             if attempt == _START_TRIES:
                 raise
@@ -207,7 +213,9 @@ class _PortTakenError(AsteriskError):
     """A port chosen for Asterisk was taken by another process before Asterisk bound it."""
 
 
-def _start_once(install: AsteriskInstall, app: str, timeout_s: float) -> RunningAsterisk:
+def _start_once(
+    install: AsteriskInstall, app: str, timeout_s: float, extra: Mapping[str, str]
+) -> RunningAsterisk:
     base_dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
     config = AsteriskConfig(
         modules_dir=install.modules_dir,
@@ -217,6 +225,7 @@ def _start_once(install: AsteriskInstall, app: str, timeout_s: float) -> Running
         ari_user=f"cc-{secrets.token_hex(4)}",
         ari_password=secrets.token_urlsafe(32),
         app=app,
+        extra=dict(extra),
     )
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)

@@ -16,10 +16,14 @@ own directory), so nothing of a system-wide ``/etc/asterisk`` is ever read.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["INBOUND_CONTEXT", "AsteriskConfig", "write_config"]
+__all__ = ["DEBIAN_MOH", "DEBIAN_SOUNDS", "INBOUND_CONTEXT", "AsteriskConfig", "write_config"]
+
+DEBIAN_SOUNDS = Path("/usr/share/asterisk/sounds")
+DEBIAN_MOH = Path("/usr/share/asterisk/moh")
 
 INBOUND_CONTEXT = "callcenter-in"
 """The dialplan context of incoming calls: every extension in it enters the Stasis app."""
@@ -40,6 +44,14 @@ class AsteriskConfig:
     app: str = "callcenter"
     host: str = "127.0.0.1"
     rtp_ports: tuple[int, int] = (10000, 20000)
+    sounds_dir: Path | None = DEBIAN_SOUNDS
+    """Prompts (``sound:`` media): linked as ``<astdatadir>/sounds``; Debian's
+    ``asterisk-core-sounds-*`` packages install into ``/usr/share/asterisk/sounds``."""
+    moh_dir: Path | None = DEBIAN_MOH
+    """Music on hold (class ``default``): Debian's ``asterisk-moh-opsound-wav``."""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Text appended to a generated file, by file name (e.g. endpoints for
+    ``pjsip.conf``); a name that is not generated becomes a file of its own."""
 
     @property
     def etc_dir(self) -> Path:
@@ -66,8 +78,13 @@ def write_config(cfg: AsteriskConfig) -> Path:
         "extensions.conf": _extensions_conf(cfg),
         "pjsip.conf": _pjsip_conf(cfg),
         "rtp.conf": _rtp_conf(cfg),
+        "musiconhold.conf": _moh_conf(cfg),
         **_QUIET_FILES,
     }
+    for name, text in cfg.extra.items():
+        files[name] = files.get(name, "") + "\n" + text
+    if cfg.sounds_dir is not None:
+        (cfg.base_dir / "lib" / "sounds").symlink_to(cfg.sounds_dir, target_is_directory=True)
     for name, text in files.items():
         path = cfg.etc_dir / name
         # Created 0600 before the secret is written: never readable by others.
@@ -197,6 +214,12 @@ def _pjsip_conf(cfg: AsteriskConfig) -> str:
         "protocol = udp\n"
         f"bind = {cfg.host}:{cfg.sip_port}\n"
     )
+
+
+def _moh_conf(cfg: AsteriskConfig) -> str:
+    if cfg.moh_dir is None:
+        return ""
+    return f"[default]\nmode = files\ndirectory = {cfg.moh_dir}\nsort = alpha\n"
 
 
 def _rtp_conf(cfg: AsteriskConfig) -> str:
