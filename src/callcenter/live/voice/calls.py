@@ -1,0 +1,460 @@
+"""The call controller: Asterisk's channels (over ARI) in, the router's decisions out.
+
+Every call Asterisk takes enters our Stasis application; from then on this module and
+the router decide everything, through the same engine requests, events and pushes the
+chat channel uses (``docs/voice.md``):
+
+=========================================  ==============================================
+Asterisk tells us (ARI event)               we ask the engine / Asterisk
+=========================================  ==============================================
+a caller's channel enters (``StasisStart``)  answer it; ``arrive`` in the number's queue
+                                             (contact row with the caller's number as a
+                                             claim); the caller waits in the queue's
+                                             holding bridge with music on hold
+the router offers it (``offer`` event)       originate to the agent's phone, the caller's
+                                             number shown; entering our app = answered
+the agent's leg answers (``StasisStart``)    ``answer``; a mixing bridge joins the two;
+                                             each side recorded on its own snoop channel
+the agent's phone refuses / drops the ring   ``decline`` (the router offers it again)
+the ring times out (``ring_noanswer``)       hang up the agent's leg
+the caller hangs up                          ``abandon`` (queued or ringing) or
+                                             ``hangup`` by the caller (talking)
+the agent hangs up                           ``hangup`` by the agent
+the desk ends the call (``complete``)        hang up both legs
+=========================================  ==============================================
+
+State lives in the router (what is queued, ringing, talking) and, for the channels, in
+:class:`Call` objects on the event loop; both are touched from the loop only (engine
+requests run in worker threads and their events come back through :meth:`listener`).
+When Asterisk goes away every call it carried is ended in the engine, so no agent stays
+on a phantom call; on start, calls the router still holds from before a server restart
+are ended the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Final, Protocol
+
+import anyio
+from sqlalchemy.orm import Session
+
+from callcenter.crm.service import normalize_phone
+from callcenter.errors import UserError
+from callcenter.events import Channel, Event, EventType, HangupBy
+from callcenter.live.chat.records import request_time
+from callcenter.live.commands import Abandon, Answer, Arrive, Command, Decline, Hangup, Pause
+from callcenter.live.desk.views import ACTIVE, RINGING, contact_state
+from callcenter.live.engine import Applied, Extra, LiveEngine
+from callcenter.routing import RoutingError
+from callcenter.storage.tables import ContactRow, ContactStatus
+from callcenter.voice.ari import Ari, AriError, AriEvent, AriUnavailableError
+
+log = logging.getLogger("callcenter.voice")
+
+CALL_PREFIX: Final = "call-"
+AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agent
+SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
+PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
+ORIGINATE_TIMEOUT_S: Final = 120  # the router's ring timeout ends a ring long before
+
+
+class CallState(enum.Enum):
+    QUEUED = "queued"
+    RINGING = "ringing"
+    TALKING = "talking"
+    ENDED = "ended"
+
+
+class Side(enum.StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where calls go: the lookups the controller needs from the configuration."""
+
+    queue_of_number: Callable[[str], str | None]
+    """The queue a dialled number (DID) goes to, or None for a number we do not serve."""
+    endpoint_of_agent: Callable[[str], str | None]
+    """The agent's phone as an ARI endpoint (``PJSIP/agent-sue``), or None."""
+
+
+class Recorder(Protocol):
+    """What happens to a call's two recordings once it has ended."""
+
+    async def finish(self, ari: Ari, call: Call) -> None: ...
+
+
+@dataclass(slots=True)
+class Call:
+    """One call's channels and where it is."""
+
+    contact: str
+    caller_channel: str
+    caller: str | None
+    number: str
+    queue: str
+    state: CallState = CallState.QUEUED
+    agent: str | None = None
+    agent_channel: str | None = None
+    agent_answered: bool = False
+    bridge: str | None = None
+    legs: int = 0  # agent legs originated so far (each gets its own channel id)
+    answered_at: float | None = None
+    recordings: dict[Side, str] = field(default_factory=dict)
+    pauses: list[tuple[float, float]] = field(default_factory=list)
+
+
+class CallController:
+    """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
+
+    def __init__(
+        self,
+        engine: LiveEngine,
+        ari: Ari,
+        routes: Routes,
+        *,
+        app: str = "callcenter",
+        recorder: Recorder | None = None,
+        record: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.ari = ari
+        self.routes = routes
+        self.app = app
+        self.recorder = recorder
+        self.record = record
+        self.calls: dict[str, Call] = {}  # by contact id
+        self._by_channel: dict[str, tuple[Call, Side]] = {}
+        self._holding: dict[str, str] = {}  # queue -> its holding bridge
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ wiring
+
+    def listener(self, applied: Applied) -> None:
+        """The engine listener (any thread): hand the router's events to the loop."""
+        loop = self._loop
+        if loop is None or not any(e.contact in self.calls for e in applied.events):
+            return
+        loop.call_soon_threadsafe(self._engine_events.put_nowait, applied.events)
+
+    async def run(self, stream: AsyncIterator[AriEvent]) -> None:
+        """Serve one connection to Asterisk until its event stream ends; then end every
+        call it carried (Asterisk stopped or crashed: its channels are gone)."""
+        self._loop = asyncio.get_running_loop()
+        decisions = asyncio.create_task(self._follow_engine())
+        try:
+            await self.end_phantoms("the server started")
+            async for event in stream:
+                try:
+                    await self._on_ari(event)
+                except (AriError, AriUnavailableError) as e:
+                    log.warning("ARI %s: %s", event.type, e)
+        finally:
+            decisions.cancel()
+            await self._lost_asterisk()
+
+    async def _follow_engine(self) -> None:
+        while True:
+            events = await self._engine_events.get()
+            for e in events:
+                try:
+                    await self._on_engine(e)
+                except (AriError, AriUnavailableError) as err:
+                    log.warning("ARI after %s of %s: %s", e.type, e.contact, err)
+
+    async def _request(self, command: Command, extra: Extra | None = None) -> bool:
+        """Run an engine request in a worker thread; False if the router refused it."""
+        try:
+            await anyio.to_thread.run_sync(partial(self.engine.request, command, extra=extra))
+        except RoutingError as e:
+            log.info("router refused %s: %s", command.NAME, e)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ Asterisk's events
+
+    async def _on_ari(self, event: AriEvent) -> None:
+        ch = event.channel
+        if ch is None:
+            return
+        if event.type == "StasisStart":
+            kind = event.args[0] if event.args else ""
+            if kind == AGENT_LEG and len(event.args) > 1:
+                await self._agent_answered(event.args[1], ch.id)
+            elif kind == SNOOP_LEG and len(event.args) > 2:
+                await self._snoop_ready(event.args[1], Side(event.args[2]), ch.id)
+            elif not kind:
+                await self._incoming(ch.id, ch.exten, ch.caller_number)
+        elif event.type == "ChannelDestroyed":
+            await self._gone(ch.id, event.cause)
+
+    async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
+        queue = self.routes.queue_of_number(number)
+        if queue is None:
+            log.info("call to %r: not one of our numbers; refused", number)
+            await self.ari.hangup(channel, "no_answer")
+            return
+        contact = CALL_PREFIX + secrets.token_hex(6)
+        caller, phone = _caller(caller_number), _phone(caller_number)
+        await self.ari.answer(channel)
+        call = Call(contact, channel, caller, number, queue)
+        self.calls[contact] = call
+        self._by_channel[channel] = (call, Side.CALLER)
+
+        def write(s: Session) -> None:
+            t = request_time(s)
+            s.add(
+                ContactRow(
+                    id=contact, customer_id=None, channel=Channel.VOICE.value,
+                    direction="inbound", queue=queue, status=ContactStatus.QUEUED.value,
+                    subject=f"call to {number}", arrived_at=t, enqueued_at=t,
+                    claimed_phone=phone,
+                )
+            )  # fmt: skip
+
+        await self._hold(call)
+        arrive = Arrive(contact=contact, queue=queue, caller=caller, channel=Channel.VOICE.value)
+        if not await self._request(arrive, extra=write):
+            self._forget(call)
+            await self.ari.hangup(channel, "congestion")
+
+    async def _hold(self, call: Call) -> None:
+        bridge = self._holding.get(call.queue)
+        if bridge is None:
+            bridge = await self.ari.create_bridge("holding", name=f"hold-{call.queue}")
+            await self.ari.bridge_moh(bridge)
+            self._holding[call.queue] = bridge
+        await self.ari.add_to_bridge(bridge, [call.caller_channel])
+
+    async def _agent_answered(self, contact: str, channel: str) -> None:
+        call = self.calls.get(contact)
+        if call is None or call.agent_channel != channel or call.state is not CallState.RINGING:
+            await self.ari.hangup(channel)  # the caller left, or the ring ended meanwhile
+            return
+        call.agent_answered = True
+        if not await self._request(Answer(contact=contact)):
+            await self.ari.hangup(channel)
+            return
+        call.state = CallState.TALKING
+        call.answered_at = self.engine.clock()
+        hold = self._holding.get(call.queue)
+        if hold is not None:
+            await self.ari.remove_from_bridge(hold, [call.caller_channel])
+        call.bridge = await self.ari.create_bridge("mixing", name=contact)
+        await self.ari.add_to_bridge(call.bridge, [call.caller_channel, channel])
+        if self.record:
+            for side, target in ((Side.CALLER, call.caller_channel), (Side.AGENT, channel)):
+                await self.ari.snoop(
+                    target,
+                    app=self.app,
+                    spy="in",
+                    app_args=[SNOOP_LEG, contact, side.value],
+                    snoop_id=f"{contact}-snoop-{side.value}",
+                )
+
+    async def _snoop_ready(self, contact: str, side: Side, channel: str) -> None:
+        call = self.calls.get(contact)
+        if call is None or call.state is not CallState.TALKING:
+            await self.ari.hangup(channel)
+            return
+        name = f"{contact}-{side.value}"
+        await self.ari.record(channel, name)
+        call.recordings[side] = name
+
+    async def _gone(self, channel: str, cause: int | None) -> None:
+        found = self._by_channel.pop(channel, None)
+        if found is None:
+            return
+        call, side = found
+        if side is Side.CALLER:
+            await self._caller_left(call)
+        elif channel == call.agent_channel:
+            await self._agent_left(call, cause)
+
+    async def _caller_left(self, call: Call) -> None:
+        state, _ = contact_state(self.engine, call.contact)
+        if state in (ContactStatus.QUEUED.value, RINGING):
+            await self._request(Abandon(contact=call.contact))
+        elif state == ACTIVE:
+            await self._request(Hangup(contact=call.contact, by=HangupBy.CALLER))
+        await self._end(call)
+
+    async def _agent_left(self, call: Call, cause: int | None) -> None:
+        call.agent_channel = None
+        if call.state is CallState.TALKING:
+            await self._request(Hangup(contact=call.contact, by=HangupBy.AGENT))
+            await self._end(call)
+        elif call.state is CallState.RINGING and not call.agent_answered:
+            # the phone refused (busy, declined) or stopped ringing before the router's
+            # ring timeout: the router offers the call again
+            state, agent = contact_state(self.engine, call.contact)
+            if state == RINGING and agent == call.agent and agent is not None:
+                await self._phone_refused(call, agent, f"Q.850 cause {cause}")
+
+    # ------------------------------------------------------------------ the router's events
+
+    async def _on_engine(self, e: Event) -> None:
+        call = self.calls.get(e.contact or "")
+        if call is None:
+            return
+        if e.type is EventType.OFFER and e.agent is not None:
+            await self._ring(call, e.agent)
+        elif e.type is EventType.RING_NOANSWER:
+            await self._stop_ringing(call)
+        elif e.type is EventType.COMPLETE:
+            await self._end(call)  # ended at the desk: both legs go
+        elif e.type in (EventType.TIMEOUT, EventType.TRANSFER) and e.target is None:
+            await self._end(call)  # left the queue with nowhere to go
+
+    async def _ring(self, call: Call, agent: str) -> None:
+        endpoint = self.routes.endpoint_of_agent(agent)
+        call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False
+        if endpoint is None:
+            await self._phone_refused(call, agent, "the agent has no phone")
+            return
+        call.legs += 1
+        leg_id = f"{call.contact}-leg{call.legs}"
+        call.agent_channel = leg_id
+        self._by_channel[leg_id] = (call, Side.AGENT)
+        try:
+            await self.ari.originate(
+                endpoint,
+                app=self.app,
+                app_args=[AGENT_LEG, call.contact],
+                channel_id=leg_id,
+                caller_id=call.caller or "",
+                timeout_s=ORIGINATE_TIMEOUT_S,
+            )
+        except AriError as err:  # e.g. the phone is not registered
+            self._by_channel.pop(leg_id, None)
+            call.agent_channel = None
+            await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
+
+    async def _phone_refused(self, call: Call, agent: str, why: str) -> None:
+        """The agent's phone could not take the offer (busy, declined, unreachable): the
+        agent is paused (reason ``phone``, as Asterisk's queues auto-pause) and the
+        router offers the call to someone else. Without the pause a phone that always
+        refuses would be offered the same call again at once, without end."""
+        log.warning("%s: %s's phone did not take the call (%s); %s is paused",
+                    call.contact, agent, why, agent)  # fmt: skip
+        await self._request(Pause(agent=agent, reason=PHONE_PAUSE))
+        await self._request(Decline(contact=call.contact))
+
+    async def _stop_ringing(self, call: Call) -> None:
+        leg = call.agent_channel
+        call.state, call.agent, call.agent_channel = CallState.QUEUED, None, None
+        if leg is not None:
+            self._by_channel.pop(leg, None)
+            await self.ari.hangup(leg, "no_answer")
+
+    # ------------------------------------------------------------------ ending
+
+    async def _end(self, call: Call) -> None:
+        if call.state is CallState.ENDED:
+            return
+        call.state = CallState.ENDED
+        for channel in (call.caller_channel, call.agent_channel):
+            if channel is not None:
+                self._by_channel.pop(channel, None)
+                await self.ari.hangup(channel)
+        if call.bridge is not None:
+            await self.ari.destroy_bridge(call.bridge)
+        self._forget(call)
+        if call.recordings and self.recorder is not None:
+            self._spawn(self.recorder.finish(self.ari, call))
+
+    def _forget(self, call: Call) -> None:
+        self.calls.pop(call.contact, None)
+        self._by_channel.pop(call.caller_channel, None)
+
+    def _spawn(self, job: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await job
+            except Exception:
+                log.exception("after the call")
+
+        task = asyncio.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _lost_asterisk(self) -> None:
+        """Asterisk is gone: its calls are over; end them in the engine."""
+        for call in list(self.calls.values()):
+            log.warning("%s: Asterisk went away; the call ended", call.contact)
+            call.state = CallState.ENDED
+            self._forget(call)
+            await self._end_in_engine(call.contact)
+        self._by_channel.clear()
+        self._holding.clear()
+
+    async def end_phantoms(self, why: str) -> None:
+        """End the voice contacts the router holds that no channel of ours carries
+        (left from before a server restart, or from an Asterisk that went away)."""
+        with self.engine.lock:
+            held = [
+                cid
+                for cid, c in self.engine.router.contacts.items()
+                if c.channel == Channel.VOICE.value and cid not in self.calls
+            ]
+        for cid in held:
+            log.warning("%s: no call carries it any more (%s); it is ended", cid, why)
+            await self._end_in_engine(cid)
+
+    async def _end_in_engine(self, contact: str) -> None:
+        state, _ = contact_state(self.engine, contact)
+        if state in (ContactStatus.QUEUED.value, RINGING):
+            await self._request(Abandon(contact=contact))
+        elif state == ACTIVE:
+            await self._request(Hangup(contact=contact, by=HangupBy.CALLER))
+
+    async def drain(self) -> None:
+        """Wait for the after-call jobs (recordings) still running."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _phone(number: str) -> str | None:
+    """The caller's number in E.164 when it is a telephone number, else None (a
+    withheld or non-numeric caller id: ``anonymous``, a SIP user name)."""
+    number = number.strip()
+    if not number:
+        return None
+    try:
+        return normalize_phone(number)
+    except UserError:
+        return None
+
+
+def _caller(number: str) -> str | None:
+    """The caller as the event log keeps it: E.164, or the number's own digits."""
+    phone = _phone(number)
+    if phone is not None:
+        return phone
+    digits = number.strip()
+    return digits if digits.lstrip("+").isdigit() else None
+
+
+__all__ = [
+    "AGENT_LEG",
+    "CALL_PREFIX",
+    "PHONE_PAUSE",
+    "SNOOP_LEG",
+    "Call",
+    "CallController",
+    "CallState",
+    "Recorder",
+    "Routes",
+    "Side",
+]
