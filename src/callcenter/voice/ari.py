@@ -40,7 +40,8 @@ __all__ = [
     "AriNotFoundError",
     "AriUnavailableError",
     "ChannelInfo",
-    "events",
+    "EventSocket",
+    "connect_events",
 ]
 
 _TIMEOUT_S: Final = 5.0
@@ -379,10 +380,39 @@ def _ws_url(ari_url: str, app: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path + "/events", f"app={app}", ""))
 
 
-async def events(
+class EventSocket:
+    """The application's event stream, open: ``async for event in socket``.
+
+    Iteration ends when the socket closes (Asterisk stopped, or :meth:`aclose`).
+    """
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self._ws = ws
+
+    def __aiter__(self) -> AsyncIterator[AriEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[AriEvent]:
+        try:
+            while True:
+                try:
+                    message = await self._ws.recv()
+                except ConnectionClosed:
+                    return
+                doc = orjson.loads(message)
+                if isinstance(doc, dict):
+                    yield AriEvent.parse(doc)
+        finally:
+            await self._ws.close()
+
+    async def aclose(self) -> None:
+        await self._ws.close()
+
+
+async def connect_events(
     ari_url: str, auth: tuple[str, str], app: str, *, open_timeout: float = _TIMEOUT_S
-) -> AsyncIterator[AriEvent]:
-    """The application's events, in order, until the socket closes (then it returns).
+) -> EventSocket:
+    """Open the event socket of ``app``; its events, in order, until it closes.
 
     Connecting registers ``app`` with Asterisk: channels entering ``Stasis(app)`` are
     refused while nobody listens.  Raises :class:`AriUnavailableError` when the socket
@@ -401,14 +431,4 @@ async def events(
         raise AriError(status, f"GET {url}", "the event socket was refused") from None
     except (OSError, TimeoutError) as e:
         raise AriUnavailableError(f"ARI events at {url}: {e}") from None
-    try:
-        while True:
-            try:
-                message = await ws.recv()
-            except ConnectionClosed:
-                return
-            doc = orjson.loads(message)
-            if isinstance(doc, dict):
-                yield AriEvent.parse(doc)
-    finally:
-        await ws.close()
+    return EventSocket(ws)

@@ -37,7 +37,7 @@ import asyncio
 import enum
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, Protocol
@@ -148,7 +148,7 @@ class CallController:
             return
         loop.call_soon_threadsafe(self._engine_events.put_nowait, applied.events)
 
-    async def run(self, stream: AsyncIterator[AriEvent]) -> None:
+    async def run(self, stream: AsyncIterable[AriEvent]) -> None:
         """Serve one connection to Asterisk until its event stream ends; then end every
         call it carried (Asterisk stopped or crashed: its channels are gone)."""
         self._loop = asyncio.get_running_loop()
