@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -383,27 +383,26 @@ def _ws_url(ari_url: str, app: str) -> str:
 class EventSocket:
     """The application's event stream, open: ``async for event in socket``.
 
-    Iteration ends when the socket closes (Asterisk stopped, or :meth:`aclose`).
+    Iteration ends when the socket closes (Asterisk stopped, or :meth:`aclose`);
+    leaving a loop over it early leaves it open for the next one.
     """
 
     def __init__(self, ws: websockets.ClientConnection) -> None:
         self._ws = ws
 
-    def __aiter__(self) -> AsyncIterator[AriEvent]:
-        return self._events()
+    def __aiter__(self) -> EventSocket:
+        return self
 
-    async def _events(self) -> AsyncIterator[AriEvent]:
-        try:
-            while True:
-                try:
-                    message = await self._ws.recv()
-                except ConnectionClosed:
-                    return
-                doc = orjson.loads(message)
-                if isinstance(doc, dict):
-                    yield AriEvent.parse(doc)
-        finally:
-            await self._ws.close()
+    async def __anext__(self) -> AriEvent:
+        # not a generator: leaving an ``async for`` early must not close the socket
+        while True:
+            try:
+                message = await self._ws.recv()
+            except ConnectionClosed:
+                raise StopAsyncIteration from None
+            doc = orjson.loads(message)
+            if isinstance(doc, dict):
+                return AriEvent.parse(doc)
 
     async def aclose(self) -> None:
         await self._ws.close()
