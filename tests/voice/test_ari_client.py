@@ -26,6 +26,9 @@ from callcenter.voice.ari import (
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
 
+HELLO_WORLD_S = 1.404  # soxi -D /usr/share/asterisk/sounds/en/hello-world.wav
+
+
 @pytest.fixture(scope="module")
 def asterisk() -> Iterator[RunningAsterisk]:
     running = start_asterisk(find_install(Settings.load().cache_dir))
@@ -102,7 +105,7 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
     asterisk: RunningAsterisk,
 ) -> None:
     """Originate a Local channel into our app; play a Debian prompt to it; record it
-    for ~1 s; put it in a holding bridge with music; hang up. Every step is confirmed by
+    while the prompt is played to the Local channel's other half; put it in a holding bridge with music; hang up. Every step is confirmed by
     the event Asterisk sends, and the recording by the file it wrote."""
     spool = asterisk.config.base_dir / "spool" / "recording"
 
@@ -114,12 +117,14 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
                 ch = await ari.originate(
                     "Local/s@callcenter-in", app="callcenter", app_args=["probe", "42"]
                 )
+                other = ""
                 start = await _next(sock, "StasisStart")
                 while start.channel is None or start.channel.id != ch.id:
                     # the Local channel's other half ran the dialplan into our app;
                     # answering it answers ours, which then enters with its arguments
                     assert start.channel is not None and start.args == ()
-                    await ari.answer(start.channel.id)
+                    other = start.channel.id
+                    await ari.answer(other)
                     start = await _next(sock, "StasisStart")
                 assert start.args == ("probe", "42")
                 seen.append("start")
@@ -133,7 +138,11 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
                 # record channel while in bridge"; calls are recorded on snoop channels)
                 await ari.record(ch.id, "probe-rec")
                 await _next(sock, "RecordingStarted")
-                await asyncio.sleep(1.0)
+                # what is played to the other half comes out of ours: the recording
+                # holds Debian's hello-world prompt
+                await ari.play(other, "sound:hello-world", lang="en")
+                await _next(sock, "PlaybackFinished")
+                await asyncio.sleep(0.2)
                 await ari.stop_recording("probe-rec")
                 finished = await _next(sock, "RecordingFinished")
                 assert finished.object_id("recording") == "probe-rec"
@@ -157,4 +166,6 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
     with wave.open(str(path)) as w:
         seconds = w.getnframes() / w.getframerate()
         assert (w.getnchannels(), w.getframerate()) == (1, 8000)
-    assert 0.7 <= seconds <= 1.5
+    # the prompt lasts 1.404 s (soxi); a Local channel carries frames only while
+    # something plays, so the file holds the prompt and nothing else
+    assert abs(seconds - HELLO_WORLD_S) <= 0.1
