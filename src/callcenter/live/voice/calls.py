@@ -34,13 +34,11 @@ are ended the same way.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import secrets
-from collections.abc import AsyncIterable, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, Awaitable
 from functools import partial
-from typing import Final, Protocol
+from typing import Final
 
 import anyio
 from sqlalchemy.orm import Session
@@ -49,9 +47,26 @@ from callcenter.crm.service import normalize_phone
 from callcenter.errors import UserError
 from callcenter.events import Channel, Event, EventType, HangupBy
 from callcenter.live.chat.records import request_time
-from callcenter.live.commands import Abandon, Answer, Arrive, Command, Decline, Hangup, Pause
+from callcenter.live.commands import (
+    Abandon,
+    Answer,
+    Arrive,
+    Callback,
+    Command,
+    Decline,
+    Hangup,
+    Pause,
+)
 from callcenter.live.desk.views import ACTIVE, RINGING, contact_state
 from callcenter.live.engine import Applied, Extra, LiveEngine
+from callcenter.live.voice.model import Call, CallState, Recorder, Routes, Side
+from callcenter.live.voice.waiting import (
+    HandleTimes,
+    announcement,
+    estimated_wait,
+    position,
+    serving,
+)
 from callcenter.routing import RoutingError
 from callcenter.storage.tables import ContactRow, ContactStatus
 from callcenter.voice.ari import Ari, AriError, AriEvent, AriUnavailableError
@@ -63,54 +78,6 @@ AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agen
 SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
 PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
 ORIGINATE_TIMEOUT_S: Final = 120  # the router's ring timeout ends a ring long before
-
-
-class CallState(enum.Enum):
-    QUEUED = "queued"
-    RINGING = "ringing"
-    TALKING = "talking"
-    ENDED = "ended"
-
-
-class Side(enum.StrEnum):
-    CALLER = "caller"
-    AGENT = "agent"
-
-
-@dataclass(frozen=True, slots=True)
-class Routes:
-    """Where calls go: the lookups the controller needs from the configuration."""
-
-    queue_of_number: Callable[[str], str | None]
-    """The queue a dialled number (DID) goes to, or None for a number we do not serve."""
-    endpoint_of_agent: Callable[[str], str | None]
-    """The agent's phone as an ARI endpoint (``PJSIP/agent-sue``), or None."""
-
-
-class Recorder(Protocol):
-    """What happens to a call's two recordings once it has ended."""
-
-    async def finish(self, ari: Ari, call: Call) -> None: ...
-
-
-@dataclass(slots=True)
-class Call:
-    """One call's channels and where it is."""
-
-    contact: str
-    caller_channel: str
-    caller: str | None
-    number: str
-    queue: str
-    state: CallState = CallState.QUEUED
-    agent: str | None = None
-    agent_channel: str | None = None
-    agent_answered: bool = False
-    bridge: str | None = None
-    legs: int = 0  # agent legs originated so far (each gets its own channel id)
-    answered_at: float | None = None
-    recordings: dict[Side, str] = field(default_factory=dict)
-    pauses: list[tuple[float, float]] = field(default_factory=list)
 
 
 class CallController:
@@ -138,6 +105,7 @@ class CallController:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.handle_times = HandleTimes(engine)
 
     # ------------------------------------------------------------------ wiring
 
@@ -198,17 +166,21 @@ class CallController:
                 await self._incoming(ch.id, ch.exten, ch.caller_number)
         elif event.type == "ChannelDestroyed":
             await self._gone(ch.id, event.cause)
+        elif event.type == "ChannelDtmfReceived" and event.digit:
+            await self._dtmf(ch.id, event.digit)
 
     async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
-        queue = self.routes.queue_of_number(number)
-        if queue is None:
+        entry = self.routes.entry_of_number(number)
+        if entry is None:
             log.info("call to %r: not one of our numbers; refused", number)
             await self.ari.hangup(channel, "no_answer")
             return
+        queue = entry.queue
         contact = CALL_PREFIX + secrets.token_hex(6)
         caller, phone = _caller(caller_number), _phone(caller_number)
         await self.ari.answer(channel)
-        call = Call(contact, channel, caller, number, queue)
+        call = Call(contact, channel, caller, number, queue, entry.language,
+                    self.routes.options_of_queue(queue))  # fmt: skip
         self.calls[contact] = call
         self._by_channel[channel] = (call, Side.CALLER)
 
@@ -228,6 +200,62 @@ class CallController:
         if not await self._request(arrive, extra=write):
             self._forget(call)
             await self.ari.hangup(channel, "congestion")
+            return
+        if call.options.announce_every_s > 0 and call.state is not CallState.ENDED:
+            call.announcer = asyncio.create_task(self._announce(call))
+
+    async def _announce(self, call: Call) -> None:
+        """Every ``announce_every_s``: the caller's place and the estimated wait (and the
+        callback offer), while the call waits (not while an agent's phone rings)."""
+        every = call.options.announce_every_s
+        while call.state in (CallState.QUEUED, CallState.RINGING):
+            await asyncio.sleep(every)
+            if call.state is not CallState.QUEUED:
+                continue
+            # the engine's lock and the database: never on the event loop
+            media = await anyio.to_thread.run_sync(self._announcement, call)
+            if media is None:
+                continue
+            if call.options.callback_digit and call.options.callback_prompt:
+                media.append(f"sound:{call.options.callback_prompt}")
+            try:
+                call.playback = await self.ari.play(call.caller_channel, media, lang=call.language)
+            except (AriError, AriUnavailableError) as e:
+                log.info("%s: announcement not played: %s", call.contact, e)
+
+    def _announcement(self, call: Call) -> list[str] | None:
+        place = position(self.engine, call.contact)
+        if place is None:
+            return None
+        agents = serving(self.engine, call.queue)
+        return announcement(place, estimated_wait(place, agents, self.handle_times.aht(call.queue)))
+
+    async def _state(self, contact: str) -> tuple[str | None, str | None]:
+        """The contact's state in the router (read under the engine's lock, in a thread)."""
+        return await anyio.to_thread.run_sync(contact_state, self.engine, contact)
+
+    async def _stop_announcing(self, call: Call) -> None:
+        if call.announcer is not None:
+            call.announcer.cancel()
+            call.announcer = None
+        if call.playback is not None:
+            playback, call.playback = call.playback, None
+            await self.ari.stop_playback(playback)
+
+    async def _dtmf(self, channel: str, digit: str) -> None:
+        found = self._by_channel.get(channel)
+        if found is None or found[1] is not Side.CALLER:
+            return
+        call = found[0]
+        if call.state is CallState.QUEUED and digit == call.options.callback_digit:
+            if not await self._request(Callback(contact=call.contact)):
+                return
+            # the caller keeps its place; an agent calls back (dialling: part 2)
+            call.state = CallState.CALLBACK
+            await self._stop_announcing(call)
+            self._forget(call)
+            log.info("%s: the caller asked to be called back", call.contact)
+            await self.ari.hangup(call.caller_channel)
 
     async def _hold(self, call: Call) -> None:
         bridge = self._holding.get(call.queue)
@@ -248,12 +276,13 @@ class CallController:
             return
         call.state = CallState.TALKING
         call.answered_at = self.engine.clock()
+        await self._stop_announcing(call)
         hold = self._holding.get(call.queue)
         if hold is not None:
             await self.ari.remove_from_bridge(hold, [call.caller_channel])
         call.bridge = await self.ari.create_bridge("mixing", name=contact)
         await self.ari.add_to_bridge(call.bridge, [call.caller_channel, channel])
-        if self.record:
+        if self.record and call.options.record:
             for side, target in ((Side.CALLER, call.caller_channel), (Side.AGENT, channel)):
                 await self.ari.snoop(
                     target,
@@ -283,7 +312,7 @@ class CallController:
             await self._agent_left(call, cause)
 
     async def _caller_left(self, call: Call) -> None:
-        state, _ = contact_state(self.engine, call.contact)
+        state, _ = await self._state(call.contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=call.contact))
         elif state == ACTIVE:
@@ -298,7 +327,7 @@ class CallController:
         elif call.state is CallState.RINGING and not call.agent_answered:
             # the phone refused (busy, declined) or stopped ringing before the router's
             # ring timeout: the router offers the call again
-            state, agent = contact_state(self.engine, call.contact)
+            state, agent = await self._state(call.contact)
             if state == RINGING and agent == call.agent and agent is not None:
                 await self._phone_refused(call, agent, f"Q.850 cause {cause}")
 
@@ -361,9 +390,11 @@ class CallController:
     # ------------------------------------------------------------------ ending
 
     async def _end(self, call: Call) -> None:
-        if call.state is CallState.ENDED:
+        if call.state in (CallState.ENDED, CallState.CALLBACK):
             return
         call.state = CallState.ENDED
+        if call.announcer is not None:
+            call.announcer.cancel()
         for channel in (call.caller_channel, call.agent_channel):
             if channel is not None:
                 self._by_channel.pop(channel, None)
@@ -394,6 +425,8 @@ class CallController:
         for call in list(self.calls.values()):
             log.warning("%s: Asterisk went away; the call ended", call.contact)
             call.state = CallState.ENDED
+            if call.announcer is not None:
+                call.announcer.cancel()
             self._forget(call)
             await self._end_in_engine(call.contact)
         self._by_channel.clear()
@@ -402,18 +435,20 @@ class CallController:
     async def end_phantoms(self, why: str) -> None:
         """End the voice contacts the router holds that no channel of ours carries
         (left from before a server restart, or from an Asterisk that went away)."""
-        with self.engine.lock:
-            held = [
-                cid
-                for cid, c in self.engine.router.contacts.items()
-                if c.channel == Channel.VOICE.value and cid not in self.calls
-            ]
-        for cid in held:
+        for cid in await anyio.to_thread.run_sync(self._voice_contacts):
             log.warning("%s: no call carries it any more (%s); it is ended", cid, why)
             await self._end_in_engine(cid)
 
+    def _voice_contacts(self) -> list[str]:
+        with self.engine.lock:
+            return [
+                cid
+                for cid, c in self.engine.router.contacts.items()
+                if c.channel == Channel.VOICE.value and cid not in self.calls and not c.is_callback
+            ]
+
     async def _end_in_engine(self, contact: str) -> None:
-        state, _ = contact_state(self.engine, contact)
+        state, _ = await self._state(contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=contact))
         elif state == ACTIVE:
@@ -451,10 +486,5 @@ __all__ = [
     "CALL_PREFIX",
     "PHONE_PAUSE",
     "SNOOP_LEG",
-    "Call",
     "CallController",
-    "CallState",
-    "Recorder",
-    "Routes",
-    "Side",
 ]

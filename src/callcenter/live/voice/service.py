@@ -26,7 +26,8 @@ from typing import Final
 import anyio
 
 from callcenter.live.engine import Applied, LiveEngine
-from callcenter.live.voice.calls import CallController, Recorder, Routes
+from callcenter.live.voice.calls import CallController
+from callcenter.live.voice.model import Recorder, Routes
 from callcenter.settings import Settings
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
