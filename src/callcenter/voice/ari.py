@@ -337,6 +337,31 @@ class Ari:
     async def unpause_recording(self, name: str) -> None:
         await self.request("DELETE", f"/recordings/live/{name}/pause")
 
+    async def stored_recording(self, name: str) -> bytes:
+        """The file of a finished recording (``GET /recordings/stored/{name}/file``):
+        works for an Asterisk on another machine too."""
+        operation = f"GET /recordings/stored/{name}/file"
+        try:
+            r = await self._client.get(f"/recordings/stored/{name}/file")
+        except httpx.TransportError as e:
+            raise AriUnavailableError(f"ARI {operation}: {e}") from None
+        if r.status_code >= 400:
+            kind = {404: AriNotFoundError, 409: AriConflictError}.get(r.status_code, AriError)
+            raise kind(r.status_code, operation, r.text.strip()[:200])
+        return r.content
+
+    async def delete_stored_recording(self, name: str) -> None:
+        with contextlib.suppress(AriNotFoundError):  # gone already
+            await self.request("DELETE", f"/recordings/stored/{name}")
+
+    async def live_recording(self, name: str) -> dict[str, Any] | None:
+        """A recording still being made, or None once it has finished."""
+        try:
+            doc: dict[str, Any] = await self.request("GET", f"/recordings/live/{name}")
+        except AriNotFoundError:
+            return None
+        return doc
+
     async def send_dtmf(self, channel: str, digits: str) -> None:
         await self.request("POST", f"/channels/{channel}/dtmf", {"dtmf": digits})
 
