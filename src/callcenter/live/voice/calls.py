@@ -170,7 +170,8 @@ class CallController:
             await self._dtmf(ch.id, event.digit)
 
     async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
-        entry = self.routes.entry_of_number(number)
+        # the lookups read the database: in a worker thread, never on the event loop
+        entry = await anyio.to_thread.run_sync(self.routes.entry_of_number, number)
         if entry is None:
             log.info("call to %r: not one of our numbers; refused", number)
             await self.ari.hangup(channel, "no_answer")
@@ -179,8 +180,8 @@ class CallController:
         contact = CALL_PREFIX + secrets.token_hex(6)
         caller, phone = _caller(caller_number), _phone(caller_number)
         await self.ari.answer(channel)
-        call = Call(contact, channel, caller, number, queue, entry.language,
-                    self.routes.options_of_queue(queue))  # fmt: skip
+        options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+        call = Call(contact, channel, caller, number, queue, entry.language, options)
         self.calls[contact] = call
         self._by_channel[channel] = (call, Side.CALLER)
 
@@ -347,7 +348,7 @@ class CallController:
             await self._end(call)  # left the queue with nowhere to go
 
     async def _ring(self, call: Call, agent: str) -> None:
-        endpoint = self.routes.endpoint_of_agent(agent)
+        endpoint = await anyio.to_thread.run_sync(self.routes.endpoint_of_agent, agent)
         call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False
         if endpoint is None:
             await self._phone_refused(call, agent, "the agent has no phone")
