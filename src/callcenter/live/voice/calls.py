@@ -348,8 +348,10 @@ class CallController:
             await self._end(call)  # left the queue with nowhere to go
 
     async def _ring(self, call: Call, agent: str) -> None:
-        endpoint = await anyio.to_thread.run_sync(self.routes.endpoint_of_agent, agent)
         call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False
+        endpoint = await anyio.to_thread.run_sync(self.routes.endpoint_of_agent, agent)
+        if call.state is not CallState.RINGING or call.agent != agent:
+            return  # the caller left, or the ring ended, while we looked
         if endpoint is None:
             await self._phone_refused(call, agent, "the agent has no phone")
             return
@@ -369,7 +371,12 @@ class CallController:
         except AriError as err:  # e.g. the phone is not registered
             self._by_channel.pop(leg_id, None)
             call.agent_channel = None
-            await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
+            if call.state is CallState.RINGING and call.agent == agent:
+                await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
+            return
+        if call.agent_channel != leg_id:  # the ring ended while Asterisk set it up
+            self._by_channel.pop(leg_id, None)
+            await self.ari.hangup(leg_id)
 
     async def _phone_refused(self, call: Call, agent: str, why: str) -> None:
         """The agent's phone could not take the offer (busy, declined, unreachable): the
