@@ -374,7 +374,7 @@ class CallController:
             if call.state is CallState.RINGING and call.agent == agent:
                 await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
             return
-        if call.agent_channel != leg_id:  # the ring ended while Asterisk set it up
+        if not _rings(call, leg_id):  # the ring or the call ended while Asterisk set it up
             self._by_channel.pop(leg_id, None)
             await self.ari.hangup(leg_id)
 
@@ -466,6 +466,12 @@ class CallController:
         """Wait for the after-call jobs (recordings) still running."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _rings(call: Call, leg: str) -> bool:
+    """Whether ``leg`` is still the call's ringing (or just answered) agent leg: read
+    after an ``await``, when the call may have moved on."""
+    return call.agent_channel == leg and call.state in (CallState.RINGING, CallState.TALKING)
 
 
 def _phone(number: str) -> str | None:
