@@ -77,6 +77,8 @@ CALL_PREFIX: Final = "call-"
 AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agent
 SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
 PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
+CAUSE_REJECTED: Final = 21  # Q.850 "call rejected": a phone's 603 Decline
+CONTACT_HEADER: Final = "X-Callcenter-Contact"  # on the INVITE to an agent: which contact
 ORIGINATE_TIMEOUT_S: Final = 120  # the router's ring timeout ends a ring long before
 
 
@@ -329,7 +331,11 @@ class CallController:
             # the phone refused (busy, declined) or stopped ringing before the router's
             # ring timeout: the router offers the call again
             state, agent = await self._state(call.contact)
-            if state == RINGING and agent == call.agent and agent is not None:
+            if state != RINGING or agent != call.agent or agent is None:
+                return
+            if cause == CAUSE_REJECTED:  # the agent declined it (603 Decline): a choice
+                await self._request(Decline(contact=call.contact))
+            else:
                 await self._phone_refused(call, agent, f"Q.850 cause {cause}")
 
     # ------------------------------------------------------------------ the router's events
@@ -367,6 +373,8 @@ class CallController:
                 channel_id=leg_id,
                 caller_id=call.caller or "",
                 timeout_s=ORIGINATE_TIMEOUT_S,
+                # the desk's softphone matches the ringing call to the offer it shows
+                variables={f"PJSIP_HEADER(add,{CONTACT_HEADER})": call.contact},
             )
         except AriError as err:  # e.g. the phone is not registered
             self._by_channel.pop(leg_id, None)
@@ -498,6 +506,7 @@ def _caller(number: str) -> str | None:
 __all__ = [
     "AGENT_LEG",
     "CALL_PREFIX",
+    "CONTACT_HEADER",
     "PHONE_PAUSE",
     "SNOOP_LEG",
     "CallController",
