@@ -113,14 +113,14 @@ def _fail(what: str, value: object, expected: str) -> ConfigValueError:
 
 def check_name(value: str, what: str = "name") -> str:
     """A trunk name: ``[a-z0-9-]``, 1-48 characters."""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise _fail(what, value, NAME_RULE)
     return value
 
 
 def check_sip_user(value: str, what: str = "username") -> str:
     """A SIP user part (RFC 3261 unreserved characters), 1-64 characters."""
-    if not isinstance(value, str) or not _SIP_USER.match(value):
+    if not isinstance(value, str) or not _SIP_USER.fullmatch(value):
         raise _fail(what, value, "1-64 letters, digits or . _ ~ + -")
     return value
 
@@ -150,7 +150,7 @@ def check_host_port(value: str, what: str = "server") -> str:
         host, sep, rest = value[1:].partition("]")
         if sep and rest.startswith(":"):
             port = rest[1:]
-        elif sep and rest:
+        elif not sep or rest:
             raise _fail(what, value, "host or host:port (e.g. sip.example.net:5060)")
         try:
             ipaddress.IPv6Address(host)
@@ -159,7 +159,7 @@ def check_host_port(value: str, what: str = "server") -> str:
     else:
         if value.count(":") == 1:
             host, port = value.split(":")
-        if not _HOST.match(host) or len(host) > 253:
+        if not _HOST.fullmatch(host) or len(host) > 253:
             raise _fail(what, value, "host or host:port (e.g. sip.example.net:5060)")
     if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
         raise _fail(what, value, "a port from 1 to 65535 after ':'")
@@ -201,7 +201,7 @@ def check_dtmf_mode(value: str, what: str = "dtmf_mode") -> str:
 
 def check_number(value: str, what: str = "number") -> str:
     """A telephone number as a carrier sends it: digits with an optional leading +."""
-    if not isinstance(value, str) or not _NUMBER.match(value):
+    if not isinstance(value, str) or not _NUMBER.fullmatch(value):
         raise ConfigValueError(
             f"{what}: {value!r} is not a telephone number; "
             "expected 1-20 digits with an optional leading +"
@@ -211,13 +211,13 @@ def check_number(value: str, what: str = "number") -> str:
 
 def check_language(value: str, what: str = "language") -> str:
     """A prompt language such as ``en``, ``ru``, ``pt_BR`` (Asterisk's sounds folders)."""
-    if not isinstance(value, str) or not _LANGUAGE.match(value):
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
         raise _fail(what, value, "a language code such as en, ru or pt_BR")
     return value
 
 
 def check_ha1(value: str, what: str = "ha1") -> str:
-    if not isinstance(value, str) or not _HA1.match(value):
+    if not isinstance(value, str) or not _HA1.fullmatch(value):
         raise ConfigValueError(f"{what}: not an MD5 digest; expected 32 lower-case hex digits")
     return value
 
