@@ -99,6 +99,10 @@ def started(channel_id: str) -> Callable[[dict[str, Any]], bool]:
     return lambda e: e["type"] == "StasisStart" and e["channel"]["id"] == channel_id
 
 
+def recording_finished(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda e: e["type"] == "RecordingFinished" and e["recording"]["name"] == name
+
+
 def _phone(ari: Ari, number: str) -> tuple[str, str]:
     """A Local pair: (the phone's half, the call's half), both answered and in Stasis."""
     phone = ari.post("/channels", endpoint=f"Local/{number}@callcenter-in/n", app="callcenter")
@@ -198,11 +202,7 @@ def test_two_snoop_recordings_merge_into_the_call_as_it_was_said(
         client.post(f"/recordings/live/t-{side}/stop")
     call_s = time.monotonic() - t0
     for side in snoops:
-        client.wait(
-            lambda e, side=side: (
-                e["type"] == "RecordingFinished" and e["recording"]["name"] == f"t-{side}"
-            )
-        )
+        client.wait(recording_finished(f"t-{side}"))
 
     spool = running.config.base_dir / "spool" / "recording"
     raw = {side: spool / f"t-{side}.wav" for side in snoops}
@@ -221,13 +221,14 @@ def test_two_snoop_recordings_merge_into_the_call_as_it_was_said(
 
     x = _samples(tmp_path / "call.wav").astype(float)
     left, right = x[:, 0], x[:, 1]  # agent, caller
-    for name, channel in (("hello-world", right), ("tt-weasels", left), ("vm-goodbye", right)):
+    sides = (("hello-world", right, left), ("tt-weasels", left, right), ("vm-goodbye", right, left))
+    for name, mine, theirs in sides:
         # Each quarter second of the prompt is found on its own side where the test's
         # clock says it was played, and is not on the other side.  (Pieces, not the
         # whole prompt: the snoop's audio slips by a frame or two now and then — 40 ms
         # seen here — which spoils one long correlation but only a piece or two.)
-        found = _pieces(channel, name)
-        other = _pieces(right if channel is left else left, name)
+        found = _pieces(mine, name)
+        other = _pieces(theirs, name)
         clean = [(offset, at) for offset, at, score in found if score > 0.9]
         assert len(clean) >= 0.75 * len(found), (name, found)
         for offset, at in clean:
