@@ -73,6 +73,8 @@ def failure_path(out_dir: Path, contact_id: str) -> Path:
 
 def read_failure(out_dir: Path, contact_id: str) -> str | None:
     """The recorded reason a contact's analysis failed, or None."""
+    if not check_contact_id_ok(contact_id):
+        return None
     try:
         doc = json.loads(failure_path(out_dir, contact_id).read_text(encoding="utf-8"))
     except FileNotFoundError:
