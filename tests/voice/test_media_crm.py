@@ -71,8 +71,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             s.flush()
             s.add(ContactAgent(contact_id=cid, agent=agent))
     (tmp / "outside.wav").write_bytes(b"RIFF secret")
-    doc = {"call_id": "m-ann", "layout": "stereo", "analyzed_at": "2026-12-07T10:00:00Z",
-           "call": {"agent": "ann", "queue": "support"}, "metrics": {"agent_talk_s": 4.25}}  # fmt: skip
+    doc = {
+        "call_id": "m-ann",
+        "layout": "stereo",
+        "analyzed_at": "2026-12-07T10:00:00Z",
+        "call": {"agent": "ann", "queue": "support"},
+        "metrics": {"agent_talk_s": 4.25},
+    }
     with engine.begin() as conn:
         AnalysisStore(conn).save(doc)
     engine.dispose()
@@ -139,8 +144,12 @@ def test_the_analysis_says_where_it_stands(server: LiveServer) -> None:
         assert done["status"] == "done"
         assert done["result"]["metrics"]["agent_talk_s"] == 4.25
         failed = c.ok("GET", "/api/contacts/m-bad/analysis")
-        assert failed == {"contact_id": "m-bad", "status": "failed",
-                          "reason": "x.wav: no speech found (all silence)", "result": None}  # fmt: skip
+        assert failed == {
+            "contact_id": "m-bad",
+            "status": "failed",
+            "reason": "x.wav: no speech found (all silence)",
+            "result": None,
+        }
         assert c.ok("GET", "/api/contacts/m-none/analysis")["status"] == "none"
         assert c.get("/api/contacts/m-cid/analysis").status_code == 404  # not hers
     with server.client("admin") as c:
