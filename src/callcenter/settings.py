@@ -387,6 +387,48 @@ class Settings(BaseSettings):
         default=None, description="External Asterisk: ARI password. Never shown or logged."
     )
 
+
+    # --- voice: recordings and their analysis ---
+    recordings_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the calls' recordings, one stereo WAV per answered call (agent "
+            "left, caller right) at `<YYYY>/<MM>/<DD>/<contact id>.wav` (the UTC day of "
+            "answer). Unset: `recordings/` in `data_dir`."
+        ),
+    )
+    recording_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36500,
+        description=(
+            "Days a recording is kept: a call of day D is deleted by the first sweep "
+            "more than this many days after D. 0 keeps every recording."
+        ),
+    )
+    recording_analysis_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description=(
+            "Recorded calls the server analyses at the same time (each in a worker "
+            "thread, never on the event loop). 0 turns automatic analysis off."
+        ),
+    )
+    recording_analysis_transcribe: bool = Field(
+        default=True,
+        description=(
+            "Transcribe recorded calls in the automatic analysis (speech model, "
+            "keywords, topic, sentiment, etiquette); false: audio metrics only, "
+            "hundreds of times faster."
+        ),
+    )
+
+    @property
+    def recordings_path(self) -> Path:
+        """``recordings_dir``, else ``<data_dir>/recordings``."""
+        return self.recordings_dir or self.data_dir / "recordings"
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
