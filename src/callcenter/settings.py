@@ -387,7 +387,6 @@ class Settings(BaseSettings):
         default=None, description="External Asterisk: ARI password. Never shown or logged."
     )
 
-
     # --- voice: recordings and their analysis ---
     recordings_dir: Path | None = Field(
         default=None,
