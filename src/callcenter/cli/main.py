@@ -34,6 +34,7 @@ def _register() -> None:
         "serve",
         "demo",
         "user",
+        "ivr",
     ):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")
