@@ -330,7 +330,10 @@ def _parse(data: Any, where: str) -> Flow:
         return Flow.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = error_location(tuple(err["loc"]), skip=_KINDS)
+        parts = tuple(err["loc"])
+        if len(parts) > 2 and parts[0] == "nodes" and parts[2] in _KINDS:
+            parts = parts[:2] + parts[3:]  # the union member pydantic names: the node's kind
+        loc = error_location(parts)
         msg = str(err["msg"]).removeprefix("Value error, ")
         msg = msg[:1].lower() + msg[1:]
         value = err.get("input")
