@@ -76,7 +76,7 @@ class PromptCatalogue:
         try:
             return self._files[language][name]
         except KeyError:
-            raise NotFoundError(f"prompt in language {language!r}", name) from None
+            raise NotFoundError("prompt", f"{language}/{name}") from None
 
     def media(self, name: str, language: str) -> str:
         """The ARI media URI of ``name`` in ``language``: ``sound:`` and the absolute
