@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from callcenter.events import Event, EventType, EventValidationError, event_from_dict
-from callcenter.events import validate_event
+from callcenter.events import (
+    Event,
+    EventType,
+    EventValidationError,
+    event_from_dict,
+    validate_event,
+)
 from callcenter.voice.ivr import (
     CancelTimer,
     Finish,
