@@ -262,7 +262,7 @@ def test_hours_nodes_that_lead_back_to_themselves_are_refused() -> None:
             "(got 'english')",
         ),
         ("- just\n- a list\n", "flow: expected a mapping with name, language and nodes"),
-        ("name: [shop\n", "flow:2: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        ("name: [shop\n", "flow:2: invalid YAML: did not find expected ',' or ']'"),
     ],
 )
 def test_a_flow_file_that_cannot_be_read_is_refused_with_one_line(text: str, line: str) -> None:

@@ -14,7 +14,7 @@ loaded and shown before it is valid.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -300,7 +300,13 @@ def prompts_of(node: Node) -> list[tuple[str, Prompt]]:
     return out
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's parser when PyYAML has it: 8x faster than the pure-Python one
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """PyYAML keeps the last of two equal keys silently; a flow with a node id (or a
     menu key) written twice must be refused, so this loader names the second one."""
 
@@ -314,7 +320,8 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
                 None, None, f"key {key!r} is written twice", key_node.start_mark
             )
         seen.add(key)
-    return loader.construct_mapping(node)
+    out: dict[Any, Any] = loader.construct_mapping(node)
+    return out
 
 
 _UniqueKeyLoader.add_constructor(
