@@ -194,7 +194,7 @@ def test_collect_ends_by_itself_at_max_digits() -> None:
 
 
 def test_the_luhn_check_against_published_numbers() -> None:
-    assert luhn_ok("79927398713")  # ISO/IEC 7812-1 annex example
+    assert luhn_ok("79927398713")  # the worked example of the Luhn algorithm
     assert luhn_ok("4111111111111111")  # the Visa test card number
     assert luhn_ok("5555555555554444")  # the Mastercard test card number
     assert not luhn_ok("79927398710")
