@@ -17,12 +17,14 @@ from callcenter.live.commands import (
     Advance,
     Answer,
     Arrive,
+    Callback,
     Command,
     Decline,
     EndWrapup,
     Enqueue,
     Hangup,
     Hold,
+    Ivr,
     Login,
     Logout,
     Pause,
@@ -64,6 +66,9 @@ STORED: list[tuple[str, dict[str, Any], Command]] = [
         Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED),
     ),
     ("abandon", {"contact": "c1"}, Abandon("c1")),
+    ("ivr", {"contact": "c1"}, Ivr("c1")),
+    ("ivr", {"contact": "c1", "enter": False, "result": "2"}, Ivr("c1", False, "2")),
+    ("callback", {"contact": "c1"}, Callback("c1")),
     ("advance", {}, Advance()),
 ]
 
@@ -94,8 +99,10 @@ def test_decoding_refuses_what_a_call_would_refuse() -> None:
 
 def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     def center() -> Router:
-        queues = [QueueConfig("support"), QueueConfig("sales")]
-        return Router(queues, [AgentConfig("ann"), AgentConfig("bob")])
+        queues = [QueueConfig("support"), QueueConfig("sales"), QueueConfig("night")]
+        day = ("support", "sales")  # nobody serves "night": c3 waits there
+        agents = [AgentConfig("ann", queues=day), AgentConfig("bob", queues=day)]
+        return Router(queues, agents)
 
     typed, direct = center(), center()
     script: list[tuple[float, Command]] = [
@@ -110,8 +117,12 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
         (8, Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED, wrapup=0)),
         (9, Decline("c1")),
         (10, Arrive("c2")),
+        (10.5, Ivr("c2")),
+        (10.7, Ivr("c2", enter=False, result="sales")),
         (11, Enqueue("c2", "sales", 1)),
         (12, Abandon("c2")),
+        (13, Arrive("c3", "night")),
+        (14, Callback("c3")),
         (40, Advance()),
         (41, Answer("c1")),
         (42, Hangup("c1", HangupBy.AGENT)),
@@ -132,8 +143,12 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.transfer("c1", 8, "bob", target_type=TargetType.AGENT, kind=TransferKind.ATTENDED, wrapup=0)
     d.decline("c1", 9)
     d.arrive("c2", 10)
+    d.ivr("c2", 10.5, enter=True)
+    d.ivr("c2", 10.7, enter=False, result="sales")
     d.enqueue("c2", "sales", 11, priority=1)
     d.abandon("c2", 12)
+    d.arrive("c3", 13, queue="night")
+    d.request_callback("c3", 14)
     d.advance(40)
     d.answer("c1", 41)
     d.hangup("c1", 42, by=HangupBy.AGENT)
@@ -141,7 +156,10 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.logout("bob", 44, "shift")
     got, want = typed.drain(), direct.drain()
     assert got == want
-    assert {e.type.value for e in got} >= {"transfer", "ring_noanswer", "abandon", "wrapup_end"}
+    assert {e.type.value for e in got} >= {
+        "transfer", "ring_noanswer", "abandon", "wrapup_end", "ivr_enter", "ivr_leave",
+        "callback_request",
+    }  # fmt: skip
 
 
 class Clock:

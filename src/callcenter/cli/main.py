@@ -34,6 +34,7 @@ def _register() -> None:
         "serve",
         "demo",
         "user",
+        "voice",
         "ivr",
     ):  # order of `--help`
         try:

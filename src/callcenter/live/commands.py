@@ -149,6 +149,24 @@ class Abandon(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Ivr(Request):
+    """The contact entered (``enter``) or left the IVR, with what it chose (``result``)."""
+
+    NAME: ClassVar[str] = "ivr"
+    contact: str
+    enter: bool = True
+    result: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Callback(Request):
+    """The queued caller asks to be called back and keeps its place."""
+
+    NAME: ClassVar[str] = "callback"
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
 class Advance(Request):
     """Fire the timers due by the row's time (logged when they produced events)."""
 
@@ -170,6 +188,8 @@ Command = (
     | EndWrapup
     | Transfer
     | Abandon
+    | Ivr
+    | Callback
     | Advance
 )
 
@@ -177,7 +197,7 @@ COMMAND_TYPES: Final[dict[str, type[Command]]] = {
     c.NAME: c
     for c in (
         Login, Logout, Pause, Unpause, Arrive, Enqueue, Answer, Decline, Hold, Unhold,
-        Hangup, EndWrapup, Transfer, Abandon, Advance,
+        Hangup, EndWrapup, Transfer, Abandon, Ivr, Callback, Advance,
     )
 }  # fmt: skip
 
@@ -233,6 +253,10 @@ def apply(router: Router, command: Command, now: float) -> None:
             router.transfer(contact, now, target, target_type=target_type, kind=kind, wrapup=wrapup)
         case Abandon(contact):
             router.abandon(contact, now)
+        case Ivr(contact, enter, result):
+            router.ivr(contact, now, enter=enter, result=result)
+        case Callback(contact):
+            router.request_callback(contact, now)
         case Advance():
             router.advance(now)
         case _:
@@ -245,12 +269,14 @@ __all__ = [
     "Advance",
     "Answer",
     "Arrive",
+    "Callback",
     "Command",
     "Decline",
     "EndWrapup",
     "Enqueue",
     "Hangup",
     "Hold",
+    "Ivr",
     "Login",
     "Logout",
     "Pause",

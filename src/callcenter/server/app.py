@@ -37,6 +37,7 @@ from callcenter.api import chat as api_chat
 from callcenter.api import crm as api_crm
 from callcenter.api import desk as api_desk
 from callcenter.api import reports as api_reports
+from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
 from callcenter.api import wallboard as api_wallboard
 from callcenter.api import ws_ticket as api_ws_ticket
@@ -77,6 +78,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_wallboard,
     api_reports,
     api_audit,
+    api_telephony,
     pages,
 )
 

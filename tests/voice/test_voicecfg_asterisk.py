@@ -1,0 +1,176 @@
+"""The generated telephony configuration in a real Asterisk: it loads (ARI lists every
+endpoint), a reload over ARI adds and removes endpoints without a restart, and SIPp
+(Debian's ``sip-tester``) registering a desk phone is refused with a wrong password and
+accepted with the right one.  Needs the build of ``scripts/asterisk.sh`` and ``sipp``."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callcenter.live.voice.config import apply_pjsip
+from callcenter.settings import Settings
+from callcenter.voice import pjsip_config as pc
+from callcenter.voice.asterisk import (
+    AsteriskMissingError,
+    RunningAsterisk,
+    find_install,
+    start_asterisk,
+)
+
+OPTS = pc.PjsipOptions()
+PASSWORD = "c0rrect-Horse-battery-staple-9"
+TRUNKS = [
+    pc.TrunkSpec("carrier-a", "ip", networks=("192.0.2.0/24",)),
+    # a registrar nobody answers on (port 9 discard): the registration just retries
+    pc.TrunkSpec("carrier-b", "register", server="127.0.0.1:9", username="u1", password="pw-1"),
+]
+PHONES = [
+    pc.PhoneSpec("agent-bob", "sip", pc.ha1("agent-bob", PASSWORD)),
+    pc.PhoneSpec("agent-amy", "webrtc"),
+]
+
+REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register with digest">
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Expires: 60
+Content-Length: 0
+
+]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:[service]@[local_ip]:[local_port]>
+[authentication]
+Max-Forwards: 70
+Expires: 60
+Content-Length: 0
+
+]]></send>
+  <recv response="{final}"/>
+</scenario>
+"""
+
+
+@pytest.fixture
+def asterisk() -> Iterator[RunningAsterisk]:
+    try:
+        install = find_install(Settings.load().cache_dir)
+    except AsteriskMissingError as e:
+        pytest.skip(str(e))
+    running = start_asterisk(install, extra=pc.render_files(TRUNKS, PHONES, OPTS))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _endpoints(a: RunningAsterisk) -> dict[str, str]:
+    r = httpx.get(f"{a.ari_url}/endpoints/PJSIP", auth=a.ari_auth, timeout=5)
+    r.raise_for_status()
+    return {e["resource"]: e["state"] for e in r.json()}
+
+
+def _cli(a: RunningAsterisk, command: str) -> str:
+    """A CLI command over the instance's control socket (``asterisk -rx``)."""
+    out = subprocess.run(
+        [str(a.install.binary), "-C", str(a.config.etc_dir / "asterisk.conf"), "-rx", command],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={"LD_LIBRARY_PATH": str(a.install.lib_dir), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    return out.stdout
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _register(a: RunningAsterisk, tmp: Path, user: str, password: str, final: str) -> int:
+    """SIPp registers ``user`` with ``password``; passes when Asterisk's answer to the
+    authenticated REGISTER is ``final``.  Returns SIPp's exit status (0: as expected)."""
+    scenario = tmp / f"register-{final}.xml"
+    scenario.write_text(REGISTER.replace("{final}", final))
+    sipp = [
+        "sipp", f"127.0.0.1:{a.config.sip_port}", "-sf", str(scenario), "-m", "1",
+        "-i", "127.0.0.1", "-p", str(_free_udp_port()), "-s", user, "-au", user,
+        "-ap", password, "-nostdin", "-timeout", "10s", "-timeout_error", "-trace_err",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(sipp, cwd=tmp, capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:  # run() has killed it
+        pytest.fail("sipp did not finish in 30 s")
+    return proc.returncode
+
+
+def test_the_generated_configuration_loads(asterisk: RunningAsterisk) -> None:
+    assert _endpoints(asterisk) == {
+        "trunk-carrier-a": "offline",
+        "trunk-carrier-b": "online",  # it has a static contact (the registrar)
+        "agent-bob": "offline",
+        "agent-amy": "offline",
+    }
+    shown = _cli(asterisk, "pjsip show endpoint agent-amy")
+    assert "webrtc" in shown and "transport-ws" in shown
+    assert "trunk-carrier-b-reg/sip:127.0.0.1:9" in _cli(asterisk, "pjsip show registrations")
+    assert "192.0.2.0/24" in _cli(asterisk, "pjsip show identifies")
+    log = asterisk.log_path.read_text()
+    assert "ERROR" not in log and "WARNING" not in log, log[-2000:]
+
+
+def test_a_reload_adds_and_removes_endpoints_without_a_restart(asterisk: RunningAsterisk) -> None:
+    pid = asterisk.pid
+    phones = [*PHONES, pc.PhoneSpec("agent-cid", "sip", pc.ha1("agent-cid", "x" * 24))]
+    text = pc.render_pjsip(TRUNKS[:1], phones, OPTS)  # carrier-b removed, agent-cid added
+    apply_pjsip(asterisk.config.etc_dir, text, asterisk.ari_url, asterisk.ari_auth)
+    ari = _endpoints(asterisk)
+    assert ari["agent-cid"] == "offline"  # the new phone, known without a restart
+    # PJSIP drops the removed trunk and its registration; ARI keeps the name of an
+    # endpoint it has seen (chan_pjsip's persistent endpoint), offline
+    listed = _cli(asterisk, "pjsip show endpoints")
+    assert "trunk-carrier-b" not in listed and "agent-cid" in listed
+    assert "No objects found." in _cli(asterisk, "pjsip show registrations")
+    assert ari["trunk-carrier-b"] == "offline"
+    assert asterisk.pid == pid and asterisk.is_running()
+    conf = (asterisk.config.etc_dir / "pjsip.conf").read_text()
+    assert conf.count("[transport-udp]\n") == 1 and conf.count(pc.GENERATED_MARKER) == 1
+
+
+def test_a_wrong_password_is_refused_and_the_right_one_registers(
+    asterisk: RunningAsterisk, tmp_path: Path
+) -> None:
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp (Debian sip-tester) is not installed")
+    # The wrong password gets a fresh 401, never a 200.
+    assert _register(asterisk, tmp_path, "agent-bob", PASSWORD + "x", "401") == 0
+    assert "sip:agent-bob@" not in _cli(asterisk, "pjsip show contacts")
+    # An unknown user gets no 200 either.
+    assert _register(asterisk, tmp_path, "agent-nobody", PASSWORD, "401") == 0
+    assert "sip:agent-nobody@" not in _cli(asterisk, "pjsip show contacts")
+    # The right password registers: Asterisk holds SIPp's contact for agent-bob.
+    assert _register(asterisk, tmp_path, "agent-bob", PASSWORD, "200") == 0
+    assert "agent-bob/sip:agent-bob@127.0.0.1:" in _cli(asterisk, "pjsip show contacts")
