@@ -428,6 +428,32 @@ class Settings(BaseSettings):
         """``recordings_dir``, else ``<data_dir>/recordings``."""
         return self.recordings_dir or self.data_dir / "recordings"
 
+    # --- voice: IVR (docs/ivr.md) ---
+    ivr_prompts_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the center's own IVR prompts, `<language>/<name>.wav` (uploads are "
+            "converted into it); unset: `prompts/` in `data_dir`."
+        ),
+    )
+    ivr_sounds_dir: Path = Field(
+        default=Path("/usr/share/asterisk/sounds"),
+        description=(
+            "Folder of the recorded prompts every flow may use (Debian's "
+            "`asterisk-core-sounds-*-wav`), `<language>/<name>.wav`."
+        ),
+    )
+    ivr_prompt_max_seconds: float = Field(
+        default=600.0, gt=0, le=3600, description="Longest prompt upload accepted, in seconds."
+    )
+
+    @property
+    def ivr_prompts(self) -> Path:
+        """The center's own prompt folder (``ivr_prompts_dir`` or ``data_dir/prompts``)."""
+        return (
+            self.ivr_prompts_dir if self.ivr_prompts_dir is not None else self.data_dir / "prompts"
+        )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
