@@ -28,6 +28,7 @@ import anyio
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.live.voice.calls import CallController
 from callcenter.live.voice.model import Recorder, Routes
+from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
@@ -84,12 +85,14 @@ class VoiceService:
         *,
         config_text: Callable[[], dict[str, str]] = dict,
         recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.routes = routes
         self.config_text = config_text
         self.recorder = recorder
+        self.voicemail = voicemail
         self.asterisk: RunningAsterisk | None = None
         self.controller: CallController | None = None
         self.connected = asyncio.Event()
@@ -155,7 +158,12 @@ class VoiceService:
         async with Ari(target.url, target.auth) as ari:
             await ari.info()  # fails fast (and clearly) on a wrong URL or credentials
             controller = CallController(
-                self.engine, ari, self.routes, app=self.settings.voice_app, recorder=self.recorder
+                self.engine,
+                ari,
+                self.routes,
+                app=self.settings.voice_app,
+                recorder=self.recorder,
+                voicemail=self.voicemail,
             )
             self.controller = controller
             stream = await connect_events(target.url, target.auth, self.settings.voice_app)
