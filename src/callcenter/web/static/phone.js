@@ -1,0 +1,108 @@
+// The desk's phone widget on top of softphone.js: status, the incoming call (caller
+// number, answer / decline), mute, a DTMF pad 0-9 * #, hang-up; remote audio plays through
+// its own <audio> element. Text follows the page's direction (CSS logical properties).
+//
+//   CallcenterPhone.mount(element, {wsUrl, uri, authorizationUser, password, displayName})
+//
+// or, on the agent page, an element with data-softphone-config-url: the widget fetches
+// that same-origin URL (the session cookie) for the JSON above and mounts itself.
+// The element gets DOM events "phone:state" and "phone:incoming" (detail = the
+// softphone's) so the desk can show the caller's card.
+"use strict";
+(() => {
+  const TEXT = {
+    title: "Phone", stopped: "Phone off", registering: "Connecting…", registered: "Ready",
+    failed: "Not connected", ringing: "Incoming call", "in call": "In call", ended: "Call ended",
+    answer: "Answer", decline: "Decline", hangup: "Hang up", mute: "Mute", unmute: "Unmute",
+    pad: "Dial pad", from: "From", unknown: "unknown number",
+  };
+  const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k === "text") el.textContent = v;
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids) if (kid != null) el.append(kid);
+    return el;
+  }
+
+  function mount(root, config, labels) {
+    const t = {...TEXT, ...(labels || {})};
+    const audio = h("audio", {autoplay: true, "data-testid": "phone-audio"});
+    const phone = CallcenterSoftphone.create({audio});
+    const dot = h("span", {class: "phone-dot", "aria-hidden": "true"});
+    const status = h("span", {class: "phone-status", "data-testid": "phone-status", text: t.stopped});
+    const reason = h("span", {class: "phone-reason muted", "data-testid": "phone-reason"});
+    const caller = h("p", {class: "phone-caller", "data-testid": "phone-caller", hidden: true});
+    const err = h("p", {class: "phone-error", role: "alert"});
+    const btn = (cls, text, fn) => h("button", {type: "button", class: cls, text, onclick: () => guard(fn)});
+    const answer = btn("primary phone-answer", t.answer, () => phone.answer());
+    const decline = btn("phone-decline", t.decline, () => phone.decline());
+    const muteBtn = btn("phone-mute", t.mute, () => phone.mute(!phone.state.muted));
+    muteBtn.setAttribute("aria-pressed", "false");
+    const hangup = btn("danger phone-hangup", t.hangup, () => phone.hangup());
+    const pad = h("div", {class: "phone-pad", role: "group", "aria-label": t.pad},
+      ...KEYS.map((k) => h("button", {
+        type: "button", class: "phone-key", "data-key": k, "aria-label": `${t.pad} ${k}`,
+        text: k, onclick: () => guard(() => phone.sendDtmf(k)),
+      })));
+    const ringing = h("div", {class: "phone-actions phone-ringing"}, answer, decline);
+    const talking = h("div", {class: "phone-actions phone-talking"}, muteBtn, hangup);
+    const live = h("div", {class: "phone-live", role: "status", "aria-live": "polite"}, dot, status, reason);
+    root.classList.add("phone");
+    root.setAttribute("aria-label", t.title);
+    root.replaceChildren(h("h2", {text: t.title}), live, caller, ringing, talking, pad, err, audio);
+
+    function guard(fn) {
+      err.textContent = "";
+      try { fn(); } catch (e) { err.textContent = e && e.message ? e.message : String(e); }
+    }
+
+    function render(s) {
+      const shown = s.call === "idle" || s.call === "ended" ? s.registration : s.call;
+      root.dataset.registration = s.registration;
+      root.dataset.call = s.call;
+      status.textContent = s.call === "ended" && s.registration === "registered"
+        ? `${t.registered} · ${t.ended}` : (t[shown] || shown);
+      reason.textContent = s.reason ? `(${s.reason})` : "";
+      ringing.hidden = s.call !== "ringing";
+      const up = s.call === "in call";
+      talking.hidden = !up;
+      pad.hidden = !up;
+      caller.hidden = !(s.call === "ringing" || up);
+      muteBtn.textContent = s.muted ? t.unmute : t.mute;
+      muteBtn.setAttribute("aria-pressed", String(Boolean(s.muted)));
+      root.dispatchEvent(new CustomEvent("phone:state", {detail: s}));
+    }
+    phone.on("state", render);
+    phone.on("incoming", (c) => {
+      caller.textContent = `${t.from}: ${c.displayName ? `${c.displayName} ` : ""}${c.number || t.unknown}`;
+      root.dispatchEvent(new CustomEvent("phone:incoming", {detail: c}));
+    });
+    render(phone.state);
+    guard(() => phone.start(config));
+    return phone;
+  }
+
+  async function autoMount() {
+    for (const el of document.querySelectorAll("[data-softphone-config-url]")) {
+      try {
+        const r = await fetch(el.dataset.softphoneConfigUrl, {credentials: "same-origin"});
+        if (!r.ok) throw new Error(`phone settings: HTTP ${r.status}`);
+        el.hidden = false;
+        mount(el, await r.json());
+      } catch (e) {
+        el.hidden = false;
+        el.textContent = e && e.message ? e.message : String(e);
+      }
+    }
+  }
+
+  window.CallcenterPhone = {mount, TEXT};
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autoMount);
+  else autoMount();
+})();
