@@ -3,6 +3,7 @@
 # work offline, and running the project never needs npm — the output is committed).
 #
 #   bash scripts/build_js.sh        # or: make js
+#   JS_OUT_DIR=/tmp/x bash scripts/build_js.sh   # write elsewhere (the rebuild test)
 #
 # web-src/package.json + package-lock.json pin exact versions; `npm ci` installs exactly
 # those. JsSIP's npm package is CommonJS with no browser build, so esbuild bundles it
@@ -11,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 src="$here/web-src"
-out="$here/src/callcenter/web/static/vendor"
+out="${JS_OUT_DIR:-$here/src/callcenter/web/static/vendor}"
 
 command -v npm >/dev/null || { echo "build_js: npm not found (apt-get install npm)" >&2; exit 1; }
 mkdir -p "$out"

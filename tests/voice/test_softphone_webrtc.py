@@ -21,6 +21,7 @@ WebRTC endpoint over its ``/ws``. Checked against outside truth:
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 import subprocess
@@ -47,6 +48,7 @@ from tests.voice.softphone_rig import (
 from callcenter.settings import Settings
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
+ROOT = Path(__file__).resolve().parents[2]
 AGENT = "agent7"
 OTHER = "agent8"  # registered by nobody: the wrong-password page tries it
 TONE_HZ = 1000.0
@@ -257,6 +259,8 @@ LEVEL_JS = """async (ms) => {
 
 def test_registration_puts_the_endpoint_online(rig: Rig, phone_page: Page) -> None:
     assert _endpoint_state(rig) == "online"
+    pinned = json.loads((ROOT / "web-src" / "package.json").read_text())["dependencies"]["jssip"]
+    assert phone_page.evaluate("() => JsSIP.version") == pinned
     assert phone_page.text_content("[data-testid=phone-status]") == "Ready"
     assert phone_page.errors == []  # type: ignore[attr-defined]
 
