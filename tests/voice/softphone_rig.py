@@ -17,9 +17,11 @@ What was found to work (``docs/voice.md``, "The softphone"):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import secrets
+import socket
 import subprocess
 import threading
 import time
@@ -243,3 +245,61 @@ def page_server(ws_url: str) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# --- a TCP proxy whose connections the test can cut (a lost WebSocket) ------------------
+
+
+class CuttableProxy:
+    """Forwards TCP from 127.0.0.1:<port> to ``target``; :meth:`cut` closes every open
+    connection at once (as a network drop would), and new ones are still accepted.
+    Written here because the test needs the cut on demand; it stops in :meth:`close`."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.server.getsockname()[1]
+        self.accepted = 0
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target, timeout=5)
+            upstream.settimeout(None)
+            with self._lock:
+                self.accepted += 1
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self._lock:
+            conns, self._open = self._open, []
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self.server.close()
+        self.cut()
+        self._thread.join(timeout=5)

@@ -38,6 +38,7 @@ from tests.support.browser import DEFAULT_TIMEOUT_MS, find_chromium
 from tests.voice.softphone_rig import (
     CHROMIUM_FLAGS,
     AriEvents,
+    CuttableProxy,
     ari,
     ari_events,
     endpoint_conf,
@@ -51,6 +52,7 @@ from callcenter.voice.asterisk import RunningAsterisk, find_install, start_aster
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = "agent7"
 OTHER = "agent8"  # registered by nobody: the wrong-password page tries it
+THIRD = "agent9"  # registered through a proxy whose connections the test cuts
 TONE_HZ = 1000.0
 CALLER = "+37060012345"
 
@@ -83,7 +85,7 @@ def rig(chromium_browser: Browser, tone_wav: Path) -> Iterator[Rig]:
     password = new_password()
     install = find_install(Settings.load().cache_dir)
     asterisk = start_asterisk(
-        install, extra=endpoint_conf({AGENT: password, OTHER: new_password()})
+        install, extra=endpoint_conf({AGENT: password, OTHER: new_password(), THIRD: password})
     )
     try:
         # ARI records into <spool>/recording, which Asterisk does not make by itself.
@@ -104,14 +106,16 @@ def rig(chromium_browser: Browser, tone_wav: Path) -> Iterator[Rig]:
         asterisk.stop()
 
 
-def _open(rig: Rig, agent: str, password: str, *, rtl: bool = False) -> Page:
+def _open(
+    rig: Rig, agent: str, password: str, *, rtl: bool = False, base: str = "", ws_url: str = ""
+) -> Page:
     context = rig.browser.new_context()
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{rig.base_url}/phone.html" + ("?rtl=1" if rtl else ""))
+    page.goto(f"{base or rig.base_url}/phone.html" + ("?rtl=1" if rtl else ""))
     page.evaluate(
         """(cfg) => {
           const el = document.getElementById('phone');
@@ -121,7 +125,7 @@ def _open(rig: Rig, agent: str, password: str, *, rtl: bool = False) -> Page:
           window.phone = CallcenterPhone.mount(el, cfg);
         }""",
         {
-            "wsUrl": rig.ws_url,
+            "wsUrl": ws_url or rig.ws_url,
             "uri": f"sip:{agent}@127.0.0.1",
             "authorizationUser": agent,
             "password": password,
@@ -149,6 +153,18 @@ def _endpoint_state(rig: Rig, name: str = AGENT) -> str:
     return state
 
 
+def _originate(rig: Rig, endpoint: str) -> str:
+    r = rig.ari.post(
+        "/channels",
+        params={"endpoint": f"PJSIP/{endpoint}", "app": "callcenter", "timeout": 20,
+                "callerId": f"Test Caller <{CALLER}>"},
+        json={"variables": {"PJSIP_HEADER(add,X-Callcenter-Contact)": "c-42"}},
+    )  # fmt: skip
+    r.raise_for_status()
+    channel: str = r.json()["id"]
+    return channel
+
+
 @dataclass
 class Call:
     channel: str
@@ -158,14 +174,7 @@ class Call:
 @pytest.fixture
 def call(rig: Rig, phone_page: Page) -> Iterator[Call]:
     """An ARI originate to the agent's endpoint, answered on the page."""
-    r = rig.ari.post(
-        "/channels",
-        params={"endpoint": f"PJSIP/{AGENT}", "app": "callcenter", "timeout": 20,
-                "callerId": f"Test Caller <{CALLER}>"},
-        json={"variables": {"PJSIP_HEADER(add,X-Callcenter-Contact)": "c-42"}},
-    )  # fmt: skip
-    r.raise_for_status()
-    channel = r.json()["id"]
+    channel = _originate(rig, AGENT)
     try:
         phone_page.wait_for_selector("#phone[data-call='ringing']")
         phone_page.click(".phone-answer")
@@ -327,8 +336,16 @@ def test_hang_up_from_the_page_ends_the_channel(rig: Rig, call: Call) -> None:
 
 
 def test_a_wrong_password_never_registers(rig: Rig) -> None:
-    page = _open(rig, OTHER, "not-" + rig.password)  # OTHER's password is another one
+    page = _open(rig, OTHER, "not-" + rig.password, rtl=True)  # OTHER's is another one
     try:
+        # The page is right-to-left (Persian); the widget follows it, the status first
+        # on the right, while the dial pad keeps a phone's 1-2-3 from the left.
+        assert (
+            page.evaluate("getComputedStyle(document.getElementById('phone')).direction") == "rtl"
+        )
+        status, title = (page.locator(sel).bounding_box() for sel in (".phone-dot", "#phone h2"))
+        assert status is not None and title is not None
+        assert status["x"] + status["width"] > title["x"] + title["width"] - 1
         page.wait_for_selector("#phone[data-registration='failed']")
         time.sleep(1.0)  # any retry it might make
         assert _endpoint_state(rig, OTHER) == "offline"
@@ -337,3 +354,39 @@ def test_a_wrong_password_never_registers(rig: Rig) -> None:
         assert page.text_content("[data-testid=phone-status]") == "Not connected"
     finally:
         page.context.close()
+
+
+def test_decline_rejects_the_call(rig: Rig, phone_page: Page) -> None:
+    channel = _originate(rig, AGENT)
+    phone_page.wait_for_selector("#phone[data-call='ringing']")
+    phone_page.click(".phone-decline")
+    gone = rig.events.wait(
+        lambda e: e["type"] == "ChannelDestroyed" and e["channel"]["id"] == channel
+    )
+    assert gone["cause"] == 21  # Q.850 "call rejected": SIP 603 Decline (RFC 3398)
+    phone_page.wait_for_selector("#phone[data-call='ended']")
+    assert phone_page.text_content("[data-testid=phone-status]") == "Ready · Call ended"
+
+
+def test_a_lost_socket_registers_again_and_calls_still_ring(rig: Rig) -> None:
+    proxy = CuttableProxy(("127.0.0.1", rig.asterisk.config.http_port))
+    ws_url = f"ws://127.0.0.1:{proxy.port}/ws"
+    try:
+        with page_server(ws_url) as base:
+            page = _open(rig, THIRD, rig.password, base=base, ws_url=ws_url)
+            try:
+                page.wait_for_selector("#phone[data-registration='registered']")
+                assert _endpoint_state(rig, THIRD) == "online"
+                proxy.cut()
+                page.wait_for_selector("#phone[data-registration='failed']")
+                assert page.text_content("[data-testid=phone-reason]") == "(connection lost)"
+                page.wait_for_selector("#phone[data-registration='registered']")
+                assert proxy.accepted == 2  # JsSIP opened a new socket and registered on it
+                channel = _originate(rig, THIRD)  # reaches the page only over the new socket
+                page.wait_for_selector("#phone[data-call='ringing']")
+                rig.ari.delete(f"/channels/{channel}")
+                page.wait_for_selector("#phone[data-call='ended']")
+            finally:
+                page.context.close()
+    finally:
+        proxy.close()

@@ -70,10 +70,10 @@
       });
       ua.on("registrationFailed", (e) => set({registration: "failed", reason: failure(e)}));
       // A lost socket: JsSIP reconnects and registers again; until then we are not reachable.
-      ua.on("disconnected", (e) => {
-        if (ua && status.registration !== "stopped") {
-          set({registration: "failed", reason: e && e.error ? "connection error" : "connection lost"});
-        }
+      ua.on("disconnected", () => {
+        if (!ua || status.registration === "stopped") return;
+        const was = status.registration === "registered" || status.reason === "connection lost";
+        set({registration: "failed", reason: was ? "connection lost" : "cannot connect"});
       });
       ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session, e.request); });
       set({registration: "registering", reason: ""});
