@@ -44,7 +44,7 @@
     const decline = btn("phone-decline", t.decline, () => phone.decline());
     const muteBtn = btn("phone-mute", t.mute, () => phone.mute(!phone.state.muted));
     muteBtn.setAttribute("aria-pressed", "false");
-    const hangup = btn("danger phone-hangup", t.hangup, () => phone.hangup());
+    const hangup = btn("phone-hangup", t.hangup, () => phone.hangup());
     const pad = h("div", {class: "phone-pad", role: "group", "aria-label": t.pad},
       ...KEYS.map((k) => h("button", {
         type: "button", class: "phone-key", "data-key": k, "aria-label": `${t.pad} ${k}`,
@@ -80,7 +80,11 @@
     }
     phone.on("state", render);
     phone.on("incoming", (c) => {
-      caller.textContent = `${t.from}: ${c.displayName ? `${c.displayName} ` : ""}${c.number || t.unknown}`;
+      // <bdi>: a name or number keeps its own direction inside a right-to-left line.
+      const who = [c.displayName, c.number || t.unknown].filter(Boolean);
+      caller.replaceChildren(`${t.from}: `, ...who.flatMap((w, i) => [
+        i ? " " : "", h("bdi", {class: i === who.length - 1 ? "phone-number" : "phone-name", text: w}),
+      ]));
       root.dispatchEvent(new CustomEvent("phone:incoming", {detail: c}));
     });
     render(phone.state);
