@@ -54,6 +54,7 @@ AGENT = "agent7"
 OTHER = "agent8"  # registered by nobody: the wrong-password page tries it
 THIRD = "agent9"  # registered through a proxy whose connections the test cuts
 TONE_HZ = 1000.0
+TONE_AMPLITUDE = 0.5
 CALLER = "+37060012345"
 
 
@@ -70,11 +71,11 @@ class Rig:
 
 @pytest.fixture(scope="module")
 def tone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fake microphone: a steady 1000 Hz tone, half scale, 48 kHz mono (sox)."""
+    """The fake microphone: a steady 1000 Hz tone, amplitude 0.5, 48 kHz mono (sox)."""
     path = tmp_path_factory.mktemp("mic") / "tone.wav"
     subprocess.run(
         ["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path),
-         "synth", "10", "sine", str(TONE_HZ), "vol", "0.5"],
+         "synth", "10", "sine", str(TONE_HZ), "vol", str(TONE_AMPLITUDE)],
         check=True,
     )  # fmt: skip
     return path
@@ -130,6 +131,13 @@ def _open(
             "authorizationUser": agent,
             "password": password,
             "displayName": "Agent Seven",
+            # Raw microphone: the fake mic's tone is the truth the recording is held to,
+            # and the browser's noise suppressor fades a steady tone out (seen here).
+            "audio": {
+                "echoCancellation": False,
+                "noiseSuppression": False,
+                "autoGainControl": False,
+            },
         },
     )
     page.errors = errors  # type: ignore[attr-defined]
@@ -300,6 +308,9 @@ def test_asterisk_hears_the_page_and_mute_silences_it(rig: Rig, call: Call) -> N
     frames = _frames(samples, rate)[2:]  # the first 200 ms: the recorder starting
     assert len(frames) >= 15
     toned = [f for f in frames if _is_tone(f, rate)]
+    # A sine of amplitude 0.5 has an RMS of 0.5/sqrt(2) = 0.354; G.711 keeps it to ~1 %.
+    level = sorted(_rms(f) for f in frames)[len(frames) // 2]
+    assert abs(level - TONE_AMPLITUDE / math.sqrt(2)) < 0.03, level
     assert len(toned) >= 0.9 * len(frames), (len(toned), len(frames))
 
     call.page.click(".phone-mute")

@@ -4,7 +4,7 @@
 //   const phone = CallcenterSoftphone.create({audio: audioElement});
 //   phone.on("state", (s) => ...);        // {registration, call, reason}
 //   phone.on("incoming", (c) => ...);     // {number, displayName, headers, header(name)}
-//   phone.start({wsUrl, uri, authorizationUser, password, displayName});
+//   phone.start({wsUrl, uri, authorizationUser, password, displayName, audio});
 //   phone.answer(); phone.decline(); phone.hangup(); phone.mute(true); phone.sendDtmf("5");
 //
 // One standing registration over SIP-over-WebSocket (Asterisk's /ws); JsSIP reconnects a
@@ -27,6 +27,10 @@
     let ua = null;
     let session = null;
     let remoteStream = null;
+    // The microphone's constraints: the browser's echo cancellation, noise suppression
+    // and gain control by default; start({audio: {...}}) may turn them off (a steady
+    // test tone is "noise" to the suppressor, which fades it out within seconds).
+    let micConstraints = true;
 
     function emit(kind, data) {
       for (const fn of handlers[kind]) {
@@ -49,6 +53,7 @@
         if (!cfg || !cfg[key]) throw new Error(`softphone: start() needs ${key}`);
       }
       stop();
+      micConstraints = cfg.audio || true;
       const socket = new JsSIP.WebSocketInterface(cfg.wsUrl);
       ua = new JsSIP.UA({
         sockets: [socket],
@@ -133,7 +138,7 @@
 
     function answer() {
       need("answer").answer({
-        mediaConstraints: {audio: true, video: false},
+        mediaConstraints: {audio: micConstraints, video: false},
         pcConfig: {iceServers: []},
       });
     }
