@@ -402,3 +402,41 @@ def test_a_lost_socket_registers_again_and_calls_still_ring(rig: Rig) -> None:
                 page.context.close()
     finally:
         proxy.close()
+
+
+def test_a_second_call_while_in_one_gets_busy(rig: Rig, call: Call) -> None:
+    second = _originate(rig, AGENT)
+    gone = rig.events.wait(
+        lambda e: e["type"] == "ChannelDestroyed" and e["channel"]["id"] == second
+    )
+    assert gone["cause"] == 17  # Q.850 "user busy": SIP 486 Busy Here (RFC 3398)
+    assert call.page.get_attribute("#phone", "data-call") == "in call"
+    assert rig.ari.get(f"/channels/{call.channel}").json()["state"] == "Up"
+
+
+BAD_CALLS = """() => {
+  const errors = [];
+  const attempt = (fn) => {
+    try { fn(); errors.push(null); } catch (e) { errors.push(e.message); }
+  };
+  attempt(() => window.phone.sendDtmf("x"));
+  attempt(() => window.phone.sendDtmf("12"));
+  attempt(() => window.phone.sendDtmf("5"));
+  attempt(() => window.phone.answer());
+  attempt(() => window.phone.on("ring", () => {}));
+  const other = CallcenterSoftphone.create({});
+  attempt(() => other.start({wsUrl: "ws://127.0.0.1:1/ws", uri: "sip:a@127.0.0.1"}));
+  return errors;
+}"""
+
+
+def test_bad_calls_are_one_clear_error_each(phone_page: Page) -> None:
+    assert phone_page.evaluate(BAD_CALLS) == [
+        'softphone: DTMF digit "x" is not one of 0-9 * # A-D',
+        'softphone: DTMF digit "12" is not one of 0-9 * # A-D',
+        "softphone: no call to send DTMF to",
+        "softphone: no call to answer",
+        'softphone: unknown event "ring" (expected state or incoming)',
+        "softphone: start() needs password",
+    ]
+    assert phone_page.get_attribute("#phone", "data-registration") == "registered"
