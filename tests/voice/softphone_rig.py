@@ -189,7 +189,7 @@ TEST_PAGE = """<!doctype html>
 <head><meta charset="utf-8"><title>softphone test</title>
 <link rel="stylesheet" href="/static/app.css">
 <link rel="stylesheet" href="/static/phone.css"></head>
-<body><main><section class="card" id="phone"></section></main>
+<body><main><section class="card" id="phone"{auto}></section></main>
 <script src="/static/vendor/jssip.min.js"></script>
 <script src="/static/softphone.js"></script>
 <script src="/static/phone.js"></script>
@@ -202,6 +202,7 @@ class _Handler(SimpleHTTPRequestHandler):
     carries the desk's Content-Security-Policy with voice on (``voice_csp``)."""
 
     csp = PAGE_CSP
+    config: bytes = b"{}"
 
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", self.csp)
@@ -210,13 +211,17 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith("/phone.html"):
             rtl = "rtl=1" in self.path
-            body = TEST_PAGE.format(lang="fa" if rtl else "en", dir="rtl" if rtl else "ltr")
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            # ?auto=1: the widget mounts itself from a config URL, as on the desk.
+            auto = (
+                ' hidden data-softphone-config-url="/phone-config"' if "auto=1" in self.path else ""
+            )
+            body = TEST_PAGE.format(
+                lang="fa" if rtl else "en", dir="rtl" if rtl else "ltr", auto=auto
+            )
+            self._send(body.encode(), "text/html; charset=utf-8")
+            return
+        if self.path == "/phone-config":
+            self._send(self.config, "application/json")
             return
         if self.path == "/favicon.ico":
             self.send_response(204)
@@ -228,14 +233,23 @@ class _Handler(SimpleHTTPRequestHandler):
         self.path = self.path[len("/static") :]
         super().do_GET()
 
+    def _send(self, data: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *_args: Any) -> None:
         pass
 
 
 @contextmanager
-def page_server(ws_url: str) -> Iterator[str]:
-    """Serve the test page and the static files on 127.0.0.1; yields the base URL."""
-    handler = type("Handler", (_Handler,), {"csp": voice_csp(PAGE_CSP, ws_url)})
+def page_server(ws_url: str, config: dict[str, Any] | None = None) -> Iterator[str]:
+    """Serve the test page and the static files on 127.0.0.1; yields the base URL.
+    ``config`` is what ``/phone-config`` answers (the desk's config URL)."""
+    attrs = {"csp": voice_csp(PAGE_CSP, ws_url), "config": json.dumps(config or {}).encode()}
+    handler = type("Handler", (_Handler,), attrs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(STATIC)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AGENT = "agent7"
 OTHER = "agent8"  # registered by nobody: the wrong-password page tries it
 THIRD = "agent9"  # registered through a proxy whose connections the test cuts
+FOURTH = "agent10"  # the widget that mounts itself from its config URL
 TONE_HZ = 1000.0
 TONE_AMPLITUDE = 0.5
 CALLER = "+37060012345"
@@ -86,7 +87,10 @@ def rig(chromium_browser: Browser, tone_wav: Path) -> Iterator[Rig]:
     password = new_password()
     install = find_install(Settings.load().cache_dir)
     asterisk = start_asterisk(
-        install, extra=endpoint_conf({AGENT: password, OTHER: new_password(), THIRD: password})
+        install,
+        extra=endpoint_conf(
+            {AGENT: password, OTHER: new_password(), THIRD: password, FOURTH: password}
+        ),
     )
     try:
         # ARI records into <spool>/recording, which Asterisk does not make by itself.
@@ -440,3 +444,18 @@ def test_bad_calls_are_one_clear_error_each(phone_page: Page) -> None:
         "softphone: start() needs password",
     ]
     assert phone_page.get_attribute("#phone", "data-registration") == "registered"
+
+
+def test_the_widget_mounts_itself_from_its_config_url(rig: Rig) -> None:
+    """As on the desk: ``data-softphone-config-url`` → fetch → mount → registered."""
+    config = {"wsUrl": rig.ws_url, "uri": f"sip:{FOURTH}@127.0.0.1",
+              "authorizationUser": FOURTH, "password": rig.password}  # fmt: skip
+    with page_server(rig.ws_url, config) as base:
+        page = rig.browser.new_page()
+        try:
+            page.goto(f"{base}/phone.html?auto=1")
+            page.wait_for_selector("#phone[data-registration='registered']")
+            assert page.is_visible("#phone")
+            assert _endpoint_state(rig, FOURTH) == "online"
+        finally:
+            page.close()
