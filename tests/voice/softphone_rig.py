@@ -245,10 +245,14 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def page_server(ws_url: str, config: dict[str, Any] | None = None) -> Iterator[str]:
+def page_server(
+    ws_url: str, config: dict[str, Any] | None = None, *, voice_on: bool = True
+) -> Iterator[str]:
     """Serve the test page and the static files on 127.0.0.1; yields the base URL.
-    ``config`` is what ``/phone-config`` answers (the desk's config URL)."""
-    attrs = {"csp": voice_csp(PAGE_CSP, ws_url), "config": json.dumps(config or {}).encode()}
+    ``config`` is what ``/phone-config`` answers (the desk's config URL); ``voice_on``
+    False serves the desk's CSP as it is with voice off."""
+    csp = voice_csp(PAGE_CSP, ws_url) if voice_on else PAGE_CSP
+    attrs = {"csp": csp, "config": json.dumps(config or {}).encode()}
     handler = type("Handler", (_Handler,), attrs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(STATIC)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

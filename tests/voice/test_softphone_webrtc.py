@@ -124,6 +124,9 @@ def _open(
     page.evaluate(
         """(cfg) => {
           const el = document.getElementById('phone');
+          window.__csp = [];  // what the page's CSP (the desk's, voice on) refused
+          document.addEventListener('securitypolicyviolation',
+            (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
           el.addEventListener('phone:incoming', (e) => { window.__incoming = {
             number: e.detail.number, name: e.detail.displayName,
             contact: e.detail.header('X-Callcenter-Contact')}; });
@@ -305,6 +308,11 @@ def test_the_page_hears_asterisk(rig: Rig, call: Call) -> None:
     after = call.page.evaluate(LEVEL_JS, 600)
     assert before < 0.005 and after < 0.005, (before, after)
     assert during > 0.05, (before, during, after)
+    # The widget's <audio> plays the call under the desk's CSP (srcObject: no media-src).
+    playing = "() => { const a = document.querySelector('[data-testid=phone-audio]');"
+    playing += " return [a.srcObject instanceof MediaStream, a.paused, a.currentTime > 0]; }"
+    assert call.page.evaluate(playing) == [True, False, True]
+    assert call.page.evaluate("() => window.__csp") == []
 
 
 def test_asterisk_hears_the_page_and_mute_silences_it(rig: Rig, call: Call) -> None:
@@ -459,3 +467,21 @@ def test_the_widget_mounts_itself_from_its_config_url(rig: Rig) -> None:
             assert _endpoint_state(rig, FOURTH) == "online"
         finally:
             page.close()
+
+
+def test_without_the_voice_csp_the_page_cannot_reach_asterisk(rig: Rig) -> None:
+    """The desk's CSP with voice off refuses Asterisk's WebSocket: voice_csp is needed."""
+    with page_server(rig.ws_url, voice_on=False) as base:
+        page = _open(rig, FOURTH, rig.password, base=base)
+        try:
+            page.wait_for_selector("#phone[data-registration='failed']")
+            assert page.text_content("[data-testid=phone-reason]") == (
+                "(blocked by the page's Content-Security-Policy (connect-src))"
+            )
+            origin = rig.ws_url.removesuffix("/ws")
+            assert f"connect-src {origin}/ws" in page.evaluate("() => window.__csp")
+            time.sleep(2.5)  # JsSIP would retry after 1-2 s; the softphone stopped it
+            assert page.evaluate("() => window.__csp.length") == 1
+            assert page.get_attribute("#phone", "data-registration") == "failed"
+        finally:
+            page.context.close()

@@ -31,6 +31,7 @@
     // and gain control by default; start({audio: {...}}) may turn them off (a steady
     // test tone is "noise" to the suppressor, which fades it out within seconds).
     let micConstraints = true;
+    let cspWatch = null;
 
     function emit(kind, data) {
       for (const fn of handlers[kind]) {
@@ -81,6 +82,15 @@
         set({registration: "failed", reason: was ? "connection lost" : "cannot connect"});
       });
       ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session, e.request); });
+      // A WebSocket the page's CSP refuses fails silently in JsSIP (it only logs):
+      // say so, it is a server configuration error (api/http_guard.py voice_csp).
+      cspWatch = (e) => {
+        if (ua && e.blockedURI && cfg.wsUrl.startsWith(e.blockedURI)) {
+          set({registration: "failed", reason: "blocked by the page's Content-Security-Policy (connect-src)"});
+          const blocked = ua; ua = null; blocked.stop();  // retrying cannot help until a reload
+        }
+      };
+      document.addEventListener("securitypolicyviolation", cspWatch);
       set({registration: "registering", reason: ""});
       ua.start();
     }
@@ -159,6 +169,7 @@
 
     function stop() {
       if (session) { try { session.terminate(); } catch (_) { /* already ended */ } }
+      if (cspWatch) { document.removeEventListener("securitypolicyviolation", cspWatch); cspWatch = null; }
       if (ua) { const old = ua; ua = null; old.stop(); }
       if (status.registration !== "stopped") set({registration: "stopped", reason: ""});
     }
