@@ -30,65 +30,76 @@
     return el;
   }
 
-  function mount(root, config, labels) {
-    const t = {...TEXT, ...(labels || {})};
-    const audio = h("audio", {autoplay: true, "data-testid": "phone-audio"});
-    const phone = CallcenterSoftphone.create({audio});
-    const dot = h("span", {class: "phone-dot", "aria-hidden": "true"});
-    const status = h("span", {class: "phone-status", "data-testid": "phone-status", text: t.stopped});
-    const reason = h("span", {class: "phone-reason muted", "data-testid": "phone-reason"});
-    const caller = h("p", {class: "phone-caller", "data-testid": "phone-caller", hidden: true});
+  // The widget's elements; each button runs its action through guard() (errors shown).
+  function build(root, t, phone) {
+    const ui = {root, t};
     const err = h("p", {class: "phone-error", role: "alert"});
+    const guard = (fn) => {
+      err.textContent = "";
+      try { fn(); } catch (e) { err.textContent = e && e.message ? e.message : String(e); }
+    };
     const btn = (cls, text, fn) => h("button", {type: "button", class: cls, text, onclick: () => guard(fn)});
-    const answer = btn("primary phone-answer", t.answer, () => phone.answer());
-    const decline = btn("phone-decline", t.decline, () => phone.decline());
-    const muteBtn = btn("phone-mute", t.mute, () => phone.mute(!phone.state.muted));
-    muteBtn.setAttribute("aria-pressed", "false");
-    const hangup = btn("phone-hangup", t.hangup, () => phone.hangup());
-    const pad = h("div", {class: "phone-pad", role: "group", "aria-label": t.pad},
+    ui.guard = guard;
+    ui.audio = h("audio", {autoplay: true, "data-testid": "phone-audio"});
+    ui.status = h("span", {class: "phone-status", "data-testid": "phone-status", text: t.stopped});
+    ui.reason = h("span", {class: "phone-reason muted", "data-testid": "phone-reason"});
+    ui.caller = h("p", {class: "phone-caller", "data-testid": "phone-caller", hidden: true});
+    ui.mute = btn("phone-mute", t.mute, () => phone.mute(!phone.state.muted));
+    ui.mute.setAttribute("aria-pressed", "false");
+    ui.pad = h("div", {class: "phone-pad", role: "group", "aria-label": t.pad},
       ...KEYS.map((k) => h("button", {
         type: "button", class: "phone-key", "data-key": k, "aria-label": `${t.pad} ${k}`,
         text: k, onclick: () => guard(() => phone.sendDtmf(k)),
       })));
-    const ringing = h("div", {class: "phone-actions phone-ringing"}, answer, decline);
-    const talking = h("div", {class: "phone-actions phone-talking"}, muteBtn, hangup);
-    const live = h("div", {class: "phone-live", role: "status", "aria-live": "polite"}, dot, status, reason);
+    ui.ringing = h("div", {class: "phone-actions phone-ringing"},
+      btn("primary phone-answer", t.answer, () => phone.answer()),
+      btn("phone-decline", t.decline, () => phone.decline()));
+    ui.talking = h("div", {class: "phone-actions phone-talking"},
+      ui.mute, btn("phone-hangup", t.hangup, () => phone.hangup()));
+    const dot = h("span", {class: "phone-dot", "aria-hidden": "true"});
+    const live = h("div", {class: "phone-live", role: "status", "aria-live": "polite"}, dot, ui.status, ui.reason);
     root.classList.add("phone");
     root.setAttribute("aria-label", t.title);
-    root.replaceChildren(h("h2", {text: t.title}), live, caller, ringing, talking, pad, err, audio);
+    root.replaceChildren(h("h2", {text: t.title}), live, ui.caller, ui.ringing, ui.talking, ui.pad, err, ui.audio);
+    return ui;
+  }
 
-    function guard(fn) {
-      err.textContent = "";
-      try { fn(); } catch (e) { err.textContent = e && e.message ? e.message : String(e); }
-    }
+  function render(ui, s) {
+    const {root, t} = ui;
+    const shown = s.call === "idle" || s.call === "ended" ? s.registration : s.call;
+    root.dataset.registration = s.registration;
+    root.dataset.call = s.call;
+    ui.status.textContent = s.call === "ended" && s.registration === "registered"
+      ? `${t.registered} · ${t.ended}` : (t[shown] || shown);
+    ui.reason.textContent = s.reason ? `(${s.reason})` : "";
+    const up = s.call === "in call";
+    ui.ringing.hidden = s.call !== "ringing";
+    ui.talking.hidden = !up;
+    ui.pad.hidden = !up;
+    ui.caller.hidden = !(s.call === "ringing" || up);
+    ui.mute.textContent = s.muted ? t.unmute : t.mute;
+    ui.mute.setAttribute("aria-pressed", String(Boolean(s.muted)));
+    root.dispatchEvent(new CustomEvent("phone:state", {detail: s}));
+  }
 
-    function render(s) {
-      const shown = s.call === "idle" || s.call === "ended" ? s.registration : s.call;
-      root.dataset.registration = s.registration;
-      root.dataset.call = s.call;
-      status.textContent = s.call === "ended" && s.registration === "registered"
-        ? `${t.registered} · ${t.ended}` : (t[shown] || shown);
-      reason.textContent = s.reason ? `(${s.reason})` : "";
-      ringing.hidden = s.call !== "ringing";
-      const up = s.call === "in call";
-      talking.hidden = !up;
-      pad.hidden = !up;
-      caller.hidden = !(s.call === "ringing" || up);
-      muteBtn.textContent = s.muted ? t.unmute : t.mute;
-      muteBtn.setAttribute("aria-pressed", String(Boolean(s.muted)));
-      root.dispatchEvent(new CustomEvent("phone:state", {detail: s}));
-    }
-    phone.on("state", render);
-    phone.on("incoming", (c) => {
-      // <bdi>: a name or number keeps its own direction inside a right-to-left line.
-      const who = [c.displayName, c.number || t.unknown].filter(Boolean);
-      caller.replaceChildren(`${t.from}: `, ...who.flatMap((w, i) => [
-        i ? " " : "", h("bdi", {class: i === who.length - 1 ? "phone-number" : "phone-name", text: w}),
-      ]));
-      root.dispatchEvent(new CustomEvent("phone:incoming", {detail: c}));
-    });
-    render(phone.state);
-    guard(() => phone.start(config));
+  function showCaller(ui, c) {
+    // <bdi>: a name or number keeps its own direction inside a right-to-left line.
+    const who = [c.displayName, c.number || ui.t.unknown].filter(Boolean);
+    ui.caller.replaceChildren(`${ui.t.from}: `, ...who.flatMap((w, i) => [
+      i ? " " : "", h("bdi", {class: i === who.length - 1 ? "phone-number" : "phone-name", text: w}),
+    ]));
+    ui.root.dispatchEvent(new CustomEvent("phone:incoming", {detail: c}));
+  }
+
+  function mount(root, config, labels) {
+    const t = {...TEXT, ...(labels || {})};
+    const phone = CallcenterSoftphone.create();
+    const ui = build(root, t, phone);
+    phone.audio = ui.audio;
+    phone.on("state", (s) => render(ui, s));
+    phone.on("incoming", (c) => showCaller(ui, c));
+    render(ui, phone.state);
+    ui.guard(() => phone.start(config));
     return phone;
   }
 
