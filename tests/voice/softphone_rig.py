@@ -101,6 +101,11 @@ def loopback_ice() -> str:
         line.split()[3].split("/")[0] for line in out.splitlines() if " inet " in f" {line} "
     ]
     mapped = [a for a in addresses if not a.startswith("127.")]
+    if not mapped:
+        raise RuntimeError(
+            "no IPv4 address besides loopback (ip -4 addr): Asterisk offers no ICE "
+            "candidate to map to 127.0.0.1, so a WebRTC call cannot connect here"
+        )
     lines = [
         "icesupport = yes",
         "ice_deny = 0.0.0.0/0",
