@@ -23,8 +23,13 @@ Each clip exists in two encodings of the same samples (8 kHz mono):
   be in the payload's codec; a WAV header would go out as audio, so the raw form is
   given). ``sox -t ul`` reads it back.
 
-:class:`AudioKit` caches each clip by its parameters in one folder per test session
-(the ``audio_kit`` fixture of :mod:`tests.support.voice_fixtures`).
+:class:`AudioKit` caches each clip by its parameters in its folder;
+:func:`session_audio_kit` is the one of this test session (a temporary folder removed
+when the process exits), e.g. behind a session fixture::
+
+    @pytest.fixture(scope="session")
+    def audio_kit() -> AudioKit:
+        return session_audio_kit()
 
 Reading results back: :func:`read_wav` (any WAV sox understands → float samples in
 [-1, 1]), :func:`rms_dbfs` and :func:`active_span` (first and last 20 ms window above a
@@ -33,9 +38,12 @@ level), :func:`dominant_frequency`.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import shutil
 import subprocess
+import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +60,7 @@ __all__ = [
     "dominant_frequency",
     "read_wav",
     "rms_dbfs",
+    "session_audio_kit",
 ]
 
 RATE = 8000
@@ -199,6 +208,15 @@ class AudioKit:
         total = _wav_samples(pcm)
         lead, tail = round(lead_s * RATE), round(tail_s * RATE)
         return Clip(pcm, ulaw, total, lead / RATE, (total - tail) / RATE, label)
+
+
+@functools.cache
+def session_audio_kit() -> AudioKit:
+    """The :class:`AudioKit` of this process (test session): one temporary folder, made
+    on first use and removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="cc-audio-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return AudioKit(folder)
 
 
 def read_wav(path: Path) -> tuple[int, Samples]:

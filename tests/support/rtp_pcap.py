@@ -35,7 +35,9 @@ __all__ = ["DTMF_EVENTS", "PAYLOAD_PCMU", "PAYLOAD_TELEPHONE_EVENT", "write_rtp_
 PAYLOAD_PCMU = 0
 PAYLOAD_TELEPHONE_EVENT = 101
 """The payload type of RFC 4733 events offered in our SDP (``a=rtpmap:101 telephone-event``)."""
-DTMF_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
+DTMF_EVENTS = {
+    **{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15
+}  # fmt: skip
 """RFC 4733 §3.2: the event codes of the DTMF digits."""
 
 _FRAME_MS = 20
@@ -57,7 +59,8 @@ def _frame(rtp: bytes) -> bytes:
 
 
 def _rtp(pt: int, seq: int, ts: int, payload: bytes, *, marker: bool = False) -> bytes:
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, ts, _SSRC) + payload
+    second = (0x80 if marker else 0) | pt  # marker bit, payload type
+    return struct.pack("!BBHII", 0x80, second, seq & 0xFFFF, ts, _SSRC) + payload
 
 
 def write_rtp_pcap(
@@ -102,7 +105,8 @@ def write_rtp_pcap(
             rtp = _rtp(PAYLOAD_PCMU, i, ts, chunk)
         frame = _frame(rtp)
         usec = i * _FRAME_MS * 1000
-        out.append(struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame)))
+        record = struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame))
+        out.append(record)
         out.append(frame)
     path.write_bytes(b"".join(out))
     return path

@@ -600,7 +600,8 @@ class Baresip:
         )
 
     def start(self) -> Baresip:
-        self._write_config()
+        """Start baresip and wait until it is ready (its ports bound). A port taken by
+        another program between choosing and binding it: new ports, up to 3 tries."""
         padded = self.folder / "source.wav"
         done = subprocess.run(
             [_need("sox"), str(self.source), str(padded), "pad", "0", f"{self.hold_s:g}"],
@@ -608,16 +609,26 @@ class Baresip:
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"sox could not pad {self.source}: {done.stderr}")
-        log = open(self.log_path, "wb")  # noqa: SIM115 (the child keeps it)
-        try:
-            self.process = subprocess.Popen(
-                [_need("baresip"), "-f", str(self.folder)], stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
-                preexec_fn=_die_with_parent,
-            )  # fmt: skip
-        finally:
-            log.close()
-        return self
+        for attempt in range(3):
+            self._write_config()
+            log = open(self.log_path, "wb")  # noqa: SIM115 (the child keeps it)
+            try:
+                self.process = subprocess.Popen(
+                    [_need("baresip"), "-f", str(self.folder)], stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+                    preexec_fn=_die_with_parent,
+                )  # fmt: skip
+            finally:
+                log.close()
+            try:
+                self.wait_for_log(r"baresip is ready\.", timeout_s=10)
+                return self
+            except AssertionError:
+                self.stop()
+                if attempt == 2 or "Address already in use" not in self.log():
+                    raise
+                self.port, self.ctrl_port = free_sip_port(), free_port(socket.SOCK_STREAM)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def log(self) -> str:
         return _text(self.log_path)
@@ -632,7 +643,9 @@ class Baresip:
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"baresip exited ({self.process.returncode}):\n{self.log()}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"baresip: no {pattern!r} within {timeout_s:g} s:\n{self.log()}")
+                raise AssertionError(
+                    f"baresip: no {pattern!r} within {timeout_s:g} s:\n{self.log()}"
+                )
             time.sleep(0.05)
 
     def wait_registered(self, timeout_s: float = 10.0) -> None:
@@ -675,5 +688,3 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout_s:g} s")
         time.sleep(0.05)
-
-

@@ -17,11 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from callcenter.settings import Settings
-from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 from tests.support.ari_loop import AriLoop, Event
-from tests.support.audio import AudioKit, Clip, active_span, dominant_frequency, read_wav
+from tests.support.audio import (
+    AudioKit,
+    Clip,
+    active_span,
+    dominant_frequency,
+    read_wav,
+    session_audio_kit,
+)
 from tests.support.sip import (
     Baresip,
     Dtmf,
@@ -32,11 +36,19 @@ from tests.support.sip import (
     free_port,
     register_phone,
 )
-from tests.support.voice_fixtures import audio_kit, sip_test_config  # noqa: F401 (a fixture)
+from tests.support.sip_config import sip_test_config
+
+from callcenter.settings import Settings
+from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
 PHONES = {"agent1": "agent1-pass-7f3c9a", "agent2": "agent2-pass-41d0be", "agent3": "a3-pass-x9"}
 DID, CALLER = "5551000", "79161234567"
 APP = "callcenter"
+
+
+@pytest.fixture(scope="session")
+def audio_kit() -> AudioKit:
+    return session_audio_kit()
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,4 @@
-"""Fixtures and Asterisk configuration for tests that drive calls with real SIP clients.
-
-Import the fixtures a test module uses (pytest finds them by name)::
-
-    from tests.support.voice_fixtures import audio_kit  # noqa: F401 (a fixture)
-
-``audio_kit`` (session)
-    a :class:`~tests.support.audio.AudioKit` whose clips are made once per test session.
+"""Asterisk configuration for tests that drive calls with real SIP clients.
 
 :func:`sip_test_config` is the ``pjsip.conf`` text for ``start_asterisk(extra=...)``: a
 carrier trunk identified by its address (127.0.0.1) whose calls enter
@@ -19,14 +12,9 @@ without it Asterisk re-INVITEs two bridged SIP legs to send RTP to each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
-import pytest
-
-from tests.support.audio import AudioKit
-
-__all__ = ["CARRIER", "audio_kit", "sip_test_config"]
+__all__ = ["CARRIER", "sip_test_config"]
 
 CARRIER = "carrier"
 """Name of the trunk endpoint :func:`sip_test_config` writes."""
@@ -46,11 +34,7 @@ def sip_test_config(phones: Mapping[str, str], *, carrier_match: str = "127.0.0.
             f"password = {password}\n",
             f"[{user}]\ntype = aor\nmax_contacts = 1\nremove_existing = yes\n",
             f"[{user}]\ntype = endpoint\ncontext = default\ndisallow = all\nallow = ulaw\n"
-            f"auth = {user}\naors = {user}\ndtmf_mode = rfc4733\nrtp_symmetric = yes\ndirect_media = no\n",
+            f"auth = {user}\naors = {user}\ndtmf_mode = rfc4733\nrtp_symmetric = yes\n"
+            "direct_media = no\n",
         ]
     return "\n".join(parts)
-
-
-@pytest.fixture(scope="session")
-def audio_kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioKit]:
-    yield AudioKit(Path(tmp_path_factory.mktemp("audio")))
