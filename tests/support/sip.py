@@ -36,7 +36,9 @@ DTMF both ways SIPp can send it:
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import functools
 import re
 import shutil
 import signal
@@ -68,6 +70,20 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "voice" / "sipp"
 HOST = "127.0.0.1"
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 _PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _scratch_root() -> Path:
+    """One folder per test process for the runs' files, removed when the process exits
+    (the files outlive ``stop()``, so a test can read logs and recordings after it)."""
+    root = Path(tempfile.mkdtemp(prefix="cc-sipkit-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def scratch(prefix: str) -> Path:
+    """A new folder under :func:`_scratch_root`."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_scratch_root()))
 
 
 def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
@@ -180,7 +196,7 @@ class Sipp:
     media_port: int = field(default_factory=free_port)
     timeout_s: float = 60.0
     extra_args: Sequence[str] = ()
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-sipp-")))
+    folder: Path = field(default_factory=lambda: scratch("sipp-"))
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _result: SippResult | None = field(default=None, init=False)
 
@@ -360,10 +376,11 @@ _UAS_BYE = """  <send retrans="500">
 
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[local_ip]:[local_port]>;tag=[pid]SIPpTag04[call_number]
-      To[$remote_to]
+      From: [$invite_to];tag=[pid]SIPpTag04[call_number]
+      To: [$invite_from]
       Call-ID: [call_id]
       CSeq: 1 BYE
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
       Content-Length: 0
 
@@ -428,7 +445,7 @@ def carrier_call(
 
     Not started: use it as a context manager, or ``.run()``."""
     dtmf = list(dtmf)
-    folder = folder if folder is not None else Path(tempfile.mkdtemp(prefix="cc-sipp-"))
+    folder = folder if folder is not None else scratch("sipp-")
     ulaw = Path(getattr(audio, "ulaw", audio)).read_bytes()
     rtp = [(d.at_s, d.digit, d.duration_ms) for d in dtmf if not d.info]
     pcap = write_rtp_pcap(folder / "caller.pcap", ulaw, rtp, min_s=hangup_after_s or 0.0)
@@ -554,7 +571,7 @@ class Baresip:
     """Silence added after ``source``: baresip 1.0 hangs up when its source file ends."""
     port: int = field(default_factory=free_sip_port)
     ctrl_port: int = field(default_factory=lambda: free_port(socket.SOCK_STREAM))
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-baresip-")))
+    folder: Path = field(default_factory=lambda: scratch("baresip-"))
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,26 @@ def test_a_busy_sipp_phone_is_the_originated_channels_hangup_cause(
         result = phone.wait()
     result.assert_ok()
     assert (gone["cause"], gone["cause_txt"]) == (17, "User busy")  # Q.850 17 = SIP 486
+
+
+def test_a_sipp_phone_that_hangs_up_ends_its_channel(
+    asterisk: RunningAsterisk, ari: AriLoop, audio_kit: AudioKit
+) -> None:
+    phone = agent_phone(audio=audio_kit.tone(800, 0.5), ring_s=0.5, hangup_after_s=1.0)
+    register_phone(_sip(asterisk), "agent2", PHONES["agent2"], phone.port).assert_ok()
+    with phone:
+        agent = ari.post("/channels", endpoint="PJSIP/agent2", app=APP, appArgs="agent")
+        up = ari.wait_for("StasisStart", lambda e: e["channel"]["id"] == agent["id"])
+        gone = ari.wait_for("StasisEnd", lambda e: e["channel"]["id"] == agent["id"])
+        result = phone.wait()
+    result.assert_ok()
+    assert result.status_codes == [200]  # Asterisk's answer to the phone's BYE
+    held = _iso(gone["timestamp"]) - _iso(up["timestamp"])
+    assert 0.9 < held < 5.0  # answered, then its BYE 1.0 s later (not before)
+
+
+def _iso(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 def test_a_sipp_phone_answers_and_each_side_hears_the_others_tone(
