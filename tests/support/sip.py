@@ -28,30 +28,42 @@ call) are ``@NAME@`` placeholders filled in here into a copy in the run's folder
 
 DTMF both ways SIPp can send it:
 
-- **RFC 4733** (RTP telephone-events, payload 101): SIPp 3.6's ``play_dtmf`` action
-  builds the event packets itself (no pcap file needed) and sends them through a raw
-  socket (SIPp must run as root or with CAP_NET_RAW) from the ``-mp`` media port;
+- **RFC 4733** (RTP telephone-events, payload 101): in the caller's one RTP stream,
+  which :mod:`tests.support.rtp_pcap` writes as a pcap (µ-law speech, events at their
+  times) and SIPp replays with ``play_pcap_audio`` from its ``-mp`` port — the port the
+  SDP offers. SIPp replays pcaps through a raw socket: it must run as root (or with
+  CAP_NET_RAW), as the tests here do. (Why not ``rtp_stream`` + ``play_dtmf``: see
+  :mod:`tests.support.rtp_pcap`.)
 - **SIP INFO** with ``application/dtmf-relay`` (``Signal=5``, ``Duration=160``).
+
+The desk phone's audio (:func:`agent_phone`) is SIPp's ``rtp_stream``, which sends the
+bytes of a file as the RTP payload unchanged, 160 per 20 ms: it must already be G.711
+µ-law, without a header (``Clip.ulaw``; a WAV's header would go out as sound).
+
+Process helpers (free ports, scratch folders, stopping) are in
+:mod:`tests.support.sip_process`; :class:`Baresip` is in :mod:`tests.support.baresip`
+and re-exported here.
 """
 
 from __future__ import annotations
 
-import atexit
-import ctypes
-import functools
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.support.rtp_pcap import write_rtp_pcap
+from tests.support.sip_process import (
+    HOST,
+    die_with_parent,
+    free_port,
+    need,
+    read_text,
+    scratch,
+    stop_process,
+)
 
 __all__ = [
     "SCENARIOS",
@@ -61,77 +73,15 @@ __all__ = [
     "SippResult",
     "agent_phone",
     "carrier_call",
+    "carrier_cancel",
+    "carrier_refused",
     "free_port",
     "register_phone",
 ]
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "voice" / "sipp"
 """``tests/voice/sipp``: the SIPp scenario files."""
-HOST = "127.0.0.1"
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
-_PR_SET_PDEATHSIG = 1
-
-
-@functools.cache
-def _scratch_root() -> Path:
-    """One folder per test process for the runs' files, removed when the process exits
-    (the files outlive ``stop()``, so a test can read logs and recordings after it)."""
-    root = Path(tempfile.mkdtemp(prefix="cc-sipkit-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
-
-
-def scratch(prefix: str) -> Path:
-    """A new folder under :func:`_scratch_root`."""
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=_scratch_root()))
-
-
-def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
-    """A port free on 127.0.0.1 now (UDP by default: then an even one below 65000, as RTP
-    wants, with room above it for the ports SIPp and baresip count up from it)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, kind) as sock:
-            sock.bind((HOST, 0))
-            port: int = sock.getsockname()[1]
-        if kind != socket.SOCK_DGRAM or (port % 2 == 0 and port < 65000):
-            return port
-    raise RuntimeError("no free even port on 127.0.0.1")
-
-
-def free_sip_port() -> int:
-    """An even port free on 127.0.0.1 for both UDP and TCP (baresip listens on both)."""
-    for _ in range(100):
-        port = free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            try:
-                tcp.bind((HOST, port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no port free for both UDP and TCP on 127.0.0.1")
-
-
-def _die_with_parent() -> None:
-    """``preexec_fn``: the kernel SIGKILLs the child when the test process dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _need(program: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        raise RuntimeError(f"{program} is not installed (see scripts/asterisk.sh: apt packages)")
-    return path
-
-
-def _stop(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- SIPp --------------------------------------------------------------------------------
@@ -221,7 +171,7 @@ class Sipp:
     def command(self) -> list[str]:
         scenario = self._scenario_file()
         args = [
-            _need("sipp"), "-sf", str(scenario), "-i", HOST, "-p", str(self.port),
+            need("sipp"), "-sf", str(scenario), "-i", HOST, "-p", str(self.port),
             "-mi", HOST, "-mp", str(self.media_port), "-m", str(self.calls), "-nostdin",
             "-timeout", f"{self.timeout_s:g}s", "-timeout_error",
             "-trace_stat", "-stf", str(self.folder / "stat.csv"), "-fd", "1",
@@ -252,7 +202,7 @@ class Sipp:
         try:
             self.process = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=self.folder, preexec_fn=_die_with_parent,
+                cwd=self.folder, preexec_fn=die_with_parent,
             )  # fmt: skip
         finally:
             out.close()
@@ -266,7 +216,7 @@ class Sipp:
         try:
             self.process.wait(timeout=timeout_s if timeout_s is not None else self.timeout_s + 10)
         except subprocess.TimeoutExpired:
-            _stop(self.process)
+            stop_process(self.process)
         self._result = self._read(self.process.returncode)
         return self._result
 
@@ -278,13 +228,19 @@ class Sipp:
     def stop(self) -> None:
         """Stop SIPp if it runs (SIGTERM, then SIGKILL). Idempotent."""
         if self.process is not None:
-            _stop(self.process)
+            stop_process(self.process)
 
     def __enter__(self) -> Sipp:
         return self.start()
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         self.stop()
+        if exc is not None and self.process is not None:
+            # A test that failed waiting for Asterisk often failed because SIPp did:
+            # its log goes with the failure.
+            result = self._read(self.process.returncode)
+            exc.add_note(f"SIPp {self.name} (exit status {result.returncode}):\n"
+                         f"{result.errors[-3000:]}")  # fmt: skip
 
     def _read(self, returncode: int) -> SippResult:
         successful = failed = 0
@@ -295,21 +251,14 @@ class Sipp:
                 last = dict(zip(rows[0], rows[-1], strict=False))
                 successful = int(last.get("SuccessfulCall(C)", "0") or 0)
                 failed = int(last.get("FailedCall(C)", "0") or 0)
-        messages = _text(self.folder / "messages.log")
+        messages = read_text(self.folder / "messages.log")
         received = tuple(
             m.group(1).strip()
             for m in re.finditer(r"message received \[\d+\] bytes :\s*\n+(.+)", messages)
         )
-        screen = _text(self.folder / "screen.log")
-        errors = _text(self.folder / "errors.log") + "\n" + "\n".join(screen.splitlines()[-30:])
+        screen = read_text(self.folder / "screen.log")
+        errors = read_text(self.folder / "errors.log") + "\n" + "\n".join(screen.splitlines()[-30:])
         return SippResult(returncode, successful, failed, received, errors, self.folder)
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,164 +493,4 @@ def agent_phone(
     )  # fmt: skip
 
 
-# --- baresip -----------------------------------------------------------------------------
-
-_BARESIP_MODULES = "/usr/lib/baresip/modules"
-
-
-@dataclass
-class Baresip:
-    """baresip as an agent's desk phone, registered to Asterisk.
-
-    It speaks ``source`` (a 16-bit PCM WAV, e.g. ``Clip.pcm``) and writes what it hears
-    to :attr:`heard` (baresip's ``aufile`` player), G.711 only, SIP on 127.0.0.1.
-    ``auto_answer`` answers every call at once (``answermode=auto``); without it the
-    phone rings until the caller gives up (a test's "no answer").
-
-        with Baresip(("127.0.0.1", sip_port), "agent1", "secret", source=clip.pcm) as phone:
-            phone.wait_registered()
-    """
-
-    registrar: tuple[str, int]
-    user: str
-    password: str
-    source: Path
-    auto_answer: bool = True
-    hold_s: float = 120.0
-    """Silence added after ``source``: baresip 1.0 hangs up when its source file ends."""
-    port: int = field(default_factory=free_sip_port)
-    ctrl_port: int = field(default_factory=lambda: free_port(socket.SOCK_STREAM))
-    folder: Path = field(default_factory=lambda: scratch("baresip-"))
-    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
-
-    @property
-    def heard(self) -> Path:
-        """What the phone heard in its last call: the decoded audio that baresip's
-        ``sndfile`` module dumps (``dump-<time>-dec.wav``; 1.0's ``aufile`` only reads)."""
-        dumps = sorted(self.folder.glob("dump-*-dec.wav"))
-        if not dumps:
-            raise AssertionError(f"baresip wrote no received audio in {self.folder}")
-        return dumps[-1]
-
-    @property
-    def said(self) -> Path:
-        """What the phone sent in its last call (``dump-<time>-enc.wav``)."""
-        dumps = sorted(self.folder.glob("dump-*-enc.wav"))
-        if not dumps:
-            raise AssertionError(f"baresip wrote no sent audio in {self.folder}")
-        return dumps[-1]
-
-    @property
-    def log_path(self) -> Path:
-        return self.folder / "baresip.log"
-
-    def _write_config(self) -> None:
-        host, port = self.registrar
-        mode = "auto" if self.auto_answer else "manual"
-        (self.folder / "accounts").write_text(
-            f"<sip:{self.user}@{host}:{port}>;auth_pass={self.password};answermode={mode}"
-            ";audio_codecs=PCMU,PCMA;regint=300\n"
-        )
-        (self.folder / "config").write_text(
-            f"sip_listen\t\t{HOST}:{self.port}\n"
-            f"net_interface\t\t{HOST}\n"
-            f"rtp_ports\t\t{self.port + 2}-{self.port + 200}\n"
-            f"audio_source\t\taufile,{self.folder / 'source.wav'}\n"
-            f"snd_path\t\t{self.folder}\n"
-            "ausrc_srate\t\t8000\nauplay_srate\t\t8000\nausrc_channels\t\t1\n"
-            "auplay_channels\t\t1\n"
-            f"module_path\t\t{_BARESIP_MODULES}\n"
-            "module\t\t\tg711.so\nmodule\t\t\taufile.so\nmodule\t\t\tsndfile.so\n"
-            "module_app\t\taccount.so\nmodule_app\t\tctrl_tcp.so\nmodule_app\t\tmenu.so\n"
-            f"ctrl_tcp_listen\t\t{HOST}:{self.ctrl_port}\n"
-        )
-
-    def start(self) -> Baresip:
-        """Start baresip and wait until it is ready (its ports bound). A port taken by
-        another program between choosing and binding it: new ports, up to 3 tries."""
-        padded = self.folder / "source.wav"
-        done = subprocess.run(
-            [_need("sox"), str(self.source), str(padded), "pad", "0", f"{self.hold_s:g}"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"sox could not pad {self.source}: {done.stderr}")
-        for attempt in range(3):
-            self._write_config()
-            log = open(self.log_path, "wb")  # noqa: SIM115 (the child keeps it)
-            try:
-                self.process = subprocess.Popen(
-                    [_need("baresip"), "-f", str(self.folder)], stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
-                    preexec_fn=_die_with_parent,
-                )  # fmt: skip
-            finally:
-                log.close()
-            try:
-                self.wait_for_log(r"baresip is ready\.", timeout_s=10)
-                return self
-            except AssertionError:
-                self.stop()
-                if attempt == 2 or "Address already in use" not in self.log():
-                    raise
-                self.port, self.ctrl_port = free_sip_port(), free_port(socket.SOCK_STREAM)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def log(self) -> str:
-        return _text(self.log_path)
-
-    def wait_for_log(self, pattern: str, timeout_s: float = 10.0) -> re.Match[str]:
-        """The first match of ``pattern`` in baresip's output, waiting up to ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            match = re.search(pattern, self.log())
-            if match:
-                return match
-            if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"baresip exited ({self.process.returncode}):\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"baresip: no {pattern!r} within {timeout_s:g} s:\n{self.log()}"
-                )
-            time.sleep(0.05)
-
-    def wait_registered(self, timeout_s: float = 10.0) -> None:
-        """Until baresip says the registration succeeded (200 OK from the registrar)."""
-        self.wait_for_log(rf"{re.escape(self.user)}@\S+: \{{\d+/UDP/v4\}} 200 OK", timeout_s)
-
-    def command(self, text: str) -> str:
-        """Send a command to baresip's ``ctrl_tcp`` (netstring JSON) and return its reply."""
-        import json
-
-        body = json.dumps({"command": text.split(" ", 1)[0],
-                           "params": text.split(" ", 1)[1] if " " in text else "",
-                           "token": "t1"}).encode()  # fmt: skip
-        with socket.create_connection((HOST, self.ctrl_port), timeout=5) as sock:
-            sock.sendall(f"{len(body)}:".encode() + body + b",")
-            data = b""
-            while not data.endswith(b","):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return data.decode(errors="replace")
-
-    def stop(self) -> None:
-        """Quit baresip (SIGTERM: it unregisters and closes the WAV it writes)."""
-        if self.process is not None:
-            _stop(self.process)
-
-    def __enter__(self) -> Baresip:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Poll ``check`` every 50 ms until true, or fail naming ``what``."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout_s:g} s")
-        time.sleep(0.05)
+from tests.support.baresip import Baresip  # noqa: E402 (re-exported: the kit in one import)

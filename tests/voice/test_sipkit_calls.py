@@ -27,8 +27,8 @@ from tests.support.audio import (
     read_wav,
     session_audio_kit,
 )
+from tests.support.baresip import Baresip
 from tests.support.sip import (
-    Baresip,
     Dtmf,
     agent_phone,
     carrier_call,
