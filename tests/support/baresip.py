@@ -9,6 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.support.sip_process import (
     HOST,
@@ -146,25 +147,45 @@ class Baresip:
         """Until baresip says the registration succeeded (200 OK from the registrar)."""
         self.wait_for_log(rf"{re.escape(self.user)}@\S+: \{{\d+/UDP/v4\}} 200 OK", timeout_s)
 
-    def command(self, text: str) -> str:
-        """Send a command to baresip's ``ctrl_tcp`` (netstring JSON) and return its reply."""
-        body = json.dumps({"command": text.split(" ", 1)[0],
-                           "params": text.split(" ", 1)[1] if " " in text else "",
-                           "token": "t1"}).encode()  # fmt: skip
+    def command(self, command: str, params: str = "") -> dict[str, Any]:
+        """Run a command through baresip's ``ctrl_tcp`` and return its response
+        (``{"response": true, "ok": ..., "data": ...}``). The protocol is JSON in
+        netstrings (``<length>:<json>,``); events that arrive before the response are
+        skipped."""
+        body = json.dumps({"command": command, "params": params, "token": "cc"}).encode()
         with socket.create_connection((HOST, self.ctrl_port), timeout=5) as sock:
-            sock.sendall(f"{len(body)}:".encode() + body + b",")
-            data = b""
-            while not data.endswith(b","):
+            sock.sendall(b"%d:%s," % (len(body), body))
+            buffer = b""
+            while True:
+                while b":" in buffer:
+                    length, _, rest = buffer.partition(b":")
+                    if len(rest) < int(length) + 1:
+                        break
+                    message: dict[str, Any] = json.loads(rest[: int(length)])
+                    buffer = rest[int(length) + 1 :]
+                    if message.get("response"):
+                        return message
                 chunk = sock.recv(65536)
                 if not chunk:
-                    break
-                data += chunk
-        return data.decode(errors="replace")
+                    raise AssertionError(f"baresip closed ctrl_tcp before answering {command}")
+                buffer += chunk
+
+    def is_registered(self) -> bool:
+        """Whether baresip's own account list (``reginfo``) shows the account as OK."""
+        data = str(self.command("reginfo").get("data", ""))
+        return bool(re.search(rf"sip:{re.escape(self.user)}@\S+\s+\S*OK\b", data))
 
     def stop(self) -> None:
-        """Quit baresip (SIGTERM: it unregisters and closes the WAV it writes)."""
-        if self.process is not None:
-            stop_process(self.process)
+        """Quit baresip: the ``quit`` command (it unregisters and closes the WAV dumps),
+        then SIGTERM/SIGKILL if it is still there. Idempotent."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.command("quit")
+            self.process.wait(timeout=5)
+        except (OSError, AssertionError, subprocess.TimeoutExpired):
+            pass
+        stop_process(self.process)
 
     def __enter__(self) -> Baresip:
         return self.start()

@@ -294,7 +294,8 @@ def test_baresip_registers_answers_and_hears_the_caller(
     phone = Baresip(_sip(asterisk), "agent1", PHONES["agent1"], source=agent_says.pcm)
     with phone:
         phone.wait_registered()
-        assert _state(ari, "agent1") == "online"
+        assert phone.is_registered()  # baresip's own view, over ctrl_tcp
+        assert _state(ari, "agent1") == "online"  # Asterisk's
         call = carrier_call(
             _sip(asterisk), DID, CALLER, caller_says, hangup_after_s=6.0, folder=tmp_path
         )
@@ -330,6 +331,7 @@ def test_baresip_with_a_wrong_password_never_registers(
     with phone:
         phone.wait_for_log(r"reg: sip:agent3@\S+: (401|403) ")
         assert _state(ari, "agent3") == "offline"
+        assert not phone.is_registered()
     assert " 200 OK" not in phone.log()
 
 
