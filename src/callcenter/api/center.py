@@ -36,6 +36,9 @@ class Center:
     # coroutines started with the server (wallboard pusher, timer ticker ...) and stopped
     # with it; a module's ``install(center)`` appends to it
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # called after each committed telephony change (trunks, numbers, devices:
+    # ``api/telephony.py``); the server puts here what reloads its running Asterisk
+    voice_listeners: list[Callable[[], None]] = field(default_factory=list)
     # anything a module wants to keep between requests (e.g. the wallboard's snapshot)
     extras: dict[str, Any] = field(default_factory=dict)
 
