@@ -56,9 +56,6 @@ def audio_kit() -> AudioKit:
 def asterisk() -> Iterator[RunningAsterisk]:
     install = find_install(Settings.load().cache_dir)
     running = start_asterisk(install, extra={"pjsip.conf": sip_test_config(PHONES)})
-    # ARI's record writes under <spool>/recording, which the engine's config does not
-    # create (yet): without it POST .../record answers 500 "No such file or directory".
-    (running.config.base_dir / "spool" / "recording").mkdir(parents=True, exist_ok=True)
     try:
         yield running
     finally:
