@@ -115,6 +115,10 @@ def _span(path: Path) -> tuple[float, float]:
     return span
 
 
+def _length(span: tuple[float, float]) -> float:
+    return span[1] - span[0]
+
+
 def _clip_span(clip: Clip) -> tuple[float, float]:
     """The clip's own active span, measured the same way as the recordings are."""
     return _span(clip.pcm)
@@ -303,21 +307,19 @@ def test_baresip_registers_answers_and_hears_the_caller(
             agent_id = _connect_agent(ari, caller["id"], "PJSIP/agent1")
             call.wait().assert_ok()
             ari.delete(f"/channels/{agent_id}")
-        time.sleep(0.5)
     said, heard = _fetch(ari, "caller_said", tmp_path), _fetch(ari, "caller_heard", tmp_path)
     truth_caller, truth_agent = _clip_span(caller_says), _clip_span(agent_says)
-    length = lambda span: span[1] - span[0]  # noqa: E731
 
     # Recorded from the answer on, as the caller's RTP starts: the same span, in place.
     assert _span(said) == pytest.approx(truth_caller, abs=0.1)
     # The phone heard the caller's speech whole (it answered a moment after the caller
     # was answered, so it is that moment earlier in its file).
     phone_heard = _span(phone.heard)
-    assert length(phone_heard) == pytest.approx(length(truth_caller), abs=0.1)
+    assert _length(phone_heard) == pytest.approx(_length(truth_caller), abs=0.1)
     assert truth_caller[0] - 1.0 < phone_heard[0] <= truth_caller[0] + 0.05
     # The caller heard the agent's speech whole.
     caller_heard = _span(heard)
-    assert length(caller_heard) == pytest.approx(length(truth_agent), abs=0.1)
+    assert _length(caller_heard) == pytest.approx(_length(truth_agent), abs=0.1)
     assert truth_agent[0] <= caller_heard[0] < truth_agent[0] + 1.0
 
 
