@@ -20,8 +20,8 @@ Each clip exists in two encodings of the same samples (8 kHz mono):
   and what Asterisk records (``format=wav``);
 - ``Clip.ulaw``: G.711 µ-law — a raw file (no header), what SIPp's ``rtp_stream``
   sends as the RTP payload unchanged (SIPp 3.6 does not encode: the file must already
-  be in the payload's codec; a WAV header would go out as audio, so the raw form is
-  given). ``sox -t ul`` reads it back.
+  be in the payload's codec; a µ-law WAV's header went out as a loud 7 ms burst,
+  measured, so the raw form is given). ``sox -t ul`` reads it back.
 
 :class:`AudioKit` caches each clip by its parameters in its folder;
 :func:`session_audio_kit` is the one of this test session (a temporary folder removed
