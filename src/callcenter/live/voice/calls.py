@@ -408,6 +408,43 @@ class CallController:
         name = f"{contact}-{side.value}"
         await self.ari.record(channel, name)
         call.recordings[side] = name
+        if len(call.recordings) == len(Side):  # both sides: the recording has started
+            await self._log_recording(call, "started")
+
+    async def _log_recording(self, call: Call, what: str) -> None:
+        event = Event(self.engine.clock(), EventType.RECORDING, call.contact, queue=call.queue,
+                      agent=call.agent, reason=what)  # fmt: skip
+        await anyio.to_thread.run_sync(self.engine.log, [event])
+
+    async def set_recording_paused(self, contact: str, agent: str, paused: bool) -> bool:
+        """The desk pauses (card numbers) or resumes the recording of ``agent``'s call:
+        both sides are paused in Asterisk, the pause is logged and later becomes silence
+        in the merged file. False when there is no such recording (not this agent's
+        call, not recorded, already in that state)."""
+        call = self.calls.get(contact)
+        if (
+            call is None
+            or call.agent != agent
+            or call.state is not CallState.TALKING
+            or len(call.recordings) != len(Side)
+            or call.answered_at is None
+            or (call.paused_at is not None) == paused
+        ):
+            return False
+        for name in call.recordings.values():
+            if paused:
+                await self.ari.pause_recording(name)
+            else:
+                await self.ari.unpause_recording(name)
+        offset = self.engine.clock() - call.answered_at
+        if paused:
+            call.paused_at = offset
+        else:
+            assert call.paused_at is not None
+            call.pauses.append((call.paused_at, offset))
+            call.paused_at = None
+        await self._log_recording(call, "paused" if paused else "resumed")
+        return True
 
     async def _gone(self, channel: str, cause: int | None) -> None:
         found = self._by_channel.pop(channel, None)
@@ -525,6 +562,9 @@ class CallController:
                 await self.ari.hangup(channel)
         if call.bridge is not None:
             await self.ari.destroy_bridge(call.bridge)
+        if call.paused_at is not None and call.answered_at is not None:  # paused to the end
+            call.pauses.append((call.paused_at, self.engine.clock() - call.answered_at))
+            call.paused_at = None
         self._forget(call)
         if call.recordings and self.recorder is not None:
             self._spawn(self.recorder.finish(self.ari, call))

@@ -114,6 +114,8 @@ class Call:
     answered_at: float | None = None
     recordings: dict[Side, str] = field(default_factory=dict)
     pauses: list[tuple[float, float]] = field(default_factory=list)
+    """The desk's pauses of the recording: (start, end) seconds from answer."""
+    paused_at: float | None = None  # the recording is paused since (seconds from answer)
     announcer: asyncio.Task[None] | None = None
     playback: str | None = None  # the announcement being played to the caller
     ivr: IvrCall | None = None  # while the call is in an IVR flow
