@@ -25,13 +25,41 @@ from tests.support.audio import Clip, active_span, session_audio_kit
 from tests.support.baresip import Baresip
 from tests.support.seed import seed
 from tests.support.server import LiveServer
-from tests.support.sip import carrier_call
+from tests.support.sip import Dtmf, carrier_call
 
 from callcenter.storage.db import EventRow, make_engine
-from callcenter.storage.tables import ContactRow, QueueRow
+from callcenter.storage.tables import ContactRow, IvrFlowRow, QueueRow
 
-DID = "5551000"
+DID = "5551000"  # straight to the queue
+IVR_DID = "5552000"  # through the IVR flow below
 CALLER = "+79161234567"
+# Debian's recorded prompts only (beep, goodbye): short, and present in every language
+FLOW = """
+name: support
+language: en
+languages: [en]
+start: account
+nodes:
+  account:
+    kind: collect
+    prompt: beep
+    variable: account
+    label: Account number
+    min_digits: 4
+    max_digits: 8
+    tries: 2
+    on_valid: main
+    on_invalid: main
+  main:
+    kind: menu
+    prompt: beep
+    options: {1: phones, 2: bye}
+    timeout: 5
+    tries: 2
+    on_invalid: bye
+  phones: {kind: queue, queue: phones}
+  bye: {kind: hangup, prompt: goodbye}
+"""
 
 
 def _free(kind: socket.SocketKind) -> int:
@@ -79,6 +107,7 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Center, s
         s.add(QueueRow(name="phones", channel="voice", sl_threshold_s=20.0, ring_timeout_s=15.0,
                        requirements=[{"skill": "support", "min_level": 1}],
                        announce_every_s=0))  # fmt: skip
+        s.add(IvrFlowRow(name="support", source=FLOW, updated_at=time.time()))
     db.dispose()
     sip_port = _free(socket.SOCK_DGRAM)
     server = LiveServer(db_url=url, workdir=tmp, log_level="info")
@@ -96,6 +125,8 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Center, s
                      json={"name": "carrier", "kind": "ip", "networks": ["127.0.0.1"]})  # fmt: skip
             admin.ok("POST", "/api/admin/voice/numbers",
                      json={"number": DID, "target_kind": "queue", "target": "phones"})  # fmt: skip
+            to_ivr = {"number": IVR_DID, "target_kind": "ivr", "target": "support"}
+            admin.ok("POST", "/api/admin/voice/numbers", json=to_ivr)
             device = admin.ok("PUT", "/api/admin/voice/agents/ann/device", json={"kind": "sip"})
         yield Center(server, url, sip_port, tmp / "data"), device["password"]
     finally:
@@ -176,3 +207,62 @@ def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[Center, 
     assert abandon.queue == "phones" and abandon.wait == pytest.approx(2.0, abs=0.5)
     (after,) = [r for r in c.contacts() if r.id == new[0].id]
     assert after.status == "abandoned" and after.recording_url is None
+
+
+def test_the_ivr_collects_keys_of_both_kinds_and_queues_the_call_with_its_card(
+    center: tuple[Center, str],
+) -> None:
+    """The account number in RFC 4733 events, the menu choice by SIP INFO; the call is
+    then queued, answered by ann's phone, and the card carries the account number."""
+    c, password = center
+    kit = session_audio_kit()
+    before = {r.id for r in c.contacts()}
+    keys = [Dtmf(1.0 + 0.3 * i, d) for i, d in enumerate("1234#")] + [Dtmf(3.5, "1", info=True)]
+    with Baresip(c.sip, "agent-ann", password, source=kit.silence(1.0).pcm) as phone:
+        phone.wait_registered()
+        with c.server.client("ann") as ann:
+            ann.ok("POST", "/api/desk/login")
+            call = carrier_call(c.sip, IVR_DID, CALLER, kit.silence(9.0), dtmf=keys,
+                                hangup_after_s=9.0)  # fmt: skip
+            with call:
+                call.wait().assert_ok()
+            ann.ok("POST", "/api/desk/logout")
+    (row,) = c.wait("the IVR call", lambda: [r for r in c.contacts() if r.id not in before])
+    events = c.wait(
+        "the end of the call", lambda: (e := c.events(row.id)) and "complete" in _types(e) and e
+    )
+    assert _types(events)[:7] == [
+        "arrive", "ivr_enter", "ivr_choice", "ivr_choice", "ivr_leave", "enqueue", "offer",
+    ]  # fmt: skip
+    choices = [(e.target, e.reason) for e in events if e.type == "ivr_choice"]
+    assert choices == [("account", "1234"), ("main", "1")]
+    leave = next(e for e in events if e.type == "ivr_leave")
+    assert (leave.reason, leave.queue) == ("queue", "phones")
+    # the queue's wait starts at enqueue, after the IVR: ASA leaves the IVR time out
+    enqueue = next(e for e in events if e.type == "enqueue")
+    connect = next(e for e in events if e.type == "connect")
+    assert enqueue.t >= events[0].t + 3.5 and connect.wait is not None and connect.wait < 2.0
+    (after,) = [r for r in c.contacts() if r.id == row.id]
+    assert after.ivr_data == {"Account number": "1234"}
+
+
+def test_a_caller_who_hangs_up_in_the_ivr_abandons_there_not_in_a_queue(
+    center: tuple[Center, str],
+) -> None:
+    c, _ = center
+    kit = session_audio_kit()
+    before = {r.id for r in c.contacts()}
+    call = carrier_call(c.sip, IVR_DID, "79160000002", kit.silence(1.5), hangup_after_s=1.5)
+    with call:
+        call.wait().assert_ok()
+    (row,) = c.wait("the IVR call", lambda: [r for r in c.contacts() if r.id not in before])
+    events = c.wait(
+        "the IVR's end", lambda: (e := c.events(row.id)) and "ivr_leave" in _types(e) and e
+    )
+    assert _types(events) == ["arrive", "ivr_enter", "ivr_leave"]
+    assert events[-1].reason == "abandon"
+    (after,) = c.wait(
+        "the contact's end",
+        lambda: [r for r in c.contacts() if r.id == row.id and r.status == "abandoned"],
+    )
+    assert after.ended_at is not None and after.queue is None

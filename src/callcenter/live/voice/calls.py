@@ -226,9 +226,10 @@ class CallController:
             s.add(
                 ContactRow(
                     id=contact, customer_id=None, channel=Channel.VOICE.value,
-                    direction="inbound", queue=queue, status=ContactStatus.QUEUED.value,
-                    subject=f"call to {number}", arrived_at=t, enqueued_at=t,
-                    claimed_phone=phone,
+                    direction="inbound", queue=queue,
+                    status=(ContactStatus.QUEUED if queue else ContactStatus.IVR).value,
+                    subject=f"call to {number}", arrived_at=t,
+                    enqueued_at=t if queue else None, claimed_phone=phone,
                 )
             )  # fmt: skip
 
@@ -295,7 +296,17 @@ class CallController:
                 self._queued(call)
             return
         # hangup, voicemail, abandon: the contact never queued; its IVR logged how it ended
-        await self._request(Release(contact=contact))
+        gone = ContactStatus.ABANDONED if outcome.kind == "abandon" else ContactStatus.CLOSED
+
+        def ended(s: Session) -> None:
+            t = request_time(s)
+            s.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact)
+                .values(status=gone.value, ended_at=t, closed_at=t)
+            )
+
+        await self._request(Release(contact=contact), extra=ended)
         if voicemail is not None and self.voicemail is not None:
             self._spawn(self.voicemail.keep(self.ari, contact, voicemail))
         await self._end(call)
