@@ -1,5 +1,7 @@
-"""Calls through the whole server: ``callcenter serve`` with voice ``embedded``, a real
-Asterisk it starts itself, a SIPp carrier and a baresip desk phone nobody here wrote.
+"""Calls through the whole server: ``callcenter serve`` with voice on — ``embedded`` (a
+real Asterisk it starts itself) and ``external`` (a center's own Asterisk, started apart
+and reached over ARI only) pass the same tests — with a SIPp carrier and a baresip desk
+phone nobody here wrote (``tests/support/voice_center.py`` sets the center up).
 
 Set-up goes through the admin API as a center would (an ip trunk for 127.0.0.1, a
 number leading to a voice queue, a SIP desk phone for agent ``ann`` whose password is
@@ -10,135 +12,30 @@ caller hanging up), the recording's channels read back with the stdlib ``wave``.
 
 from __future__ import annotations
 
-import socket
-import time
 import wave
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from tests.support.audio import Clip, active_span, session_audio_kit
 from tests.support.baresip import Baresip
-from tests.support.seed import seed
-from tests.support.server import LiveServer
 from tests.support.sip import Dtmf, carrier_call
-
-from callcenter.storage.db import EventRow, make_engine
-from callcenter.storage.tables import ContactRow, IvrFlowRow, QueueRow
-
-DID = "5551000"  # straight to the queue
-IVR_DID = "5552000"  # through the IVR flow below
-CALLER = "+79161234567"
-# Debian's recorded prompts only (beep, goodbye): short, and present in every language
-FLOW = """
-name: support
-language: en
-languages: [en]
-start: account
-nodes:
-  account:
-    kind: collect
-    prompt: beep
-    variable: account
-    label: Account number
-    min_digits: 4
-    max_digits: 8
-    tries: 2
-    on_valid: main
-    on_invalid: main
-  main:
-    kind: menu
-    prompt: beep
-    options: {1: phones, 2: bye}
-    timeout: 5
-    tries: 2
-    on_invalid: bye
-  phones: {kind: queue, queue: phones}
-  bye: {kind: hangup, prompt: goodbye}
-"""
+from tests.support.voice_center import CALLER, DID, IVR_DID, VoiceCenter, types, voice_center
 
 
-def _free(kind: socket.SocketKind) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Center:
-    """The running server, its database and the SIP address of its Asterisk."""
-
-    def __init__(self, server: LiveServer, db_url: str, sip_port: int, data: Path) -> None:
-        self.server = server
-        self.db = make_engine(db_url)
-        self.sip = ("127.0.0.1", sip_port)
-        self.data = data
-
-    def events(self, contact: str) -> list[EventRow]:
-        with Session(self.db) as s:
-            return list(
-                s.scalars(select(EventRow).where(EventRow.contact == contact).order_by(EventRow.id))
-            )
-
-    def contacts(self) -> list[ContactRow]:
-        with Session(self.db) as s:
-            return list(s.scalars(select(ContactRow).where(ContactRow.channel == "voice")))
-
-    def wait(self, what: str, check: Any, timeout_s: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            got = check()
-            if got:
-                return got
-            time.sleep(0.1)
-        raise AssertionError(f"{what} did not happen within {timeout_s} s\n{self.server.log()}")
-
-
-@pytest.fixture(scope="module")
-def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Center, str]]:
-    tmp = tmp_path_factory.mktemp("voice-server")
-    url = f"sqlite:///{tmp / 'center.db'}"
-    seed(url)
-    db = make_engine(url)
-    with Session(db) as s, s.begin():
-        s.add(QueueRow(name="phones", channel="voice", sl_threshold_s=20.0, ring_timeout_s=15.0,
-                       requirements=[{"skill": "support", "min_level": 1}],
-                       announce_every_s=0))  # fmt: skip
-        s.add(IvrFlowRow(name="support", source=FLOW, updated_at=time.time()))
-    db.dispose()
-    sip_port = _free(socket.SOCK_DGRAM)
-    server = LiveServer(db_url=url, workdir=tmp, log_level="info")
-    server.env = {
-        "CALLCENTER_VOICE": "embedded",
-        "CALLCENTER_VOICE_SIP_PORT": str(sip_port),
-        "CALLCENTER_VOICE_HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-        "CALLCENTER_DATA_DIR": str(tmp / "data"),
-        "CALLCENTER_RECORDING_ANALYSIS_TRANSCRIBE": "false",
-    }
-    server.start()
-    try:
-        with server.client("admin") as admin:
-            admin.ok("POST", "/api/admin/voice/trunks",
-                     json={"name": "carrier", "kind": "ip", "networks": ["127.0.0.1"]})  # fmt: skip
-            admin.ok("POST", "/api/admin/voice/numbers",
-                     json={"number": DID, "target_kind": "queue", "target": "phones"})  # fmt: skip
-            to_ivr = {"number": IVR_DID, "target_kind": "ivr", "target": "support"}
-            admin.ok("POST", "/api/admin/voice/numbers", json=to_ivr)
-            device = admin.ok("PUT", "/api/admin/voice/agents/ann/device", json={"kind": "sip"})
-        yield Center(server, url, sip_port, tmp / "data"), device["password"]
-    finally:
-        server.stop()
-
-
-def _types(rows: list[EventRow]) -> list[str]:
-    return [r.type for r in rows]
+@pytest.fixture(scope="module", params=["embedded", "external"])
+def center(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[VoiceCenter, str]]:
+    """The same center with its own Asterisk (embedded) and with a center's Asterisk
+    started apart and reached over ARI only (bring-your-own): both pass every test."""
+    tmp = tmp_path_factory.mktemp(f"voice-{request.param}")
+    with voice_center(tmp, external=request.param == "external") as c:
+        yield c, c.passwords["ann"]
 
 
 def test_an_answered_call_is_routed_recorded_per_side_and_logged(
-    center: tuple[Center, str],
+    center: tuple[VoiceCenter, str],
 ) -> None:
     c, password = center
     kit = session_audio_kit()
@@ -157,11 +54,11 @@ def test_an_answered_call_is_routed_recorded_per_side_and_logged(
     row = c.wait("the recording", lambda: [r for r in c.contacts() if r.recording_url])[0]
     events = c.wait(
         "the call's events",
-        lambda: (e := c.events(contact.id)) and "complete" in _types(e) and e,
+        lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
     )
     # counted by hand: one call, offered to ann, answered, the caller hung up
-    assert _types(events)[:4] == ["arrive", "enqueue", "offer", "connect"]
-    assert "recording" in _types(events)
+    assert types(events)[:4] == ["arrive", "enqueue", "offer", "connect"]
+    assert "recording" in types(events)
     complete = next(e for e in events if e.type == "complete")
     assert (complete.agent, complete.queue, complete.by) == ("ann", "phones", "caller")
     arrive = events[0]
@@ -188,7 +85,7 @@ def test_an_answered_call_is_routed_recorded_per_side_and_logged(
     assert caller_span[1] - caller_span[0] == pytest.approx(said_by_caller.active_s, abs=0.5)
 
 
-def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[Center, str]) -> None:
+def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[VoiceCenter, str]) -> None:
     c, _ = center
     before = {r.id for r in c.contacts()}
     # nobody is logged in: our application answers, the caller waits in the queue with
@@ -200,9 +97,9 @@ def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[Center, 
     new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
     events = c.wait(
         "the abandon",
-        lambda: (e := c.events(new[0].id)) and "abandon" in _types(e) and e,
+        lambda: (e := c.events(new[0].id)) and "abandon" in types(e) and e,
     )
-    assert _types(events) == ["arrive", "enqueue", "abandon"]
+    assert types(events) == ["arrive", "enqueue", "abandon"]
     abandon = events[-1]
     assert abandon.queue == "phones" and abandon.wait == pytest.approx(2.0, abs=0.5)
     (after,) = [r for r in c.contacts() if r.id == new[0].id]
@@ -210,7 +107,7 @@ def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[Center, 
 
 
 def test_the_ivr_collects_keys_of_both_kinds_and_queues_the_call_with_its_card(
-    center: tuple[Center, str],
+    center: tuple[VoiceCenter, str],
 ) -> None:
     """The account number in RFC 4733 events, the menu choice by SIP INFO; the call is
     then queued, answered by ann's phone, and the card carries the account number."""
@@ -229,9 +126,9 @@ def test_the_ivr_collects_keys_of_both_kinds_and_queues_the_call_with_its_card(
             ann.ok("POST", "/api/desk/logout")
     (row,) = c.wait("the IVR call", lambda: [r for r in c.contacts() if r.id not in before])
     events = c.wait(
-        "the end of the call", lambda: (e := c.events(row.id)) and "complete" in _types(e) and e
+        "the end of the call", lambda: (e := c.events(row.id)) and "complete" in types(e) and e
     )
-    assert _types(events)[:7] == [
+    assert types(events)[:7] == [
         "arrive", "ivr_enter", "ivr_choice", "ivr_choice", "ivr_leave", "enqueue", "offer",
     ]  # fmt: skip
     choices = [(e.target, e.reason) for e in events if e.type == "ivr_choice"]
@@ -247,7 +144,7 @@ def test_the_ivr_collects_keys_of_both_kinds_and_queues_the_call_with_its_card(
 
 
 def test_a_caller_who_hangs_up_in_the_ivr_abandons_there_not_in_a_queue(
-    center: tuple[Center, str],
+    center: tuple[VoiceCenter, str],
 ) -> None:
     c, _ = center
     kit = session_audio_kit()
@@ -257,9 +154,9 @@ def test_a_caller_who_hangs_up_in_the_ivr_abandons_there_not_in_a_queue(
         call.wait().assert_ok()
     (row,) = c.wait("the IVR call", lambda: [r for r in c.contacts() if r.id not in before])
     events = c.wait(
-        "the IVR's end", lambda: (e := c.events(row.id)) and "ivr_leave" in _types(e) and e
+        "the IVR's end", lambda: (e := c.events(row.id)) and "ivr_leave" in types(e) and e
     )
-    assert _types(events) == ["arrive", "ivr_enter", "ivr_leave"]
+    assert types(events) == ["arrive", "ivr_enter", "ivr_leave"]
     assert events[-1].reason == "abandon"
     (after,) = c.wait(
         "the contact's end",
