@@ -49,6 +49,10 @@ class AsteriskConfig:
     ``asterisk-core-sounds-*`` packages install into ``/usr/share/asterisk/sounds``."""
     moh_dir: Path | None = DEBIAN_MOH
     """Music on hold (class ``default``): Debian's ``asterisk-moh-opsound-wav``."""
+    db_dir: Path | None = None
+    """Where Asterisk keeps its own database (``astdb.sqlite3``: phones' registrations
+    among others). Given, it outlives the instance: a restarted Asterisk still knows
+    where every registered phone is. None: inside the instance's folder."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Text appended to a generated file, by file name (e.g. endpoints for
     ``pjsip.conf``); a name that is not generated becomes a file of its own."""
@@ -103,7 +107,7 @@ def _asterisk_conf(cfg: AsteriskConfig) -> str:
         f"astetcdir => {cfg.etc_dir}\n"
         f"astmoddir => {cfg.modules_dir}\n"
         f"astvarlibdir => {b / 'lib'}\n"
-        f"astdbdir => {b / 'lib'}\n"
+        f"astdbdir => {cfg.db_dir or b / 'lib'}\n"
         f"astkeydir => {b / 'lib'}\n"
         f"astdatadir => {b / 'lib'}\n"
         f"astagidir => {b / 'agi'}\n"
