@@ -39,6 +39,7 @@ from callcenter.api import desk as api_desk
 from callcenter.api import reports as api_reports
 from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
+from callcenter.api import voice_security as api_voice_security
 from callcenter.api import wallboard as api_wallboard
 from callcenter.api import ws_ticket as api_ws_ticket
 from callcenter.api.center import Center
@@ -79,6 +80,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_reports,
     api_audit,
     api_telephony,
+    api_voice_security,
     pages,
 )
 
