@@ -199,7 +199,7 @@ def test_bad_policy_is_one_clear_error(policy: GuardPolicy, message: str) -> Non
 
 def test_networks_and_settings() -> None:
     assert parse_networks(" 10.1.2.3, 192.0.2.0/24 ,,") == ("10.1.2.3/32", "192.0.2.0/24")
-    with pytest.raises(UserError, match="voice_guard_allow: 'x.y' is not an IP"):
+    with pytest.raises(UserError, match=r"voice_guard_allow: 'x\.y' is not an IP"):
         parse_networks("x.y")
     s = Settings.load(voice_guard_allow="10.0.0.0/8", voice_guard_max_failures=4)
     p = policy_from_settings(s, ("203.0.113.0/24", "10.0.0.0/8"))
