@@ -435,6 +435,73 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- voice: recordings and their analysis ---
+    recordings_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the calls' recordings, one stereo WAV per answered call (agent "
+            "left, caller right) at `<YYYY>/<MM>/<DD>/<contact id>.wav` (the UTC day of "
+            "answer). Unset: `recordings/` in `data_dir`."
+        ),
+    )
+    recording_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36500,
+        description=(
+            "Days a recording is kept: a call of day D is deleted by the first sweep "
+            "more than this many days after D. 0 keeps every recording."
+        ),
+    )
+    recording_analysis_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description=(
+            "Recorded calls the server analyses at the same time (each in a worker "
+            "thread, never on the event loop). 0 turns automatic analysis off."
+        ),
+    )
+    recording_analysis_transcribe: bool = Field(
+        default=True,
+        description=(
+            "Transcribe recorded calls in the automatic analysis (speech model, "
+            "keywords, topic, sentiment, etiquette); false: audio metrics only, "
+            "hundreds of times faster."
+        ),
+    )
+
+    @property
+    def recordings_path(self) -> Path:
+        """``recordings_dir``, else ``<data_dir>/recordings``."""
+        return self.recordings_dir or self.data_dir / "recordings"
+
+    # --- voice: IVR (docs/ivr.md) ---
+    ivr_prompts_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the center's own IVR prompts, `<language>/<name>.wav` (uploads are "
+            "converted into it); unset: `prompts/` in `data_dir`."
+        ),
+    )
+    ivr_sounds_dir: Path = Field(
+        default=Path("/usr/share/asterisk/sounds"),
+        description=(
+            "Folder of the recorded prompts every flow may use (Debian's "
+            "`asterisk-core-sounds-*-wav`), `<language>/<name>.wav`."
+        ),
+    )
+    ivr_prompt_max_seconds: float = Field(
+        default=600.0, gt=0, le=3600, description="Longest prompt upload accepted, in seconds."
+    )
+
+    @property
+    def ivr_prompts(self) -> Path:
+        """The center's own prompt folder (``ivr_prompts_dir`` or ``data_dir/prompts``)."""
+        return (
+            self.ivr_prompts_dir if self.ivr_prompts_dir is not None else self.data_dir / "prompts"
+        )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:

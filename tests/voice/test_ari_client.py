@@ -25,7 +25,6 @@ from callcenter.voice.ari import (
 )
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
-
 HELLO_WORLD_S = 1.404  # soxi -D /usr/share/asterisk/sounds/en/hello-world.wav
 
 
@@ -105,8 +104,9 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
     asterisk: RunningAsterisk,
 ) -> None:
     """Originate a Local channel into our app; play a Debian prompt to it; record it
-    while the prompt is played to the Local channel's other half; put it in a holding bridge with music; hang up. Every step is confirmed by
-    the event Asterisk sends, and the recording by the file it wrote."""
+    while the prompt is played to the Local channel's other half; put it in a holding
+    bridge with music; hang up. Every step is confirmed by the event Asterisk sends,
+    and the recording by the file it wrote."""
     spool = asterisk.config.base_dir / "spool" / "recording"
 
     async def go() -> tuple[list[str], Path]:

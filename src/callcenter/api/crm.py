@@ -21,10 +21,12 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
 
 from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.crm_schemas import (
+    AnalysisOut,
     CardOut,
     ContactDetail,
     ContactList,
@@ -49,6 +51,7 @@ from callcenter.auth.service import Principal
 from callcenter.crm import contacts, service, tickets
 from callcenter.crm import search as crm_search
 from callcenter.inputs import MAX_SEARCH
+from callcenter.live.voice import media
 
 MAX_LIMIT: Final = 500
 
@@ -164,6 +167,32 @@ def get_contact(contact_id: str, s: Db, p: ContactReader) -> ContactDetail:
     """One contact with its transcript and the agents who held it (404 if you may not
     see it)."""
     return ContactDetail.model_validate(contacts.contact_detail(s, p, contact_id))
+
+
+@router.get(
+    "/api/contacts/{contact_id}/recording",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}, "description": "the recording"}},
+)
+def get_recording(contact_id: str, s: Db, p: ContactReader, c: TheCenter) -> FileResponse:
+    """The call's recording: a stereo WAV, agent left, caller right (404 if you may not
+    see the contact or it has none).  Byte ranges (``Range``) are served for seeking."""
+    path = media.contact_recording(s, p, contact_id, c.settings.recordings_path)
+    return FileResponse(
+        path,
+        media_type="audio/wav",
+        filename=f"{contact_id}.wav",
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.get("/api/contacts/{contact_id}/analysis", response_model=AnalysisOut)
+def get_analysis(contact_id: str, s: Db, p: ContactReader, c: TheCenter) -> AnalysisOut:
+    """The automatic analysis of the call's recording: ``none``, ``pending``, ``failed``
+    (with the reason) or ``done`` (with the result document of ``docs/speech.md``)."""
+    view = media.contact_analysis(s, p, contact_id, c.settings.data_dir / "analysis")
+    return AnalysisOut.model_validate(view)
 
 
 # --------------------------------------------------------------------------- tickets

@@ -18,6 +18,7 @@ from callcenter.crm.contacts import ContactDetailView, ContactView, CustomerBrie
 from callcenter.crm.service import CustomerView, HistoryItem
 from callcenter.crm.tickets import FollowUpView, TicketView
 from callcenter.inputs import Input, VisibleName
+from callcenter.live.voice.media import AnalysisView
 
 
 class _In(Input):
@@ -170,6 +171,10 @@ class ContactDetail(ContactDetailView):
     messages: list[MessageOut]
 
 
+class AnalysisOut(AnalysisView):
+    """A contact's automatic analysis (``live/voice/media.py``)."""
+
+
 class SearchOut(_Out):
     customers: list[CustomerOut]
     tickets: list[TicketOut]
@@ -177,6 +182,7 @@ class SearchOut(_Out):
 
 
 __all__ = [
+    "AnalysisOut",
     "CardOut",
     "ContactDetail",
     "ContactList",

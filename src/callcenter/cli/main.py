@@ -35,6 +35,7 @@ def _register() -> None:
         "demo",
         "user",
         "voice",
+        "ivr",
     ):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")

@@ -63,6 +63,7 @@ from callcenter.web.api_docs import install_api_docs
 log = logging.getLogger("callcenter.server")
 
 TICK_SECONDS: Final = 0.2
+VOICE_KEY: Final = "voice"  # Center.extras: the running voice service, when voice is on
 COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/deps.py)
 # The connection pool is sized for them: storage.database.POOL_SIZE / POOL_OVERFLOW.
 
@@ -133,6 +134,8 @@ def _lifespan(
         log.info(
             "live engine started: epoch %d, %d requests replayed", engine.epoch, engine.replayed
         )
+        if settings.voice != "off":
+            _install_voice(c)
         tasks = [asyncio.create_task(_ticker(c))]
         tasks += [asyncio.create_task(job()) for job in c.background]
         try:
@@ -146,6 +149,25 @@ def _lifespan(
             db.dispose()
 
     return lifespan
+
+
+def _install_voice(c: Center) -> None:
+    """Calls: the voice service (Asterisk supervised, its calls routed by the engine), the
+    recordings filed and each one analysed in the background (``docs/voice.md``)."""
+    from callcenter.live.voice.analysis import RecordingAnalyzer
+    from callcenter.live.voice.setup import voice_service
+
+    analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
+    voice = voice_service(
+        c.settings,
+        c.engine,
+        recordings=c.settings.recordings_path,
+        on_recorded=analyzer.submit,
+    )
+    c.engine.listeners.append(voice.listener)
+    c.voice_listeners.append(voice.reload)
+    c.extras[VOICE_KEY] = voice
+    c.background += [voice.run, analyzer.run]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
@@ -186,4 +208,4 @@ def _install_http_guards(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeaders)
 
 
-__all__ = ["MODULES", "TICK_SECONDS", "create_app"]
+__all__ = ["MODULES", "TICK_SECONDS", "VOICE_KEY", "create_app"]

@@ -72,7 +72,8 @@ def write_config(cfg: AsteriskConfig) -> Path:
 
     Returns the path of ``asterisk.conf``, which ``asterisk -C`` takes.
     """
-    # spool/recording: ARI's recordings (Asterisk does not create the folder itself)
+    # spool/recording: ARI writes recordings there and does not create it (a record
+    # request answers 500 "No such file or directory" without it).
     for sub in ("etc", "run", "log", "spool", "spool/recording", "lib", "agi"):
         (cfg.base_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     files = {

@@ -1,0 +1,391 @@
+"""Call recordings on disk: merge the two sides, measure them, file them, sweep them.
+
+The call controller records each answered call as two ARI recordings of snoop channels
+started together at answer (``spy=in`` on the caller's channel: what the caller says;
+``spy=in`` on the agent's channel: what the agent says), each a mono 8 kHz 16-bit WAV in
+Asterisk's ``<spool>/recording/``.  What this module does with them:
+
+* :func:`merge_sides` — one **stereo WAV, agent left, caller right** (the speech
+  pipeline's default ``--layout stereo --agent-channel left``), 8 kHz 16-bit, both sides
+  from answer, the shorter padded with silence at its end.  ``pauses`` are the desk's
+  pauses (offsets from answer): ARI leaves paused time *out* of a recording (measured on
+  Asterisk 22.10.1: a 6 s snoop recording paused for 2 s is a 4 s file, see
+  ``docs/voice.md``), so each pause is put back as silence in both channels at its
+  place; the merged file is as long as the call and later speech stays where it was
+  said.  Written atomically: a temporary file in the target folder, then renamed.
+* :func:`wav_info` — length, rate, channels and each channel's RMS level (dBFS).
+* :func:`dropouts` — stretches of digital silence inside a channel that had audio.
+* :func:`recording_path` / :func:`resolve_recording` — where a contact's recording lives
+  (``<recordings_dir>/<YYYY>/<MM>/<DD>/<contact id>.wav``, the UTC date of answer).
+* :func:`sweep_recordings` — retention: delete recordings older than ``keep_days``.
+
+numpy and the standard library's :mod:`wave` do the work: the formats here are fixed
+(PCM 16-bit, 8 kHz) and nothing needs a codec.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import re
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from callcenter.errors import InputFileError, UserError
+
+__all__ = [
+    "RATE",
+    "Dropout",
+    "RecordingError",
+    "WavInfo",
+    "check_contact_id",
+    "dropouts",
+    "merge_sides",
+    "recording_path",
+    "resolve_recording",
+    "sweep_recordings",
+    "wav_info",
+]
+
+RATE: Final = 8000
+"""Sample rate of Asterisk's snoop recordings (``format=wav``: 8 kHz 16-bit mono)."""
+SAMPLE_WIDTH: Final = 2
+AGENT_CHANNEL: Final = 0  # left
+CALLER_CHANNEL: Final = 1  # right
+_SILENT_DBFS: Final = -math.inf
+_CONTACT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_DAY_PARTS: Final = re.compile(r"\d{4}/\d{2}/\d{2}")
+_DATE_FOLDER: Final = re.compile(r"\d{4}(/\d{2}(/\d{2})?)?")
+Int16Array = npt.NDArray[np.int16]
+
+
+class RecordingError(InputFileError):
+    """A recording that cannot be used: ``<file>: <problem>``."""
+
+
+@dataclass(frozen=True, slots=True)
+class WavInfo:
+    """A PCM WAV file as measured: ``rms_dbfs`` per channel (``-inf``: all zeros)."""
+
+    path: Path
+    rate: int
+    channels: int
+    frames: int
+    rms_dbfs: tuple[float, ...]
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.rate if self.rate else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Dropout:
+    """Digital silence inside a channel: ``channel`` 0 = left (agent), 1 = right."""
+
+    channel: int
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(path: Path) -> tuple[wave._wave_params, bytes]:
+    if not path.exists():
+        raise RecordingError(path, "no such file")
+    if not path.is_file():
+        raise RecordingError(path, "not a file")
+    if path.stat().st_size == 0:
+        raise RecordingError(path, "empty file (0 bytes)")
+    try:
+        with wave.open(str(path), "rb") as w:
+            params = w.getparams()
+            data = w.readframes(params.nframes)
+    except (wave.Error, EOFError) as e:
+        raise RecordingError(path, f"not a PCM WAV file ({e})") from None
+    if params.sampwidth != SAMPLE_WIDTH:
+        raise RecordingError(path, f"has {8 * params.sampwidth}-bit samples; expected 16-bit PCM")
+    return params, data
+
+
+def _samples(path: Path) -> tuple[wave._wave_params, Int16Array]:
+    params, data = _read(path)
+    usable = len(data) - len(data) % (SAMPLE_WIDTH * params.nchannels)
+    x = np.frombuffer(data[:usable], dtype="<i2").reshape(-1, params.nchannels)
+    return params, x.astype(np.int16)
+
+
+def _dbfs(x: npt.NDArray[np.int16]) -> float:
+    if x.size == 0:
+        return _SILENT_DBFS
+    rms = float(np.sqrt(np.mean(np.square(x.astype(np.float64)))))
+    return 20.0 * math.log10(rms / 32768.0) if rms > 0 else _SILENT_DBFS
+
+
+def wav_info(path: str | os.PathLike[str]) -> WavInfo:
+    """Rate, channels, length and per-channel RMS level (dBFS) of a 16-bit PCM WAV."""
+    p = Path(path)
+    params, x = _samples(p)
+    levels = tuple(_dbfs(x[:, ch]) for ch in range(params.nchannels))
+    return WavInfo(p, params.framerate, params.nchannels, x.shape[0], levels)
+
+
+def _side(path: Path, what: str) -> Int16Array:
+    """One side's recording: a mono 8 kHz 16-bit PCM WAV, as samples."""
+    params, x = _samples(path)
+    if params.nchannels != 1:
+        raise RecordingError(path, f"has {params.nchannels} channels; the {what} side must be mono")
+    if params.framerate != RATE:
+        raise RecordingError(
+            path, f"sample rate {params.framerate} Hz; the {what} side must be {RATE} Hz"
+        )
+    return x[:, 0]
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def check_pauses(pauses: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The pauses as floats, each ``0 <= start < end``, in order and not overlapping."""
+    out: list[tuple[float, float]] = []
+    for i, pause in enumerate(pauses):
+        try:
+            start, end = (float(v) for v in pause)
+        except (TypeError, ValueError):
+            raise UserError(
+                f"pauses[{i}]: {pause!r} is not a (start_s, end_s) pair of numbers"
+            ) from None
+        if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+            raise UserError(
+                f"pauses[{i}]: ({start:g}, {end:g}) is not a span after answer "
+                "(expected 0 <= start_s < end_s)"
+            )
+        if out and start < out[-1][1]:
+            raise UserError(
+                f"pauses[{i}]: ({start:g}, {end:g}) starts before the previous pause "
+                f"ends ({out[-1][1]:g}); expected pauses in order, not overlapping"
+            )
+        out.append((start, end))
+    return out
+
+
+def _with_gaps(x: Int16Array, pauses: Sequence[tuple[float, float]]) -> Int16Array:
+    """``x`` (a recording that skipped its paused time) with each pause put back as
+    silence at its place in the call."""
+    if not pauses:
+        return x
+    parts: list[Int16Array] = []
+    taken = 0  # samples of x used so far
+    placed = 0  # samples of the output so far
+    for start, end in pauses:
+        s, e = round(start * RATE), round(end * RATE)
+        before = max(0, min(s - placed, x.shape[0] - taken))
+        parts.append(x[taken : taken + before])
+        taken += before
+        placed += before
+        gap = e - placed
+        parts.append(np.zeros(max(0, gap), dtype=np.int16))
+        placed += max(0, gap)
+    parts.append(x[taken:])
+    return np.concatenate(parts)
+
+
+def _write_atomic(out: Path, frames: Int16Array, channels: int) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with wave.open(f, "wb") as w:
+                w.setnchannels(channels)
+                w.setsampwidth(SAMPLE_WIDTH)
+                w.setframerate(RATE)
+                w.writeframes(frames.astype("<i2").tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def merge_sides(
+    agent: str | os.PathLike[str],
+    caller: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    pauses: Sequence[tuple[float, float]] = (),
+) -> WavInfo:
+    """Merge the two sides into ``out``: stereo, agent left, caller right, 8 kHz 16-bit.
+
+    Both inputs are mono 8 kHz 16-bit PCM WAVs recorded from answer with paused time left
+    out (as ARI records); each ``(start_s, end_s)`` pause, offsets from answer, becomes
+    silence in both channels at its place.  The shorter side is padded with silence.
+    ``out`` is written whole or not at all.  Raises :class:`RecordingError` naming a
+    file that is missing or not such a WAV, :class:`UserError` for bad pauses.
+    """
+    spans = check_pauses(pauses)
+    a = _with_gaps(_side(Path(agent), "agent"), spans)
+    c = _with_gaps(_side(Path(caller), "caller"), spans)
+    n = max(a.shape[0], c.shape[0])
+    stereo = np.zeros((n, 2), dtype=np.int16)
+    stereo[: a.shape[0], AGENT_CHANNEL] = a
+    stereo[: c.shape[0], CALLER_CHANNEL] = c
+    target = Path(out)
+    _write_atomic(target, stereo, 2)
+    levels = (_dbfs(stereo[:, 0]), _dbfs(stereo[:, 1]))
+    return WavInfo(target, RATE, 2, n, levels)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _zero_runs(quiet: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[start, end)`` index runs where ``quiet`` is true."""
+    if quiet.size == 0:
+        return []
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _overlaps_pause(start_s: float, end_s: float, pauses: Sequence[tuple[float, float]]) -> bool:
+    return any(start_s < pe and ps < end_s for ps, pe in pauses)
+
+
+def dropouts(
+    path: str | os.PathLike[str],
+    *,
+    min_s: float = 1.0,
+    level: int = 0,
+    pauses: Sequence[tuple[float, float]] = (),
+) -> list[Dropout]:
+    """Stretches of **digital silence** (every sample's magnitude ``<= level``; 0: exact
+    zeros) of at least ``min_s`` seconds that lie *inside* a channel's audio: after its
+    first sample above ``level`` and before its last.  Silence before a side first
+    speaks, after it last does, in a channel that never had audio, or touching one of
+    ``pauses`` (offsets in the file) is not a dropout.  A line that is merely quiet
+    carries noise; long runs of exact zeros in the middle of a call mean frames that
+    never reached the recording.
+    """
+    if min_s <= 0:
+        raise UserError(f"min_s: {min_s!r} is not a duration (expected > 0 seconds)")
+    if level < 0:
+        raise UserError(f"level: {level!r} is not a sample magnitude (expected >= 0)")
+    spans = check_pauses(pauses)
+    p = Path(path)
+    params, x = _samples(p)
+    rate = params.framerate
+    found: list[Dropout] = []
+    for ch in range(params.nchannels):
+        quiet = np.abs(x[:, ch].astype(np.int32)) <= level
+        loud = np.flatnonzero(~quiet)
+        if loud.size == 0:
+            continue
+        first, last = int(loud[0]), int(loud[-1])
+        for s, e in _zero_runs(quiet[first : last + 1]):
+            start_s, end_s = (first + s) / rate, (first + e) / rate
+            if end_s - start_s >= min_s and not _overlaps_pause(start_s, end_s, spans):
+                found.append(Dropout(ch, start_s, end_s))
+    return found
+
+
+# --------------------------------------------------------------------------- filing
+
+
+def check_contact_id(contact_id: str) -> str:
+    """``contact_id`` if it can name a file (letters, digits, ``.``, ``_``, ``-``; 1–128,
+    not starting with a dot), else :class:`UserError`."""
+    if not isinstance(contact_id, str) or not _CONTACT_ID.fullmatch(contact_id):
+        raise UserError(
+            f"contact id: {contact_id!r} cannot name a recording file (expected 1-128 "
+            "letters, digits, '.', '_' or '-', starting with a letter or digit)"
+        )
+    return contact_id
+
+
+def recording_relpath(contact_id: str, answered_at: float) -> str:
+    """``<YYYY>/<MM>/<DD>/<contact id>.wav`` — the UTC date of answer, then the id."""
+    day = dt.datetime.fromtimestamp(answered_at, dt.UTC)
+    return f"{day:%Y/%m/%d}/{check_contact_id(contact_id)}.wav"
+
+
+def recording_path(root: Path, contact_id: str, answered_at: float) -> Path:
+    """Where the merged recording of a contact answered at ``answered_at`` goes."""
+    return root / recording_relpath(contact_id, answered_at)
+
+
+def resolve_recording(root: Path, stored: str) -> Path:
+    """The file a contact's ``recording_url`` names: a path relative to ``root`` (as
+    :func:`recording_relpath` makes it).  Anything that would leave ``root`` (absolute,
+    ``..``) or is not a ``.wav`` is refused with :class:`UserError`."""
+    rel = Path(stored)
+    if (
+        not stored
+        or rel.is_absolute()
+        or ".." in rel.parts
+        or rel.suffix.lower() != ".wav"
+        or "\\" in stored
+    ):
+        raise UserError(
+            f"recording: {stored!r} is not a recording path (expected "
+            "<YYYY>/<MM>/<DD>/<contact id>.wav under the recordings folder)"
+        )
+    return root / rel
+
+
+def _day_of(root: Path, path: Path) -> dt.date | None:
+    rel = path.relative_to(root).parent.as_posix()
+    if not _DAY_PARTS.fullmatch(rel):
+        return None
+    try:
+        return dt.date(*(int(v) for v in rel.split("/")))
+    except ValueError:
+        return None
+
+
+def sweep_recordings(root: Path, keep_days: int, now: float) -> int:
+    """Retention: delete the recordings (``*.wav`` in ``<YYYY>/<MM>/<DD>/`` folders)
+    whose day is more than ``keep_days`` days before ``now``'s UTC day, then the folders
+    left empty; return how many files were deleted.  ``keep_days == 0`` keeps everything
+    (retention off).  Files elsewhere under ``root`` are left alone.
+
+    A recording of day D is kept while ``today - D <= keep_days`` (with ``keep_days=30``
+    a call of 1 March is deleted on 1 April's sweep).
+    """
+    if isinstance(keep_days, bool) or not isinstance(keep_days, int) or keep_days < 0:
+        raise UserError(
+            f"recording_retention_days: {keep_days!r} is not a number of days "
+            "(expected a whole number >= 0; 0 keeps every recording)"
+        )
+    if keep_days == 0 or not root.is_dir():
+        return 0
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    deleted = 0
+    for path in sorted(root.glob("*/*/*/*.wav")):
+        day = _day_of(root, path)
+        if day is None or (today - day).days <= keep_days:
+            continue
+        path.unlink(missing_ok=True)
+        deleted += 1
+    for pattern in ("*/*/*", "*/*", "*"):  # days, then months, then years
+        for folder in root.glob(pattern):
+            rel = folder.relative_to(root).as_posix()
+            if folder.is_dir() and _DATE_FOLDER.fullmatch(rel):
+                with contextlib.suppress(OSError):  # only when empty
+                    folder.rmdir()
+    return deleted
