@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callcenter.live.voice.guard import SECURITY_LOG, GuardService
+from callcenter.live.voice.guard import SECURITY_LOG, GuardService, Instance
 from callcenter.settings import Settings
 from callcenter.voice import pjsip_config as pc
 from callcenter.voice.ari import AriEvent, connect_events
@@ -280,14 +280,7 @@ def test_repeat_offender_is_blocked_then_let_in(
     a = asterisk
     now = [1000.0]
     policy = GuardPolicy(max_failures=5, window_s=60, block_s=120)
-    guard = GuardService(
-        log_dir=a.config.log_dir,
-        etc_dir=a.config.etc_dir,
-        ari_url=a.ari_url,
-        ari_auth=a.ari_auth,
-        policy=policy,
-        clock=lambda: now[0],
-    )
+    guard = GuardService(policy, Instance.of(a), clock=lambda: now[0])
     blocked_file = a.config.etc_dir / BLOCKED_FILE
     words = tmp_path / "words.txt"
     words.write_text("\n".join(WORDS) + "\n")
@@ -338,17 +331,11 @@ def test_repeat_offender_is_blocked_then_let_in(
 
 
 def test_the_guard_runs_in_the_background(asterisk: RunningAsterisk) -> None:
-    """``run()`` (the server's background task) picks up failures as they are logged and
-    reloads PJSIP, off the event loop: the loop keeps ticking meanwhile."""
+    """``follow()`` (the server's background task) waits while there is no Asterisk, then
+    picks up failures as they are logged and reloads PJSIP, off the event loop."""
     a = asterisk
-    guard = GuardService(
-        log_dir=a.config.log_dir,
-        etc_dir=a.config.etc_dir,
-        ari_url=a.ari_url,
-        ari_auth=a.ari_auth,
-        policy=GuardPolicy(max_failures=3, window_s=60, block_s=600),
-        poll_s=0.05,
-    )
+    guard = GuardService(GuardPolicy(max_failures=3, window_s=60, block_s=600), poll_s=0.05)
+    current: list[RunningAsterisk | None] = [None]
     # three failures appended by hand (the format Asterisk writes, another address)
     line = (
         '[2026-12-07 12:38:25.124] SECURITY[1] res_security_log.c: SecurityEvent="Invalid'
@@ -358,9 +345,12 @@ def test_the_guard_runs_in_the_background(asterisk: RunningAsterisk) -> None:
     )
 
     async def go() -> int:
-        task = asyncio.create_task(guard.run())
+        task = asyncio.create_task(guard.follow(lambda: current[0]))
         ticks = 0
         try:
+            await asyncio.sleep(0.2)
+            assert guard.instance is None  # nothing to watch yet
+            current[0] = a
             with (a.config.log_dir / SECURITY_LOG).open("a") as f:
                 f.write(line * 3)
             for _ in range(200):

@@ -26,13 +26,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from pydantic import BaseModel
 
 from callcenter.settings import Settings
+from callcenter.voice.asterisk import RunningAsterisk
 from callcenter.voice.sip_guard import (
     BLOCKED_FILE,
     Block,
@@ -48,6 +49,7 @@ __all__ = [
     "SECURITY_LOG",
     "BlockedOut",
     "GuardService",
+    "Instance",
     "LogFollower",
     "ReloadFailedError",
     "policy_from_settings",
@@ -125,31 +127,52 @@ class LogFollower:
         return [c.decode("utf-8", "replace") for c in chunks if len(c) <= MAX_LINE]
 
 
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """The Asterisk a guard watches: its log and config folders and its ARI."""
+
+    log_dir: Path
+    etc_dir: Path
+    ari_url: str
+    ari_auth: tuple[str, str] = field(repr=False)
+
+    @classmethod
+    def of(cls, a: RunningAsterisk) -> Instance:
+        return cls(a.config.log_dir, a.config.etc_dir, a.ari_url, a.ari_auth)
+
+
 class GuardService:
-    """One embedded Asterisk's guard: :meth:`poll` does one round (thread-safe),
-    :meth:`run` polls every ``poll_s`` seconds until cancelled."""
+    """The guard of the embedded Asterisk: :meth:`poll` does one round (thread-safe),
+    :meth:`run` polls every ``poll_s`` seconds until cancelled, :meth:`follow` does the
+    same for whichever instance a supervisor runs now (a restarted Asterisk is a new
+    instance: its log is read from the start and the blocks still running are written
+    into its configuration at once)."""
 
     def __init__(
         self,
-        *,
-        log_dir: Path,
-        etc_dir: Path,
-        ari_url: str,
-        ari_auth: tuple[str, str],
         policy: GuardPolicy,
+        instance: Instance | None = None,
+        *,
         clock: Callable[[], float] = time.time,
         poll_s: float = 0.5,
     ) -> None:
-        self._follower = LogFollower(log_dir / SECURITY_LOG)
         self._guard = SipGuard(policy)
-        self._path = etc_dir / BLOCKED_FILE
-        self._ari_url = ari_url.rstrip("/")
-        self._ari_auth = ari_auth
         self._clock = clock
         self.poll_s = poll_s
         self._lock = threading.Lock()
-        self._written: list[str] | None = None  # the addresses in the file now
+        self.instance: Instance | None = None
+        self._follower: LogFollower | None = None
+        self._written: list[str] | None = None  # the addresses in the instance's file now
         self.reloads = 0
+        if instance is not None:
+            self.attach(instance)
+
+    def attach(self, instance: Instance) -> None:
+        """Watch ``instance`` from now on (its log from its start)."""
+        with self._lock:
+            self.instance = instance
+            self._follower = LogFollower(instance.log_dir / SECURITY_LOG)
+            self._written = None
 
     def blocked(self) -> list[BlockedOut]:
         """The addresses blocked now (``GET /api/admin/voice/blocked``)."""
@@ -161,8 +184,11 @@ class GuardService:
         PJSIP when the list changed (True then). :class:`ReloadFailedError` if ARI
         refuses the reload (the next poll tries again)."""
         with self._lock:
+            inst, follower = self.instance, self._follower
+            if inst is None or follower is None:
+                return False
             now = self._clock()
-            for line in self._follower.read():
+            for line in follower.read():
                 event = parse_event(line)
                 if event is None:
                     continue
@@ -181,33 +207,51 @@ class GuardService:
             addresses = [b.address for b in blocks]
             if addresses == self._written:
                 return False
-            _write_private(self._path, render_acl(blocks))
+            _write_private(inst.etc_dir / BLOCKED_FILE, render_acl(blocks))
             self._written = None  # until the reload is done: the next poll retries
-            self._reload()
+            _reload(inst)
             self._written = addresses
             self.reloads += 1
             return True
 
-    def _reload(self) -> None:
-        try:
-            r = httpx.put(f"{self._ari_url}/{_RELOAD}", auth=self._ari_auth, timeout=10.0)
-        except httpx.TransportError as e:
-            raise ReloadFailedError(f"Asterisk's ARI did not answer the reload: {e}") from e
-        if r.status_code != httpx.codes.NO_CONTENT:
-            raise ReloadFailedError(
-                f"Asterisk refused to reload res_pjsip: {r.status_code} {r.text[:200]}"
-            )
-
     async def run(self) -> None:
-        """Poll until cancelled; a failed round is logged and retried."""
+        """Poll the attached instance until cancelled; a failed round is logged and
+        retried at the next."""
         while True:
-            try:
-                await asyncio.to_thread(self.poll)
-            except ReloadFailedError as e:
-                log.error("SIP guard: %s", e)
-            except Exception:
-                log.exception("SIP guard: a poll failed")
+            await self._round()
             await asyncio.sleep(self.poll_s)
+
+    async def follow(self, current: Callable[[], RunningAsterisk | None]) -> None:
+        """Like :meth:`run`, for the instance ``current()`` returns now (e.g. the voice
+        service's ``asterisk``); nothing while it returns None or a stopped one."""
+        while True:
+            a = current()
+            if a is not None and a.is_running():
+                inst = Instance.of(a)
+                if inst != self.instance:
+                    self.attach(inst)
+                await self._round()
+            await asyncio.sleep(self.poll_s)
+
+    async def _round(self) -> None:
+        try:
+            await asyncio.to_thread(self.poll)
+        except ReloadFailedError as e:
+            log.error("SIP guard: %s", e)
+        except Exception:
+            log.exception("SIP guard: a poll failed")
+
+
+def _reload(inst: Instance) -> None:
+    url = f"{inst.ari_url.rstrip('/')}/{_RELOAD}"
+    try:
+        r = httpx.put(url, auth=inst.ari_auth, timeout=10.0)
+    except httpx.TransportError as e:
+        raise ReloadFailedError(f"Asterisk's ARI did not answer the reload: {e}") from e
+    if r.status_code != httpx.codes.NO_CONTENT:
+        raise ReloadFailedError(
+            f"Asterisk refused to reload res_pjsip: {r.status_code} {r.text[:200]}"
+        )
 
 
 def _fields(b: Block) -> dict[str, object]:
