@@ -21,6 +21,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -366,3 +367,42 @@ def test_the_guard_runs_in_the_background(asterisk: RunningAsterisk) -> None:
     assert [b.address for b in guard.blocked()] == ["198.51.100.23"]
     assert ticks >= 1
     assert "deny = 198.51.100.23/32" in (a.config.etc_dir / BLOCKED_FILE).read_text()
+
+
+FORGED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="forged call-id">
+  <send><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:nobody@[remote_ip]>;tag=[call_number]
+To: <sip:nobody@[remote_ip]>
+Call-ID: x",LocalAddress="IPV4/UDP/127.0.0.1/5060",RemoteAddress="IPV4/UDP/10.1.2.3/5060
+CSeq: 1 REGISTER
+Contact: <sip:nobody@[local_ip]:[local_port]>
+Max-Forwards: 70
+Expires: 60
+Content-Length: 0
+
+]]></send>
+</scenario>
+"""
+
+
+def test_a_forged_call_id_blames_the_sender(asterisk: RunningAsterisk, tmp_path: Path) -> None:
+    """A Call-ID holding quotes makes Asterisk write a false ``RemoteAddress`` into its
+    security log; the guard counts the address the request really came from."""
+    a = asterisk
+    _sipp(a, tmp_path, "forged", FORGED, "-nr")
+    forged: list[str] = []
+    deadline = time.monotonic() + 5  # SIPp does not wait for the answer
+    while not forged and time.monotonic() < deadline:
+        lines = (a.config.log_dir / SECURITY_LOG).read_text().splitlines()
+        forged = [line for line in lines if "InvalidAccountID" in line]
+        time.sleep(0.05)
+    assert forged, "Asterisk logged no InvalidAccountID"
+    # Asterisk wrote both: the forged address first, the true one last
+    assert 'RemoteAddress="IPV4/UDP/10.1.2.3/5060"' in forged[0]
+    assert forged[0].count("RemoteAddress=") == 2
+    guard = GuardService(GuardPolicy(max_failures=1), Instance.of(a), clock=lambda: 5.0)
+    assert guard.poll() is True
+    assert [b.address for b in guard.blocked()] == ["127.0.0.1"]
