@@ -1,7 +1,7 @@
 """``GET /api/admin/voice/blocked`` on a real server running its embedded Asterisk
 (``serve`` with ``voice=embedded``): svcrack's wrong passwords from 127.0.0.1 get the
-address listed (with the failures counted and the block's end), administrators only;
-and the block is real (PJSIP now answers 127.0.0.1 with 403)."""
+address listed (with the failures counted and the block's end), administrators only, in
+the API and on the admin page (Debian's Chromium)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.seed import seed
+from playwright.sync_api import Page, expect
+from tests.support.seed import PASSWORD, seed
 from tests.support.server import Client, LiveServer, running_server
 
 from callcenter.settings import Settings
@@ -74,27 +75,35 @@ def test_only_administrators_see_the_list(server: tuple[LiveServer, int]) -> Non
         assert anonymous.request("GET", BLOCKED).status_code == 401
 
 
+def _brute_force(srv: LiveServer, sip_port: int, tmp: Path) -> list[dict[str, Any]]:
+    """svcrack guesses an unknown user's password from 127.0.0.1; the list the admin
+    then sees (waiting up to 15 s for the guard's next rounds)."""
+    words = tmp / "words.txt"
+    words.write_text("\n".join(WORDS) + "\n")
+    cmd = [
+        str(BIN / "sipvicious_svcrack"), "-b", "127.0.0.1", "-P", str(_free_udp_port()),
+        "-p", str(sip_port), "-u", "agent-nobody", "-d", str(words),
+        "--maximumtime=20", "127.0.0.1",
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(tmp)}
+    subprocess.run(cmd, cwd=tmp, capture_output=True, timeout=60, env=env)
+    listed: list[dict[str, Any]] = []
+    with srv.client("admin") as admin:
+        deadline = time.monotonic() + 15
+        while not listed and time.monotonic() < deadline:
+            listed = _get(admin)
+            time.sleep(0.2)
+    return listed
+
+
 def test_brute_force_is_listed_for_the_admin(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:
     srv, sip_port = server
     with srv.client("admin") as admin:
         assert _get(admin) == []
-        words = tmp_path / "words.txt"
-        words.write_text("\n".join(WORDS) + "\n")
-        started = time.time()
-        cmd = [
-            str(BIN / "sipvicious_svcrack"), "-b", "127.0.0.1", "-P", str(_free_udp_port()),
-            "-p", str(sip_port), "-u", "agent-nobody", "-d", str(words),
-            "--maximumtime=20", "127.0.0.1",
-        ]  # fmt: skip
-        env = {**os.environ, "HOME": str(tmp_path)}
-        subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=60, env=env)
-        listed: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 15
-        while not listed and time.monotonic() < deadline:
-            listed = _get(admin)
-            time.sleep(0.2)
+    started = time.time()
+    listed = _brute_force(srv, sip_port, tmp_path)
     assert len(listed) == 1, srv.log()[-3000:]
     [row] = listed
     assert row["address"] == "127.0.0.1"
@@ -102,3 +111,36 @@ def test_brute_force_is_listed_for_the_admin(
     assert started - 1 <= row["since"] <= time.time()
     assert row["until"] == pytest.approx(row["since"] + BLOCK_S)
     assert "SIP guard: blocked 127.0.0.1" in srv.log()
+
+
+def _sign_in(page: Page, srv: LiveServer, user: str) -> None:
+    page.goto(f"{srv.url}/login?next=/admin")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{srv.url}/admin")
+
+
+def test_the_admin_page_shows_the_blocked_addresses(
+    server: tuple[LiveServer, int], tmp_path: Path, page: Page
+) -> None:
+    srv, sip_port = server
+    with srv.client("admin") as admin:
+        listed = _get(admin) or _brute_force(srv, sip_port, tmp_path)
+    assert [r["address"] for r in listed] == ["127.0.0.1"]
+    _sign_in(page, srv, "admin")
+    card = page.locator("#sip-blocked")
+    expect(card).to_be_visible()
+    expect(page.locator("#sip-blocked-none")).to_be_hidden()
+    rows = card.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td").nth(0)).to_have_text("127.0.0.1")
+    expect(rows.first.locator("td").nth(1)).to_have_text(str(MAX_FAILURES))
+
+
+def test_the_card_is_hidden_from_a_manager(server: tuple[LiveServer, int], page: Page) -> None:
+    srv, _ = server
+    with page.expect_response(lambda r: r.url.endswith(BLOCKED)) as answer:
+        _sign_in(page, srv, "manager")
+    assert answer.value.status == 403  # the card's script asked, and was refused
+    expect(page.locator("#sip-blocked")).to_be_hidden()
