@@ -24,10 +24,10 @@ from callcenter.live.commands import (
     Enqueue,
     Hangup,
     Hold,
-    Ivr,
     Login,
     Logout,
     Pause,
+    Release,
     RequestError,
     Transfer,
     Unhold,
@@ -66,8 +66,7 @@ STORED: list[tuple[str, dict[str, Any], Command]] = [
         Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED),
     ),
     ("abandon", {"contact": "c1"}, Abandon("c1")),
-    ("ivr", {"contact": "c1"}, Ivr("c1")),
-    ("ivr", {"contact": "c1", "enter": False, "result": "2"}, Ivr("c1", False, "2")),
+    ("release", {"contact": "c1"}, Release("c1")),
     ("callback", {"contact": "c1"}, Callback("c1")),
     ("advance", {}, Advance()),
 ]
@@ -117,8 +116,8 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
         (8, Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED, wrapup=0)),
         (9, Decline("c1")),
         (10, Arrive("c2")),
-        (10.5, Ivr("c2")),
-        (10.7, Ivr("c2", enter=False, result="sales")),
+        (10.5, Arrive("c4")),
+        (10.7, Release("c4")),
         (11, Enqueue("c2", "sales", 1)),
         (12, Abandon("c2")),
         (13, Arrive("c3", "night")),
@@ -143,8 +142,8 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.transfer("c1", 8, "bob", target_type=TargetType.AGENT, kind=TransferKind.ATTENDED, wrapup=0)
     d.decline("c1", 9)
     d.arrive("c2", 10)
-    d.ivr("c2", 10.5, enter=True)
-    d.ivr("c2", 10.7, enter=False, result="sales")
+    d.arrive("c4", 10.5)
+    d.release("c4", 10.7)
     d.enqueue("c2", "sales", 11, priority=1)
     d.abandon("c2", 12)
     d.arrive("c3", 13, queue="night")
@@ -156,9 +155,9 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.logout("bob", 44, "shift")
     got, want = typed.drain(), direct.drain()
     assert got == want
+    assert typed.contacts.keys() == direct.contacts.keys() and "c4" not in typed.contacts
     assert {e.type.value for e in got} >= {
-        "transfer", "ring_noanswer", "abandon", "wrapup_end", "ivr_enter", "ivr_leave",
-        "callback_request",
+        "transfer", "ring_noanswer", "abandon", "wrapup_end", "callback_request",
     }  # fmt: skip
 
 

@@ -1,18 +1,25 @@
 """The generated telephony configuration in a real Asterisk: it loads (ARI lists every
 endpoint), a reload over ARI adds and removes endpoints without a restart, and SIPp
 (Debian's ``sip-tester``) registering a desk phone is refused with a wrong password and
-accepted with the right one.  Needs the build of ``scripts/asterisk.sh`` and ``sipp``."""
+accepted with the right one; an INVITE from nobody is challenged and makes no channel,
+one from an ip trunk's address enters our Stasis application with its number, and a
+desk phone's (digest-authenticated) call enters it as a phone.
+Needs the build of ``scripts/asterisk.sh`` and ``sipp``."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
 from callcenter.live.voice.config import apply_pjsip
 from callcenter.settings import Settings
@@ -174,3 +181,228 @@ def test_a_wrong_password_is_refused_and_the_right_one_registers(
     # The right password registers: Asterisk holds SIPp's contact for agent-bob.
     assert _register(asterisk, tmp_path, "agent-bob", PASSWORD, "200") == 0
     assert "agent-bob/sip:agent-bob@127.0.0.1:" in _cli(asterisk, "pjsip show contacts")
+
+
+ANONYMOUS_INVITE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="an INVITE from nobody">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:anonymous@[local_ip]:[local_port]>;tag=[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:anonymous@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="401"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:anonymous@[local_ip]:[local_port]>;tag=[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+</scenario>
+"""
+
+
+PHONE_CALL = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="a desk phone calls, with digest auth">
+  <send retrans="500"><![CDATA[
+INVITE sip:5000@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+To: <sip:5000@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>
+  <send><![CDATA[
+ACK sip:5000@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <send retrans="500"><![CDATA[
+INVITE sip:5000@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+To: <sip:5000@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 2 INVITE
+Contact: <sip:[service]@[local_ip]:[local_port]>
+[authentication]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <pause milliseconds="300"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def _sipp(a: RunningAsterisk, tmp: Path, *args: str) -> list[str]:
+    return [
+        "sipp", f"127.0.0.1:{a.config.sip_port}", "-m", "1", "-i", "127.0.0.1",
+        "-p", str(_free_udp_port()), "-nostdin", "-timeout", "15s", "-timeout_error",
+        "-trace_err", *args,
+    ]  # fmt: skip
+
+
+def test_an_invite_from_no_trunk_and_no_phone_is_challenged_and_goes_nowhere(
+    asterisk: RunningAsterisk, tmp_path: Path
+) -> None:
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp (Debian sip-tester) is not installed")
+    scenario = tmp_path / "anonymous.xml"
+    scenario.write_text(ANONYMOUS_INVITE)
+    cmd = _sipp(asterisk, tmp_path, "-sf", str(scenario), "-s", "+74951234567")
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    r = httpx.get(f"{asterisk.ari_url}/channels", auth=asterisk.ari_auth, timeout=5)
+    assert r.json() == []  # no channel was ever made for it
+
+
+def test_a_call_from_an_ip_trunk_enters_our_application_with_its_number(tmp_path: Path) -> None:
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp (Debian sip-tester) is not installed")
+    try:
+        install = find_install(Settings.load().cache_dir)
+    except AsteriskMissingError as e:
+        pytest.skip(str(e))
+    trunk = pc.TrunkSpec("local-carrier", "ip", networks=("127.0.0.1/32",))
+    running = start_asterisk(install, extra=pc.render_files([trunk], [], OPTS))
+    sipp: subprocess.Popen[bytes] | None = None
+    try:
+        user, password = running.ari_auth
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}"}
+        with connect(running.events_url, additional_headers=headers, open_timeout=5) as ws:
+            # SIPp's built-in caller: INVITE, then ACK and BYE once answered
+            cmd = _sipp(running, tmp_path, "-sn", "uac", "-s", "+74951234567", "-d", "500")
+            sipp = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)  # fmt: skip
+            started = _next_event(ws, "StasisStart")
+            channel = started["channel"]
+            assert channel["name"].startswith("PJSIP/trunk-local-carrier-")
+            assert channel["dialplan"]["context"] == "callcenter-in"
+            assert channel["dialplan"]["exten"] == "+74951234567"
+            r = httpx.post(f"{running.ari_url}/channels/{channel['id']}/answer",
+                           auth=running.ari_auth, timeout=5)  # fmt: skip
+            assert r.status_code == 204, r.text
+            assert sipp.wait(timeout=30) == 0  # answered, then SIPp hung up
+    finally:
+        if sipp is not None and sipp.poll() is None:
+            sipp.kill()
+            sipp.wait()
+        running.stop()
+
+
+def test_a_desk_phone_call_enters_our_application_as_a_phone(
+    asterisk: RunningAsterisk, tmp_path: Path
+) -> None:
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp (Debian sip-tester) is not installed")
+    scenario = tmp_path / "phone.xml"
+    scenario.write_text(PHONE_CALL)
+    cmd = _sipp(asterisk, tmp_path, "-sf", str(scenario), "-s", "agent-bob", "-au", "agent-bob",
+                "-ap", PASSWORD)  # fmt: skip
+    user, password = asterisk.ari_auth
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}"}
+    sipp = None
+    try:
+        with connect(asterisk.events_url, additional_headers=headers, open_timeout=5) as ws:
+            sipp = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)  # fmt: skip
+            started = _next_event(ws, "StasisStart")
+            channel = started["channel"]
+            assert channel["name"].startswith("PJSIP/agent-bob-")
+            assert channel["dialplan"]["context"] == "callcenter-phones"
+            assert channel["dialplan"]["exten"] == "5000"
+            assert started["args"] == ["phone"]
+            r = httpx.post(f"{asterisk.ari_url}/channels/{channel['id']}/answer",
+                           auth=asterisk.ari_auth, timeout=5)  # fmt: skip
+            assert r.status_code == 204, r.text
+            assert sipp.wait(timeout=30) == 0  # answered, then the phone hung up
+    finally:
+        if sipp is not None and sipp.poll() is None:
+            sipp.kill()
+            sipp.wait()
+
+
+def _next_event(ws: ClientConnection, kind: str) -> dict[str, Any]:
+    while True:
+        event: dict[str, Any] = json.loads(ws.recv(timeout=15))
+        if event["type"] == kind:
+            return event

@@ -260,3 +260,18 @@ def test_phone_username_is_prefixed_and_sip_safe() -> None:
     assert pc.phone_username("j.doe_2") == "agent-j.doe_2"
     with pytest.raises(pc.ConfigValueError):
         pc.phone_username("bob smith")
+
+
+def test_a_whole_file_writes_its_own_udp_transport() -> None:
+    opts = pc.PjsipOptions(
+        bind_host="192.0.2.10", sip_port=5080, udp_transport=True,
+        external_signaling_address="198.51.100.9",
+    )  # fmt: skip
+    text = pc.render_pjsip([], [], opts)
+    assert (
+        "[transport-udp]\ntype = transport\nprotocol = udp\nbind = 192.0.2.10:5080\n"
+        "external_signaling_address = 198.51.100.9\n"
+    ) in text
+    assert "(+)" not in text
+    v6 = pc.render_pjsip([], [], pc.PjsipOptions(bind_host="::1", udp_transport=True))
+    assert "bind = [::1]:5060\n" in v6

@@ -149,13 +149,11 @@ class Abandon(Request):
 
 
 @dataclass(frozen=True, slots=True)
-class Ivr(Request):
-    """The contact entered (``enter``) or left the IVR, with what it chose (``result``)."""
+class Release(Request):
+    """A contact that never queued leaves (its IVR ended it; the IVR logged how)."""
 
-    NAME: ClassVar[str] = "ivr"
+    NAME: ClassVar[str] = "release"
     contact: str
-    enter: bool = True
-    result: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +186,7 @@ Command = (
     | EndWrapup
     | Transfer
     | Abandon
-    | Ivr
+    | Release
     | Callback
     | Advance
 )
@@ -197,7 +195,7 @@ COMMAND_TYPES: Final[dict[str, type[Command]]] = {
     c.NAME: c
     for c in (
         Login, Logout, Pause, Unpause, Arrive, Enqueue, Answer, Decline, Hold, Unhold,
-        Hangup, EndWrapup, Transfer, Abandon, Ivr, Callback, Advance,
+        Hangup, EndWrapup, Transfer, Abandon, Release, Callback, Advance,
     )
 }  # fmt: skip
 
@@ -253,8 +251,8 @@ def apply(router: Router, command: Command, now: float) -> None:
             router.transfer(contact, now, target, target_type=target_type, kind=kind, wrapup=wrapup)
         case Abandon(contact):
             router.abandon(contact, now)
-        case Ivr(contact, enter, result):
-            router.ivr(contact, now, enter=enter, result=result)
+        case Release(contact):
+            router.release(contact, now)
         case Callback(contact):
             router.request_callback(contact, now)
         case Advance():
@@ -276,10 +274,10 @@ __all__ = [
     "Enqueue",
     "Hangup",
     "Hold",
-    "Ivr",
     "Login",
     "Logout",
     "Pause",
+    "Release",
     "Request",
     "RequestError",
     "Transfer",

@@ -309,6 +309,11 @@ class PjsipOptions:
     local_networks: tuple[str, ...] = ()
     sip_networks: tuple[str, ...] = ()
     app: str = "callcenter"
+    udp_transport: bool = False
+    """Write ``transport-udp`` itself (``bind_host:sip_port``): for an Asterisk whose
+    ``pjsip.conf`` is all ours (bring your own).  False for the embedded one, whose
+    transport ``asterisk_config`` writes on a free port (external addresses are then
+    added to it with ``[transport-udp](+)``)."""
 
     def check(self) -> None:
         for what, addr in (("bind_host", self.bind_host), ("media_address", self.media_address)):
@@ -443,7 +448,10 @@ def render_pjsip(
         nat["external_signaling_address"] = opts.external_signaling_address
     if nat and opts.local_networks:
         nat["local_net"] = opts.local_networks
-    if nat:  # "(+)" adds to the transport asterisk_config wrote
+    if opts.udp_transport:
+        udp = {"type": "transport", "protocol": "udp", "bind": _hostport(opts)}
+        parts.append(_section(UDP_TRANSPORT, {**udp, **nat}))
+    elif nat:  # "(+)" adds to the transport asterisk_config wrote
         parts.append(_section(UDP_TRANSPORT, nat, suffix="(+)"))
     if opts.sip_networks:
         allowed = [*opts.sip_networks, *(n for t in trunks if t.kind == "ip" for n in t.networks)]
@@ -465,6 +473,11 @@ def render_pjsip(
         _unique(names, p.username)
         parts.append(_phone(p, opts))
     return "\n".join(parts)
+
+
+def _hostport(opts: PjsipOptions) -> str:
+    host = opts.bind_host
+    return f"[{host}]:{opts.sip_port}" if ":" in host else f"{host}:{opts.sip_port}"
 
 
 def _unique(names: set[str], name: str) -> None:

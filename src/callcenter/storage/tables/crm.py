@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.storage.base import Base
@@ -96,6 +96,8 @@ class ContactRow(Base):
     claimed_phone: Mapped[str | None] = mapped_column(String(32))
     # when the customer proved the claimed e-mail with a one-time code
     email_verified_at: Mapped[float | None] = mapped_column(Double)
+    # what the caller gave the IVR, for the agent's card: {label: value}
+    ivr_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class ContactAgent(Base):
