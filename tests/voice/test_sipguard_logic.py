@@ -4,15 +4,23 @@ allow list, the memory bound and the ACL text, against lines Asterisk 22.10.1 wr
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from callcenter.errors import UserError
-from callcenter.live.voice.guard import LogFollower, policy_from_settings
+from callcenter.live.voice.guard import (
+    GuardService,
+    Instance,
+    LogFollower,
+    ReloadFailedError,
+    policy_from_settings,
+)
 from callcenter.settings import Settings
 from callcenter.voice.sip_guard import (
+    BLOCKED_FILE,
     Block,
     GuardPolicy,
     SecurityEvent,
@@ -232,3 +240,23 @@ def test_log_follower_late_file_partial_lines_rotation(tmp_path: Path) -> None:
     path.rename(tmp_path / "security.log.2")
     path.write_text("x" * 20_000 + "\nsix\n")
     assert f.read() == ["six"]
+
+
+def test_a_refused_reload_is_retried(tmp_path: Path) -> None:
+    """ARI not answering: the file is written, the poll says so, and the next poll tries
+    again (the list is not taken as applied)."""
+    (tmp_path / "log").mkdir()
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "log" / "security.log").write_text(INVALID_ACCOUNT + "\n")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inst = Instance(tmp_path / "log", tmp_path / "etc", f"http://127.0.0.1:{port}/ari", ("u", "p"))
+    guard = GuardService(GuardPolicy(max_failures=1), inst, clock=lambda: 7.0)
+    with pytest.raises(ReloadFailedError, match="ARI did not answer the reload"):
+        guard.poll()
+    assert "deny = 198.51.100.7/32" in (tmp_path / "etc" / BLOCKED_FILE).read_text()
+    assert [b.address for b in guard.blocked()] == ["198.51.100.7"]
+    with pytest.raises(ReloadFailedError):
+        guard.poll()
+    assert guard.reloads == 0

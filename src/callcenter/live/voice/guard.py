@@ -159,7 +159,8 @@ class GuardService:
         self._guard = SipGuard(policy)
         self._clock = clock
         self.poll_s = poll_s
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the counts and the list (held briefly)
+        self._io = threading.Lock()  # one round at a time: the file and the reload
         self.instance: Instance | None = None
         self._follower: LogFollower | None = None
         self._written: list[str] | None = None  # the addresses in the instance's file now
@@ -183,36 +184,42 @@ class GuardService:
         """Read new lines, count, end blocks whose time is up; write the file and reload
         PJSIP when the list changed (True then). :class:`ReloadFailedError` if ARI
         refuses the reload (the next poll tries again)."""
-        with self._lock:
-            inst, follower = self.instance, self._follower
-            if inst is None or follower is None:
-                return False
-            now = self._clock()
-            for line in follower.read():
-                event = parse_event(line)
-                if event is None:
-                    continue
-                block = self._guard.feed(event, now)
-                if block is not None:
-                    log.warning(
-                        "SIP guard: blocked %s for %.0f s after %d failures in %.0f s",
-                        block.address,
-                        block.until - block.since,
-                        block.failures,
-                        self._guard.policy.window_s,
-                    )
-            for b in self._guard.expire(now):
-                log.warning("SIP guard: unblocked %s (%d failures)", b.address, b.failures)
-            blocks = self._guard.blocked()
-            addresses = [b.address for b in blocks]
-            if addresses == self._written:
-                return False
+        with self._io:
+            with self._lock:
+                inst, follower = self.instance, self._follower
+                if inst is None or follower is None:
+                    return False
+                self._count(follower.read(), self._clock())
+                blocks = self._guard.blocked()
+                addresses = [b.address for b in blocks]
+                if addresses == self._written:
+                    return False
+                self._written = None  # until the reload is done: the next poll retries
+            # outside the counts' lock: the admin page never waits for Asterisk
             _write_private(inst.etc_dir / BLOCKED_FILE, render_acl(blocks))
-            self._written = None  # until the reload is done: the next poll retries
             _reload(inst)
-            self._written = addresses
-            self.reloads += 1
+            with self._lock:
+                if self.instance == inst:
+                    self._written = addresses
+                self.reloads += 1
             return True
+
+    def _count(self, lines: list[str], now: float) -> None:
+        for line in lines:
+            event = parse_event(line)
+            if event is None:
+                continue
+            block = self._guard.feed(event, now)
+            if block is not None:
+                log.warning(
+                    "SIP guard: blocked %s for %.0f s after %d failures in %.0f s",
+                    block.address,
+                    block.until - block.since,
+                    block.failures,
+                    self._guard.policy.window_s,
+                )
+        for b in self._guard.expire(now):
+            log.warning("SIP guard: unblocked %s (%d failures)", b.address, b.failures)
 
     async def run(self) -> None:
         """Poll the attached instance until cancelled; a failed round is logged and
