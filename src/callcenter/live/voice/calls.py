@@ -114,6 +114,7 @@ class CallController:
         self.calls: dict[str, Call] = {}  # by contact id
         self._by_channel: dict[str, tuple[Call, Side]] = {}
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
+        self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -140,6 +141,8 @@ class CallController:
                     await self._on_ari(event)
                 except (AriError, AriUnavailableError) as e:
                     log.warning("ARI %s: %s", event.type, e)
+                except Exception:  # one event's failure must not end every call's control
+                    log.exception("voice: handling ARI %s failed", event.type)
         finally:
             decisions.cancel()
             await self._lost_asterisk()
@@ -152,6 +155,8 @@ class CallController:
                     await self._on_engine(e)
                 except (AriError, AriUnavailableError) as err:
                     log.warning("ARI after %s of %s: %s", e.type, e.contact, err)
+                except Exception:
+                    log.exception("voice: acting on %s of %s failed", e.type, e.contact)
 
     async def _request(self, command: Command, extra: Extra | None = None) -> bool:
         """Run an engine request in a worker thread; False if the router refused it."""
@@ -185,8 +190,12 @@ class CallController:
             else:  # e.g. a desk phone calling out: not served in this part
                 log.info("call from %s (%s): calls out are not served; hung up", ch.name, kind)
                 await self.ari.hangup(ch.id)
-        elif event.type == "ChannelDestroyed":
-            await self._gone(ch.id, event.cause)
+        elif event.type == "ChannelHangupRequest" and event.cause is not None:
+            self._causes[ch.id] = event.cause
+        elif event.type in ("StasisEnd", "ChannelDestroyed"):
+            # a channel that leaves our application gets no ChannelDestroyed from ARI
+            # (it is no longer ours): the first of the two ends it for us
+            await self._gone(ch.id, self._causes.pop(ch.id, event.cause))
         elif event.type == "ChannelDtmfReceived" and event.digit:
             await self._dtmf(ch.id, event.digit)
 
@@ -237,8 +246,8 @@ class CallController:
             self._queued(call)
 
     def _queued(self, call: Call) -> None:
-        """The call waits in its queue now: announcements start."""
-        call.state = CallState.QUEUED
+        """The call waits in its queue now: announcements start. (Its state was set
+        before the request: the router may offer it while the request still runs.)"""
         if call.options.announce_every_s > 0:
             call.announcer = asyncio.create_task(self._announce(call))
 
@@ -269,8 +278,10 @@ class CallController:
                     .values(ivr_data=card or None, queue=queue)
                 )
 
-            if call.state is CallState.IVR and outcome.kind == "queue":
+            in_ivr = call.state is CallState.IVR
+            if in_ivr and outcome.kind == "queue":
                 await self._hold(call, queue)
+            call.state = CallState.QUEUED  # before the request: it may be offered at once
             enqueue = Enqueue(contact=contact, queue=queue, priority=outcome.priority)
             if not await self._request(enqueue, extra=card_data):
                 await self._end(call)
@@ -280,7 +291,7 @@ class CallController:
                 call.state = CallState.CALLBACK
                 self._forget(call)
                 await self.ari.hangup(call.caller_channel)
-            elif call.state is CallState.IVR:
+            elif in_ivr:
                 self._queued(call)
             return
         # hangup, voicemail, abandon: the contact never queued; its IVR logged how it ended
