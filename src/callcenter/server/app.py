@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from types import ModuleType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
@@ -39,6 +39,7 @@ from callcenter.api import desk as api_desk
 from callcenter.api import reports as api_reports
 from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
+from callcenter.api import voice_security as api_voice_security
 from callcenter.api import wallboard as api_wallboard
 from callcenter.api import ws_ticket as api_ws_ticket
 from callcenter.api.center import Center
@@ -58,6 +59,9 @@ from callcenter.storage.db import WRITE_OPTION
 from callcenter.storage.failures import probe_database
 from callcenter.web import pages
 from callcenter.web.api_docs import install_api_docs
+
+if TYPE_CHECKING:
+    from callcenter.voice.asterisk import RunningAsterisk
 
 log = logging.getLogger("callcenter.server")
 
@@ -79,6 +83,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_reports,
     api_audit,
     api_telephony,
+    api_voice_security,
     pages,
 )
 
@@ -165,6 +170,22 @@ def _install_voice(c: Center) -> None:
     c.voice_listeners.append(voice.reload)
     c.voice = voice
     c.background += [voice.run, analyzer.run]
+    if c.settings.voice == "embedded":
+        _install_sip_guard(c, lambda: voice.asterisk)
+
+
+def _install_sip_guard(c: Center, current: Callable[[], RunningAsterisk | None]) -> None:
+    """The embedded Asterisk's SIP guard (``docs/voice.md#sip-security``): repeat
+    offenders blocked by a PJSIP ACL, listed at ``GET /api/admin/voice/blocked``; the IP
+    trunks' networks (as at start) are never blocked."""
+    from callcenter.live.voice.config import trunk_specs
+    from callcenter.live.voice.guard import GUARD_KEY, GuardService, policy_from_settings
+
+    with c.sessions() as s:
+        trunks = [n for t in trunk_specs(s) if t.kind == "ip" for n in t.networks]
+    guard = GuardService(policy_from_settings(c.settings, tuple(trunks)))
+    c.extras[GUARD_KEY] = guard
+    c.background.append(partial(guard.follow, current))
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
