@@ -118,9 +118,8 @@ def _tone_mp3(path: Path, seconds: float, rate: int = 44100) -> None:
 
 def _upload(c: Client, path: Path, name: str, language: str) -> Any:
     with path.open("rb") as f:
-        return c.request(
-            "POST", PROMPTS, data={"name": name, "language": language}, files={"file": (path.name, f)}
-        )
+        form = {"name": name, "language": language}
+        return c.request("POST", PROMPTS, data=form, files={"file": (path.name, f)})
 
 
 @pytest.mark.parametrize(
@@ -347,12 +346,12 @@ def test_queue_call_options_round_trip(
     db.rollback()
     assert queue_voice(db, "phones") == QueueVoice(45.0, "9", "press-9-callback", False)
     # a Debian prompt in some language does too; 0 turns announcements off
-    admin.ok("PATCH", f"/api/admin/queues/{q['id']}",
-             json={"announce_every_s": 0, "callback_digit": "#", "callback_prompt": "vm-intro"})  # fmt: skip
+    off = {"announce_every_s": 0, "callback_digit": "#", "callback_prompt": "vm-intro"}
+    admin.ok("PATCH", f"/api/admin/queues/{q['id']}", json=off)
     db.rollback()
     assert queue_voice(db, "phones") == QueueVoice(0.0, "#", "vm-intro", False)
-    made = admin.ok("POST", "/api/admin/queues",
-                    json={"name": "callers", "channel": "voice", "announce_every_s": 600})  # fmt: skip
+    new = {"name": "callers", "channel": "voice", "announce_every_s": 600}
+    made = admin.ok("POST", "/api/admin/queues", json=new)
     assert (made["announce_every_s"], made["record_calls"]) == (600.0, True)
     assert queue_voice(db, "no-such-queue") == QueueVoice()
 
