@@ -45,9 +45,7 @@ nodes:
 def _mp3(path: Path, seconds: float, rate: int = 44100) -> None:
     import av
 
-    pcm = (np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate) * 12000).astype(
-        np.int16
-    )
+    pcm = (np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate) * 12000).astype(np.int16)
     with av.open(str(path), "w", format="mp3") as out:
         stream = out.add_stream("libmp3lame", rate=rate, layout="mono")
         for start in range(0, len(pcm), 1152):
@@ -99,8 +97,8 @@ def main() -> None:
                         data={"name": "long", "language": "en"}, files={"file": (path.name, f)},
                     )  # fmt: skip
             print(f"flow save, first (reads Debian's prompts once): {first * 1000:.0f} ms")
-            print(f"flow save, median / max of {args.saves}: "
-                  f"{statistics.median(saves) * 1000:.1f} / {max(saves) * 1000:.1f} ms")  # fmt: skip
+            med, top = statistics.median(saves) * 1000, max(saves) * 1000
+            print(f"flow save, median / max of {args.saves}: {med:.1f} / {top:.1f} ms")
             print(f"GET prompts (en + ru names), median of 10: "
                   f"{statistics.median(lists) * 1000:.1f} ms")  # fmt: skip
             print(f"upload {args.seconds:g} s 44.1 kHz stereo WAV ({wav.stat().st_size} B): "
