@@ -122,7 +122,7 @@ def test_the_desk_shows_what_the_caller_gave_the_ivr(live_server: LiveServer, pa
                       json={"queue": "support", "name": "Dan Brown", "message": "hello"},
                       )["contact_id"]  # fmt: skip
     data = {"Account number": "4000123412341234", "Reason": "<img src=x onerror=alert(1)>",
-            "Язык": "русский"}  # fmt: skip
+            "Язык": "русский", "شماره حساب": "۱۲۳۴۵"}  # fmt: skip
     engine = make_engine(server.db_url)
     try:
         with Session(engine) as s, s.begin():
@@ -137,6 +137,7 @@ def test_the_desk_shows_what_the_caller_gave_the_ivr(live_server: LiveServer, pa
     offer = page.locator('[data-testid="offer"]')
     expect(offer.locator('[data-field="offer-ivr"]')).to_have_text(
         "Account number: 4000123412341234 · Reason: <img src=x onerror=alert(1)> · Язык: русский"
+        " · شماره حساب: ۱۲۳۴۵"
     )
     offer.locator('[data-action="accept"]').click()
     box = page.locator('[data-testid="ivr-data"]')
@@ -144,3 +145,6 @@ def test_the_desk_shows_what_the_caller_gave_the_ivr(live_server: LiveServer, pa
     expect(box.locator('[data-field="ivr-label"]')).to_have_text(list(data))
     expect(box.locator('[data-field="ivr-value"]')).to_have_text(list(data.values()))
     assert box.locator("img").count() == 0  # the caller's text stayed text
+    # right-to-left text keeps its own direction beside left-to-right labels
+    expect(box.locator("dt").last).to_have_attribute("dir", "auto")
+    expect(box.locator("dd").last).to_have_attribute("dir", "auto")

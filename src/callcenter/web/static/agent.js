@@ -424,13 +424,15 @@
   }
 
   // What the caller gave the IVR (contacts.ivr_data: label -> value, from key presses):
-  // shown as text, never as HTML.
+  // shown as text, never as HTML; each label and value in its own direction (dir=auto:
+  // a Persian label beside an account number reads right).
   function ivrPairs(c) { return Object.entries(c.ivr_data || {}); }
   function renderIvr(c) {
     const pairs = c ? ivrPairs(c) : [];
     $("#ivr-data").hidden = pairs.length === 0;
     $("#ivr-data-list").replaceChildren(...pairs.flatMap(([label, value]) => [
-      h("dt", {"data-field": "ivr-label", text: label}), h("dd", {"data-field": "ivr-value", text: value})]));
+      h("dt", {"data-field": "ivr-label", dir: "auto", text: label}),
+      h("dd", {"data-field": "ivr-value", dir: "auto", text: value})]));
   }
 
   function refreshCard() {
