@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from tests.support.seed import seed
 from tests.support.server import Client, LiveServer, running_server
 
-from callcenter.live.voice.flows import flow_by_name, queue_voice
+from callcenter.live.voice.flows import flow_by_name, prompt_catalogue, queue_voice
 from callcenter.live.voice.model import QueueVoice
+from callcenter.settings import Settings
 from callcenter.storage.db import make_engine
 
 FLOWS = "/api/admin/ivr/flows"
@@ -265,6 +266,11 @@ def test_wav_and_mp3_uploads_are_converted_listed_and_audited(
     ]
     assert entries[2]["changes"]["file"] == [None, "Welcome_Message.wav"]
     assert entries[0]["changes"]["replaced"] == [None, True]
+    # the controller's catalogue sees an upload made after the server started, own first
+    settings = Settings(database_url=server.db_url, ivr_prompts_dir=prompts)
+    catalogue = prompt_catalogue(settings)
+    assert catalogue.media("welcome-center", "en") == f"sound:{prompts / 'en' / 'welcome-center'}"
+    assert catalogue.media("vm-intro", "ru") == "sound:/usr/share/asterisk/sounds/ru/vm-intro"
     # an uploaded prompt can be named by a flow at once
     own = GOOD.replace("prompt: goodbye", "prompt: welcome-center").replace(
         "languages: [en, ru]", "languages: [en]"

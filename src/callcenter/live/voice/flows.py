@@ -144,6 +144,12 @@ class Catalogue:
     def in_any_language(self, name: str) -> bool:
         return any(self.has(name, lang) for lang in self.languages())
 
+    def media(self, name: str, language: str) -> str:
+        """The ARI media URI of ``name`` in ``language`` (the center's own first): a
+        prompt uploaded after the server started is found too."""
+        own = self.own.has(name, language)
+        return (self.own if own else self.system).media(name, language)
+
 
 def prompt_catalogue(settings: Settings) -> Catalogue:
     return Catalogue(settings)
