@@ -502,6 +502,17 @@ class Settings(BaseSettings):
             self.ivr_prompts_dir if self.ivr_prompts_dir is not None else self.data_dir / "prompts"
         )
 
+    # --- voice: IVR admin (docs/ivr.md, "Administration") ---
+    ivr_prompt_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest prompt upload accepted (`POST /api/admin/ivr/prompts`), in bytes; "
+            "only that route: every other one keeps `max_body_bytes`."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:

@@ -36,6 +36,7 @@ from callcenter.api import auth as api_auth
 from callcenter.api import chat as api_chat
 from callcenter.api import crm as api_crm
 from callcenter.api import desk as api_desk
+from callcenter.api import ivr as api_ivr
 from callcenter.api import reports as api_reports
 from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
@@ -84,6 +85,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_audit,
     api_telephony,
     api_voice_security,
+    api_ivr,
     pages,
 )
 
@@ -222,6 +224,7 @@ def _install_http_guards(app: FastAPI, settings: Settings) -> None:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         public={"/api/chat/": api_chat.CORS_HEADERS},  # the widget on another site reads it
+        larger={api_ivr.PROMPTS: (settings.ivr_prompt_max_bytes, "ivr_prompt_max_bytes")},
     )
     app.add_middleware(SecurityHeaders)
 

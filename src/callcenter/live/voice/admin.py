@@ -31,10 +31,10 @@ from callcenter.live.admin.checks import (
     ConflictError,
     InvalidError,
     NotFoundError,
-    check_name,
     get_row,
     show,
 )
+from callcenter.live.voice.flows import check_flow_exists
 from callcenter.live.voice.schemas import (
     DeviceIn,
     DeviceOut,
@@ -173,7 +173,7 @@ def _number_out(s: Session, row: VoiceNumber) -> NumberOut:
 
 def _check_target(s: Session, kind: str, target: str) -> None:
     if kind == "ivr":
-        check_name("target", target)
+        check_flow_exists(s, target)  # a stored flow (live/voice/flows.py)
         return
     if kind != "queue":
         raise InvalidError(f"target_kind: {show(kind)} is not a target; expected queue or ivr")
