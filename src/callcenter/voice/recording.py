@@ -15,6 +15,8 @@ Asterisk's ``<spool>/recording/``.  What this module does with them:
   said.  Written atomically: a temporary file in the target folder, then renamed.
 * :func:`wav_info` — length, rate, channels and each channel's RMS level (dBFS).
 * :func:`dropouts` — stretches of digital silence inside a channel that had audio.
+* :func:`file_recording` — the two together at hang-up: merge into the layout below,
+  delete the side files, return the ``recording_url`` to store on the contact.
 * :func:`recording_path` / :func:`resolve_recording` — where a contact's recording lives
   (``<recordings_dir>/<YYYY>/<MM>/<DD>/<contact id>.wav``, the UTC date of answer).
 * :func:`sweep_recordings` — retention: delete recordings older than ``keep_days``.
@@ -49,6 +51,7 @@ __all__ = [
     "WavInfo",
     "check_contact_id",
     "dropouts",
+    "file_recording",
     "merge_sides",
     "recording_path",
     "resolve_recording",
@@ -327,6 +330,31 @@ def recording_relpath(contact_id: str, answered_at: float) -> str:
 def recording_path(root: Path, contact_id: str, answered_at: float) -> Path:
     """Where the merged recording of a contact answered at ``answered_at`` goes."""
     return root / recording_relpath(contact_id, answered_at)
+
+
+def file_recording(
+    agent: str | os.PathLike[str],
+    caller: str | os.PathLike[str],
+    root: Path,
+    contact_id: str,
+    answered_at: float,
+    *,
+    pauses: Sequence[tuple[float, float]] = (),
+    remove_sides: bool = True,
+) -> tuple[str, WavInfo]:
+    """What the controller does when a recorded call ends: merge the two ARI side
+    files into ``root``'s layout, then (``remove_sides``) delete the side files.
+
+    Returns the path relative to ``root`` — the value for ``contacts.recording_url`` —
+    and the merged file's :class:`WavInfo`.  On any error nothing is filed and the side
+    files are left where they are.
+    """
+    rel = recording_relpath(contact_id, answered_at)
+    info = merge_sides(agent, caller, root / rel, pauses=pauses)
+    if remove_sides:
+        for side in (Path(agent), Path(caller)):
+            side.unlink(missing_ok=True)
+    return rel, info
 
 
 def resolve_recording(root: Path, stored: str) -> Path:
