@@ -106,7 +106,8 @@ class Dropout:
 # --------------------------------------------------------------------------- reading
 
 
-def _read(path: Path) -> tuple[wave._wave_params, bytes]:
+def _open(path: Path) -> wave.Wave_read:
+    """``path`` opened as a 16-bit PCM WAV, or :class:`RecordingError` saying why not."""
     if not path.exists():
         raise RecordingError(path, "no such file")
     if not path.is_file():
@@ -114,13 +115,22 @@ def _read(path: Path) -> tuple[wave._wave_params, bytes]:
     if path.stat().st_size == 0:
         raise RecordingError(path, "empty file (0 bytes)")
     try:
-        with wave.open(str(path), "rb") as w:
-            params = w.getparams()
-            data = w.readframes(params.nframes)
+        w = wave.open(str(path), "rb")  # noqa: SIM115 - returned open; the caller closes it
     except (wave.Error, EOFError) as e:
         raise RecordingError(path, f"not a PCM WAV file ({e})") from None
-    if params.sampwidth != SAMPLE_WIDTH:
-        raise RecordingError(path, f"has {8 * params.sampwidth}-bit samples; expected 16-bit PCM")
+    if w.getsampwidth() != SAMPLE_WIDTH:
+        w.close()
+        raise RecordingError(path, f"has {8 * w.getsampwidth()}-bit samples; expected 16-bit PCM")
+    return w
+
+
+def _read(path: Path) -> tuple[wave._wave_params, bytes]:
+    with _open(path) as w:
+        params = w.getparams()
+        try:
+            data = w.readframes(params.nframes)
+        except (wave.Error, EOFError) as e:
+            raise RecordingError(path, f"not a PCM WAV file ({e})") from None
     return params, data
 
 
@@ -146,16 +156,16 @@ def wav_info(path: str | os.PathLike[str]) -> WavInfo:
     return WavInfo(p, params.framerate, params.nchannels, x.shape[0], levels)
 
 
-def _side(path: Path, what: str) -> Int16Array:
-    """One side's recording: a mono 8 kHz 16-bit PCM WAV, as samples."""
-    params, x = _samples(path)
-    if params.nchannels != 1:
-        raise RecordingError(path, f"has {params.nchannels} channels; the {what} side must be mono")
-    if params.framerate != RATE:
-        raise RecordingError(
-            path, f"sample rate {params.framerate} Hz; the {what} side must be {RATE} Hz"
-        )
-    return x[:, 0]
+def _open_side(path: Path, what: str) -> wave.Wave_read:
+    """One side's recording, opened: a mono 8 kHz 16-bit PCM WAV."""
+    w = _open(path)
+    if w.getnchannels() != 1 or w.getframerate() != RATE:
+        channels, rate = w.getnchannels(), w.getframerate()
+        w.close()
+        if channels != 1:
+            raise RecordingError(path, f"has {channels} channels; the {what} side must be mono")
+        raise RecordingError(path, f"sample rate {rate} Hz; the {what} side must be {RATE} Hz")
+    return w
 
 
 # --------------------------------------------------------------------------- merging
@@ -185,44 +195,89 @@ def check_pauses(pauses: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     return out
 
 
-def _with_gaps(x: Int16Array, pauses: Sequence[tuple[float, float]]) -> Int16Array:
-    """``x`` (a recording that skipped its paused time) with each pause put back as
-    silence at its place in the call."""
-    if not pauses:
-        return x
-    parts: list[Int16Array] = []
-    taken = 0  # samples of x used so far
+def _plan(frames: int, pauses: Sequence[tuple[float, float]]) -> list[tuple[bool, int]]:
+    """How a side that skipped its paused time becomes the call's timeline: a list of
+    ``(copy, n)`` — copy the next ``n`` samples of the file, or (``copy`` false) put
+    ``n`` samples of silence — with each pause as silence at its place."""
+    ops: list[tuple[bool, int]] = []
+    taken = 0  # samples of the file used so far
     placed = 0  # samples of the output so far
     for start, end in pauses:
         s, e = round(start * RATE), round(end * RATE)
-        before = max(0, min(s - placed, x.shape[0] - taken))
-        parts.append(x[taken : taken + before])
+        before = max(0, min(s - placed, frames - taken))
+        ops.append((True, before))
         taken += before
         placed += before
-        gap = e - placed
-        parts.append(np.zeros(max(0, gap), dtype=np.int16))
-        placed += max(0, gap)
-    parts.append(x[taken:])
-    return np.concatenate(parts)
+        gap = max(0, e - placed)
+        ops.append((False, gap))
+        placed += gap
+    ops.append((True, frames - taken))
+    return [op for op in ops if op[1] > 0]
 
 
-def _write_atomic(out: Path, frames: Int16Array, channels: int) -> None:
+class _SideStream:
+    """One side on the call's timeline, read block by block (silence after its end)."""
+
+    def __init__(self, reader: wave.Wave_read, path: Path, pauses: Sequence[tuple[float, float]]):
+        self.reader, self.path = reader, path
+        self.ops = _plan(reader.getnframes(), pauses)
+        self.length = sum(n for _, n in self.ops)
+
+    def take(self, n: int) -> Int16Array:
+        out = np.zeros(n, dtype=np.int16)
+        filled = 0
+        while filled < n and self.ops:
+            copy, left = self.ops[0]
+            k = min(left, n - filled)
+            if copy:
+                try:
+                    data = self.reader.readframes(k)
+                except (wave.Error, EOFError) as e:
+                    raise RecordingError(self.path, f"not a PCM WAV file ({e})") from None
+                got = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
+                out[filled : filled + got.size] = got  # a short file: silence after it
+            filled += k
+            self.ops[0] = (copy, left - k)
+            if left - k == 0:
+                self.ops.pop(0)
+        return out
+
+
+BLOCK: Final = 10 * RATE  # samples per side per step: memory stays flat, whatever the length
+
+
+def _write_atomic(out: Path, sides: Sequence[_SideStream], total: int) -> tuple[float, ...]:
+    """Write ``sides`` interleaved into ``out`` (temp file, then rename); RMS dBFS of each."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     tmp = Path(tmp_name)
+    energy = [0.0] * len(sides)
     try:
         with os.fdopen(fd, "wb") as f:
             with wave.open(f, "wb") as w:
-                w.setnchannels(channels)
+                w.setnchannels(len(sides))
                 w.setsampwidth(SAMPLE_WIDTH)
                 w.setframerate(RATE)
-                w.writeframes(frames.astype("<i2").tobytes())
+                w.setnframes(total)
+                for start in range(0, total, BLOCK):
+                    n = min(BLOCK, total - start)
+                    block = np.stack([side.take(n) for side in sides], axis=1)
+                    for ch in range(len(sides)):
+                        energy[ch] += float(np.sum(np.square(block[:, ch].astype(np.float64))))
+                    w.writeframes(block.astype("<i2").tobytes())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tuple(_level(e, total) for e in energy)
+
+
+def _level(energy: float, n: int) -> float:
+    if n == 0 or energy <= 0:
+        return _SILENT_DBFS
+    return 20.0 * math.log10(math.sqrt(energy / n) / 32768.0)
 
 
 def merge_sides(
@@ -237,20 +292,21 @@ def merge_sides(
     Both inputs are mono 8 kHz 16-bit PCM WAVs recorded from answer with paused time left
     out (as ARI records); each ``(start_s, end_s)`` pause, offsets from answer, becomes
     silence in both channels at its place.  The shorter side is padded with silence.
-    ``out`` is written whole or not at all.  Raises :class:`RecordingError` naming a
-    file that is missing or not such a WAV, :class:`UserError` for bad pauses.
+    ``out`` is written whole or not at all, in blocks of 10 s (memory does not grow with
+    the call's length).  Raises :class:`RecordingError` naming a file that is missing or
+    not such a WAV, :class:`UserError` for bad pauses.
     """
     spans = check_pauses(pauses)
-    a = _with_gaps(_side(Path(agent), "agent"), spans)
-    c = _with_gaps(_side(Path(caller), "caller"), spans)
-    n = max(a.shape[0], c.shape[0])
-    stereo = np.zeros((n, 2), dtype=np.int16)
-    stereo[: a.shape[0], AGENT_CHANNEL] = a
-    stereo[: c.shape[0], CALLER_CHANNEL] = c
-    target = Path(out)
-    _write_atomic(target, stereo, 2)
-    levels = (_dbfs(stereo[:, 0]), _dbfs(stereo[:, 1]))
-    return WavInfo(target, RATE, 2, n, levels)
+    with contextlib.ExitStack() as stack:
+        readers = []
+        for path, what in ((Path(agent), "agent"), (Path(caller), "caller")):
+            reader = _open_side(path, what)
+            stack.callback(reader.close)
+            readers.append(_SideStream(reader, path, spans))
+        total = max(side.length for side in readers)  # agent first: left; caller: right
+        target = Path(out)
+        levels = _write_atomic(target, readers, total)
+    return WavInfo(target, RATE, 2, total, levels)
 
 
 # --------------------------------------------------------------------------- checking
