@@ -226,13 +226,14 @@ def test_two_snoop_recordings_merge_into_the_call_as_it_was_said(
         # Each quarter second of the prompt is found on its own side where the test's
         # clock says it was played, and is not on the other side.  (Pieces, not the
         # whole prompt: the snoop's audio slips by a frame or two now and then — 40 ms
-        # seen here — which spoils one long correlation but only a piece or two.)
+        # seen here, some at the same place of a prompt every run, some by chance under
+        # load — which spoils one long correlation but only a piece or two.)
         found = _pieces(mine, name)
         other = _pieces(theirs, name)
-        clean = [(offset, at) for offset, at, score in found if score > 0.9]
-        assert len(clean) >= 0.75 * len(found), (name, found)
-        for offset, at in clean:
-            assert at == pytest.approx(said[name] + offset, abs=TOLERANCE_S), (name, found)
+        assert sum(score > 0.9 for *_, score in found) >= len(found) / 2, (name, found)
+        for offset, at, score in found:
+            if score > 0.5:  # found, so at its place
+                assert at == pytest.approx(said[name] + offset, abs=TOLERANCE_S), (name, found)
         assert np.median([sc for *_, sc in other]) < 0.6, (name, other)  # chance: 0.3-0.45
     # Nothing of the caller's words on the agent's channel, and the pause is silent.
     hello = slice(round(said["hello-world"] * RATE), round(said["tt-weasels"] * RATE))
