@@ -240,3 +240,43 @@ def test_two_snoop_recordings_merge_into_the_call_as_it_was_said(
     assert np.abs(left[hello]).max() < 100
     gap = slice(round(pause_start * RATE) + 80, round(pause_end * RATE) - 80)
     assert np.count_nonzero(x[gap]) == 0
+
+
+def test_a_recording_cut_by_an_asterisk_crash_keeps_what_reached_the_disk(tmp_path: Path) -> None:
+    running = start_asterisk(find_install(Settings.load().cache_dir))
+    client = None
+    try:
+        client = Ari(running)
+        caller_phone, caller = _phone(client, "100")
+        raw = {}
+        for side, channel in (("caller", caller), ("agent", caller_phone)):
+            snoop = client.post(f"/channels/{channel}/snoop", spy="in", app="callcenter")
+            client.wait(started(snoop["id"]))
+            client.post(f"/channels/{snoop['id']}/record", name=f"x-{side}", format="wav")
+            raw[side] = running.config.base_dir / "spool" / "recording" / f"x-{side}.wav"
+        _play(client, caller_phone, "tt-weasels")
+        end = time.monotonic() + 10
+        while raw["caller"].stat().st_size <= 44 and time.monotonic() < end:
+            time.sleep(0.05)  # Asterisk writes in 32 KB pieces (about 2 s of audio)
+        running.process.kill()  # the crash
+        running.process.wait()
+        copies = {side: tmp_path / f"{side}.wav" for side in raw}
+        for side, path in raw.items():
+            copies[side].write_bytes(path.read_bytes())
+    finally:
+        if client is not None:
+            client.close()
+        running.stop()
+    data = copies["caller"].read_bytes()
+    assert data[36:40] == b"data" and data[40:44] == bytes(4)  # sizes never written
+    held_s = (len(data) - 44) / 2 / RATE
+    assert held_s >= 2.0
+    merged = merge_sides(copies["agent"], copies["caller"], tmp_path / "call.wav")
+    assert merged.duration_s == pytest.approx(held_s, abs=1 / RATE)
+    right = _samples(tmp_path / "call.wav")[:, 1].astype(float)
+    # The prompt's first second is there, on the caller's side, from the start.
+    found = [(o, at, sc) for o, at, sc in _pieces(right, "tt-weasels") if o < 1.0]
+    assert sum(sc > 0.9 for *_, sc in found) >= len(found) / 2, found
+    for offset, at, score in found:
+        if score > 0.5:  # played right after the recording started
+            assert at == pytest.approx(offset, abs=TOLERANCE_S), found

@@ -37,7 +37,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -106,39 +106,103 @@ class Dropout:
 # --------------------------------------------------------------------------- reading
 
 
-def _open(path: Path) -> wave.Wave_read:
-    """``path`` opened as a 16-bit PCM WAV, or :class:`RecordingError` saying why not."""
+@dataclass(slots=True)
+class _Wav:
+    """An open 16-bit PCM WAV: its format, its sample data's place and length."""
+
+    path: Path
+    channels: int
+    rate: int
+    frames: int
+    file: BinaryIO
+
+    def read(self, frames: int) -> bytes:
+        return self.file.read(frames * SAMPLE_WIDTH * self.channels)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+_PCM_FORMATS: Final = (1, 0xFFFE)  # WAVE_FORMAT_PCM, WAVE_FORMAT_EXTENSIBLE
+
+
+def _chunks(f: BinaryIO) -> dict[bytes, tuple[int, int]]:
+    """The RIFF/WAVE file's chunks up to ``data``: id -> (offset, declared size)."""
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    found: dict[bytes, tuple[int, int]] = {}
+    while b"data" not in found:
+        entry = f.read(8)
+        if len(entry) < 8:
+            break
+        size = int.from_bytes(entry[4:], "little")
+        found.setdefault(entry[:4], (f.tell(), size))
+        if entry[:4] != b"data":
+            f.seek(size + (size & 1), os.SEEK_CUR)
+    return found
+
+
+def _open(path: Path) -> _Wav:
+    """``path`` opened as a 16-bit PCM WAV, or :class:`RecordingError` saying why not.
+
+    Read by hand, not with :mod:`wave`: Asterisk writes a recording's RIFF and ``data``
+    sizes only when it closes the file (measured: one running for 5 s still says 0), so
+    the files of calls cut by an Asterisk crash say 0, which :mod:`wave` refuses ("not a
+    WAVE file").  Here a ``data`` size of 0, or more than the file holds, means "up to
+    the end of the file".
+    """
     if not path.exists():
         raise RecordingError(path, "no such file")
     if not path.is_file():
         raise RecordingError(path, "not a file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise RecordingError(path, "empty file (0 bytes)")
+    f = path.open("rb")  # returned open in _Wav; the caller closes it
     try:
-        w = wave.open(str(path), "rb")  # noqa: SIM115 - returned open; the caller closes it
-    except (wave.Error, EOFError) as e:
-        raise RecordingError(path, f"not a PCM WAV file ({e})") from None
-    if w.getsampwidth() != SAMPLE_WIDTH:
-        w.close()
-        raise RecordingError(path, f"has {8 * w.getsampwidth()}-bit samples; expected 16-bit PCM")
-    return w
-
-
-def _read(path: Path) -> tuple[wave._wave_params, bytes]:
-    with _open(path) as w:
-        params = w.getparams()
         try:
-            data = w.readframes(params.nframes)
-        except (wave.Error, EOFError) as e:
+            chunks = _chunks(f)
+        except ValueError as e:
             raise RecordingError(path, f"not a PCM WAV file ({e})") from None
-    return params, data
+        if b"fmt " not in chunks or b"data" not in chunks:
+            missing = "fmt" if b"fmt " not in chunks else "data"
+            raise RecordingError(path, f"not a PCM WAV file (no {missing} chunk)")
+        f.seek(chunks[b"fmt "][0])
+        fmt = f.read(16)
+        if len(fmt) < 16:
+            raise RecordingError(path, "not a PCM WAV file (short fmt chunk)")
+        tag, channels, rate = (
+            int.from_bytes(fmt[i:j], "little") for i, j in ((0, 2), (2, 4), (4, 8))
+        )
+        bits = int.from_bytes(fmt[14:16], "little")
+        if tag not in _PCM_FORMATS:
+            raise RecordingError(path, f"not a PCM WAV file (format tag {tag:#x})")
+        if bits != 8 * SAMPLE_WIDTH:
+            raise RecordingError(path, f"has {bits}-bit samples; expected 16-bit PCM")
+        if channels < 1 or rate < 1:
+            raise RecordingError(path, f"not a PCM WAV file ({channels} channels, {rate} Hz)")
+        offset, declared = chunks[b"data"]
+        block = SAMPLE_WIDTH * channels
+        held = max(0, size - offset) // block
+        frames = declared // block if 0 < declared // block <= held else held
+        f.seek(offset)
+    except BaseException:
+        f.close()
+        raise
+    return _Wav(path, channels, rate, frames, f)
 
 
-def _samples(path: Path) -> tuple[wave._wave_params, Int16Array]:
-    params, data = _read(path)
-    usable = len(data) - len(data) % (SAMPLE_WIDTH * params.nchannels)
-    x = np.frombuffer(data[:usable], dtype="<i2").reshape(-1, params.nchannels)
-    return params, x.astype(np.int16)
+def _samples(path: Path) -> tuple[_Wav, Int16Array]:
+    """The file's samples, one column per channel (the file is closed again)."""
+    w = _open(path)
+    try:
+        data = w.read(w.frames)
+    finally:
+        w.close()
+    usable = len(data) - len(data) % (SAMPLE_WIDTH * w.channels)
+    x = np.frombuffer(data[:usable], dtype="<i2").reshape(-1, w.channels)
+    return w, x.astype(np.int16)
 
 
 def _dbfs(x: npt.NDArray[np.int16]) -> float:
@@ -151,20 +215,19 @@ def _dbfs(x: npt.NDArray[np.int16]) -> float:
 def wav_info(path: str | os.PathLike[str]) -> WavInfo:
     """Rate, channels, length and per-channel RMS level (dBFS) of a 16-bit PCM WAV."""
     p = Path(path)
-    params, x = _samples(p)
-    levels = tuple(_dbfs(x[:, ch]) for ch in range(params.nchannels))
-    return WavInfo(p, params.framerate, params.nchannels, x.shape[0], levels)
+    w, x = _samples(p)
+    levels = tuple(_dbfs(x[:, ch]) for ch in range(w.channels))
+    return WavInfo(p, w.rate, w.channels, x.shape[0], levels)
 
 
-def _open_side(path: Path, what: str) -> wave.Wave_read:
+def _open_side(path: Path, what: str) -> _Wav:
     """One side's recording, opened: a mono 8 kHz 16-bit PCM WAV."""
     w = _open(path)
-    if w.getnchannels() != 1 or w.getframerate() != RATE:
-        channels, rate = w.getnchannels(), w.getframerate()
+    if w.channels != 1 or w.rate != RATE:
         w.close()
-        if channels != 1:
-            raise RecordingError(path, f"has {channels} channels; the {what} side must be mono")
-        raise RecordingError(path, f"sample rate {rate} Hz; the {what} side must be {RATE} Hz")
+        if w.channels != 1:
+            raise RecordingError(path, f"has {w.channels} channels; the {what} side must be mono")
+        raise RecordingError(path, f"sample rate {w.rate} Hz; the {what} side must be {RATE} Hz")
     return w
 
 
@@ -218,9 +281,9 @@ def _plan(frames: int, pauses: Sequence[tuple[float, float]]) -> list[tuple[bool
 class _SideStream:
     """One side on the call's timeline, read block by block (silence after its end)."""
 
-    def __init__(self, reader: wave.Wave_read, path: Path, pauses: Sequence[tuple[float, float]]):
-        self.reader, self.path = reader, path
-        self.ops = _plan(reader.getnframes(), pauses)
+    def __init__(self, reader: _Wav, pauses: Sequence[tuple[float, float]]):
+        self.reader = reader
+        self.ops = _plan(reader.frames, pauses)
         self.length = sum(n for _, n in self.ops)
 
     def take(self, n: int) -> Int16Array:
@@ -230,10 +293,7 @@ class _SideStream:
             copy, left = self.ops[0]
             k = min(left, n - filled)
             if copy:
-                try:
-                    data = self.reader.readframes(k)
-                except (wave.Error, EOFError) as e:
-                    raise RecordingError(self.path, f"not a PCM WAV file ({e})") from None
+                data = self.reader.read(k)
                 got = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
                 out[filled : filled + got.size] = got  # a short file: silence after it
             filled += k
@@ -302,7 +362,7 @@ def merge_sides(
         for path, what in ((Path(agent), "agent"), (Path(caller), "caller")):
             reader = _open_side(path, what)
             stack.callback(reader.close)
-            readers.append(_SideStream(reader, path, spans))
+            readers.append(_SideStream(reader, spans))
         total = max(side.length for side in readers)  # agent first: left; caller: right
         target = Path(out)
         levels = _write_atomic(target, readers, total)
@@ -347,10 +407,10 @@ def dropouts(
         raise UserError(f"level: {level!r} is not a sample magnitude (expected >= 0)")
     spans = check_pauses(pauses)
     p = Path(path)
-    params, x = _samples(p)
-    rate = params.framerate
+    w, x = _samples(p)
+    rate = w.rate
     found: list[Dropout] = []
-    for ch in range(params.nchannels):
+    for ch in range(w.channels):
         quiet = np.abs(x[:, ch].astype(np.int32)) <= level
         loud = np.flatnonzero(~quiet)
         if loud.size == 0:
