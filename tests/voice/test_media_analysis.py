@@ -305,3 +305,17 @@ def test_with_transcription_the_known_words_are_on_their_sides(
     )
     assert {"charge", "order"} <= set(said["caller"].split())
     assert "order" not in said["agent"] and "morning" not in said["caller"]
+
+
+def test_a_result_that_cannot_be_stored_is_tried_again_at_the_next_start(
+    db: Engine, tmp_path: Path, speech: dict[str, Path]
+) -> None:
+    _record_call(db, tmp_path / "rec", tmp_path, speech, "s-1", T0)
+    worker = _analyzer(db, tmp_path)
+    (tmp_path / "analysis").write_text("a file where the results folder should be")
+    outcome = worker.analyze("s-1")
+    assert not outcome.ok and outcome.reason is not None
+    assert outcome.reason.startswith("not stored: ")
+    (tmp_path / "analysis").unlink()
+    assert worker.backlog() == ["s-1"]  # no failure record: the next start takes it
+    assert worker.analyze("s-1").ok
