@@ -346,6 +346,47 @@ class Settings(BaseSettings):
         description="Codes sent to one e-mail address per hour, over all chats (no mail bomb).",
     )
 
+    # --- voice: the telephony engine (docs/voice.md)
+    voice: Literal["off", "embedded", "external"] = Field(
+        default="off",
+        description=(
+            "Calls: `off`; `embedded` (the server starts and supervises its own Asterisk, "
+            "built by `scripts/asterisk.sh`, its configuration generated from the tables); "
+            "`external` (a center's own Asterisk 18+, reached at `voice_ari_url`, whose "
+            "dialplan sends chosen numbers to `Stasis(<voice_app>)`)."
+        ),
+    )
+    voice_app: str = Field(
+        default="callcenter",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The Stasis application name calls enter (letters, digits, `_`, `-`).",
+    )
+    voice_bind: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Embedded Asterisk: the address its SIP, HTTP (ARI, WebSocket) and RTP listen "
+            "on. 127.0.0.1 keeps telephony on this machine; name a LAN address to take "
+            "calls from phones and trunks."
+        ),
+    )
+    voice_sip_port: int = Field(
+        default=5060, ge=0, le=65535, description="Embedded Asterisk's SIP (UDP) port; 0: any free."
+    )
+    voice_http_port: int = Field(
+        default=8088,
+        ge=0,
+        le=65535,
+        description="Embedded Asterisk's HTTP port (ARI, SIP over WebSocket); 0: any free.",
+    )
+    voice_ari_url: str | None = Field(
+        default=None,
+        description="External Asterisk: ARI's base URL, e.g. `http://pbx.example:8088/ari`.",
+    )
+    voice_ari_user: str | None = Field(default=None, description="External Asterisk: ARI user.")
+    voice_ari_password: SecretStr | None = Field(
+        default=None, description="External Asterisk: ARI password. Never shown or logged."
+    )
+
     # --- voice: recordings and their analysis ---
     recordings_dir: Path | None = Field(
         default=None,
@@ -386,6 +427,32 @@ class Settings(BaseSettings):
     def recordings_path(self) -> Path:
         """``recordings_dir``, else ``<data_dir>/recordings``."""
         return self.recordings_dir or self.data_dir / "recordings"
+
+    # --- voice: IVR (docs/ivr.md) ---
+    ivr_prompts_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the center's own IVR prompts, `<language>/<name>.wav` (uploads are "
+            "converted into it); unset: `prompts/` in `data_dir`."
+        ),
+    )
+    ivr_sounds_dir: Path = Field(
+        default=Path("/usr/share/asterisk/sounds"),
+        description=(
+            "Folder of the recorded prompts every flow may use (Debian's "
+            "`asterisk-core-sounds-*-wav`), `<language>/<name>.wav`."
+        ),
+    )
+    ivr_prompt_max_seconds: float = Field(
+        default=600.0, gt=0, le=3600, description="Longest prompt upload accepted, in seconds."
+    )
+
+    @property
+    def ivr_prompts(self) -> Path:
+        """The center's own prompt folder (``ivr_prompts_dir`` or ``data_dir/prompts``)."""
+        return (
+            self.ivr_prompts_dir if self.ivr_prompts_dir is not None else self.data_dir / "prompts"
+        )
 
     @field_validator("database_url")
     @classmethod

@@ -17,6 +17,7 @@ from callcenter.live.commands import (
     Advance,
     Answer,
     Arrive,
+    Callback,
     Command,
     Decline,
     EndWrapup,
@@ -26,6 +27,7 @@ from callcenter.live.commands import (
     Login,
     Logout,
     Pause,
+    Release,
     RequestError,
     Transfer,
     Unhold,
@@ -64,6 +66,8 @@ STORED: list[tuple[str, dict[str, Any], Command]] = [
         Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED),
     ),
     ("abandon", {"contact": "c1"}, Abandon("c1")),
+    ("release", {"contact": "c1"}, Release("c1")),
+    ("callback", {"contact": "c1"}, Callback("c1")),
     ("advance", {}, Advance()),
 ]
 
@@ -94,8 +98,10 @@ def test_decoding_refuses_what_a_call_would_refuse() -> None:
 
 def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     def center() -> Router:
-        queues = [QueueConfig("support"), QueueConfig("sales")]
-        return Router(queues, [AgentConfig("ann"), AgentConfig("bob")])
+        queues = [QueueConfig("support"), QueueConfig("sales"), QueueConfig("night")]
+        day = ("support", "sales")  # nobody serves "night": c3 waits there
+        agents = [AgentConfig("ann", queues=day), AgentConfig("bob", queues=day)]
+        return Router(queues, agents)
 
     typed, direct = center(), center()
     script: list[tuple[float, Command]] = [
@@ -110,8 +116,12 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
         (8, Transfer("c1", "bob", TargetType.AGENT, TransferKind.ATTENDED, wrapup=0)),
         (9, Decline("c1")),
         (10, Arrive("c2")),
+        (10.5, Arrive("c4")),
+        (10.7, Release("c4")),
         (11, Enqueue("c2", "sales", 1)),
         (12, Abandon("c2")),
+        (13, Arrive("c3", "night")),
+        (14, Callback("c3")),
         (40, Advance()),
         (41, Answer("c1")),
         (42, Hangup("c1", HangupBy.AGENT)),
@@ -132,8 +142,12 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.transfer("c1", 8, "bob", target_type=TargetType.AGENT, kind=TransferKind.ATTENDED, wrapup=0)
     d.decline("c1", 9)
     d.arrive("c2", 10)
+    d.arrive("c4", 10.5)
+    d.release("c4", 10.7)
     d.enqueue("c2", "sales", 11, priority=1)
     d.abandon("c2", 12)
+    d.arrive("c3", 13, queue="night")
+    d.request_callback("c3", 14)
     d.advance(40)
     d.answer("c1", 41)
     d.hangup("c1", 42, by=HangupBy.AGENT)
@@ -141,7 +155,10 @@ def test_apply_calls_the_router_as_a_direct_call_would() -> None:
     d.logout("bob", 44, "shift")
     got, want = typed.drain(), direct.drain()
     assert got == want
-    assert {e.type.value for e in got} >= {"transfer", "ring_noanswer", "abandon", "wrapup_end"}
+    assert typed.contacts.keys() == direct.contacts.keys() and "c4" not in typed.contacts
+    assert {e.type.value for e in got} >= {
+        "transfer", "ring_noanswer", "abandon", "wrapup_end", "callback_request",
+    }  # fmt: skip
 
 
 class Clock:

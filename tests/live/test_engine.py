@@ -82,3 +82,33 @@ def test_refused_request_writes_nothing(tmp_path: Path) -> None:
         assert s.scalars(select(EngineCommand)).all() == []
         assert s.scalars(select(EventRow)).all() == []
     db.dispose()
+
+
+def test_log_appends_events_that_are_not_requests_and_replay_skips_them(tmp_path: Path) -> None:
+    from callcenter.events import Event, EventType
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    seed(url)
+    db = make_engine(url)
+    clock = Clock()
+    seen: list[list[str]] = []
+    eng = LiveEngine(db, clock=clock, listeners=[lambda a: seen.append([e.type for e in a.events])])
+    eng.start()
+    eng.submit("arrive", contact="v1", channel="voice", extra=_contact("v1", 1_000.0))
+    ivr = [
+        Event(1_001.0, EventType.IVR_ENTER, "v1"),
+        Event(1_004.0, EventType.IVR_CHOICE, "v1", target="main", reason="2"),
+        Event(1_005.0, EventType.IVR_LEAVE, "v1", queue="support", reason="queue"),
+    ]
+    eng.log(ivr)
+    with Session(db) as s:
+        rows = [(e.type, e.t) for e in s.scalars(select(EventRow).order_by(EventRow.id))]
+        commands = [c.name for c in s.scalars(select(EngineCommand))]
+    assert rows[-3:] == [("ivr_enter", 1_001.0), ("ivr_choice", 1_004.0), ("ivr_leave", 1_005.0)]
+    assert commands == ["arrive"]  # nothing to replay for the logged events
+    assert seen[-1] == ["ivr_enter", "ivr_choice", "ivr_leave"]
+    again = LiveEngine(db, clock=clock)
+    again.start()  # replays the arrive only: "v1" is back in the router, still unqueued
+    assert again.replayed == 1 and "v1" in again.router.contacts
+    with Session(db) as s:
+        assert len(s.scalars(select(EventRow)).all()) == len(rows)

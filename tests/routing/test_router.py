@@ -228,6 +228,22 @@ def test_callback_keeps_place_and_is_offered() -> None:
     ]
 
 
+def test_release_lets_a_never_queued_contact_go_and_refuses_a_queued_one() -> None:
+    r = make([QueueConfig("q")], [AgentConfig("a1")])
+    r.pause("a1", 1)
+    r.arrive("ivr1", 10)  # in the IVR: arrived, never queued
+    r.release("ivr1", 20)  # the caller hung up in the IVR
+    assert "ivr1" not in r.contacts
+    r.arrive("c1", 30, queue="q")
+    with pytest.raises(RoutingError, match="'c1' has been queued"):
+        r.release("c1", 31)
+    ev = r.drain()
+    # release emits nothing of its own: the IVR's events say how the contact ended
+    assert [(e.type.value, e.contact) for e in ev if e.contact == "ivr1"] == [("arrive", "ivr1")]
+    with pytest.raises(RoutingError, match="unknown or finished contact 'ivr1'"):
+        r.release("ivr1", 40)
+
+
 def test_max_wait_overflows_to_another_queue() -> None:
     qs = [QueueConfig("first", max_wait_s=30, overflow_queue="backup"), QueueConfig("backup")]
     r = make(qs, [AgentConfig("b1", queues=("backup",))])

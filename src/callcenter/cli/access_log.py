@@ -103,6 +103,9 @@ LOG_CONFIG: Final[dict[str, Any]] = {
         "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
         "uvicorn.error": {"level": "INFO"},
         "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        # the server's own lines (voice: Asterisk started, connected, calls ended by a
+        # fault) in the same format
+        "callcenter": {"handlers": ["default"], "level": "INFO", "propagate": False},
     },
 }
 

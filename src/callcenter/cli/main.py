@@ -34,6 +34,8 @@ def _register() -> None:
         "serve",
         "demo",
         "user",
+        "voice",
+        "ivr",
     ):  # order of `--help`
         try:
             importlib.import_module(f"callcenter.cli.{name}")

@@ -79,15 +79,22 @@ def serve(
     host: str | None = typer.Option(None, "--host", help="Address to listen on (127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (8000)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    voice: str | None = typer.Option(
+        None,
+        "--voice",
+        help="Calls: off, embedded (our own Asterisk) or external (yours, over ARI).",
+    ),
 ) -> None:
     """Start the live center: API, WebSocket push, pages and the routing engine."""
     from callcenter.storage.database import open_database
     from callcenter.storage.db import shown_url
 
-    settings = load_settings(database=database, host=host, port=port)
+    settings = load_settings(database=database, host=host, port=port, voice=voice)
     check_port(settings.host, settings.port)
     open_database(settings).dispose()  # a bad database fails here, as one line
     docs = "API docs at /docs" if settings.api_docs else "API docs off"
+    if settings.voice != "off":
+        docs += f"; voice {settings.voice}"
     console.print(
         f"callcenter serving on http://{settings.host}:{settings.port}  "
         f"({docs}; database {shown_url(settings.database_url)})",

@@ -30,6 +30,8 @@ class EventType(StrEnum):
     ARRIVE = "arrive"  # a contact reaches the center (channel, caller)
     IVR_ENTER = "ivr_enter"
     IVR_LEAVE = "ivr_leave"  # result: the menu choice / self-service outcome
+    IVR_CHOICE = "ivr_choice"  # one input in the IVR: `target` = node, `reason` = value
+    RECORDING = "recording"  # a call's recording `reason` = started | paused | resumed
     ENQUEUE = "enqueue"  # the contact starts waiting in `queue` (priority, position)
     OFFER = "offer"  # the router rings `agent` with the contact
     RING_NOANSWER = "ring_noanswer"  # the agent did not answer within the ring timeout
@@ -140,6 +142,8 @@ FIELDS_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
     EventType.ARRIVE: frozenset({*_C, "channel", "caller", "queue"}),
     EventType.IVR_ENTER: frozenset({*_C, "queue"}),
     EventType.IVR_LEAVE: frozenset({*_C, "queue", "reason"}),
+    EventType.IVR_CHOICE: frozenset({*_C, "target", "reason"}),
+    EventType.RECORDING: frozenset({*_C, "queue", "agent", "reason"}),
     EventType.ENQUEUE: frozenset({*_C, "queue", "priority", "position", "channel"}),
     EventType.OFFER: frozenset({*_C, "queue", "agent", "wait"}),
     EventType.RING_NOANSWER: frozenset({*_C, "queue", "agent", "ring", "wait", "reason"}),
@@ -168,6 +172,8 @@ REQUIRED_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
     EventType.ARRIVE: frozenset(_C),
     EventType.IVR_ENTER: frozenset(_C),
     EventType.IVR_LEAVE: frozenset(_C),
+    EventType.IVR_CHOICE: frozenset({*_C, "target", "reason"}),
+    EventType.RECORDING: frozenset({*_C, "reason"}),
     EventType.ENQUEUE: frozenset({*_C, "queue"}),
     EventType.OFFER: frozenset({*_C, "queue", "agent"}),
     EventType.RING_NOANSWER: frozenset({*_C, "agent"}),
@@ -238,6 +244,8 @@ EXTRAS_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
     EventType.ARRIVE.value: ("channel", "caller"),
     EventType.IVR_ENTER.value: (),
     EventType.IVR_LEAVE.value: ("reason",),
+    EventType.IVR_CHOICE.value: ("target", "reason"),
+    EventType.RECORDING.value: ("reason",),
     EventType.ENQUEUE.value: ("priority", "position"),
     EventType.OFFER.value: ("wait",),
     EventType.RING_NOANSWER.value: ("ring", "wait", "reason"),

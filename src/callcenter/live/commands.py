@@ -149,6 +149,22 @@ class Abandon(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Release(Request):
+    """A contact that never queued leaves (its IVR ended it; the IVR logged how)."""
+
+    NAME: ClassVar[str] = "release"
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
+class Callback(Request):
+    """The queued caller asks to be called back and keeps its place."""
+
+    NAME: ClassVar[str] = "callback"
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
 class Advance(Request):
     """Fire the timers due by the row's time (logged when they produced events)."""
 
@@ -170,6 +186,8 @@ Command = (
     | EndWrapup
     | Transfer
     | Abandon
+    | Release
+    | Callback
     | Advance
 )
 
@@ -177,7 +195,7 @@ COMMAND_TYPES: Final[dict[str, type[Command]]] = {
     c.NAME: c
     for c in (
         Login, Logout, Pause, Unpause, Arrive, Enqueue, Answer, Decline, Hold, Unhold,
-        Hangup, EndWrapup, Transfer, Abandon, Advance,
+        Hangup, EndWrapup, Transfer, Abandon, Release, Callback, Advance,
     )
 }  # fmt: skip
 
@@ -233,6 +251,10 @@ def apply(router: Router, command: Command, now: float) -> None:
             router.transfer(contact, now, target, target_type=target_type, kind=kind, wrapup=wrapup)
         case Abandon(contact):
             router.abandon(contact, now)
+        case Release(contact):
+            router.release(contact, now)
+        case Callback(contact):
+            router.request_callback(contact, now)
         case Advance():
             router.advance(now)
         case _:
@@ -245,6 +267,7 @@ __all__ = [
     "Advance",
     "Answer",
     "Arrive",
+    "Callback",
     "Command",
     "Decline",
     "EndWrapup",
@@ -254,6 +277,7 @@ __all__ = [
     "Login",
     "Logout",
     "Pause",
+    "Release",
     "Request",
     "RequestError",
     "Transfer",

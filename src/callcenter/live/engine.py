@@ -173,6 +173,21 @@ class LiveEngine:
             raise RequestError("unknown engine request 'advance' (timers fire by tick())")
         return self._run(command, extra)
 
+    def log(self, events: list[Event], *, extra: Extra | None = None) -> Applied:
+        """Events that are not the router's decisions — the IVR's enter / choice / leave,
+        a call's recording started or paused — appended to the live log in one
+        transaction with ``extra`` and the read models, then told to the listeners.
+        No request is logged for them: a restart has nothing of theirs to replay."""
+        with self.lock, self.sessions.begin() as s:
+            if extra is not None:
+                extra(s)
+            eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
+            applied = Applied(events=list(events))
+            project.apply(s, events, applied.contacts, applied.agents)
+        for listener in self.listeners:
+            listener(applied)
+        return applied
+
     def tick(self) -> Applied:
         """Fire the timers due by now (ring timeouts, wrap-ups, maximum waits)."""
         return self._run(Advance(), None)

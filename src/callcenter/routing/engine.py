@@ -286,6 +286,17 @@ class Router(RouterCore):
         c.token += 1
         del self.contacts[c.id]
 
+    def release(self, contact: str, now: float) -> None:
+        """A contact that never waited in a queue leaves the center (its IVR ended it:
+        the caller hung up, left a message, was told the center is closed). Nothing is
+        emitted here: the IVR's own events say how it ended."""
+        c = self._contact(contact)
+        if c.state is not CState.NEW:
+            raise RoutingError(f"contact {contact!r} has been queued; it cannot be released")
+        c.state = CState.DONE
+        c.token += 1
+        del self.contacts[c.id]
+
     def request_callback(self, contact: str, now: float) -> None:
         """Virtual hold: the caller hangs up but keeps its place; an agent calls back."""
         c = self._contact(contact)

@@ -37,6 +37,7 @@ from callcenter.api import chat as api_chat
 from callcenter.api import crm as api_crm
 from callcenter.api import desk as api_desk
 from callcenter.api import reports as api_reports
+from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
 from callcenter.api import wallboard as api_wallboard
 from callcenter.api import ws_ticket as api_ws_ticket
@@ -77,6 +78,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_wallboard,
     api_reports,
     api_audit,
+    api_telephony,
     pages,
 )
 
@@ -129,6 +131,8 @@ def _lifespan(
         log.info(
             "live engine started: epoch %d, %d requests replayed", engine.epoch, engine.replayed
         )
+        if settings.voice != "off":
+            _install_voice(c)
         tasks = [asyncio.create_task(_ticker(c))]
         tasks += [asyncio.create_task(job()) for job in c.background]
         try:
@@ -142,6 +146,25 @@ def _lifespan(
             db.dispose()
 
     return lifespan
+
+
+def _install_voice(c: Center) -> None:
+    """Calls: the voice service (Asterisk supervised, its calls routed by the engine), the
+    recordings filed and each one analysed in the background (``docs/voice.md``)."""
+    from callcenter.live.voice.analysis import RecordingAnalyzer
+    from callcenter.live.voice.setup import voice_service
+
+    analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
+    voice = voice_service(
+        c.settings,
+        c.engine,
+        recordings=c.settings.recordings_path,
+        on_recorded=analyzer.submit,
+    )
+    c.engine.listeners.append(voice.listener)
+    c.voice_listeners.append(voice.reload)
+    c.voice = voice
+    c.background += [voice.run, analyzer.run]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:

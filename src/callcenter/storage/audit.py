@@ -87,6 +87,15 @@ class AuditAction(StrEnum):
     DISPOSITION_CREATE = "disposition.create"
     DISPOSITION_UPDATE = "disposition.update"
     DISPOSITION_DELETE = "disposition.delete"
+    VOICE_TRUNK_CREATE = "voice_trunk.create"
+    VOICE_TRUNK_UPDATE = "voice_trunk.update"
+    VOICE_TRUNK_DELETE = "voice_trunk.delete"
+    VOICE_NUMBER_CREATE = "voice_number.create"
+    VOICE_NUMBER_UPDATE = "voice_number.update"
+    VOICE_NUMBER_DELETE = "voice_number.delete"
+    VOICE_DEVICE_CREATE = "voice_device.create"
+    VOICE_DEVICE_UPDATE = "voice_device.update"
+    VOICE_DEVICE_DELETE = "voice_device.delete"
     CONFIG_UNDO = "config.undo"  # a committed change the routing engine refused, taken back
 
 
@@ -102,10 +111,21 @@ TRACKED: Final[dict[str, str]] = {
     "business_hours": "business_hours",
     "pause_reasons": "pause_reason",
     "dispositions": "disposition",
+    "voice_trunks": "voice_trunk",
+    "voice_numbers": "voice_number",
+    "voice_devices": "voice_device",
 }
 # Fields whose values never enter the log: only that they changed.
 SECRET_FIELDS: Final = frozenset(
-    {"password", "password_hash", "token", "token_hash", "csrf_token", "customer_token_hash"}
+    {
+        "password",
+        "password_hash",
+        "token",
+        "token_hash",
+        "csrf_token",
+        "customer_token_hash",
+        "ha1",  # a device's SIP digest (voice_devices)
+    }
 )
 HIDDEN: Final = "(hidden)"
 CHANGED: Final = "(changed)"

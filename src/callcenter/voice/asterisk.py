@@ -189,6 +189,9 @@ def start_asterisk(
     app: str = "callcenter",
     timeout_s: float = _START_TIMEOUT_S,
     extra: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    sip_port: int = 0,
+    http_port: int = 0,
 ) -> RunningAsterisk:
     """Start a private Asterisk and return once it is ready and ARI answers us.
 
@@ -198,15 +201,31 @@ def start_asterisk(
     binds it: Asterisk then logs "Address already in use" and runs on without it, so
     that is watched for and the start retried on new ports (3 tries in all).
     ``extra`` is text appended to generated files, by file name
-    (:attr:`AsteriskConfig.extra`).
+    (:attr:`AsteriskConfig.extra`). ``host`` is the address SIP, HTTP and RTP listen
+    on; a port of 0 is any free port (a port given and taken by another program is an
+    error at once, naming it).
     """
+    ports = _Ports(host, sip_port, http_port)
     for attempt in range(1, _START_TRIES + 1):
         try:
-            return _start_once(install, app, timeout_s, extra or {})
-        except _PortTakenError:
+            return _start_once(install, app, timeout_s, extra or {}, ports)
+        except _PortTakenError as e:
+            if sip_port and http_port:
+                raise AsteriskError(
+                    f"Asterisk could not listen on {host} (SIP port {sip_port}, HTTP port "
+                    f"{http_port}): a port is taken by another program; pick other ports "
+                    "(voice_sip_port, voice_http_port)"
+                ) from e
             if attempt == _START_TRIES:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class _Ports:
+    host: str
+    sip: int  # 0: a free one
+    http: int
 
 
 class _PortTakenError(AsteriskError):
@@ -214,14 +233,19 @@ class _PortTakenError(AsteriskError):
 
 
 def _start_once(
-    install: AsteriskInstall, app: str, timeout_s: float, extra: Mapping[str, str]
+    install: AsteriskInstall,
+    app: str,
+    timeout_s: float,
+    extra: Mapping[str, str],
+    ports: _Ports,
 ) -> RunningAsterisk:
     base_dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
     config = AsteriskConfig(
         modules_dir=install.modules_dir,
         base_dir=base_dir,
-        http_port=_free_port(socket.SOCK_STREAM),
-        sip_port=_free_port(socket.SOCK_DGRAM),
+        http_port=ports.http or _free_port(socket.SOCK_STREAM, ports.host),
+        sip_port=ports.sip or _free_port(socket.SOCK_DGRAM, ports.host),
+        host=ports.host,
         ari_user=f"cc-{secrets.token_hex(4)}",
         ari_password=secrets.token_urlsafe(32),
         app=app,
@@ -313,9 +337,10 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
     return preexec
 
 
-def _free_port(kind: socket.SocketKind) -> int:
-    """A port free on 127.0.0.1 now (the kernel's choice; Asterisk binds it just after)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
+def _free_port(kind: socket.SocketKind, host: str) -> int:
+    """A port free on ``host`` now (the kernel's choice; Asterisk binds it just after)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, kind) as sock:
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port

@@ -9,7 +9,8 @@
   one-time codes, tickets, follow-ups;
 - :mod:`.engine` — the routing engine's command log;
 - :mod:`.analysis` — speech-analytics results;
-- :mod:`.audit` — the append-only audit log and per-author contact notes.
+- :mod:`.audit` — the append-only audit log and per-author contact notes;
+- :mod:`.voice` — telephony: SIP trunks, numbers (DIDs), agents' devices.
 
 Importing this package registers them all on ``Base.metadata`` (what the migrations are
 checked against). Times are UNIX seconds (float, UTC), the clock of the event log's ``t``.
@@ -48,6 +49,7 @@ from callcenter.storage.tables.crm import (
 from callcenter.storage.tables.engine import EngineCommand
 from callcenter.storage.tables.events import EventLog, EventRow, event_logs_table, events_table
 from callcenter.storage.tables.people import ApiToken, Role, Team, TeamSupervisor, User, WebSession
+from callcenter.storage.tables.voice import IvrFlowRow, VoiceDevice, VoiceNumber, VoiceTrunk
 
 metadata = Base.metadata
 """The metadata with every table registered (what Alembic compares the migrations with)."""
@@ -72,6 +74,7 @@ __all__ = [
     "EventLog",
     "EventRow",
     "FollowUp",
+    "IvrFlowRow",
     "Message",
     "PauseReason",
     "QueueRow",
@@ -83,6 +86,9 @@ __all__ = [
     "TicketPriority",
     "TicketStatus",
     "User",
+    "VoiceDevice",
+    "VoiceNumber",
+    "VoiceTrunk",
     "WebSession",
     "analyses_table",
     "event_logs_table",

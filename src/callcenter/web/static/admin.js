@@ -2,6 +2,8 @@
 // delete), all through the /api/admin/... and /api/users endpoints with cc.api.  Every
 // text from the server goes through cc.esc before it reaches innerHTML.  Without the
 // config.write permission the page is read-only; the Users tab needs users.manage.
+// The Telephony tabs (trunks, numbers, agents' phones: /api/admin/voice/...) need
+// users.manage too; a phone's generated SIP password is shown once, in #admin-secret.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -10,6 +12,12 @@
   const STRATEGIES = ["longest_idle", "round_robin", "fewest_contacts", "least_occupied", "best_proficiency"];
   const CHANNELS = ["chat", "voice", "email", "callback"];
   const ROLES = ["agent", "supervisor", "manager", "qa", "admin"];
+  const TRUNK_KINDS = ["ip", "register"];
+  const DTMF = ["rfc4733", "info", "inband", "auto"];
+  const TARGETS = ["queue", "ivr"];
+  const DEVICES = ["webrtc", "sip"];
+  const VOICE = "/api/admin/voice";
+  const deviceUrl = (agent) => VOICE + "/agents/" + encodeURIComponent(agent) + "/device";
 
   // ---- converting between form text and API values
   const split = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -26,7 +34,9 @@
   // ---- what each tab shows and edits
   // field: {name, label, kind: text|password|int|number|bool|select|list|pairs|reqs|week,
   //         nullable (blank sends null), fixed (not editable after creation), options and
-  //         cast (select), get (the row's value when it is not row[name])}
+  //         cast (select), get (the row's value when it is not row[name]), default (a new row's)}
+  // Optional per resource: key (the row's id in URLs, default r.id), create/update/del
+  // (instead of POST/PATCH/DELETE on url), actions (more row buttons: {label, run}).
   const lookups = {teams: [], hours: []};
   const RESOURCES = [
     {id: "skills", title: "Skills", url: "/api/admin/skills", label: (r) => r.name,
@@ -98,6 +108,41 @@
               {name: "email", label: "E-mail", kind: "text", nullable: true},
               {name: "team_id", label: "Team", kind: "select", nullable: true, cast: Number, options: () => lookups.teams.map((t) => [t.id, t.name])},
               {name: "active", label: "Active", kind: "bool"}]},
+    {id: "voice-trunks", title: "Telephony: trunks", url: VOICE + "/trunks", label: (r) => r.name, key: (r) => r.name, permission: "users.manage",
+     help: "SIP trunks from carriers. ip: the carrier is known by its source addresses (IPs or networks); register: we register to the carrier's server with a username and password (the password is never shown again). G.711 only (ulaw, alaw). A trunk that numbers arrive on cannot be deleted.",
+     cols: [["Name", (r) => r.name], ["Kind", (r) => r.kind], ["Networks", (r) => r.networks.join(", ")], ["Server", (r) => dash(r.server)],
+            ["Username", (r) => dash(r.username)], ["Password", (r) => (r.has_password ? "set" : "—")], ["Codecs", (r) => r.codecs.join(", ")],
+            ["DTMF", (r) => r.dtmf_mode], ["Active", (r) => yes(r.active)]],
+     fields: [{name: "name", label: "Name (a-z, 0-9, -)", kind: "text", fixed: true},
+              {name: "kind", label: "Kind", kind: "select", options: () => TRUNK_KINDS.map((k) => [k, k])},
+              {name: "networks", label: "ip: networks (203.0.113.7, 198.51.100.0/24)", kind: "list"},
+              {name: "server", label: "register: server (host:port)", kind: "text", nullable: true},
+              {name: "username", label: "register: username", kind: "text", nullable: true},
+              {name: "password", label: "register: password (blank: unchanged)", kind: "password"},
+              {name: "codecs", label: "Codecs (ulaw, alaw)", kind: "list", default: ["ulaw", "alaw"]},
+              {name: "dtmf_mode", label: "DTMF", kind: "select", options: () => DTMF.map((d) => [d, d])},
+              {name: "active", label: "Active", kind: "bool"}]},
+    {id: "voice-numbers", title: "Telephony: numbers", url: VOICE + "/numbers", label: (r) => r.number, permission: "users.manage",
+     help: "Telephone numbers (DIDs) and where their calls go: a voice queue or an IVR flow, with the prompts' language.",
+     cols: [["Number", (r) => r.number], ["Trunk", (r) => dash(r.trunk)], ["Goes to", (r) => r.target_kind + " " + r.target],
+            ["Language", (r) => r.language], ["Active", (r) => yes(r.active)]],
+     fields: [{name: "number", label: "Number (digits, optional leading +)", kind: "text", fixed: true},
+              {name: "trunk", label: "Trunk (blank: any)", kind: "text", nullable: true},
+              {name: "target_kind", label: "Goes to", kind: "select", options: () => TARGETS.map((t) => [t, t])},
+              {name: "target", label: "Queue or IVR flow name", kind: "text"},
+              {name: "language", label: "Language (en, ru, ...)", kind: "text", default: "en"},
+              {name: "active", label: "Active", kind: "bool"}]},
+    {id: "voice-devices", title: "Telephony: phones", url: VOICE + "/devices", label: (r) => r.agent, key: (r) => r.agent, permission: "users.manage",
+     help: "Each agent's phone: webrtc (the softphone in the desk, which gets short-lived credentials at sign-in) or sip (a desk phone). A sip phone's password is generated, shown once here, and kept only as its digest: type it into the phone with the username and realm.",
+     cols: [["Agent", (r) => r.agent], ["Phone", (r) => r.kind], ["SIP username", (r) => r.sip_username], ["Realm", (r) => r.realm],
+            ["Secret", (r) => (r.has_secret ? "set " + when(r.secret_set_at) : "—")]],
+     fields: [{name: "agent", label: "Agent (username)", kind: "text", fixed: true},
+              {name: "kind", label: "Phone", kind: "select", options: () => DEVICES.map((d) => [d, d])}],
+     create: (body) => cc.api("PUT", deviceUrl(body.agent), {kind: body.kind}),
+     update: (row, body) => cc.api("PUT", deviceUrl(row.agent), body),
+     del: (row) => cc.api("DELETE", deviceUrl(row.agent)),
+     actions: [{label: "New password", show: (r) => r.kind === "sip",
+                run: (row) => cc.api("POST", deviceUrl(row.agent) + "/password")}]},
   ];
   const hoursName = (id) => { const h = lookups.hours.find((x) => x.id === id); return h ? h.name : dash(id); };
   const teamName = (id) => { const t = lookups.teams.find((x) => x.id === id); return t ? t.name : dash(id); };
@@ -201,7 +246,8 @@
       status(e.message, true);
     }
   }
-  const defaults = (f) => (f.kind === "bool" ? true : undefined); // active, paid, resolved
+  // a new row's value: the field's own default, else true for flags (active, paid, resolved)
+  const defaults = (f) => (f.default !== undefined ? f.default : f.kind === "bool" ? true : undefined);
 
   async function save(ev) {
     ev.preventDefault();
@@ -212,10 +258,41 @@
       if (v !== undefined) body[f.name] = v;
     }
     try {
-      const saved = row ? await cc.api("PATCH", res.url + "/" + row.id, body) : await cc.api("POST", res.url, body);
+      let saved;
+      if (row) saved = res.update ? await res.update(row, body) : await cc.api("PATCH", res.url + "/" + keyOf(res, row), body);
+      else saved = res.create ? await res.create(body) : await cc.api("POST", res.url, body);
       status("Saved " + res.label(saved) + ".", false);
+      showSecret(saved);
       await load();
       showForm(null);
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
+  const keyOf = (res, row) => encodeURIComponent(res.key ? res.key(row) : row.id);
+
+  // ---- a secret the server returns once (a phone's SIP password)
+  function showSecret(saved) {
+    const box = $("admin-secret");
+    if (!saved || !saved.password) {
+      for (const id of ["admin-secret-user", "admin-secret-realm", "admin-secret-password"]) $(id).textContent = "";
+      box.hidden = true;
+      return;
+    }
+    $("admin-secret-user").textContent = saved.sip_username;
+    $("admin-secret-realm").textContent = saved.realm;
+    $("admin-secret-password").textContent = saved.password;
+    box.hidden = false;
+  }
+
+  async function act(row, action) {
+    if (!confirm(action.label + " for " + state.res.label(row) + "? The old one stops working.")) return;
+    try {
+      const out = await action.run(row);
+      status(action.label + ": " + state.res.label(row) + ".", false);
+      await load();
+      showSecret(out);
     } catch (e) {
       status(e.message, true);
     }
@@ -225,7 +302,7 @@
     const res = state.res, verb = res.remove || "Delete";
     if (!confirm(verb + " " + res.label(row) + "?")) return;
     try {
-      await cc.api("DELETE", res.url + "/" + row.id);
+      await (res.del ? res.del(row) : cc.api("DELETE", res.url + "/" + keyOf(res, row)));
       status(verb + "d " + res.label(row) + ".", false);
       await load();
     } catch (e) {
@@ -242,7 +319,8 @@
     $("admin-table").tHead.innerHTML = "<tr>" + head + "</tr>";
     const body = state.rows.map((r, i) => {
       const cells = res.cols.map(([, fn]) => "<td>" + esc(fn(r)) + "</td>").join("");
-      const acts = write ? '<td><span class="row-actions"><button type="button" data-edit="' + i + '">Edit</button> <button type="button" data-remove="' + i + '">' + esc(res.remove || "Delete") + "</button></span></td>" : "";
+      const more = (res.actions || []).map((a, j) => (a.show && !a.show(r) ? "" : ' <button type="button" data-row="' + i + '" data-action="' + j + '">' + esc(a.label) + "</button>")).join("");
+      const acts = write ? '<td><span class="row-actions"><button type="button" data-edit="' + i + '">Edit</button> <button type="button" data-remove="' + i + '">' + esc(res.remove || "Delete") + "</button>" + more + "</span></td>" : "";
       return '<tr data-id="' + esc(r.id) + '"' + (r.active === false ? ' class="inactive"' : "") + ">" + cells + acts + "</tr>";
     });
     const tbody = $("admin-table").tBodies[0];
@@ -262,6 +340,7 @@
     state.res = RESOURCES.find((r) => r.id === id);
     for (const b of $("admin-tabs").children) b.setAttribute("aria-selected", String(b.dataset.tab === id));
     status("", false);
+    showSecret(null);
     history.replaceState(null, "", "#" + id);
     try {
       await load();
@@ -282,6 +361,8 @@
       const edit = ev.target.dataset.edit, rm = ev.target.dataset.remove;
       if (edit !== undefined) showForm(state.rows[Number(edit)]);
       if (rm !== undefined) remove(state.rows[Number(rm)]);
+      const action = ev.target.dataset.action;
+      if (action !== undefined) act(state.rows[Number(ev.target.dataset.row)], state.res.actions[Number(action)]);
     });
     $("admin-form").addEventListener("submit", save);
     $("admin-tokens-table").addEventListener("click", (ev) => { const id = ev.target.dataset.revoke; if (id) revokeTokens(Number(id)); });

@@ -1,0 +1,683 @@
+"""The call controller: Asterisk's channels (over ARI) in, the router's decisions out.
+
+Every call Asterisk takes enters our Stasis application; from then on this module and
+the router decide everything, through the same engine requests, events and pushes the
+chat channel uses (``docs/voice.md``):
+
+=========================================  ==============================================
+Asterisk tells us (ARI event)               we ask the engine / Asterisk
+=========================================  ==============================================
+a caller's channel enters (``StasisStart``)  answer it; ``arrive`` in the number's queue
+                                             (contact row with the caller's number as a
+                                             claim); the caller waits in the queue's
+                                             holding bridge with music on hold
+the router offers it (``offer`` event)       originate to the agent's phone, the caller's
+                                             number shown; entering our app = answered
+the agent's leg answers (``StasisStart``)    ``answer``; a mixing bridge joins the two;
+                                             each side recorded on its own snoop channel
+the agent's phone refuses / drops the ring   ``decline`` (the router offers it again)
+the ring times out (``ring_noanswer``)       hang up the agent's leg
+the caller hangs up                          ``abandon`` (queued or ringing) or
+                                             ``hangup`` by the caller (talking)
+the agent hangs up                           ``hangup`` by the agent
+the desk ends the call (``complete``)        hang up both legs
+=========================================  ==============================================
+
+State lives in the router (what is queued, ringing, talking) and, for the channels, in
+:class:`Call` objects on the event loop; both are touched from the loop only (engine
+requests run in worker threads and their events come back through :meth:`listener`).
+When Asterisk goes away every call it carried is ended in the engine, so no agent stays
+on a phantom call; on start, calls the router still holds from before a server restart
+are ended the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterable, Awaitable
+from functools import partial
+from typing import Final
+
+import anyio
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from callcenter.crm.service import normalize_phone
+from callcenter.errors import UserError
+from callcenter.events import Channel, Event, EventType, HangupBy
+from callcenter.live.chat.records import request_time
+from callcenter.live.commands import (
+    Abandon,
+    Answer,
+    Arrive,
+    Callback,
+    Command,
+    Decline,
+    Enqueue,
+    Hangup,
+    Pause,
+    Release,
+)
+from callcenter.live.desk.views import ACTIVE, RINGING, contact_state
+from callcenter.live.engine import Applied, Extra, LiveEngine
+from callcenter.live.voice.ivr_call import VOICEMAIL_SUFFIX, IvrCall
+from callcenter.live.voice.model import Call, CallState, Recorder, Routes, Side
+from callcenter.live.voice.voicemail import VoicemailKeeper
+from callcenter.live.voice.waiting import (
+    HandleTimes,
+    announcement,
+    estimated_wait,
+    position,
+    serving,
+)
+from callcenter.routing import RoutingError
+from callcenter.storage.tables import ContactRow, ContactStatus
+from callcenter.voice.ari import Ari, AriError, AriEvent, AriUnavailableError
+from callcenter.voice.ivr.actions import Outcome
+from callcenter.voice.ivr.model import Flow
+from callcenter.voice.ivr.runner import IvrRun
+
+log = logging.getLogger("callcenter.voice")
+
+CALL_PREFIX: Final = "call-"
+AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agent
+SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
+PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
+CAUSE_REJECTED: Final = 21  # Q.850 "call rejected": a phone's 603 Decline
+CONTACT_HEADER: Final = "X-Callcenter-Contact"  # on the INVITE to an agent: which contact
+ORIGINATE_TIMEOUT_S: Final = 120  # the router's ring timeout ends a ring long before
+
+
+class CallController:
+    """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
+
+    def __init__(
+        self,
+        engine: LiveEngine,
+        ari: Ari,
+        routes: Routes,
+        *,
+        app: str = "callcenter",
+        recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
+        record: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.ari = ari
+        self.routes = routes
+        self.app = app
+        self.recorder = recorder
+        self.voicemail = voicemail
+        self.record = record
+        self.calls: dict[str, Call] = {}  # by contact id
+        self._by_channel: dict[str, tuple[Call, Side]] = {}
+        self._holding: dict[str, str] = {}  # queue -> its holding bridge
+        self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.handle_times = HandleTimes(engine)
+
+    # ------------------------------------------------------------------ wiring
+
+    def listener(self, applied: Applied) -> None:
+        """The engine listener (any thread): hand the router's events to the loop."""
+        loop = self._loop
+        if loop is None or not any(e.contact in self.calls for e in applied.events):
+            return
+        loop.call_soon_threadsafe(self._engine_events.put_nowait, applied.events)
+
+    async def run(self, stream: AsyncIterable[AriEvent]) -> None:
+        """Serve one connection to Asterisk until its event stream ends; then end every
+        call it carried (Asterisk stopped or crashed: its channels are gone)."""
+        self._loop = asyncio.get_running_loop()
+        decisions = asyncio.create_task(self._follow_engine())
+        try:
+            await self.end_phantoms("the server started")
+            async for event in stream:
+                try:
+                    await self._on_ari(event)
+                except (AriError, AriUnavailableError) as e:
+                    log.warning("ARI %s: %s", event.type, e)
+                except Exception:  # one event's failure must not end every call's control
+                    log.exception("voice: handling ARI %s failed", event.type)
+        finally:
+            decisions.cancel()
+            await self._lost_asterisk()
+
+    async def _follow_engine(self) -> None:
+        while True:
+            events = await self._engine_events.get()
+            for e in events:
+                try:
+                    await self._on_engine(e)
+                except (AriError, AriUnavailableError) as err:
+                    log.warning("ARI after %s of %s: %s", e.type, e.contact, err)
+                except Exception:
+                    log.exception("voice: acting on %s of %s failed", e.type, e.contact)
+
+    async def _request(self, command: Command, extra: Extra | None = None) -> bool:
+        """Run an engine request in a worker thread; False if the router refused it."""
+        try:
+            await anyio.to_thread.run_sync(partial(self.engine.request, command, extra=extra))
+        except RoutingError as e:
+            log.info("router refused %s: %s", command.NAME, e)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ Asterisk's events
+
+    async def _on_ari(self, event: AriEvent) -> None:
+        ch = event.channel
+        if event.type == "PlaybackFinished":
+            await self._ivr_playback(event.object_id("playback"))
+            return
+        if event.type in ("RecordingFinished", "RecordingFailed"):
+            await self._ivr_recording(event.object_id("recording"))
+            return
+        if ch is None:
+            return
+        if event.type == "StasisStart":
+            kind = event.args[0] if event.args else ""
+            if kind == AGENT_LEG and len(event.args) > 1:
+                await self._agent_answered(event.args[1], ch.id)
+            elif kind == SNOOP_LEG and len(event.args) > 2:
+                await self._snoop_ready(event.args[1], Side(event.args[2]), ch.id)
+            elif not kind:
+                await self._incoming(ch.id, ch.exten, ch.caller_number)
+            else:  # e.g. a desk phone calling out: not served in this part
+                log.info("call from %s (%s): calls out are not served; hung up", ch.name, kind)
+                await self.ari.hangup(ch.id)
+        elif event.type == "ChannelHangupRequest" and event.cause is not None:
+            self._causes[ch.id] = event.cause
+        elif event.type in ("StasisEnd", "ChannelDestroyed"):
+            # a channel that leaves our application gets no ChannelDestroyed from ARI
+            # (it is no longer ours): the first of the two ends it for us
+            await self._gone(ch.id, self._causes.pop(ch.id, event.cause))
+        elif event.type == "ChannelDtmfReceived" and event.digit:
+            await self._dtmf(ch.id, event.digit)
+
+    async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
+        # the lookups read the database: in a worker thread, never on the event loop
+        entry = await anyio.to_thread.run_sync(self.routes.entry_of_number, number)
+        flow = None
+        if entry is not None and entry.queue is None and entry.flow is not None:
+            flow = await anyio.to_thread.run_sync(self.routes.flow_of_name, entry.flow)
+            if flow is None:
+                log.error("number %s leads to IVR flow %r, which does not exist", number,
+                          entry.flow)  # fmt: skip
+        if entry is None or (entry.queue is None and flow is None):
+            log.info("call to %r: not one of our numbers (or its flow is missing); refused",
+                     number)  # fmt: skip
+            await self.ari.hangup(channel, "no_answer")
+            return
+        contact = CALL_PREFIX + secrets.token_hex(6)
+        caller, phone = _caller(caller_number), _phone(caller_number)
+        await self.ari.answer(channel)
+        call = Call(contact, channel, caller, number, entry.queue, entry.language)
+        self.calls[contact] = call
+        self._by_channel[channel] = (call, Side.CALLER)
+        queue = entry.queue
+
+        def write(s: Session) -> None:
+            t = request_time(s)
+            s.add(
+                ContactRow(
+                    id=contact, customer_id=None, channel=Channel.VOICE.value,
+                    direction="inbound", queue=queue,
+                    status=(ContactStatus.QUEUED if queue else ContactStatus.IVR).value,
+                    subject=f"call to {number}", arrived_at=t,
+                    enqueued_at=t if queue else None, claimed_phone=phone,
+                )
+            )  # fmt: skip
+
+        if queue is not None:
+            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            await self._hold(call, queue)
+        arrive = Arrive(contact=contact, queue=queue, caller=caller, channel=Channel.VOICE.value)
+        if not await self._request(arrive, extra=write):
+            self._forget(call)
+            await self.ari.hangup(channel, "congestion")
+            return
+        if flow is not None:
+            await self._start_ivr(call, flow)
+        else:
+            self._queued(call)
+
+    def _queued(self, call: Call) -> None:
+        """The call waits in its queue now: announcements start. (Its state was set
+        before the request: the router may offer it while the request still runs.)"""
+        if call.options.announce_every_s > 0:
+            call.announcer = asyncio.create_task(self._announce(call))
+
+    async def _start_ivr(self, call: Call, flow: Flow) -> None:
+        language = call.language if call.language in flow.offered else None
+        run = IvrRun(flow, language, hours_open=self.routes.hours_open)
+        call.state = CallState.IVR
+        call.ivr = IvrCall(self, call.contact, call.caller_channel, run, self.routes.prompt_media)
+        await call.ivr.start()
+
+    async def ivr_finished(self, contact: str, outcome: Outcome, voicemail: str | None) -> None:
+        """The IVR flow ended (:class:`IvrCall`'s host): queue the call with what the caller
+        gave for the agent's card, request the callback, or let the contact go."""
+        call = self.calls.get(contact)
+        if call is None:
+            return
+        call.ivr, call.language = None, outcome.language
+        if outcome.kind in ("queue", "callback") and outcome.queue is not None:
+            queue = outcome.queue
+            call.queue = queue
+            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            card = {outcome.labels.get(k, k): v for k, v in outcome.variables.items()}
+
+            def card_data(s: Session) -> None:
+                s.execute(
+                    update(ContactRow)
+                    .where(ContactRow.id == contact)
+                    .values(ivr_data=card or None, queue=queue)
+                )
+
+            in_ivr = call.state is CallState.IVR
+            if in_ivr and outcome.kind == "queue":
+                await self._hold(call, queue)
+            call.state = CallState.QUEUED  # before the request: it may be offered at once
+            enqueue = Enqueue(contact=contact, queue=queue, priority=outcome.priority)
+            if not await self._request(enqueue, extra=card_data):
+                await self._end(call)
+                return
+            if outcome.kind == "callback":
+                await self._request(Callback(contact=contact))
+                call.state = CallState.CALLBACK
+                self._forget(call)
+                await self.ari.hangup(call.caller_channel)
+            elif in_ivr:
+                self._queued(call)
+            return
+        # hangup, voicemail, abandon: the contact never queued; its IVR logged how it ended
+        gone = ContactStatus.ABANDONED if outcome.kind == "abandon" else ContactStatus.CLOSED
+
+        def ended(s: Session) -> None:
+            t = request_time(s)
+            s.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact)
+                .values(status=gone.value, ended_at=t, closed_at=t)
+            )
+
+        await self._request(Release(contact=contact), extra=ended)
+        if voicemail is not None and self.voicemail is not None:
+            self._spawn(self.voicemail.keep(self.ari, contact, voicemail))
+        await self._end(call)
+
+    def spawn(self, job: Awaitable[None]) -> None:
+        """Run ``job`` in the background, its failure logged (for :class:`IvrCall`)."""
+        self._spawn(job)
+
+    async def _announce(self, call: Call) -> None:
+        """Every ``announce_every_s``: the caller's place and the estimated wait (and the
+        callback offer), while the call waits (not while an agent's phone rings)."""
+        every = call.options.announce_every_s
+        while call.state in (CallState.QUEUED, CallState.RINGING):
+            await asyncio.sleep(every)
+            if call.state is not CallState.QUEUED:
+                continue
+            # the engine's lock and the database: never on the event loop
+            media = await anyio.to_thread.run_sync(self._announcement, call)
+            if media is None:
+                continue
+            if call.options.callback_digit and call.options.callback_prompt:
+                media.append(self.routes.prompt_media(call.options.callback_prompt, call.language))
+            try:
+                call.playback = await self.ari.play(call.caller_channel, media, lang=call.language)
+            except (AriError, AriUnavailableError) as e:
+                log.info("%s: announcement not played: %s", call.contact, e)
+
+    def _announcement(self, call: Call) -> list[str] | None:
+        place = position(self.engine, call.contact)
+        if place is None or call.queue is None:
+            return None
+        agents = serving(self.engine, call.queue)
+        return announcement(place, estimated_wait(place, agents, self.handle_times.aht(call.queue)))
+
+    async def _state(self, contact: str) -> tuple[str | None, str | None]:
+        """The contact's state in the router (read under the engine's lock, in a thread)."""
+        return await anyio.to_thread.run_sync(contact_state, self.engine, contact)
+
+    async def _stop_announcing(self, call: Call) -> None:
+        if call.announcer is not None:
+            call.announcer.cancel()
+        if call.ivr is not None:
+            call.ivr.stop()
+            call.announcer = None
+        if call.playback is not None:
+            playback, call.playback = call.playback, None
+            await self.ari.stop_playback(playback)
+
+    async def _ivr_playback(self, playback: str | None) -> None:
+        if playback is None or not playback.startswith(CALL_PREFIX):
+            return  # an announcement in the queue
+        call = self.calls.get(playback.rsplit("-play-", 1)[0])
+        if call is not None and call.ivr is not None:
+            await call.ivr.played(playback)
+
+    async def _ivr_recording(self, name: str | None) -> None:
+        if name is None or not name.endswith(VOICEMAIL_SUFFIX):
+            return
+        call = self.calls.get(name.removesuffix(VOICEMAIL_SUFFIX))
+        if call is not None and call.ivr is not None:
+            await call.ivr.recorded(name)
+
+    async def _dtmf(self, channel: str, digit: str) -> None:
+        found = self._by_channel.get(channel)
+        if found is None or found[1] is not Side.CALLER:
+            return
+        call = found[0]
+        if call.state is CallState.IVR and call.ivr is not None:
+            await call.ivr.digit(digit)
+            return
+        if call.state is CallState.QUEUED and digit == call.options.callback_digit:
+            if not await self._request(Callback(contact=call.contact)):
+                return
+            # the caller keeps its place; an agent calls back (dialling: part 2)
+            call.state = CallState.CALLBACK
+            await self._stop_announcing(call)
+            self._forget(call)
+            log.info("%s: the caller asked to be called back", call.contact)
+            await self.ari.hangup(call.caller_channel)
+
+    async def _hold(self, call: Call, queue: str) -> None:
+        bridge = self._holding.get(queue)
+        if bridge is None:
+            bridge = await self.ari.create_bridge("holding", name=f"hold-{queue}")
+            await self.ari.bridge_moh(bridge)
+            self._holding[queue] = bridge
+        await self.ari.add_to_bridge(bridge, [call.caller_channel])
+
+    async def _agent_answered(self, contact: str, channel: str) -> None:
+        call = self.calls.get(contact)
+        if call is None or call.agent_channel != channel or call.state is not CallState.RINGING:
+            await self.ari.hangup(channel)  # the caller left, or the ring ended meanwhile
+            return
+        call.agent_answered = True
+        if not await self._request(Answer(contact=contact)):
+            await self.ari.hangup(channel)
+            return
+        call.state = CallState.TALKING
+        call.answered_at = self.engine.clock()
+        await self._stop_announcing(call)
+        hold = self._holding.get(call.queue or "")
+        if hold is not None:
+            await self.ari.remove_from_bridge(hold, [call.caller_channel])
+        call.bridge = await self.ari.create_bridge("mixing", name=contact)
+        await self.ari.add_to_bridge(call.bridge, [call.caller_channel, channel])
+        if self.record and call.options.record:
+            for side, target in ((Side.CALLER, call.caller_channel), (Side.AGENT, channel)):
+                await self.ari.snoop(
+                    target,
+                    app=self.app,
+                    spy="in",
+                    app_args=[SNOOP_LEG, contact, side.value],
+                    snoop_id=f"{contact}-snoop-{side.value}",
+                )
+
+    async def _snoop_ready(self, contact: str, side: Side, channel: str) -> None:
+        call = self.calls.get(contact)
+        if call is None or call.state is not CallState.TALKING:
+            await self.ari.hangup(channel)
+            return
+        name = f"{contact}-{side.value}"
+        await self.ari.record(channel, name)
+        call.recordings[side] = name
+        if len(call.recordings) == len(Side):  # both sides: the recording has started
+            await self._log_recording(call, "started")
+
+    async def _log_recording(self, call: Call, what: str) -> None:
+        event = Event(self.engine.clock(), EventType.RECORDING, call.contact, queue=call.queue,
+                      agent=call.agent, reason=what)  # fmt: skip
+        await anyio.to_thread.run_sync(self.engine.log, [event])
+
+    async def set_recording_paused(self, contact: str, agent: str, paused: bool) -> bool:
+        """The desk pauses (card numbers) or resumes the recording of ``agent``'s call:
+        both sides are paused in Asterisk, the pause is logged and later becomes silence
+        in the merged file. False when there is no such recording (not this agent's
+        call, not recorded, already in that state)."""
+        call = self.calls.get(contact)
+        if (
+            call is None
+            or call.agent != agent
+            or call.state is not CallState.TALKING
+            or len(call.recordings) != len(Side)
+            or call.answered_at is None
+            or (call.paused_at is not None) == paused
+        ):
+            return False
+        for name in call.recordings.values():
+            if paused:
+                await self.ari.pause_recording(name)
+            else:
+                await self.ari.unpause_recording(name)
+        offset = self.engine.clock() - call.answered_at
+        if paused:
+            call.paused_at = offset
+        else:
+            assert call.paused_at is not None
+            call.pauses.append((call.paused_at, offset))
+            call.paused_at = None
+        await self._log_recording(call, "paused" if paused else "resumed")
+        return True
+
+    async def _gone(self, channel: str, cause: int | None) -> None:
+        found = self._by_channel.pop(channel, None)
+        if found is None:
+            return
+        call, side = found
+        if side is Side.CALLER:
+            await self._caller_left(call)
+        elif channel == call.agent_channel:
+            await self._agent_left(call, cause)
+
+    async def _caller_left(self, call: Call) -> None:
+        if call.state is CallState.IVR and call.ivr is not None:
+            await call.ivr.hangup()  # the flow ends: abandoned, or with its voicemail
+            return
+        state, _ = await self._state(call.contact)
+        if state in (ContactStatus.QUEUED.value, RINGING):
+            await self._request(Abandon(contact=call.contact))
+        elif state == ACTIVE:
+            await self._request(Hangup(contact=call.contact, by=HangupBy.CALLER))
+        await self._end(call)
+
+    async def _agent_left(self, call: Call, cause: int | None) -> None:
+        call.agent_channel = None
+        if call.state is CallState.TALKING:
+            await self._request(Hangup(contact=call.contact, by=HangupBy.AGENT))
+            await self._end(call)
+        elif call.state is CallState.RINGING and not call.agent_answered:
+            # the phone refused (busy, declined) or stopped ringing before the router's
+            # ring timeout: the router offers the call again
+            state, agent = await self._state(call.contact)
+            if state != RINGING or agent != call.agent or agent is None:
+                return
+            if cause == CAUSE_REJECTED:  # the agent declined it (603 Decline): a choice
+                await self._request(Decline(contact=call.contact))
+            else:
+                await self._phone_refused(call, agent, f"Q.850 cause {cause}")
+
+    # ------------------------------------------------------------------ the router's events
+
+    async def _on_engine(self, e: Event) -> None:
+        call = self.calls.get(e.contact or "")
+        if call is None:
+            return
+        if e.type is EventType.OFFER and e.agent is not None:
+            await self._ring(call, e.agent)
+        elif e.type is EventType.RING_NOANSWER:
+            await self._stop_ringing(call)
+        elif e.type is EventType.COMPLETE:
+            await self._end(call)  # ended at the desk: both legs go
+        elif e.type in (EventType.TIMEOUT, EventType.TRANSFER) and e.target is None:
+            await self._end(call)  # left the queue with nowhere to go
+
+    async def _ring(self, call: Call, agent: str) -> None:
+        call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False
+        endpoint = await anyio.to_thread.run_sync(self.routes.endpoint_of_agent, agent)
+        if call.state is not CallState.RINGING or call.agent != agent:
+            return  # the caller left, or the ring ended, while we looked
+        if endpoint is None:
+            await self._phone_refused(call, agent, "the agent has no phone")
+            return
+        call.legs += 1
+        leg_id = f"{call.contact}-leg{call.legs}"
+        call.agent_channel = leg_id
+        self._by_channel[leg_id] = (call, Side.AGENT)
+        try:
+            await self.ari.originate(
+                endpoint,
+                app=self.app,
+                app_args=[AGENT_LEG, call.contact],
+                channel_id=leg_id,
+                caller_id=call.caller or "",
+                timeout_s=ORIGINATE_TIMEOUT_S,
+                # the desk's softphone matches the ringing call to the offer it shows
+                variables={f"PJSIP_HEADER(add,{CONTACT_HEADER})": call.contact},
+            )
+        except AriError as err:  # e.g. the phone is not registered
+            self._by_channel.pop(leg_id, None)
+            call.agent_channel = None
+            if call.state is CallState.RINGING and call.agent == agent:
+                await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
+            return
+        if not _rings(call, leg_id):  # the ring or the call ended while Asterisk set it up
+            self._by_channel.pop(leg_id, None)
+            await self.ari.hangup(leg_id)
+
+    async def _phone_refused(self, call: Call, agent: str, why: str) -> None:
+        """The agent's phone could not take the offer (busy, declined, unreachable): the
+        agent is paused (reason ``phone``, as Asterisk's queues auto-pause) and the
+        router offers the call to someone else. Without the pause a phone that always
+        refuses would be offered the same call again at once, without end."""
+        log.warning("%s: %s's phone did not take the call (%s); %s is paused",
+                    call.contact, agent, why, agent)  # fmt: skip
+        await self._request(Pause(agent=agent, reason=PHONE_PAUSE))
+        await self._request(Decline(contact=call.contact))
+
+    async def _stop_ringing(self, call: Call) -> None:
+        leg = call.agent_channel
+        call.state, call.agent, call.agent_channel = CallState.QUEUED, None, None
+        if leg is not None:
+            self._by_channel.pop(leg, None)
+            await self.ari.hangup(leg, "no_answer")
+
+    # ------------------------------------------------------------------ ending
+
+    async def _end(self, call: Call) -> None:
+        if call.state in (CallState.ENDED, CallState.CALLBACK):
+            return
+        call.state = CallState.ENDED
+        if call.announcer is not None:
+            call.announcer.cancel()
+        for channel in (call.caller_channel, call.agent_channel):
+            if channel is not None:
+                self._by_channel.pop(channel, None)
+                await self.ari.hangup(channel)
+        if call.bridge is not None:
+            await self.ari.destroy_bridge(call.bridge)
+        if call.paused_at is not None and call.answered_at is not None:  # paused to the end
+            call.pauses.append((call.paused_at, self.engine.clock() - call.answered_at))
+            call.paused_at = None
+        self._forget(call)
+        if call.recordings and self.recorder is not None:
+            self._spawn(self.recorder.finish(self.ari, call))
+
+    def _forget(self, call: Call) -> None:
+        self.calls.pop(call.contact, None)
+        self._by_channel.pop(call.caller_channel, None)
+
+    def _spawn(self, job: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await job
+            except Exception:
+                log.exception("after the call")
+
+        task = asyncio.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _lost_asterisk(self) -> None:
+        """Asterisk is gone: its calls are over; end them in the engine."""
+        for call in list(self.calls.values()):
+            log.warning("%s: Asterisk went away; the call ended", call.contact)
+            call.state = CallState.ENDED
+            if call.announcer is not None:
+                call.announcer.cancel()
+            self._forget(call)
+            await self._end_in_engine(call.contact)
+        self._by_channel.clear()
+        self._holding.clear()
+
+    async def end_phantoms(self, why: str) -> None:
+        """End the voice contacts the router holds that no channel of ours carries
+        (left from before a server restart, or from an Asterisk that went away)."""
+        for cid in await anyio.to_thread.run_sync(self._voice_contacts):
+            log.warning("%s: no call carries it any more (%s); it is ended", cid, why)
+            await self._end_in_engine(cid)
+
+    def _voice_contacts(self) -> list[str]:
+        with self.engine.lock:
+            return [
+                cid
+                for cid, c in self.engine.router.contacts.items()
+                if c.channel == Channel.VOICE.value and cid not in self.calls and not c.is_callback
+            ]
+
+    async def _end_in_engine(self, contact: str) -> None:
+        state, _ = await self._state(contact)
+        if state in (ContactStatus.QUEUED.value, RINGING):
+            await self._request(Abandon(contact=contact))
+        elif state == ACTIVE:
+            await self._request(Hangup(contact=contact, by=HangupBy.CALLER))
+
+    async def drain(self) -> None:
+        """Wait for the after-call jobs (recordings) still running."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _rings(call: Call, leg: str) -> bool:
+    """Whether ``leg`` is still the call's ringing (or just answered) agent leg: read
+    after an ``await``, when the call may have moved on."""
+    return call.agent_channel == leg and call.state in (CallState.RINGING, CallState.TALKING)
+
+
+def _phone(number: str) -> str | None:
+    """The caller's number in E.164 when it is a telephone number, else None (a
+    withheld or non-numeric caller id: ``anonymous``, a SIP user name)."""
+    number = number.strip()
+    if not number:
+        return None
+    try:
+        return normalize_phone(number)
+    except UserError:
+        return None
+
+
+def _caller(number: str) -> str | None:
+    """The caller as the event log keeps it: E.164, or the number's own digits."""
+    phone = _phone(number)
+    if phone is not None:
+        return phone
+    digits = number.strip()
+    return digits if digits.lstrip("+").isdigit() else None
+
+
+__all__ = [
+    "AGENT_LEG",
+    "CALL_PREFIX",
+    "CONTACT_HEADER",
+    "PHONE_PAUSE",
+    "SNOOP_LEG",
+    "CallController",
+]

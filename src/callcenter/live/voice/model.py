@@ -1,0 +1,124 @@
+"""The call controller's vocabulary: a call's state and channels, and the configuration
+it reads (where a number leads, a queue's voice settings, an agent's phone)."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from callcenter.live.voice.ivr_call import IvrCall
+    from callcenter.voice.ari import Ari
+    from callcenter.voice.ivr.model import Flow
+
+
+class CallState(enum.Enum):
+    IVR = "ivr"  # in an IVR flow, not queued yet
+    QUEUED = "queued"
+    RINGING = "ringing"
+    TALKING = "talking"
+    CALLBACK = "callback"  # the caller hung up to be called back; the place is kept
+    ENDED = "ended"
+
+
+class Side(enum.StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where a dialled number leads: its queue and the language callers hear."""
+
+    queue: str | None = None
+    """The queue a number leads to straight away (None: its ``flow`` decides)."""
+    flow: str | None = None
+    """The IVR flow a number leads to."""
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueVoice:
+    """A queue's settings for calls."""
+
+    announce_every_s: float = 30.0
+    """Position and estimated wait told every this many seconds (0: never)."""
+    callback_digit: str | None = None
+    """The DTMF digit a waiting caller presses to be called back (None: not offered)."""
+    callback_prompt: str | None = None
+    """The prompt that offers it, played after each announcement (a center's own
+    recording: Debian's prompts have none)."""
+    record: bool = True
+    """Calls of the queue are recorded."""
+
+
+def _default_options(_queue: str) -> QueueVoice:
+    return QueueVoice()
+
+
+def _no_flow(_name: str) -> Flow | None:
+    return None
+
+
+def _always_open(_name: str, _t: float) -> bool:
+    return True
+
+
+def _debian_prompt(name: str, _language: str) -> str:
+    return f"sound:{name}"  # Asterisk looks it up in its sounds folder, by the language
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where calls go: the lookups the controller needs from the configuration."""
+
+    entry_of_number: Callable[[str], Entry | None]
+    """Where a dialled number (DID) leads, or None for a number we do not serve."""
+    endpoint_of_agent: Callable[[str], str | None]
+    """The agent's phone as an ARI endpoint (``PJSIP/agent-sue``), or None."""
+    options_of_queue: Callable[[str], QueueVoice] = _default_options
+    flow_of_name: Callable[[str], Flow | None] = _no_flow
+    """An IVR flow by name (checked when it was saved), or None."""
+    hours_open: Callable[[str, float], bool] = _always_open
+    """Whether the business hours ``name`` are open at a time (IVR ``hours`` nodes)."""
+    prompt_media: Callable[[str, str], str] = _debian_prompt
+    """A prompt's ARI media URI: ``prompt_media(name, language)``."""
+
+
+class Recorder(Protocol):
+    """What happens to a call's two recordings once it has ended."""
+
+    async def finish(self, ari: Ari, call: Call) -> None: ...
+
+
+@dataclass(slots=True)
+class Call:
+    """One call's channels and where it is."""
+
+    contact: str
+    caller_channel: str
+    caller: str | None
+    number: str
+    queue: str | None
+    language: str = "en"
+    options: QueueVoice = field(default_factory=QueueVoice)
+    state: CallState = CallState.QUEUED
+    agent: str | None = None
+    agent_channel: str | None = None
+    agent_answered: bool = False
+    bridge: str | None = None
+    legs: int = 0  # agent legs originated so far (each gets its own channel id)
+    answered_at: float | None = None
+    recordings: dict[Side, str] = field(default_factory=dict)
+    pauses: list[tuple[float, float]] = field(default_factory=list)
+    """The desk's pauses of the recording: (start, end) seconds from answer."""
+    paused_at: float | None = None  # the recording is paused since (seconds from answer)
+    announcer: asyncio.Task[None] | None = None
+    playback: str | None = None  # the announcement being played to the caller
+    ivr: IvrCall | None = None  # while the call is in an IVR flow
+
+
+__all__ = ["Call", "CallState", "Entry", "QueueVoice", "Recorder", "Routes", "Side"]

@@ -1,0 +1,94 @@
+"""After a recorded call: its two sides fetched, merged into one file, filed, announced.
+
+The controller records each answered call on two snoop channels (``spy=in`` on the
+caller's channel and on the agent's: each side on its own), both started at answer.
+When the call ends, :class:`CallRecorder` waits for Asterisk to close both files, fetches
+them over ARI (``GET /recordings/stored/{name}/file``: the same for an embedded Asterisk
+and for a center's own on another machine), merges them with
+:func:`callcenter.voice.recording.merge_sides` into one stereo WAV (agent left, caller
+right, the desk's pauses put back as silence) under ``recordings_dir`` keyed by the
+contact id, deletes Asterisk's copies, sets ``contacts.recording_url`` and tells
+``on_recorded`` (the analysis worker) about it.  Everything runs after the call, in a
+task of its own: a slow disk never holds up a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Final
+
+import anyio
+from sqlalchemy import update
+
+from callcenter.live.engine import LiveEngine
+from callcenter.live.voice.model import Call, Side
+from callcenter.storage.tables import ContactRow
+from callcenter.voice.ari import Ari
+from callcenter.voice.recording import merge_sides, recording_path, recording_relpath
+
+log = logging.getLogger("callcenter.voice")
+
+CLOSE_WAIT_S: Final = 10.0  # how long Asterisk may take to close a recording's file
+
+
+class CallRecorder:
+    """Files the recordings of ended calls (the controller's :class:`Recorder`)."""
+
+    def __init__(
+        self,
+        engine: LiveEngine,
+        root: Path,
+        *,
+        on_recorded: Callable[[str], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.root = root
+        self.on_recorded = on_recorded
+
+    async def finish(self, ari: Ari, call: Call) -> None:
+        names = call.recordings
+        if Side.AGENT not in names or Side.CALLER not in names or call.answered_at is None:
+            log.warning("%s: a side's recording did not start; nothing is filed", call.contact)
+            return
+        await self._closed(ari, list(names.values()))
+        with tempfile.TemporaryDirectory(prefix="cc-rec-") as tmp:
+            parts: dict[Side, Path] = {}
+            for side, name in names.items():
+                path = Path(tmp) / f"{side.value}.wav"
+                path.write_bytes(await ari.stored_recording(name))
+                parts[side] = path
+            out = recording_path(self.root, call.contact, call.answered_at)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            merge = partial(merge_sides, parts[Side.AGENT], parts[Side.CALLER], out,
+                            pauses=call.pauses)  # fmt: skip
+            info = await anyio.to_thread.run_sync(merge)
+        for name in names.values():
+            await ari.delete_stored_recording(name)
+        rel = recording_relpath(call.contact, call.answered_at)
+        await anyio.to_thread.run_sync(self._store, call.contact, rel)
+        log.info("%s: recorded %.1f s into %s", call.contact, info.duration_s, rel)
+        if self.on_recorded is not None:
+            self.on_recorded(call.contact)
+
+    async def _closed(self, ari: Ari, names: list[str]) -> None:
+        """Until Asterisk has finished both recordings (they end with their channels)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_WAIT_S
+        for name in names:
+            while await ari.live_recording(name) is not None:
+                if loop.time() > deadline:
+                    await ari.stop_recording(name)
+                    break
+                await asyncio.sleep(0.05)
+
+    def _store(self, contact: str, rel: str) -> None:
+        with self.engine.sessions.begin() as s:
+            s.execute(update(ContactRow).where(ContactRow.id == contact).values(recording_url=rel))
+
+
+__all__ = ["CallRecorder"]

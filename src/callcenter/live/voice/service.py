@@ -1,0 +1,203 @@
+"""Voice in the server: the Asterisk it talks to, kept connected, and its calls' controller.
+
+:class:`VoiceService` is what ``server/app.py`` starts when the ``voice`` setting is not
+``off``:
+
+- ``embedded``: it starts a private Asterisk (``voice/asterisk.py``) with the
+  configuration generated from the tables, and supervises it — if Asterisk exits or
+  crashes, the calls it carried are ended in the engine (their agents freed, a line in
+  the log saying why) and a new Asterisk is started;
+- ``external``: it connects to a center's own Asterisk at ``voice_ari_url``.
+
+Either way it holds one ARI event socket for the application; when the socket drops,
+the controller ends the calls of that connection and the service connects again (0.5 s,
+doubling to 10 s between tries), so a restarted Asterisk is taken back without a
+restart of ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import anyio
+
+from callcenter.errors import ConflictError
+from callcenter.live.engine import Applied, LiveEngine
+from callcenter.live.voice.calls import CallController
+from callcenter.live.voice.model import Recorder, Routes
+from callcenter.live.voice.voicemail import VoicemailKeeper
+from callcenter.settings import Settings
+from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
+from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
+
+log = logging.getLogger("callcenter.voice")
+
+RETRY_FIRST_S: Final = 0.5
+RETRY_MAX_S: Final = 10.0
+CONTROL_TIMEOUT_S: Final = 5.0  # a desk request waits this long for the call's controller
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where ARI is: its base URL and credentials."""
+
+    url: str
+    auth: tuple[str, str]
+
+
+class VoiceError(Exception):
+    """Voice is configured in a way that cannot work (one line: the setting and why)."""
+
+
+def external_target(settings: Settings) -> Target:
+    """The ARI of a center's own Asterisk, from the settings (or the error naming what
+    is missing)."""
+    missing = [
+        name
+        for name, value in (
+            ("voice_ari_url", settings.voice_ari_url),
+            ("voice_ari_user", settings.voice_ari_user),
+            ("voice_ari_password", settings.voice_ari_password),
+        )
+        if not value
+    ]
+    if missing:
+        raise VoiceError(
+            "voice = external needs " + ", ".join(f"CALLCENTER_{m.upper()}" for m in missing)
+        )
+    assert settings.voice_ari_url and settings.voice_ari_user and settings.voice_ari_password
+    return Target(
+        settings.voice_ari_url,
+        (settings.voice_ari_user, settings.voice_ari_password.get_secret_value()),
+    )
+
+
+class VoiceService:
+    """Keeps the server connected to Asterisk and its calls under control."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: LiveEngine,
+        routes: Routes,
+        *,
+        config_text: Callable[[], dict[str, str]] = dict,
+        recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.routes = routes
+        self.config_text = config_text
+        self.recorder = recorder
+        self.voicemail = voicemail
+        self.asterisk: RunningAsterisk | None = None
+        self.controller: CallController | None = None
+        self.connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.restarts = 0  # embedded Asterisks started after the first
+
+    def set_recording_paused(self, contact: str, agent: str, paused: bool) -> None:
+        """From a request thread: pause or resume the recording of ``agent``'s call
+        ``contact`` (the desk's button for card numbers). Raises
+        :class:`~callcenter.errors.ConflictError` when there is no such recording to
+        change."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            raise ConflictError("calls are not connected to Asterisk now; try again shortly")
+        job = controller.set_recording_paused(contact, agent, paused)
+        done = asyncio.run_coroutine_threadsafe(job, loop).result(timeout=CONTROL_TIMEOUT_S)
+        if not done:
+            state = "paused" if paused else "recording"
+            raise ConflictError(
+                f"contact {contact!r}: no recording of your call to change (it is not your "
+                f"call in progress, is not recorded, or is already {state})"
+            )
+
+    def listener(self, applied: Applied) -> None:
+        """The engine listener: the router's decisions go to the current controller."""
+        controller = self.controller
+        if controller is not None:
+            controller.listener(applied)
+
+    async def run(self) -> None:
+        """Until cancelled: (re)start Asterisk when embedded, connect, serve, repeat."""
+        self._loop = asyncio.get_running_loop()
+        delay = RETRY_FIRST_S
+        try:
+            while True:
+                try:
+                    target = await self._target()
+                    await self._serve(target)
+                    delay = RETRY_FIRST_S  # it was up: the next try comes quickly
+                except AriUnavailableError as e:
+                    log.warning("voice: Asterisk is not reachable: %s", e)
+                except AriError as e:
+                    log.error("voice: ARI refused us: %s", e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        finally:
+            self.connected.clear()
+            if self.asterisk is not None:
+                await anyio.to_thread.run_sync(self.asterisk.stop)
+
+    async def _target(self) -> Target:
+        if self.settings.voice == "external":
+            return external_target(self.settings)
+        running = self.asterisk
+        if running is not None and running.is_running():
+            return Target(running.ari_url, running.ari_auth)
+        if running is not None:
+            log.error(
+                "voice: Asterisk exited (status %s); starting it again\n%s",
+                running.process.returncode,
+                running.log_tail(10),
+            )
+            await anyio.to_thread.run_sync(running.stop)
+            self.restarts += 1
+        self.asterisk = running = await anyio.to_thread.run_sync(self._start_embedded)
+        log.info("voice: Asterisk started (SIP %s:%d, pid %d)", running.config.host,
+                 running.config.sip_port, running.pid)  # fmt: skip
+        return Target(running.ari_url, running.ari_auth)
+
+    def _start_embedded(self) -> RunningAsterisk:
+        s = self.settings
+        return start_asterisk(
+            find_install(s.cache_dir),
+            app=s.voice_app,
+            extra=self.config_text(),
+            host=s.voice_bind,
+            sip_port=s.voice_sip_port,
+            http_port=s.voice_http_port,
+        )
+
+    async def _serve(self, target: Target) -> None:
+        async with Ari(target.url, target.auth) as ari:
+            await ari.info()  # fails fast (and clearly) on a wrong URL or credentials
+            controller = CallController(
+                self.engine,
+                ari,
+                self.routes,
+                app=self.settings.voice_app,
+                recorder=self.recorder,
+                voicemail=self.voicemail,
+            )
+            self.controller = controller
+            stream = await connect_events(target.url, target.auth, self.settings.voice_app)
+            self.connected.set()
+            log.info("voice: connected to ARI at %s", target.url)
+            try:
+                await controller.run(stream)
+            finally:
+                await stream.aclose()
+                self.connected.clear()
+                self.controller = None
+                await controller.drain()
+            log.warning("voice: the ARI event socket closed; connecting again")
+
+
+__all__ = ["Target", "VoiceError", "VoiceService", "external_target"]

@@ -1,0 +1,175 @@
+"""Voice assembled from the tables: where numbers lead, agents' phones, Asterisk's files.
+
+:func:`voice_service` builds the :class:`~callcenter.live.voice.service.VoiceService` the
+server runs: its routes read ``voice_numbers`` and ``voice_devices``
+(:mod:`callcenter.live.voice.config`), its embedded Asterisk starts with the
+configuration rendered from the trunks and phones, and :meth:`Voice.reload` (called
+after each committed telephony change) renders it again and has a running embedded
+Asterisk reload PJSIP, without a restart and without dropping calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from callcenter.live.business_hours import is_open
+from callcenter.live.engine import LiveEngine
+from callcenter.live.voice import config as tables
+from callcenter.live.voice.model import Entry, QueueVoice, Recorder, Routes
+from callcenter.live.voice.recorder import CallRecorder
+from callcenter.live.voice.service import VoiceService
+from callcenter.live.voice.voicemail import VoicemailKeeper
+from callcenter.settings import Settings
+from callcenter.storage.tables import BusinessHours, IvrFlowRow, QueueRow
+from callcenter.voice.ivr import Flow, PromptCatalogue, load_flow
+from callcenter.voice.pjsip_config import PjsipOptions
+
+log = logging.getLogger("callcenter.voice")
+
+
+def prompt_catalogue(settings: Settings) -> PromptCatalogue:
+    """The center's own prompts first, then the system's (Debian's) sounds."""
+    return PromptCatalogue([settings.ivr_prompts, settings.ivr_sounds_dir])
+
+
+def pjsip_options(settings: Settings) -> PjsipOptions:
+    """Where SIP and media live, from the settings (RTP on the same address as SIP)."""
+    return PjsipOptions(
+        bind_host=settings.voice_bind,
+        sip_port=settings.voice_sip_port or 5060,
+        media_address=settings.voice_bind,
+        app=settings.voice_app,
+    )
+
+
+class TableRoutes:
+    """The controller's lookups, each in its own short read of the tables (the caller
+    runs them in a worker thread)."""
+
+    def __init__(self, engine: LiveEngine, prompts: PromptCatalogue) -> None:
+        self.engine = engine
+        self.prompts = prompts
+        self._flows: dict[str, tuple[float, Flow]] = {}  # name -> (updated_at, parsed)
+
+    def entry_of_number(self, number: str) -> Entry | None:
+        with self.engine.sessions() as s:
+            target = tables.number_target(s, number)
+        if target is None:
+            return None
+        if target.kind == "ivr":
+            return Entry(flow=target.target, language=target.language)
+        return Entry(queue=target.target, language=target.language)
+
+    def endpoint_of_agent(self, agent: str) -> str | None:
+        with self.engine.sessions() as s:
+            return tables.agent_endpoint(s, agent)
+
+    def options_of_queue(self, queue: str) -> QueueVoice:
+        with self.engine.sessions() as s:
+            row = s.scalar(select(QueueRow).where(QueueRow.name == queue))
+        if row is None:
+            return QueueVoice()
+        return QueueVoice(
+            announce_every_s=row.announce_every_s,
+            callback_digit=row.callback_digit,
+            callback_prompt=row.callback_prompt,
+            record=row.record_calls,
+        )
+
+    def flow_of_name(self, name: str) -> Flow | None:
+        """The flow as saved (checked then); parsed once per saved version."""
+        with self.engine.sessions() as s:
+            row = s.scalar(select(IvrFlowRow).where(IvrFlowRow.name == name))
+        if row is None:
+            return None
+        hit = self._flows.get(name)
+        if hit is not None and hit[0] == row.updated_at:
+            return hit[1]
+        flow = load_flow(row.source)
+        self._flows[name] = (row.updated_at, flow)
+        return flow
+
+    def hours_open(self, name: str, t: float) -> bool:
+        with self.engine.sessions() as s:
+            hours = s.scalar(select(BusinessHours).where(BusinessHours.name == name))
+            if hours is None:
+                log.warning("IVR hours %r do not exist: taken as open", name)
+                return True
+            return is_open(hours, t)
+
+    def prompt_media(self, name: str, language: str) -> str:
+        if self.prompts.has(name, language):
+            return self.prompts.media(name, language)
+        return f"sound:{name}"  # Asterisk's own lookup (its sounds folder, the language)
+
+    def routes(self) -> Routes:
+        return Routes(
+            self.entry_of_number,
+            self.endpoint_of_agent,
+            options_of_queue=self.options_of_queue,
+            flow_of_name=self.flow_of_name,
+            hours_open=self.hours_open,
+            prompt_media=self.prompt_media,
+        )
+
+
+class Voice(VoiceService):
+    """The server's voice: a :class:`VoiceService` whose configuration is the tables'."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: LiveEngine,
+        *,
+        recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
+    ) -> None:
+        super().__init__(
+            settings,
+            engine,
+            TableRoutes(engine, prompt_catalogue(settings)).routes(),
+            config_text=self.files,
+            recorder=recorder,
+            voicemail=voicemail,
+        )
+        self.options = pjsip_options(settings)
+
+    def files(self) -> dict[str, str]:
+        """The embedded Asterisk's generated files (endpoints, RTP, dialplan)."""
+        with self.engine.sessions() as s:
+            return tables.extra_files(s, self.options, now=self.engine.clock())
+
+    def reload(self) -> None:
+        """Take a telephony change: render PJSIP's part again and reload it (embedded
+        Asterisk only: a center's own Asterisk keeps its own configuration)."""
+        running = self.asterisk
+        if self.settings.voice != "embedded" or running is None or not running.is_running():
+            return
+        with self.engine.sessions() as s:
+            text = tables.pjsip_text(s, self.options, now=self.engine.clock())
+        tables.apply_pjsip(running.config.etc_dir, text, running.ari_url, running.ari_auth)
+        log.info("voice: telephony configuration reloaded")
+
+
+def voice_service(
+    settings: Settings,
+    engine: LiveEngine,
+    *,
+    recordings: Path | None = None,
+    on_recorded: Callable[[str], None] | None = None,
+) -> Voice:
+    """The server's voice, recording calls (and voicemail) into ``recordings`` when
+    given, telling ``on_recorded`` — the analysis worker — about each filed recording."""
+    recorder: Recorder | None = None
+    voicemail: VoicemailKeeper | None = None
+    if recordings is not None:
+        recorder = CallRecorder(engine, recordings, on_recorded=on_recorded)
+        voicemail = VoicemailKeeper(engine, recordings)
+    return Voice(settings, engine, recorder=recorder, voicemail=voicemail)
+
+
+__all__ = ["TableRoutes", "Voice", "pjsip_options", "voice_service"]
