@@ -8,6 +8,7 @@ RFC 3550/4733 and the libpcap format, and packets are counted by hand.
 from __future__ import annotations
 
 import math
+import os
 import struct
 import subprocess
 import sys
@@ -201,6 +202,7 @@ def test_clients_die_with_the_process_that_started_them(tmp_path: Path) -> None:
     starter = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
         cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its files: it cannot remove them
     )  # fmt: skip
     try:
         assert starter.stdout is not None
