@@ -40,6 +40,7 @@ from tests.support.sip import (
 from tests.support.sip_config import sip_test_config
 
 from callcenter.settings import Settings
+from callcenter.voice import pjsip_config as pc
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
 PHONES = {"agent1": "agent1-pass-7f3c9a", "agent2": "agent2-pass-41d0be", "agent3": "a3-pass-x9"}
@@ -348,3 +349,42 @@ def test_baresip_without_auto_answer_rings_until_the_caller_gives_up(
         assert (gone["cause"], gone["cause_txt"]) == (19, "User alerting, no answer")  # Q.850
         phone.wait_for_log(r"Incoming call from")
         assert not list(phone.folder.glob("dump-*-dec.wav"))  # it never answered
+
+
+# --- with the configuration the server renders ----------------------------------------------
+
+
+def test_the_kit_drives_the_rendered_configuration(audio_kit: AudioKit, tmp_path: Path) -> None:
+    """The same clients against ``voice.pjsip_config.render_files`` (an ip trunk on
+    127.0.0.1, two desk phones). Everything here sends from 127.0.0.1, so PJSIP must
+    identify by user before address, or the trunk's ``identify`` takes the phones'
+    REGISTERs (measured: 403 Forbidden): the line below is what the tests add."""
+    trunk = pc.TrunkSpec("local", "ip", networks=("127.0.0.1/32",))
+    phones = [
+        pc.PhoneSpec("agent-bob", "sip", pc.ha1("agent-bob", "bob-pass-93b1")),
+        pc.PhoneSpec("agent-amy", "sip", pc.ha1("agent-amy", "amy-pass-5c0e")),
+    ]
+    files = pc.render_files([trunk], phones, pc.PjsipOptions())
+    files["pjsip.conf"] += "\n[global](+)\nendpoint_identifier_order = username,ip\n"
+    install = find_install(Settings.load().cache_dir)
+    with (
+        start_asterisk(install, extra=files) as asterisk,
+        AriLoop(asterisk.ari_url, asterisk.events_url, asterisk.ari_auth) as ari,
+    ):
+        sip = _sip(asterisk)
+        register_phone(sip, "agent-bob", "bob-pass-93b1", free_port()).assert_ok()
+        silence = audio_kit.silence(1).pcm
+        with Baresip(sip, "agent-amy", "amy-pass-5c0e", source=silence) as phone:
+            phone.wait_registered()
+            assert _state(ari, "agent-amy") == "online"
+        call = carrier_call(
+            sip, "+74951234567", CALLER, audio_kit.tone(440, 1.0),
+            dtmf=[Dtmf(0.5, "4"), Dtmf(0.9, "2", info=True)], hangup_after_s=2.0,
+            folder=tmp_path,
+        )  # fmt: skip
+        with call:
+            channel = _answer_next(ari)
+            result = call.wait()
+        result.assert_ok()
+        assert channel["name"].startswith("PJSIP/trunk-local-")
+        assert [e["digit"] for e in ari.of_type("ChannelDtmfReceived")] == ["4", "2"]
