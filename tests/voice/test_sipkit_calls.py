@@ -285,6 +285,28 @@ def test_a_sipp_phone_answers_and_each_side_hears_the_others_tone(
         assert abs(dominant_frequency(heard, rate) - tone) < 10, name
 
 
+def test_an_echoing_sipp_phone_sends_the_caller_its_own_audio(
+    asterisk: RunningAsterisk, ari: AriLoop, audio_kit: AudioKit, tmp_path: Path
+) -> None:
+    phone = agent_phone(echo=True)
+    register_phone(_sip(asterisk), "agent2", PHONES["agent2"], phone.port).assert_ok()
+    tone = audio_kit.tone(697, 1.5, lead_s=1.0)
+    call = carrier_call(_sip(asterisk), DID, CALLER, tone, hangup_after_s=3.5, folder=tmp_path)
+    with phone, call:
+        caller = _answer_next(ari)
+        agent_id = _connect_agent(ari, caller["id"], "PJSIP/agent2")
+        _record(ari, caller["id"], "out", "echo_caller_heard")
+        call.wait().assert_ok()
+        ari.delete(f"/channels/{agent_id}")
+        phone.wait().assert_ok()
+    rate, samples = read_wav(_fetch(ari, "echo_caller_heard", tmp_path))
+    start, end = _span(tmp_path / "echo_caller_heard.wav")
+    assert end - start == pytest.approx(1.5, abs=0.1)  # the whole tone came back
+    assert dominant_frequency(samples[int(start * rate) : int(end * rate)], rate) == (
+        pytest.approx(697, abs=10)
+    )
+
+
 # --- baresip ---------------------------------------------------------------------------------
 
 

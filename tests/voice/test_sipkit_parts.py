@@ -162,6 +162,9 @@ def test_bad_scenario_inputs_are_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as err:
         carrier_refused(("127.0.0.1", 5060), "100", "200", expect=200)
     assert str(err.value) == "expect 200: a refusal is a 4xx, 5xx or 6xx code"
+    with pytest.raises(ValueError) as err:
+        agent_phone()
+    assert str(err.value) == ("agent_phone: give audio or echo=True (one of them) unless busy=True")
     sipp = Sipp("carrier", ("127.0.0.1", 5060), fill={"PCAP": "x.pcap"}, folder=tmp_path)
     with pytest.raises(ValueError) as err:
         sipp.command()
