@@ -333,8 +333,12 @@ def test_baresip_registers_answers_and_hears_the_caller(
     said, heard = _fetch(ari, "caller_said", tmp_path), _fetch(ari, "caller_heard", tmp_path)
     truth_caller, truth_agent = _clip_span(caller_says), _clip_span(agent_says)
 
-    # Recorded from the answer on, as the caller's RTP starts: the same span, in place.
-    assert _span(said) == pytest.approx(truth_caller, abs=0.1)
+    # Recorded from (just after) the answer, when the caller's RTP starts: the speech
+    # whole, in place (measured 0.02-0.04 s off; a recording that starts late under
+    # load moves it earlier by as much).
+    caller_said = _span(said)
+    assert _length(caller_said) == pytest.approx(_length(truth_caller), abs=0.1)
+    assert truth_caller[0] - 0.5 < caller_said[0] <= truth_caller[0] + 0.05
     # The phone heard the caller's speech whole (it answered a moment after the caller
     # was answered, so it is that moment earlier in its file).
     phone_heard = _span(phone.heard)
