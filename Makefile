@@ -1,5 +1,5 @@
 # Targets shared by people and CI (CI runs .ci/run, which runs scripts/test.sh).
-.PHONY: setup build asterisk demo test lint typecheck bench clean
+.PHONY: setup build asterisk js demo test lint typecheck bench clean
 
 setup:          ## create .venv and install the project (compiled) with dev tools
 	bash scripts/bootstrap.sh
@@ -9,6 +9,9 @@ build:          ## recompile the mypyc modules after editing them
 
 asterisk:       ## build the pinned Asterisk once per machine (cached; docs/voice.md)
 	bash scripts/asterisk.sh
+
+js:             ## rebuild the bundled browser libraries (npm ci + esbuild; docs/voice.md)
+	bash scripts/build_js.sh
 
 demo:           ## set up and run the live demo center (Ctrl-C stops it)
 	bash scripts/demo.sh

@@ -23,3 +23,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Editable install; setup.py compiles the routing engine and simulator with mypyc.
 .venv/bin/python -m pip install -q -e ".[dev]"
+
+# The browser libraries' npm packages (web-src/, pinned by its lock file): installed once
+# so that `make js` and the offline rebuild test (tests/voice/test_softphone_bundle.py)
+# find them in npm's cache. Optional: the bundle itself is committed.
+if command -v npm >/dev/null; then
+  (cd web-src && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "bootstrap: npm ci in web-src failed; make js will need npm's registry" >&2
+fi

@@ -311,10 +311,10 @@ def test_a_port_taken_before_asterisk_binds_it_is_replaced(
     real = asterisk_module._free_port
     given: list[int] = []
 
-    def first_taken(k: socket.SocketKind) -> int:
+    def first_taken(k: socket.SocketKind, host: str) -> int:
         if k != kind:
-            return real(k)
-        given.append(taken_ports[k] if not given else real(k))
+            return real(k, host)
+        given.append(taken_ports[k] if not given else real(k, host))
         return given[-1]
 
     monkeypatch.setattr(asterisk_module, "_free_port", first_taken)
@@ -330,10 +330,23 @@ def test_ports_that_stay_taken_give_up_with_the_reason(
     taken_ports: dict[socket.SocketKind, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(asterisk_module, "_free_port", lambda k: taken_ports[k])
+    monkeypatch.setattr(asterisk_module, "_free_port", lambda k, _host: taken_ports[k])
     before = _children()  # e.g. the module's own Asterisk
     started = time.monotonic()
     with pytest.raises(AsteriskError, match="Address already in use"):
         start_asterisk(install)
     assert time.monotonic() - started < 20  # three quick tries, not three time-outs
     assert _children() == before  # each try was stopped
+
+
+def test_fixed_ports_that_are_taken_fail_at_once_naming_them(
+    install: AsteriskInstall, taken_ports: dict[socket.SocketKind, int]
+) -> None:
+    """A port the settings name (voice_sip_port, voice_http_port) is not replaced by
+    another: the start fails with one line naming both and the settings."""
+    sip, http = taken_ports[socket.SOCK_DGRAM], taken_ports[socket.SOCK_STREAM]
+    with pytest.raises(AsteriskError) as e:
+        start_asterisk(install, sip_port=sip, http_port=http)
+    first = str(e.value).splitlines()[0]
+    assert f"SIP port {sip}, HTTP port {http}" in first
+    assert "voice_sip_port, voice_http_port" in first

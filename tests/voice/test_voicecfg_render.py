@@ -31,7 +31,11 @@ context = callcenter-in
 transport = transport-udp
 """
     + MEDIA
-    + """
+    + """deny = 0.0.0.0/0
+deny = ::/0
+permit = 198.51.100.0/24
+permit = 203.0.113.7/32
+
 [trunk-carrier-a]
 type = identify
 endpoint = trunk-carrier-a

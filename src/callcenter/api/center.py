@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine
@@ -17,6 +17,9 @@ from starlette.requests import HTTPConnection
 from callcenter.api.hub import Hub
 from callcenter.live.engine import LiveEngine
 from callcenter.settings import Settings
+
+if TYPE_CHECKING:  # imported with voice on only (server/app.py)
+    from callcenter.live.voice.service import VoiceService
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Center:
     # called after each committed telephony change (trunks, numbers, devices:
     # ``api/telephony.py``); the server puts here what reloads its running Asterisk
     voice_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # the running voice service when calls are on (``serve --voice``), else None
+    voice: VoiceService | None = None
     # anything a module wants to keep between requests (e.g. the wallboard's snapshot)
     extras: dict[str, Any] = field(default_factory=dict)
 

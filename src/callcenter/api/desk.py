@@ -31,11 +31,13 @@ from callcenter.api.desk_schemas import (
     NotesIn,
     NotesOut,
     PauseIn,
+    RecordingIn,
     TransferIn,
     WrapupIn,
 )
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
+from callcenter.errors import ConflictError
 from callcenter.live.chat.records import MAX_PAGE, Transcript
 from callcenter.live.commands import Answer, Decline, Login, Logout, Unpause
 from callcenter.live.desk import actions, claims
@@ -113,6 +115,16 @@ def accept(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
 def decline(contact_id: str, p: DeskUser, s: Db, c: CenterDep) -> Desk:
     """Decline the offer: it goes to the next agent (counts as a missed offer)."""
     return actions.answer_offer(c.engine, s, agent_of(p), Decline(contact=contact_id))
+
+
+@api.post("/contacts/{contact_id}/recording", status_code=204)
+def recording(contact_id: str, body: RecordingIn, p: DeskUser, c: CenterDep) -> None:
+    """Pause (``{"paused": true}``: a card number is being read out) or resume the
+    recording of this agent's call; the pause is a gap of silence in the file and a
+    ``recording`` event in the log."""
+    if c.voice is None:
+        raise ConflictError("calls are off in this center (serve --voice)")
+    c.voice.set_recording_paused(contact_id, agent_of(p), body.paused)
 
 
 @api.post("/contacts/{contact_id}/messages", response_model=ChatMessage, status_code=201)

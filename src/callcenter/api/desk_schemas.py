@@ -21,6 +21,10 @@ class PauseIn(Input):
     reason: str = Field(min_length=1, max_length=64)
 
 
+class RecordingIn(Input):
+    paused: bool = Field(description="true: pause the call's recording; false: resume it")
+
+
 class WrapupIn(Input):
     disposition: str = Field(min_length=1, max_length=64)
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
@@ -83,6 +87,7 @@ __all__ = [
     "NotesIn",
     "NotesOut",
     "PauseIn",
+    "RecordingIn",
     "TransferIn",
     "WrapupIn",
 ]

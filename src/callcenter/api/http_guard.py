@@ -9,6 +9,7 @@ once and add nothing per request but a few header bytes.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter.api.errors import error_body
+from callcenter.errors import UserError
 from callcenter.storage.failures import StoreFailure, storage_failure
 
 log = logging.getLogger("callcenter.server")
@@ -168,12 +170,44 @@ _COMMON: Final = (
 )
 
 
-def csp_for(path: str) -> tuple[str, bool]:
-    """The Content-Security-Policy for ``path`` and whether it may be framed."""
+# Pages that carry the agent's softphone when voice is on (static/phone.js).
+VOICE_PAGES: Final = frozenset({"/agent"})
+_WS_ORIGIN: Final = re.compile(
+    r"(wss?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:/[^\s;,']*)?"
+)
+
+
+def voice_csp(csp: str, ws_url: str) -> str:
+    """``csp`` opened for the softphone: ``connect-src`` also allows the origin of
+    ``ws_url``, the SIP-over-WebSocket of Asterisk (``ws://host:port/ws``), which is
+    another origin than the page's. Nothing else is needed: the call's audio arrives
+    as a ``MediaStream`` set as an ``<audio>``'s ``srcObject`` (no URL, so no
+    ``media-src``), and WebRTC's own connections are not governed by CSP. Raises
+    :class:`UserError` naming ``ws_url`` when it is not a ``ws://`` or ``wss://`` URL."""
+    match = _WS_ORIGIN.fullmatch(ws_url)
+    port = match and match.group(3)
+    if match is None or (port is not None and not 0 < int(port) < 65536):
+        raise UserError(
+            f"voice WebSocket URL {ws_url!r} is not a ws:// or wss:// URL "
+            "(expected e.g. ws://127.0.0.1:8088/ws)"
+        )
+    origin = f"{match.group(1)}://{match.group(2)}" + (f":{port}" if port else "")
+    parts = [part.strip() for part in csp.split(";")]
+    if not any(part.startswith("connect-src ") for part in parts):
+        parts.append("connect-src 'self'")
+    opened = [f"{part} {origin}" if part.startswith("connect-src ") else part for part in parts]
+    return "; ".join(opened)
+
+
+def csp_for(path: str, voice_ws_url: str | None = None) -> tuple[str, bool]:
+    """The Content-Security-Policy for ``path`` and whether it may be framed; with
+    ``voice_ws_url`` (voice on), the softphone's pages may reach it (:func:`voice_csp`)."""
     if path == "/chat":
         return CHAT_CSP, True
     if path == "/docs" or path.startswith("/docs/"):
         return DOCS_CSP, False
+    if voice_ws_url is not None and path in VOICE_PAGES:
+        return voice_csp(PAGE_CSP, voice_ws_url), False
     return PAGE_CSP, False
 
 
@@ -183,14 +217,19 @@ class SecurityHeaders:
     page), ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer``
     (a URL, with its query, never leaves in a ``Referer``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, voice_ws_url: str | None = None) -> None:
         self.app = app
+        # Voice on: the softphone's pages may reach Asterisk's WebSocket (checked now,
+        # so a bad URL stops the server's start with one line, not every page).
+        self.voice_ws_url = voice_ws_url
+        if voice_ws_url is not None:
+            voice_csp(PAGE_CSP, voice_ws_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp, frameable = csp_for(str(scope.get("path", "")))
+        csp, frameable = csp_for(str(scope.get("path", "")), self.voice_ws_url)
         extra = [*_COMMON, (b"content-security-policy", csp.encode())]
         if not frameable:
             extra.append((b"x-frame-options", b"DENY"))

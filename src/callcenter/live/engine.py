@@ -178,13 +178,12 @@ class LiveEngine:
         a call's recording started or paused — appended to the live log in one
         transaction with ``extra`` and the read models, then told to the listeners.
         No request is logged for them: a restart has nothing of theirs to replay."""
-        with self.lock:
-            with self.sessions.begin() as s:
-                if extra is not None:
-                    extra(s)
-                eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
-                applied = Applied(events=list(events))
-                project.apply(s, events, applied.contacts, applied.agents)
+        with self.lock, self.sessions.begin() as s:
+            if extra is not None:
+                extra(s)
+            eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
+            applied = Applied(events=list(events))
+            project.apply(s, events, applied.contacts, applied.agents)
         for listener in self.listeners:
             listener(applied)
         return applied

@@ -62,7 +62,6 @@ from callcenter.web.api_docs import install_api_docs
 log = logging.getLogger("callcenter.server")
 
 TICK_SECONDS: Final = 0.2
-VOICE_KEY: Final = "voice"  # Center.extras: the running voice service, when voice is on
 COMMIT_THREADS: Final = 8  # threads that commit requests' transactions (api/deps.py)
 # The connection pool is sized for them: storage.database.POOL_SIZE / POOL_OVERFLOW.
 
@@ -164,7 +163,7 @@ def _install_voice(c: Center) -> None:
     )
     c.engine.listeners.append(voice.listener)
     c.voice_listeners.append(voice.reload)
-    c.extras[VOICE_KEY] = voice
+    c.voice = voice
     c.background += [voice.run, analyzer.run]
 
 
@@ -206,4 +205,4 @@ def _install_http_guards(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeaders)
 
 
-__all__ = ["MODULES", "TICK_SECONDS", "VOICE_KEY", "create_app"]
+__all__ = ["MODULES", "TICK_SECONDS", "create_app"]

@@ -312,8 +312,12 @@ class Ari:
         fmt: str = "wav",
         max_duration_s: int = 0,
         if_exists: Literal["fail", "overwrite", "append"] = "fail",
+        beep: bool = False,
+        terminate_on: str = "none",
     ) -> None:
-        """Record what ``channel`` hears into ``<spool>/recording/<name>.<fmt>``."""
+        """Record what comes from ``channel`` into ``<spool>/recording/<name>.<fmt>``
+        (``terminate_on``: a DTMF key that ends it, or ``none``; a channel in a bridge
+        cannot be recorded itself: record a snoop channel of it)."""
         await self.request(
             "POST",
             f"/channels/{channel}/record",
@@ -322,8 +326,8 @@ class Ari:
                 "format": fmt,
                 "maxDurationSeconds": max_duration_s,
                 "ifExists": if_exists,
-                "beep": _flag(False),
-                "terminateOn": "none",
+                "beep": _flag(beep),
+                "terminateOn": terminate_on,
             },
         )
 

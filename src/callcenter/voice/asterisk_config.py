@@ -210,6 +210,9 @@ def _pjsip_conf(cfg: AsteriskConfig) -> str:
     return (
         "[global]\n"
         "type = global\n"
+        # phones (digest auth) are found by their user name before trunks by address:
+        # a desk phone on a trunk's network still registers as itself
+        "endpoint_identifier_order = username,ip\n"
         "user_agent = callcenter\n"
         "\n[transport-udp]\n"
         "type = transport\n"

@@ -371,13 +371,17 @@ def _media(opts: PjsipOptions, codecs: Iterable[str], dtmf: str) -> dict[str, st
 def _trunk(t: TrunkSpec, opts: PjsipOptions) -> str:
     t.check()
     ep = trunk_endpoint(t.name)
-    endpoint = {
+    endpoint: dict[str, str | Iterable[str]] = {
         "type": "endpoint",
         "context": TRUNK_CONTEXT,
         "transport": UDP_TRANSPORT,
         **_media(opts, t.codecs, t.dtmf_mode),
     }
     if t.kind == "ip":
+        # Phones are identified by user name first (asterisk_config.py's global
+        # endpoint_identifier_order), so a request naming this trunk could come from
+        # anywhere: the endpoint's own ACL admits only the trunk's networks.
+        endpoint |= {"deny": ["0.0.0.0/0", "::/0"], "permit": t.networks}
         identify = {"type": "identify", "endpoint": ep, "match": t.networks}
         return _section(ep, endpoint) + "\n" + _section(ep, identify)
     assert t.server is not None and t.username is not None and t.password is not None

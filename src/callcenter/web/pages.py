@@ -120,10 +120,17 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", None, next=safe_next(next))
 
 
+SOFTPHONE_STATE: Final = "softphone"
+"""With voice on, ``app.state.softphone`` is ``{"config_url": ...}``: the desk then mounts
+the phone widget (``static/phone.js``), which fetches its SIP settings from that URL.
+Absent (voice off), the agent page is unchanged."""
+
+
 @router.get("/agent", response_class=HTMLResponse)
 def agent_page(request: Request, s: Db, c: CenterDep) -> Response:
-    """The agent desktop (``agent.html`` + ``static/agent.js``)."""
-    return guarded_page(request, c, s, Permission.DESK, "agent.html")
+    """The agent desktop (``agent.html`` + ``static/agent.js``; the phone with voice on)."""
+    phone = getattr(request.app.state, SOFTPHONE_STATE, None)
+    return guarded_page(request, c, s, Permission.DESK, "agent.html", lambda _p: {"voice": phone})
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
@@ -186,6 +193,7 @@ def mount_static(app: Any) -> None:
 __all__ = [
     "HOME",
     "NAV",
+    "SOFTPHONE_STATE",
     "guarded_page",
     "mount_static",
     "render",

@@ -41,6 +41,7 @@ from functools import partial
 from typing import Final
 
 import anyio
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from callcenter.crm.service import normalize_phone
@@ -54,12 +55,16 @@ from callcenter.live.commands import (
     Callback,
     Command,
     Decline,
+    Enqueue,
     Hangup,
     Pause,
+    Release,
 )
 from callcenter.live.desk.views import ACTIVE, RINGING, contact_state
 from callcenter.live.engine import Applied, Extra, LiveEngine
+from callcenter.live.voice.ivr_call import VOICEMAIL_SUFFIX, IvrCall
 from callcenter.live.voice.model import Call, CallState, Recorder, Routes, Side
+from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.live.voice.waiting import (
     HandleTimes,
     announcement,
@@ -70,6 +75,9 @@ from callcenter.live.voice.waiting import (
 from callcenter.routing import RoutingError
 from callcenter.storage.tables import ContactRow, ContactStatus
 from callcenter.voice.ari import Ari, AriError, AriEvent, AriUnavailableError
+from callcenter.voice.ivr.actions import Outcome
+from callcenter.voice.ivr.model import Flow
+from callcenter.voice.ivr.runner import IvrRun
 
 log = logging.getLogger("callcenter.voice")
 
@@ -93,6 +101,7 @@ class CallController:
         *,
         app: str = "callcenter",
         recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
         record: bool = True,
     ) -> None:
         self.engine = engine
@@ -100,10 +109,12 @@ class CallController:
         self.routes = routes
         self.app = app
         self.recorder = recorder
+        self.voicemail = voicemail
         self.record = record
         self.calls: dict[str, Call] = {}  # by contact id
         self._by_channel: dict[str, tuple[Call, Side]] = {}
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
+        self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -130,6 +141,8 @@ class CallController:
                     await self._on_ari(event)
                 except (AriError, AriUnavailableError) as e:
                     log.warning("ARI %s: %s", event.type, e)
+                except Exception:  # one event's failure must not end every call's control
+                    log.exception("voice: handling ARI %s failed", event.type)
         finally:
             decisions.cancel()
             await self._lost_asterisk()
@@ -142,6 +155,8 @@ class CallController:
                     await self._on_engine(e)
                 except (AriError, AriUnavailableError) as err:
                     log.warning("ARI after %s of %s: %s", e.type, e.contact, err)
+                except Exception:
+                    log.exception("voice: acting on %s of %s failed", e.type, e.contact)
 
     async def _request(self, command: Command, extra: Extra | None = None) -> bool:
         """Run an engine request in a worker thread; False if the router refused it."""
@@ -156,6 +171,12 @@ class CallController:
 
     async def _on_ari(self, event: AriEvent) -> None:
         ch = event.channel
+        if event.type == "PlaybackFinished":
+            await self._ivr_playback(event.object_id("playback"))
+            return
+        if event.type in ("RecordingFinished", "RecordingFailed"):
+            await self._ivr_recording(event.object_id("recording"))
+            return
         if ch is None:
             return
         if event.type == "StasisStart":
@@ -166,46 +187,133 @@ class CallController:
                 await self._snoop_ready(event.args[1], Side(event.args[2]), ch.id)
             elif not kind:
                 await self._incoming(ch.id, ch.exten, ch.caller_number)
-        elif event.type == "ChannelDestroyed":
-            await self._gone(ch.id, event.cause)
+            else:  # e.g. a desk phone calling out: not served in this part
+                log.info("call from %s (%s): calls out are not served; hung up", ch.name, kind)
+                await self.ari.hangup(ch.id)
+        elif event.type == "ChannelHangupRequest" and event.cause is not None:
+            self._causes[ch.id] = event.cause
+        elif event.type in ("StasisEnd", "ChannelDestroyed"):
+            # a channel that leaves our application gets no ChannelDestroyed from ARI
+            # (it is no longer ours): the first of the two ends it for us
+            await self._gone(ch.id, self._causes.pop(ch.id, event.cause))
         elif event.type == "ChannelDtmfReceived" and event.digit:
             await self._dtmf(ch.id, event.digit)
 
     async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
         # the lookups read the database: in a worker thread, never on the event loop
         entry = await anyio.to_thread.run_sync(self.routes.entry_of_number, number)
-        if entry is None:
-            log.info("call to %r: not one of our numbers; refused", number)
+        flow = None
+        if entry is not None and entry.queue is None and entry.flow is not None:
+            flow = await anyio.to_thread.run_sync(self.routes.flow_of_name, entry.flow)
+            if flow is None:
+                log.error("number %s leads to IVR flow %r, which does not exist", number,
+                          entry.flow)  # fmt: skip
+        if entry is None or (entry.queue is None and flow is None):
+            log.info("call to %r: not one of our numbers (or its flow is missing); refused",
+                     number)  # fmt: skip
             await self.ari.hangup(channel, "no_answer")
             return
-        queue = entry.queue
         contact = CALL_PREFIX + secrets.token_hex(6)
         caller, phone = _caller(caller_number), _phone(caller_number)
         await self.ari.answer(channel)
-        options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
-        call = Call(contact, channel, caller, number, queue, entry.language, options)
+        call = Call(contact, channel, caller, number, entry.queue, entry.language)
         self.calls[contact] = call
         self._by_channel[channel] = (call, Side.CALLER)
+        queue = entry.queue
 
         def write(s: Session) -> None:
             t = request_time(s)
             s.add(
                 ContactRow(
                     id=contact, customer_id=None, channel=Channel.VOICE.value,
-                    direction="inbound", queue=queue, status=ContactStatus.QUEUED.value,
-                    subject=f"call to {number}", arrived_at=t, enqueued_at=t,
-                    claimed_phone=phone,
+                    direction="inbound", queue=queue,
+                    status=(ContactStatus.QUEUED if queue else ContactStatus.IVR).value,
+                    subject=f"call to {number}", arrived_at=t,
+                    enqueued_at=t if queue else None, claimed_phone=phone,
                 )
             )  # fmt: skip
 
-        await self._hold(call)
+        if queue is not None:
+            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            await self._hold(call, queue)
         arrive = Arrive(contact=contact, queue=queue, caller=caller, channel=Channel.VOICE.value)
         if not await self._request(arrive, extra=write):
             self._forget(call)
             await self.ari.hangup(channel, "congestion")
             return
-        if call.options.announce_every_s > 0 and call.state is not CallState.ENDED:
+        if flow is not None:
+            await self._start_ivr(call, flow)
+        else:
+            self._queued(call)
+
+    def _queued(self, call: Call) -> None:
+        """The call waits in its queue now: announcements start. (Its state was set
+        before the request: the router may offer it while the request still runs.)"""
+        if call.options.announce_every_s > 0:
             call.announcer = asyncio.create_task(self._announce(call))
+
+    async def _start_ivr(self, call: Call, flow: Flow) -> None:
+        language = call.language if call.language in flow.offered else None
+        run = IvrRun(flow, language, hours_open=self.routes.hours_open)
+        call.state = CallState.IVR
+        call.ivr = IvrCall(self, call.contact, call.caller_channel, run, self.routes.prompt_media)
+        await call.ivr.start()
+
+    async def ivr_finished(self, contact: str, outcome: Outcome, voicemail: str | None) -> None:
+        """The IVR flow ended (:class:`IvrCall`'s host): queue the call with what the caller
+        gave for the agent's card, request the callback, or let the contact go."""
+        call = self.calls.get(contact)
+        if call is None:
+            return
+        call.ivr, call.language = None, outcome.language
+        if outcome.kind in ("queue", "callback") and outcome.queue is not None:
+            queue = outcome.queue
+            call.queue = queue
+            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            card = {outcome.labels.get(k, k): v for k, v in outcome.variables.items()}
+
+            def card_data(s: Session) -> None:
+                s.execute(
+                    update(ContactRow)
+                    .where(ContactRow.id == contact)
+                    .values(ivr_data=card or None, queue=queue)
+                )
+
+            in_ivr = call.state is CallState.IVR
+            if in_ivr and outcome.kind == "queue":
+                await self._hold(call, queue)
+            call.state = CallState.QUEUED  # before the request: it may be offered at once
+            enqueue = Enqueue(contact=contact, queue=queue, priority=outcome.priority)
+            if not await self._request(enqueue, extra=card_data):
+                await self._end(call)
+                return
+            if outcome.kind == "callback":
+                await self._request(Callback(contact=contact))
+                call.state = CallState.CALLBACK
+                self._forget(call)
+                await self.ari.hangup(call.caller_channel)
+            elif in_ivr:
+                self._queued(call)
+            return
+        # hangup, voicemail, abandon: the contact never queued; its IVR logged how it ended
+        gone = ContactStatus.ABANDONED if outcome.kind == "abandon" else ContactStatus.CLOSED
+
+        def ended(s: Session) -> None:
+            t = request_time(s)
+            s.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact)
+                .values(status=gone.value, ended_at=t, closed_at=t)
+            )
+
+        await self._request(Release(contact=contact), extra=ended)
+        if voicemail is not None and self.voicemail is not None:
+            self._spawn(self.voicemail.keep(self.ari, contact, voicemail))
+        await self._end(call)
+
+    def spawn(self, job: Awaitable[None]) -> None:
+        """Run ``job`` in the background, its failure logged (for :class:`IvrCall`)."""
+        self._spawn(job)
 
     async def _announce(self, call: Call) -> None:
         """Every ``announce_every_s``: the caller's place and the estimated wait (and the
@@ -220,7 +328,7 @@ class CallController:
             if media is None:
                 continue
             if call.options.callback_digit and call.options.callback_prompt:
-                media.append(f"sound:{call.options.callback_prompt}")
+                media.append(self.routes.prompt_media(call.options.callback_prompt, call.language))
             try:
                 call.playback = await self.ari.play(call.caller_channel, media, lang=call.language)
             except (AriError, AriUnavailableError) as e:
@@ -228,7 +336,7 @@ class CallController:
 
     def _announcement(self, call: Call) -> list[str] | None:
         place = position(self.engine, call.contact)
-        if place is None:
+        if place is None or call.queue is None:
             return None
         agents = serving(self.engine, call.queue)
         return announcement(place, estimated_wait(place, agents, self.handle_times.aht(call.queue)))
@@ -240,16 +348,35 @@ class CallController:
     async def _stop_announcing(self, call: Call) -> None:
         if call.announcer is not None:
             call.announcer.cancel()
+        if call.ivr is not None:
+            call.ivr.stop()
             call.announcer = None
         if call.playback is not None:
             playback, call.playback = call.playback, None
             await self.ari.stop_playback(playback)
+
+    async def _ivr_playback(self, playback: str | None) -> None:
+        if playback is None or not playback.startswith(CALL_PREFIX):
+            return  # an announcement in the queue
+        call = self.calls.get(playback.rsplit("-play-", 1)[0])
+        if call is not None and call.ivr is not None:
+            await call.ivr.played(playback)
+
+    async def _ivr_recording(self, name: str | None) -> None:
+        if name is None or not name.endswith(VOICEMAIL_SUFFIX):
+            return
+        call = self.calls.get(name.removesuffix(VOICEMAIL_SUFFIX))
+        if call is not None and call.ivr is not None:
+            await call.ivr.recorded(name)
 
     async def _dtmf(self, channel: str, digit: str) -> None:
         found = self._by_channel.get(channel)
         if found is None or found[1] is not Side.CALLER:
             return
         call = found[0]
+        if call.state is CallState.IVR and call.ivr is not None:
+            await call.ivr.digit(digit)
+            return
         if call.state is CallState.QUEUED and digit == call.options.callback_digit:
             if not await self._request(Callback(contact=call.contact)):
                 return
@@ -260,12 +387,12 @@ class CallController:
             log.info("%s: the caller asked to be called back", call.contact)
             await self.ari.hangup(call.caller_channel)
 
-    async def _hold(self, call: Call) -> None:
-        bridge = self._holding.get(call.queue)
+    async def _hold(self, call: Call, queue: str) -> None:
+        bridge = self._holding.get(queue)
         if bridge is None:
-            bridge = await self.ari.create_bridge("holding", name=f"hold-{call.queue}")
+            bridge = await self.ari.create_bridge("holding", name=f"hold-{queue}")
             await self.ari.bridge_moh(bridge)
-            self._holding[call.queue] = bridge
+            self._holding[queue] = bridge
         await self.ari.add_to_bridge(bridge, [call.caller_channel])
 
     async def _agent_answered(self, contact: str, channel: str) -> None:
@@ -280,7 +407,7 @@ class CallController:
         call.state = CallState.TALKING
         call.answered_at = self.engine.clock()
         await self._stop_announcing(call)
-        hold = self._holding.get(call.queue)
+        hold = self._holding.get(call.queue or "")
         if hold is not None:
             await self.ari.remove_from_bridge(hold, [call.caller_channel])
         call.bridge = await self.ari.create_bridge("mixing", name=contact)
@@ -303,6 +430,43 @@ class CallController:
         name = f"{contact}-{side.value}"
         await self.ari.record(channel, name)
         call.recordings[side] = name
+        if len(call.recordings) == len(Side):  # both sides: the recording has started
+            await self._log_recording(call, "started")
+
+    async def _log_recording(self, call: Call, what: str) -> None:
+        event = Event(self.engine.clock(), EventType.RECORDING, call.contact, queue=call.queue,
+                      agent=call.agent, reason=what)  # fmt: skip
+        await anyio.to_thread.run_sync(self.engine.log, [event])
+
+    async def set_recording_paused(self, contact: str, agent: str, paused: bool) -> bool:
+        """The desk pauses (card numbers) or resumes the recording of ``agent``'s call:
+        both sides are paused in Asterisk, the pause is logged and later becomes silence
+        in the merged file. False when there is no such recording (not this agent's
+        call, not recorded, already in that state)."""
+        call = self.calls.get(contact)
+        if (
+            call is None
+            or call.agent != agent
+            or call.state is not CallState.TALKING
+            or len(call.recordings) != len(Side)
+            or call.answered_at is None
+            or (call.paused_at is not None) == paused
+        ):
+            return False
+        for name in call.recordings.values():
+            if paused:
+                await self.ari.pause_recording(name)
+            else:
+                await self.ari.unpause_recording(name)
+        offset = self.engine.clock() - call.answered_at
+        if paused:
+            call.paused_at = offset
+        else:
+            assert call.paused_at is not None
+            call.pauses.append((call.paused_at, offset))
+            call.paused_at = None
+        await self._log_recording(call, "paused" if paused else "resumed")
+        return True
 
     async def _gone(self, channel: str, cause: int | None) -> None:
         found = self._by_channel.pop(channel, None)
@@ -315,6 +479,9 @@ class CallController:
             await self._agent_left(call, cause)
 
     async def _caller_left(self, call: Call) -> None:
+        if call.state is CallState.IVR and call.ivr is not None:
+            await call.ivr.hangup()  # the flow ends: abandoned, or with its voicemail
+            return
         state, _ = await self._state(call.contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=call.contact))
@@ -417,6 +584,9 @@ class CallController:
                 await self.ari.hangup(channel)
         if call.bridge is not None:
             await self.ari.destroy_bridge(call.bridge)
+        if call.paused_at is not None and call.answered_at is not None:  # paused to the end
+            call.pauses.append((call.paused_at, self.engine.clock() - call.answered_at))
+            call.paused_at = None
         self._forget(call)
         if call.recordings and self.recorder is not None:
             self._spawn(self.recorder.finish(self.ari, call))

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from callcenter.live.voice.ivr_call import IvrCall
     from callcenter.voice.ari import Ari
+    from callcenter.voice.ivr.model import Flow
 
 
 class CallState(enum.Enum):
+    IVR = "ivr"  # in an IVR flow, not queued yet
     QUEUED = "queued"
     RINGING = "ringing"
     TALKING = "talking"
@@ -30,7 +33,10 @@ class Side(enum.StrEnum):
 class Entry:
     """Where a dialled number leads: its queue and the language callers hear."""
 
-    queue: str
+    queue: str | None = None
+    """The queue a number leads to straight away (None: its ``flow`` decides)."""
+    flow: str | None = None
+    """The IVR flow a number leads to."""
     language: str = "en"
 
 
@@ -53,6 +59,18 @@ def _default_options(_queue: str) -> QueueVoice:
     return QueueVoice()
 
 
+def _no_flow(_name: str) -> Flow | None:
+    return None
+
+
+def _always_open(_name: str, _t: float) -> bool:
+    return True
+
+
+def _debian_prompt(name: str, _language: str) -> str:
+    return f"sound:{name}"  # Asterisk looks it up in its sounds folder, by the language
+
+
 @dataclass(frozen=True, slots=True)
 class Routes:
     """Where calls go: the lookups the controller needs from the configuration."""
@@ -62,6 +80,12 @@ class Routes:
     endpoint_of_agent: Callable[[str], str | None]
     """The agent's phone as an ARI endpoint (``PJSIP/agent-sue``), or None."""
     options_of_queue: Callable[[str], QueueVoice] = _default_options
+    flow_of_name: Callable[[str], Flow | None] = _no_flow
+    """An IVR flow by name (checked when it was saved), or None."""
+    hours_open: Callable[[str, float], bool] = _always_open
+    """Whether the business hours ``name`` are open at a time (IVR ``hours`` nodes)."""
+    prompt_media: Callable[[str, str], str] = _debian_prompt
+    """A prompt's ARI media URI: ``prompt_media(name, language)``."""
 
 
 class Recorder(Protocol):
@@ -78,7 +102,7 @@ class Call:
     caller_channel: str
     caller: str | None
     number: str
-    queue: str
+    queue: str | None
     language: str = "en"
     options: QueueVoice = field(default_factory=QueueVoice)
     state: CallState = CallState.QUEUED
@@ -90,8 +114,11 @@ class Call:
     answered_at: float | None = None
     recordings: dict[Side, str] = field(default_factory=dict)
     pauses: list[tuple[float, float]] = field(default_factory=list)
+    """The desk's pauses of the recording: (start, end) seconds from answer."""
+    paused_at: float | None = None  # the recording is paused since (seconds from answer)
     announcer: asyncio.Task[None] | None = None
     playback: str | None = None  # the announcement being played to the caller
+    ivr: IvrCall | None = None  # while the call is in an IVR flow
 
 
 __all__ = ["Call", "CallState", "Entry", "QueueVoice", "Recorder", "Routes", "Side"]

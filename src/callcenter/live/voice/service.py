@@ -25,9 +25,11 @@ from typing import Final
 
 import anyio
 
+from callcenter.errors import ConflictError
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.live.voice.calls import CallController
 from callcenter.live.voice.model import Recorder, Routes
+from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
@@ -36,6 +38,7 @@ log = logging.getLogger("callcenter.voice")
 
 RETRY_FIRST_S: Final = 0.5
 RETRY_MAX_S: Final = 10.0
+CONTROL_TIMEOUT_S: Final = 5.0  # a desk request waits this long for the call's controller
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +87,36 @@ class VoiceService:
         *,
         config_text: Callable[[], dict[str, str]] = dict,
         recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.routes = routes
         self.config_text = config_text
         self.recorder = recorder
+        self.voicemail = voicemail
         self.asterisk: RunningAsterisk | None = None
         self.controller: CallController | None = None
         self.connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.restarts = 0  # embedded Asterisks started after the first
+
+    def set_recording_paused(self, contact: str, agent: str, paused: bool) -> None:
+        """From a request thread: pause or resume the recording of ``agent``'s call
+        ``contact`` (the desk's button for card numbers). Raises
+        :class:`~callcenter.errors.ConflictError` when there is no such recording to
+        change."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            raise ConflictError("calls are not connected to Asterisk now; try again shortly")
+        job = controller.set_recording_paused(contact, agent, paused)
+        done = asyncio.run_coroutine_threadsafe(job, loop).result(timeout=CONTROL_TIMEOUT_S)
+        if not done:
+            state = "paused" if paused else "recording"
+            raise ConflictError(
+                f"contact {contact!r}: no recording of your call to change (it is not your "
+                f"call in progress, is not recorded, or is already {state})"
+            )
 
     def listener(self, applied: Applied) -> None:
         """The engine listener: the router's decisions go to the current controller."""
@@ -103,6 +126,7 @@ class VoiceService:
 
     async def run(self) -> None:
         """Until cancelled: (re)start Asterisk when embedded, connect, serve, repeat."""
+        self._loop = asyncio.get_running_loop()
         delay = RETRY_FIRST_S
         try:
             while True:
@@ -155,7 +179,12 @@ class VoiceService:
         async with Ari(target.url, target.auth) as ari:
             await ari.info()  # fails fast (and clearly) on a wrong URL or credentials
             controller = CallController(
-                self.engine, ari, self.routes, app=self.settings.voice_app, recorder=self.recorder
+                self.engine,
+                ari,
+                self.routes,
+                app=self.settings.voice_app,
+                recorder=self.recorder,
+                voicemail=self.voicemail,
             )
             self.controller = controller
             stream = await connect_events(target.url, target.auth, self.settings.voice_app)

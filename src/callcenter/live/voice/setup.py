@@ -12,17 +12,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
+from callcenter.live.business_hours import is_open
 from callcenter.live.engine import LiveEngine
 from callcenter.live.voice import config as tables
-from callcenter.live.voice.model import Entry, Recorder, Routes
+from callcenter.live.voice.model import Entry, QueueVoice, Recorder, Routes
+from callcenter.live.voice.recorder import CallRecorder
 from callcenter.live.voice.service import VoiceService
+from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
+from callcenter.storage.tables import BusinessHours, IvrFlowRow, QueueRow
+from callcenter.voice.ivr import Flow, PromptCatalogue, load_flow
 from callcenter.voice.pjsip_config import PjsipOptions
 
 log = logging.getLogger("callcenter.voice")
+
+
+def prompt_catalogue(settings: Settings) -> PromptCatalogue:
+    """The center's own prompts first, then the system's (Debian's) sounds."""
+    return PromptCatalogue([settings.ivr_prompts, settings.ivr_sounds_dir])
 
 
 def pjsip_options(settings: Settings) -> PjsipOptions:
@@ -35,43 +46,95 @@ def pjsip_options(settings: Settings) -> PjsipOptions:
     )
 
 
-@dataclass(frozen=True, slots=True)
 class TableRoutes:
-    """The controller's lookups, each in its own short read of the tables."""
+    """The controller's lookups, each in its own short read of the tables (the caller
+    runs them in a worker thread)."""
 
-    engine: LiveEngine
+    def __init__(self, engine: LiveEngine, prompts: PromptCatalogue) -> None:
+        self.engine = engine
+        self.prompts = prompts
+        self._flows: dict[str, tuple[float, Flow]] = {}  # name -> (updated_at, parsed)
 
     def entry_of_number(self, number: str) -> Entry | None:
         with self.engine.sessions() as s:
             target = tables.number_target(s, number)
         if target is None:
             return None
-        if target.kind != "queue":
-            log.warning("number %s leads to IVR flow %r: IVR flows are not served yet",
-                        number, target.target)  # fmt: skip
-            return None
+        if target.kind == "ivr":
+            return Entry(flow=target.target, language=target.language)
         return Entry(queue=target.target, language=target.language)
 
     def endpoint_of_agent(self, agent: str) -> str | None:
         with self.engine.sessions() as s:
             return tables.agent_endpoint(s, agent)
 
+    def options_of_queue(self, queue: str) -> QueueVoice:
+        with self.engine.sessions() as s:
+            row = s.scalar(select(QueueRow).where(QueueRow.name == queue))
+        if row is None:
+            return QueueVoice()
+        return QueueVoice(
+            announce_every_s=row.announce_every_s,
+            callback_digit=row.callback_digit,
+            callback_prompt=row.callback_prompt,
+            record=row.record_calls,
+        )
+
+    def flow_of_name(self, name: str) -> Flow | None:
+        """The flow as saved (checked then); parsed once per saved version."""
+        with self.engine.sessions() as s:
+            row = s.scalar(select(IvrFlowRow).where(IvrFlowRow.name == name))
+        if row is None:
+            return None
+        hit = self._flows.get(name)
+        if hit is not None and hit[0] == row.updated_at:
+            return hit[1]
+        flow = load_flow(row.source)
+        self._flows[name] = (row.updated_at, flow)
+        return flow
+
+    def hours_open(self, name: str, t: float) -> bool:
+        with self.engine.sessions() as s:
+            hours = s.scalar(select(BusinessHours).where(BusinessHours.name == name))
+            if hours is None:
+                log.warning("IVR hours %r do not exist: taken as open", name)
+                return True
+            return is_open(hours, t)
+
+    def prompt_media(self, name: str, language: str) -> str:
+        if self.prompts.has(name, language):
+            return self.prompts.media(name, language)
+        return f"sound:{name}"  # Asterisk's own lookup (its sounds folder, the language)
+
     def routes(self) -> Routes:
-        return Routes(self.entry_of_number, self.endpoint_of_agent)
+        return Routes(
+            self.entry_of_number,
+            self.endpoint_of_agent,
+            options_of_queue=self.options_of_queue,
+            flow_of_name=self.flow_of_name,
+            hours_open=self.hours_open,
+            prompt_media=self.prompt_media,
+        )
 
 
 class Voice(VoiceService):
     """The server's voice: a :class:`VoiceService` whose configuration is the tables'."""
 
     def __init__(
-        self, settings: Settings, engine: LiveEngine, *, recorder: Recorder | None = None
+        self,
+        settings: Settings,
+        engine: LiveEngine,
+        *,
+        recorder: Recorder | None = None,
+        voicemail: VoicemailKeeper | None = None,
     ) -> None:
         super().__init__(
             settings,
             engine,
-            TableRoutes(engine).routes(),
+            TableRoutes(engine, prompt_catalogue(settings)).routes(),
             config_text=self.files,
             recorder=recorder,
+            voicemail=voicemail,
         )
         self.options = pjsip_options(settings)
 
@@ -99,14 +162,14 @@ def voice_service(
     recordings: Path | None = None,
     on_recorded: Callable[[str], None] | None = None,
 ) -> Voice:
-    """The server's voice, recording calls into ``recordings`` when given (and telling
-    ``on_recorded`` — the analysis worker — about each filed recording)."""
+    """The server's voice, recording calls (and voicemail) into ``recordings`` when
+    given, telling ``on_recorded`` — the analysis worker — about each filed recording."""
     recorder: Recorder | None = None
+    voicemail: VoicemailKeeper | None = None
     if recordings is not None:
-        from callcenter.live.voice.recorder import CallRecorder
-
         recorder = CallRecorder(engine, recordings, on_recorded=on_recorded)
-    return Voice(settings, engine, recorder=recorder)
+        voicemail = VoicemailKeeper(engine, recordings)
+    return Voice(settings, engine, recorder=recorder, voicemail=voicemail)
 
 
 __all__ = ["TableRoutes", "Voice", "pjsip_options", "voice_service"]

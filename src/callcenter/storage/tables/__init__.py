@@ -49,7 +49,7 @@ from callcenter.storage.tables.crm import (
 from callcenter.storage.tables.engine import EngineCommand
 from callcenter.storage.tables.events import EventLog, EventRow, event_logs_table, events_table
 from callcenter.storage.tables.people import ApiToken, Role, Team, TeamSupervisor, User, WebSession
-from callcenter.storage.tables.voice import VoiceDevice, VoiceNumber, VoiceTrunk
+from callcenter.storage.tables.voice import IvrFlowRow, VoiceDevice, VoiceNumber, VoiceTrunk
 
 metadata = Base.metadata
 """The metadata with every table registered (what Alembic compares the migrations with)."""
@@ -74,6 +74,7 @@ __all__ = [
     "EventLog",
     "EventRow",
     "FollowUp",
+    "IvrFlowRow",
     "Message",
     "PauseReason",
     "QueueRow",

@@ -68,6 +68,12 @@ class QueueRow(Base):
         ForeignKey("business_hours.id", ondelete="SET NULL")
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # calls (voice queues): the waiting caller's announcements, the callback offer and
+    # whether calls are recorded (live/voice/model.py QueueVoice)
+    announce_every_s: Mapped[float] = mapped_column(Double, default=30.0)
+    callback_digit: Mapped[str | None] = mapped_column(String(1))
+    callback_prompt: Mapped[str | None] = mapped_column(String(128))
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class AgentRow(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.storage.base import Base
@@ -16,6 +16,7 @@ from callcenter.storage.base import Base
 class ContactStatus(StrEnum):
     """Where a contact is in its life, as the router's events move it."""
 
+    IVR = "ivr"  # a call in an IVR flow, not queued yet
     QUEUED = "queued"  # waiting in a queue
     RINGING = "ringing"  # offered to an agent, not accepted yet
     ACTIVE = "active"  # connected to an agent
@@ -26,7 +27,13 @@ class ContactStatus(StrEnum):
 
 
 OPEN_STATUSES: Final = frozenset(
-    {ContactStatus.QUEUED, ContactStatus.RINGING, ContactStatus.ACTIVE, ContactStatus.WRAPUP}
+    {
+        ContactStatus.IVR,
+        ContactStatus.QUEUED,
+        ContactStatus.RINGING,
+        ContactStatus.ACTIVE,
+        ContactStatus.WRAPUP,
+    }
 )
 
 
@@ -96,6 +103,8 @@ class ContactRow(Base):
     claimed_phone: Mapped[str | None] = mapped_column(String(32))
     # when the customer proved the claimed e-mail with a one-time code
     email_verified_at: Mapped[float | None] = mapped_column(Double)
+    # what the caller gave the IVR, for the agent's card: {label: value}
+    ivr_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class ContactAgent(Base):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Double, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.storage.base import Base
@@ -79,3 +79,16 @@ class VoiceDevice(Base):
 
 
 __all__ = ["VoiceDevice", "VoiceNumber", "VoiceTrunk"]
+
+
+class IvrFlowRow(Base):
+    """An IVR flow as its YAML text (``docs/ivr.md``), checked when saved; a number whose
+    target kind is ``ivr`` names it."""
+
+    __tablename__ = "ivr_flows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
