@@ -384,14 +384,13 @@ def test_the_kit_drives_the_rendered_configuration(audio_kit: AudioKit, tmp_path
     """The same clients against ``voice.pjsip_config.render_files`` (an ip trunk on
     127.0.0.1, two desk phones). Everything here sends from 127.0.0.1, so PJSIP must
     identify by user before address, or the trunk's ``identify`` takes the phones'
-    REGISTERs (measured: 403 Forbidden): the line below is what the tests add."""
+    REGISTERs (measured: 403 Forbidden); the engine's ``pjsip.conf`` says so now."""
     trunk = pc.TrunkSpec("local", "ip", networks=("127.0.0.1/32",))
     phones = [
         pc.PhoneSpec("agent-bob", "sip", pc.ha1("agent-bob", "bob-pass-93b1")),
         pc.PhoneSpec("agent-amy", "sip", pc.ha1("agent-amy", "amy-pass-5c0e")),
     ]
     files = pc.render_files([trunk], phones, pc.PjsipOptions())
-    files["pjsip.conf"] += "\n[global](+)\nendpoint_identifier_order = username,ip\n"
     install = find_install(Settings.load().cache_dir)
     with (
         start_asterisk(install, extra=files) as asterisk,
