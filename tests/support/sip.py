@@ -177,6 +177,9 @@ class Sipp:
             "-trace_stat", "-stf", str(self.folder / "stat.csv"), "-fd", "1",
             "-trace_err", "-error_file", str(self.folder / "errors.log"),
             "-trace_msg", "-message_file", str(self.folder / "messages.log"),
+            # answer OPTIONS (Asterisk's qualify of a registered phone), INFO, NOTIFY and
+            # UPDATE with 200 outside the scenario: a phone's SIPp is not taken up by them
+            "-aa",
         ]  # fmt: skip
         if self.limit is not None:
             args += ["-l", str(self.limit)]
@@ -449,13 +452,18 @@ def register_phone(
     contact_port: int,
     *,
     expires_s: int = 3600,
+    from_contact_port: bool = False,
 ) -> SippResult:
     """REGISTER ``user`` (digest auth) with its Contact on ``contact_port`` of 127.0.0.1;
     returns at once with the result (``.assert_ok()`` for a registration that worked;
-    a refused one fails with the codes in ``.status_codes``)."""
+    a refused one fails with the codes in ``.status_codes``). ``from_contact_port``:
+    send it from that port too — for an endpoint with ``rewrite_contact`` (the
+    generated phones: Asterisk then keeps the REGISTER's source address), start the
+    phone on that port only after this returns."""
     sipp = Sipp(
         "register", asterisk_sip, service=user, auth=(user, password),
         keys={"contact_port": str(contact_port), "expires": str(expires_s)}, timeout_s=10,
+        **({"port": contact_port} if from_contact_port else {}),
     )  # fmt: skip
     return sipp.run()
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tests.support.audio import session_audio_kit
 from tests.support.baresip import Baresip
 from tests.support.sip import Dtmf, agent_phone, carrier_call, register_phone
+from tests.support.sip_process import free_sip_port
 from tests.support.voice_center import CALLER, DID, VoiceCenter, types, voice_center
 
 from callcenter.storage.tables import AgentRow, ContactRow
@@ -126,28 +127,32 @@ def test_a_busy_phone_pauses_its_agent_and_the_call_goes_to_the_next(
 ) -> None:
     c = center
     kit = session_audio_kit()
-    busy = agent_phone(busy=True)
-    with busy:
-        register_phone(c.sip, "agent-ann", c.passwords["ann"], busy.port).assert_ok()
-        with Baresip(c.sip, "agent-bob", c.passwords["bob"], source=kit.silence(1).pcm) as bob:
-            bob.wait_registered()
-            with c.server.client("ann") as ann, c.server.client("bob") as bob_desk:
-                ann.ok("POST", "/api/desk/login")  # logged in first: idle longest, offered first
-                time.sleep(0.05)
-                bob_desk.ok("POST", "/api/desk/login")
-                before = {r.id for r in c.contacts()}
-                call = carrier_call(c.sip, DID, CALLER, kit.silence(4), hangup_after_s=4)
-                with call:
-                    call.wait().assert_ok()
-                (row,) = c.new_contacts(before)
-                events = c.wait(
-                    "the call answered by bob",
-                    lambda: (e := c.events(row.id)) and "complete" in types(e) and e,
-                )
-                offers = [(e.type, e.agent) for e in events if e.type in ("offer", "connect")]
-                assert offers == [("offer", "ann"), ("offer", "bob"), ("connect", "bob")]
-                paused = [e for e in c.all_events() if e.type == "agent_state" and e.agent == "ann"]
-                assert paused and (paused[-1].state, paused[-1].reason) == ("paused", "phone")
+    port = free_sip_port()
+    # the generated phones rewrite their contact to the REGISTER's source: register
+    # from the phone's own port, then start the phone there
+    register_phone(c.sip, "agent-ann", c.passwords["ann"], port, from_contact_port=True).assert_ok()
+    # calls=5: Asterisk's qualify (OPTIONS) may reach it before the INVITE
+    busy = agent_phone(busy=True, port=port, calls=5)
+    bob_phone = Baresip(c.sip, "agent-bob", c.passwords["bob"], source=kit.silence(1).pcm)
+    with busy, bob_phone as bob:
+        bob.wait_registered()
+        with c.server.client("ann") as ann, c.server.client("bob") as bob_desk:
+            ann.ok("POST", "/api/desk/login")  # logged in first: idle longest, offered first
+            time.sleep(0.05)
+            bob_desk.ok("POST", "/api/desk/login")
+            before = {r.id for r in c.contacts()}
+            call = carrier_call(c.sip, DID, CALLER, kit.silence(4), hangup_after_s=4)
+            with call:
+                call.wait().assert_ok()
+            (row,) = c.new_contacts(before)
+            events = c.wait(
+                "the call answered by bob",
+                lambda: (e := c.events(row.id)) and "complete" in types(e) and e,
+            )
+            offers = [(e.type, e.agent) for e in events if e.type in ("offer", "connect")]
+            assert offers == [("offer", "ann"), ("offer", "bob"), ("connect", "bob")]
+            paused = [e for e in c.all_events() if e.type == "agent_state" and e.agent == "ann"]
+            assert paused and (paused[-1].state, paused[-1].reason) == ("paused", "phone")
 
 
 def test_a_waiting_caller_presses_the_callback_digit_and_keeps_the_place(
