@@ -12,6 +12,9 @@ caller hanging up), the recording's channels read back with the stdlib ``wave``.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import wave
 from collections.abc import Iterator
 
@@ -163,3 +166,30 @@ def test_a_caller_who_hangs_up_in_the_ivr_abandons_there_not_in_a_queue(
         lambda: [r for r in c.contacts() if r.id == row.id and r.status == "abandoned"],
     )
     assert after.ended_at is not None and after.queue is None
+
+
+def test_the_event_log_kpis_equal_the_hand_count_of_the_calls_above(
+    center: tuple[VoiceCenter, str],
+) -> None:
+    """The module's calls, counted by hand: into queue ``phones`` came the answered call,
+    the one abandoned in the queue and the one the IVR queued (answered); the IVR's own
+    abandon never reached a queue. ``callcenter kpi`` reads the live log like any other."""
+    c, _ = center
+    log = c.data.parent / "day.jsonl"
+    cli = [sys.executable, "-m", "callcenter.cli.main"]
+    subprocess.run([*cli, "db", "export", str(log), "--database", c.db_url], check=True)
+    done = subprocess.run(
+        [*cli, "kpi", str(log), "--by", "queue", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    (row,) = report["rows"]
+    visits, handling = row["visits"], row["handling"]
+    assert row["queue"] == "phones"
+    # offered 3 (two answered, one abandoned after 2 s: short, under the 5 s default)
+    assert (visits["offered"], visits["answered"], visits["abandoned"]) == (3, 2, 1)
+    assert (visits["short_abandoned"], visits["timed_out"], visits["open"]) == (1, 0, 0)
+    assert (handling["offers"], handling["connects"], handling["handled"]) == (2, 2, 2)
+    # both answered at once by an auto-answering phone: ASA well under a second, and it
+    # leaves the IVR call's time in the flow out (that one spent > 3.5 s there)
+    assert visits["asa_s"] < 1.0
