@@ -159,19 +159,26 @@ def _install_voice(c: Center) -> None:
     """Calls: the voice service (Asterisk supervised, its calls routed by the engine), the
     recordings filed and each one analysed in the background (``docs/voice.md``)."""
     from callcenter.live.voice.analysis import RecordingAnalyzer
+    from callcenter.live.voice.retention import sweep_forever
     from callcenter.live.voice.setup import voice_service
 
-    analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
+    analyzer = None
+    if c.settings.recording_analysis_workers > 0:  # 0: automatic analysis is off
+        analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
     voice = voice_service(
         c.settings,
         c.engine,
         recordings=c.settings.recordings_path,
-        on_recorded=analyzer.submit,
+        on_recorded=analyzer.submit if analyzer is not None else None,
     )
     c.engine.listeners.append(voice.listener)
     c.voice_listeners.append(voice.reload)
     c.voice = voice
-    c.background += [voice.run, analyzer.run]
+    c.background.append(voice.run)
+    if analyzer is not None:
+        c.background.append(analyzer.run)
+    keep = c.settings.recording_retention_days
+    c.background.append(partial(sweep_forever, c.settings.recordings_path, keep, c.clock))
     if c.settings.voice == "embedded":
         _install_sip_guard(c, lambda: voice.asterisk)
 
