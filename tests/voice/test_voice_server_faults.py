@@ -176,3 +176,22 @@ def test_a_waiting_caller_presses_the_callback_digit_and_keeps_the_place(
     assert events[-1].caller == CALLER
     time.sleep(1.0)  # the channel is gone; the contact must not be abandoned for it
     assert types(c.events(row.id)) == ["arrive", "enqueue", "callback_request"]
+
+
+def test_a_trunk_whose_carrier_does_not_answer_is_shown_offline(center: VoiceCenter) -> None:
+    """A trunk of one address is asked (SIP OPTIONS) whether its carrier is there: nobody
+    answers at 127.0.0.2, so the admin's trunk list says offline; a trunk of a whole
+    network has no one address to ask (unknown)."""
+    c = center
+    with c.server.client("admin") as admin:
+        admin.ok("POST", "/api/admin/voice/trunks",
+                 json={"name": "gone", "kind": "ip", "networks": ["127.0.0.2"]})  # fmt: skip
+        admin.ok("POST", "/api/admin/voice/trunks",
+                 json={"name": "wide", "kind": "ip", "networks": ["192.0.2.0/24"]})  # fmt: skip
+
+        def states() -> dict[str, str | None]:
+            return {t["name"]: t["state"] for t in admin.ok("GET", "/api/admin/voice/trunks")}
+
+        got = c.wait("the carrier seen as gone", lambda: states().get("gone") == "offline" and
+                     states())  # fmt: skip
+    assert got["wide"] == "unknown"

@@ -40,6 +40,7 @@ log = logging.getLogger("callcenter.voice")
 RETRY_FIRST_S: Final = 0.5
 RETRY_MAX_S: Final = 10.0
 CONTROL_TIMEOUT_S: Final = 5.0  # a desk request waits this long for the call's controller
+TRUNK_PREFIX: Final = "trunk-"  # a trunk's endpoint: voice/pjsip_config.py trunk_endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,24 @@ class VoiceService:
                 f"contact {contact!r}: no recording of your call to change (it is not your "
                 f"call in progress, is not recorded, or is already {state})"
             )
+
+    def trunk_states(self) -> dict[str, str]:
+        """From a request thread: ARI's state of each trunk's endpoint (``online`` /
+        ``offline`` / ``unknown``) by trunk name; empty while Asterisk is not connected."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            return {}
+        job = controller.ari.request("GET", "/endpoints/PJSIP")
+        try:
+            endpoints = asyncio.run_coroutine_threadsafe(job, loop).result(CONTROL_TIMEOUT_S)
+        except (AriError, AriUnavailableError, TimeoutError) as e:
+            log.warning("voice: trunk states not read: %s", e)
+            return {}
+        return {
+            str(e["resource"]).removeprefix(TRUNK_PREFIX): str(e.get("state", "unknown"))
+            for e in endpoints or ()
+            if str(e.get("resource", "")).startswith(TRUNK_PREFIX)
+        }
 
     def listener(self, applied: Applied) -> None:
         """The engine listener: the router's decisions go to the current controller."""

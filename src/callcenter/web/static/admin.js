@@ -137,7 +137,7 @@
      help: "SIP trunks from carriers. ip: the carrier is known by its source addresses (IPs or networks); register: we register to the carrier's server with a username and password (the password is never shown again). G.711 only (ulaw, alaw). A trunk that numbers arrive on cannot be deleted.",
      cols: [["Name", (r) => r.name], ["Kind", (r) => r.kind], ["Networks", (r) => r.networks.join(", ")], ["Server", (r) => dash(r.server)],
             ["Username", (r) => dash(r.username)], ["Password", (r) => (r.has_password ? "set" : "—")], ["Codecs", (r) => r.codecs.join(", ")],
-            ["DTMF", (r) => r.dtmf_mode], ["Active", (r) => yes(r.active)]],
+            ["DTMF", (r) => r.dtmf_mode], ["Active", (r) => yes(r.active)], ["Carrier now", (r) => dash(r.state)]],
      fields: [{name: "name", label: "Name (a-z, 0-9, -)", kind: "text", fixed: true},
               {name: "kind", label: "Kind", kind: "select", options: () => TRUNK_KINDS.map((k) => [k, k])},
               {name: "networks", label: "ip: networks (203.0.113.7, 198.51.100.0/24)", kind: "list"},
