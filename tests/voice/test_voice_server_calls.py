@@ -17,13 +17,17 @@ import subprocess
 import sys
 import wave
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 from tests.support.audio import Clip, active_span, session_audio_kit
 from tests.support.baresip import Baresip
 from tests.support.sip import Dtmf, carrier_call
 from tests.support.voice_center import CALLER, DID, IVR_DID, VoiceCenter, types, voice_center
+
+from callcenter.storage.tables import analyses_table
 
 
 @pytest.fixture(scope="module", params=["embedded", "external"])
@@ -86,6 +90,18 @@ def test_an_answered_call_is_routed_recorded_per_side_and_logged(
     assert caller_span[0] == pytest.approx(said_by_caller.active_start_s, abs=0.5)
     assert agent_span[1] - agent_span[0] == pytest.approx(said_by_agent.active_s, abs=0.5)
     assert caller_span[1] - caller_span[0] == pytest.approx(said_by_caller.active_s, abs=0.5)
+
+    # analysed by the server's worker: each side's talk time within ±0.5 s of what was
+    # played, the people filled from the event log
+    def analysed() -> Any:
+        with c.db.connect() as conn:  # a new connection each time: a fresh snapshot
+            query = select(analyses_table).where(analyses_table.c.call_id == row.id)
+            return conn.execute(query).first()
+
+    analysis = c.wait("the call's analysis", analysed, timeout_s=60)
+    assert (analysis.agent, analysis.queue, analysis.caller) == ("ann", "phones", CALLER)
+    assert analysis.agent_talk_s == pytest.approx(said_by_agent.active_s, abs=0.5)
+    assert analysis.caller_talk_s == pytest.approx(said_by_caller.active_s, abs=0.5)
 
 
 def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[VoiceCenter, str]) -> None:

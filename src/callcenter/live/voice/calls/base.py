@@ -132,6 +132,9 @@ class ControllerBase:
     async def _stop_announcing(self, call: Call) -> None:
         raise NotImplementedError
 
+    async def _stop_recordings(self, call: Call) -> None:
+        raise NotImplementedError
+
 
 def still_ringing(call: Call, leg: str) -> bool:
     """Whether ``leg`` is still the call's ringing (or just answered) agent leg: read

@@ -243,6 +243,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         if call.state is CallState.IVR and call.ivr is not None:
             await call.ivr.hangup()  # the flow ends: abandoned, or with its voicemail
             return
+        if call.state is CallState.TALKING:
+            await self._stop_recordings(call)  # the file ends where the talk ended
         state, _ = await self._state(call.contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=call.contact))
@@ -253,6 +255,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
     async def _agent_left(self, call: Call, cause: int | None) -> None:
         call.agent_channel = None
         if call.state is CallState.TALKING:
+            await self._stop_recordings(call)
             await self._request(Hangup(contact=call.contact, by=HangupBy.AGENT))
             await self._end(call)
         elif call.state is CallState.RINGING and not call.agent_answered:
