@@ -463,8 +463,9 @@ def register_phone(
     sipp = Sipp(
         "register", asterisk_sip, service=user, auth=(user, password),
         keys={"contact_port": str(contact_port), "expires": str(expires_s)}, timeout_s=10,
-        **({"port": contact_port} if from_contact_port else {}),
     )  # fmt: skip
+    if from_contact_port:
+        sipp.port = contact_port
     return sipp.run()
 
 

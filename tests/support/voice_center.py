@@ -117,13 +117,15 @@ def types(rows: list[EventRow]) -> list[str]:
     return [r.type for r in rows]
 
 
-def _seed(url: str, *, announce_every_s: float, callback_digit: str | None) -> None:
+def _seed(
+    url: str, *, announce_every_s: float, callback_digit: str | None, max_wait_s: float | None
+) -> None:
     seed(url)
     db = make_engine(url)
     with Session(db) as s, s.begin():
         s.add(QueueRow(name="phones", channel="voice", sl_threshold_s=20.0, ring_timeout_s=15.0,
                        requirements=[{"skill": "support", "min_level": 1}],
-                       announce_every_s=announce_every_s,
+                       announce_every_s=announce_every_s, max_wait_s=max_wait_s,
                        callback_digit=callback_digit))  # fmt: skip
         s.add(IvrFlowRow(name="support", source=FLOW, updated_at=time.time()))
     db.dispose()
@@ -152,10 +154,12 @@ def voice_center(
     agents: tuple[str, ...] = ("ann",),
     announce_every_s: float = 0.0,
     callback_digit: str | None = None,
+    max_wait_s: float | None = None,
     external: bool = False,
 ) -> Iterator[VoiceCenter]:
     url = f"sqlite:///{tmp / 'center.db'}"
-    _seed(url, announce_every_s=announce_every_s, callback_digit=callback_digit)
+    _seed(url, announce_every_s=announce_every_s, callback_digit=callback_digit,
+          max_wait_s=max_wait_s)  # fmt: skip
     env = {
         "CALLCENTER_DATA_DIR": str(tmp / "data"),
         "CALLCENTER_RECORDING_ANALYSIS_TRANSCRIBE": "false",

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.support.audio import session_audio_kit
+from tests.support.audio import active_span, read_wav, session_audio_kit
 from tests.support.baresip import Baresip
 from tests.support.sip import Dtmf, agent_phone, carrier_call, register_phone
 from tests.support.sip_process import free_sip_port
 from tests.support.voice_center import CALLER, DID, VoiceCenter, types, voice_center
 
-from callcenter.storage.tables import AgentRow, ContactRow
+from callcenter.storage.tables import AgentRow, ContactRow, Ticket
 
 
 def _asterisk_pid(server_pid: int) -> int:
@@ -195,3 +195,34 @@ def test_a_trunk_whose_carrier_does_not_answer_is_shown_offline(center: VoiceCen
         got = c.wait("the carrier seen as gone", lambda: states().get("gone") == "offline" and
                      states())  # fmt: skip
     assert got["wide"] == "unknown"
+
+
+def test_a_caller_who_waits_the_maximum_leaves_a_message_that_becomes_a_ticket(
+    tmp_path: Path,
+) -> None:
+    """The queue's maximum wait (2 s) passes with nobody to answer and no overflow: the
+    caller hears vm-intro (5.65 s), a beep, and leaves a message — the speech the
+    carrier plays from 9 s — which is filed and opens a ticket."""
+    kit = session_audio_kit()
+    message = kit.speech("Please call me back about my order.", lead_s=9.0)
+    with voice_center(tmp_path, max_wait_s=2.0) as c:
+        hang_up = message.active_end_s + 1.0
+        call = carrier_call(c.sip, DID, CALLER, message, hangup_after_s=hang_up)
+        with call:
+            call.wait().assert_ok()
+        (row,) = c.wait("the call", lambda: c.new_contacts(set()))
+        assert types(c.events(row.id)) == ["arrive", "enqueue", "timeout"]
+        with Session(c.db) as s:
+            ticket = c.wait(
+                "the voicemail's ticket",
+                lambda: s.scalar(select(Ticket).where(Ticket.contact_id == row.id)),
+                timeout_s=30,
+            )
+        assert ticket.subject == f"Voicemail from {CALLER}"
+        (after,) = [r for r in c.contacts() if r.id == row.id]
+        assert after.recording_url is not None and after.recording_url.startswith("voicemail/")
+        rate, samples = read_wav(c.data / "recordings" / after.recording_url)
+        span = active_span(samples, rate)
+        assert span is not None
+        # the message holds the speech, whole (its length ±0.5 s)
+        assert span[1] - span[0] == pytest.approx(message.active_s, abs=0.5)

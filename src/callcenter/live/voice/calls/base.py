@@ -135,6 +135,9 @@ class ControllerBase:
     async def _stop_recordings(self, call: Call) -> None:
         raise NotImplementedError
 
+    async def _voicemail_after_wait(self, call: Call) -> None:
+        raise NotImplementedError
+
 
 def still_ringing(call: Call, leg: str) -> bool:
     """Whether ``leg`` is still the call's ringing (or just answered) agent leg: read

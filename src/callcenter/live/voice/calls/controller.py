@@ -243,6 +243,10 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         if call.state is CallState.IVR and call.ivr is not None:
             await call.ivr.hangup()  # the flow ends: abandoned, or with its voicemail
             return
+        if call.state is CallState.VOICEMAIL:
+            if call.message is None:  # gone before the beep: no message
+                await self._end(call)
+            return  # the recording's end files the message and ends the call
         if call.state is CallState.TALKING:
             await self._stop_recordings(call)  # the file ends where the talk ended
         state, _ = await self._state(call.contact)
@@ -279,7 +283,9 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             await self._stop_ringing(call)
         elif e.type is EventType.COMPLETE:
             await self._end(call)  # ended at the desk: both legs go
-        elif e.type in (EventType.TIMEOUT, EventType.TRANSFER) and e.target is None:
+        elif e.type is EventType.TIMEOUT and e.target is None:
+            await self._voicemail_after_wait(call)  # waited its maximum, nowhere to go
+        elif e.type is EventType.TRANSFER and e.target is None:
             await self._end(call)  # left the queue with nowhere to go
 
     async def _ring(self, call: Call, agent: str) -> None:

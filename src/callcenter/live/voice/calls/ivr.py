@@ -4,6 +4,7 @@ flow itself)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import anyio
@@ -23,11 +24,15 @@ from callcenter.live.voice.calls.base import (
 from callcenter.live.voice.ivr_call import VOICEMAIL_SUFFIX, IvrCall
 from callcenter.live.voice.model import Call, CallState
 from callcenter.storage.tables import ContactRow, ContactStatus
+from callcenter.voice.ari import AriNotFoundError
 from callcenter.voice.ivr.actions import Outcome
 from callcenter.voice.ivr.model import Flow
 from callcenter.voice.ivr.runner import IvrRun
 
 log = logging.getLogger("callcenter.voice")
+
+VOICEMAIL_INTRO = "-vm-intro"  # the playback of vm-intro before a message
+MESSAGE_MAX_S = 120  # the longest message taken after the queue's maximum wait
 
 
 class IvrSide(ControllerBase):
@@ -95,6 +100,11 @@ class IvrSide(ControllerBase):
     async def _ivr_playback(self, playback: str | None) -> None:
         if playback is None or not playback.startswith(CALL_PREFIX):
             return  # an announcement in the queue
+        if playback.endswith(VOICEMAIL_INTRO):
+            call = self.calls.get(playback.removesuffix(VOICEMAIL_INTRO))
+            if call is not None and call.state is CallState.VOICEMAIL:
+                await self._record_message(call)
+            return
         call = self.calls.get(playback.rsplit("-play-", 1)[0])
         if call is not None and call.ivr is not None:
             await call.ivr.played(playback)
@@ -105,3 +115,39 @@ class IvrSide(ControllerBase):
         call = self.calls.get(name.removesuffix(VOICEMAIL_SUFFIX))
         if call is not None and call.ivr is not None:
             await call.ivr.recorded(name)
+        elif call is not None and call.state is CallState.VOICEMAIL:
+            await self._message_left(call)
+
+    # ------------------------------------------------------------------ after the maximum wait
+
+    async def _voicemail_after_wait(self, call: Call) -> None:
+        """The caller waited the queue's maximum and the queue has no overflow: rather
+        than hang up on them, the center takes a message (``vm-intro``, a beep, up to
+        :data:`MESSAGE_MAX_S`, ``#`` ends it) that becomes a ticket with its recording."""
+        if self.voicemail is None:
+            await self._end(call)
+            return
+        call.state = CallState.VOICEMAIL
+        await self._stop_announcing(call)
+        hold = self._holding.get(call.queue or "")
+        if hold is not None:
+            with contextlib.suppress(AriNotFoundError):
+                await self.ari.remove_from_bridge(hold, [call.caller_channel])
+        await self.ari.play(
+            call.caller_channel,
+            ["sound:vm-intro"],
+            playback_id=f"{call.contact}{VOICEMAIL_INTRO}",
+            lang=call.language,
+        )
+
+    async def _record_message(self, call: Call) -> None:
+        name = f"{call.contact}{VOICEMAIL_SUFFIX}"
+        call.message = name
+        await self.ari.record(call.caller_channel, name, max_duration_s=MESSAGE_MAX_S,
+                              beep=True, terminate_on="#", if_exists="overwrite")  # fmt: skip
+
+    async def _message_left(self, call: Call) -> None:
+        if self.voicemail is not None and call.message is not None:
+            self._spawn(self.voicemail.keep(self.ari, call.contact, call.message))
+        call.message = None
+        await self._end(call)
