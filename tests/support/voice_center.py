@@ -28,13 +28,14 @@ from sqlalchemy.orm import Session
 
 from callcenter.settings import Settings
 from callcenter.storage.db import EventRow, make_engine
-from callcenter.storage.tables import ContactRow, IvrFlowRow, QueueRow
+from callcenter.storage.tables import BusinessHours, ContactRow, IvrFlowRow, QueueRow
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 from tests.support.seed import seed
 from tests.support.server import LiveServer
 
 DID: Final = "5551000"  # straight to the queue
 IVR_DID: Final = "5552000"  # through the IVR flow FLOW
+NIGHT_DID: Final = "5553000"  # through NIGHT_FLOW: hours that are never open -> voicemail
 CALLER: Final = "+79161234567"
 # Debian's recorded prompts only (beep, goodbye): short, and present in every language
 FLOW: Final = """
@@ -62,6 +63,18 @@ nodes:
     on_invalid: bye
   phones: {kind: queue, queue: phones}
   bye: {kind: hangup, prompt: goodbye}
+"""
+
+
+NIGHT_FLOW: Final = """
+name: night
+language: en
+languages: [en]
+start: hours
+nodes:
+  hours: {kind: hours, hours: never, open: desk, closed: message}
+  desk: {kind: queue, queue: phones}
+  message: {kind: voicemail, prompt: vm-intro, max_seconds: 30, queue: phones}
 """
 
 
@@ -128,6 +141,8 @@ def _seed(
                        announce_every_s=announce_every_s, max_wait_s=max_wait_s,
                        callback_digit=callback_digit))  # fmt: skip
         s.add(IvrFlowRow(name="support", source=FLOW, updated_at=time.time()))
+        s.add(BusinessHours(name="never", timezone="Europe/Moscow", weekly={}))
+        s.add(IvrFlowRow(name="night", source=NIGHT_FLOW, updated_at=time.time()))
     db.dispose()
 
 
@@ -139,6 +154,8 @@ def _configure(server: LiveServer, agents: tuple[str, ...]) -> dict[str, str]:
                  json={"number": DID, "target_kind": "queue", "target": "phones"})  # fmt: skip
         to_ivr = {"number": IVR_DID, "target_kind": "ivr", "target": "support"}
         admin.ok("POST", "/api/admin/voice/numbers", json=to_ivr)
+        at_night = {"number": NIGHT_DID, "target_kind": "ivr", "target": "night"}
+        admin.ok("POST", "/api/admin/voice/numbers", json=at_night)
         return {
             a: admin.ok("PUT", f"/api/admin/voice/agents/{a}/device", json={"kind": "sip"})[
                 "password"
@@ -234,6 +251,7 @@ __all__ = [
     "DID",
     "FLOW",
     "IVR_DID",
+    "NIGHT_DID",
     "VoiceCenter",
     "free_port",
     "types",

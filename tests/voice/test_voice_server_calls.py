@@ -22,12 +22,21 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import select
-from tests.support.audio import Clip, active_span, session_audio_kit
+from sqlalchemy.orm import Session
+from tests.support.audio import Clip, active_span, read_wav, session_audio_kit
 from tests.support.baresip import Baresip
 from tests.support.sip import Dtmf, carrier_call
-from tests.support.voice_center import CALLER, DID, IVR_DID, VoiceCenter, types, voice_center
+from tests.support.voice_center import (
+    CALLER,
+    DID,
+    IVR_DID,
+    NIGHT_DID,
+    VoiceCenter,
+    types,
+    voice_center,
+)
 
-from callcenter.storage.tables import analyses_table
+from callcenter.storage.tables import Ticket, analyses_table
 
 
 @pytest.fixture(scope="module", params=["embedded", "external"])
@@ -184,6 +193,64 @@ def test_a_caller_who_hangs_up_in_the_ivr_abandons_there_not_in_a_queue(
     assert after.ended_at is not None and after.queue is None
 
 
+def test_invalid_keys_use_up_the_tries_and_the_flow_says_goodbye(
+    center: tuple[VoiceCenter, str],
+) -> None:
+    """Account 1234#, then 9 and 9 at a menu of 1 and 2: two invalid tries, then the
+    flow's invalid path (goodbye, the center hangs up); the call never reaches a queue."""
+    c, _ = center
+    kit = session_audio_kit()
+    before = {r.id for r in c.contacts()}
+    # SIP INFO throughout (each key its own transaction; RFC 4733 is the test above's)
+    keys = [Dtmf(1.0 + 0.3 * i, d, info=True) for i, d in enumerate("1234#")]
+    keys += [Dtmf(3.5, "9", info=True), Dtmf(5.0, "9", info=True)]
+    call = carrier_call(c.sip, IVR_DID, CALLER, kit.silence(2.0), dtmf=keys,
+                        hangup_after_s=None, wait_bye_s=20)  # fmt: skip
+    with call:
+        call.wait().assert_ok()  # the far end (our goodbye) hung up
+    (row,) = c.wait("the IVR call", lambda: c.new_contacts(before))
+    events = c.wait(
+        "the IVR's end", lambda: (e := c.events(row.id)) and "ivr_leave" in types(e) and e
+    )
+    choices = [(e.target, e.reason) for e in events if e.type == "ivr_choice"]
+    assert choices == [("account", "1234"), ("main", "invalid:9"), ("main", "invalid:9")]
+    assert types(events) == ["arrive", "ivr_enter", "ivr_choice", "ivr_choice", "ivr_choice",
+                             "ivr_leave"]  # fmt: skip
+    assert events[-1].reason == "hangup"
+    (after,) = c.wait(
+        "the contact closed", lambda: [r for r in c.contacts() if r.id == row.id and r.ended_at]
+    )
+    assert after.status == "closed" and after.queue is None
+
+
+def test_closed_hours_take_a_message_that_becomes_a_ticket(
+    center: tuple[VoiceCenter, str],
+) -> None:
+    """The night flow's hours are never open: vm-intro (5.65 s), a beep, the caller's
+    message (spoken from 8 s), a ticket with the recording."""
+    c, _ = center
+    kit = session_audio_kit()
+    before = {r.id for r in c.contacts()}
+    message = kit.speech("My card was blocked, please call me.", lead_s=8.0)
+    call = carrier_call(c.sip, NIGHT_DID, CALLER, message,
+                        hangup_after_s=message.active_end_s + 1.0)  # fmt: skip
+    with call:
+        call.wait().assert_ok()
+    (row,) = c.wait("the night call", lambda: c.new_contacts(before))
+    events = c.wait(
+        "the IVR's end", lambda: (e := c.events(row.id)) and "ivr_leave" in types(e) and e
+    )
+    assert [(e.target, e.reason) for e in events if e.type == "ivr_choice"] == [("hours", "closed")]
+    assert events[-1].reason == "voicemail" and "enqueue" not in types(events)
+    ticket = c.wait("the voicemail's ticket", lambda: _ticket(c, row.id), timeout_s=30)
+    assert ticket.subject == f"Voicemail from {CALLER}"
+    (after,) = [r for r in c.contacts() if r.id == row.id]
+    assert after.recording_url is not None and after.recording_url.startswith("voicemail/")
+    rate, samples = read_wav(c.data / "recordings" / after.recording_url)
+    span = active_span(samples, rate)
+    assert span is not None and span[1] - span[0] == pytest.approx(message.active_s, abs=0.5)
+
+
 def test_the_event_log_kpis_equal_the_hand_count_of_the_calls_above(
     center: tuple[VoiceCenter, str],
 ) -> None:
@@ -209,3 +276,8 @@ def test_the_event_log_kpis_equal_the_hand_count_of_the_calls_above(
     # both answered at once by an auto-answering phone: ASA well under a second, and it
     # leaves the IVR call's time in the flow out (that one spent > 3.5 s there)
     assert visits["asa_s"] < 1.0
+
+
+def _ticket(c: VoiceCenter, contact: str) -> Ticket | None:
+    with Session(c.db) as s:  # a new session each time: a fresh snapshot
+        return s.scalar(select(Ticket).where(Ticket.contact_id == contact))

@@ -212,12 +212,7 @@ def test_a_caller_who_waits_the_maximum_leaves_a_message_that_becomes_a_ticket(
             call.wait().assert_ok()
         (row,) = c.wait("the call", lambda: c.new_contacts(set()))
         assert types(c.events(row.id)) == ["arrive", "enqueue", "timeout"]
-        with Session(c.db) as s:
-            ticket = c.wait(
-                "the voicemail's ticket",
-                lambda: s.scalar(select(Ticket).where(Ticket.contact_id == row.id)),
-                timeout_s=30,
-            )
+        ticket = c.wait("the voicemail's ticket", lambda: _ticket(c, row.id), timeout_s=30)
         assert ticket.subject == f"Voicemail from {CALLER}"
         (after,) = [r for r in c.contacts() if r.id == row.id]
         assert after.recording_url is not None and after.recording_url.startswith("voicemail/")
@@ -226,3 +221,8 @@ def test_a_caller_who_waits_the_maximum_leaves_a_message_that_becomes_a_ticket(
         assert span is not None
         # the message holds the speech, whole (its length ±0.5 s)
         assert span[1] - span[0] == pytest.approx(message.active_s, abs=0.5)
+
+
+def _ticket(c: VoiceCenter, contact: str) -> Ticket | None:
+    with Session(c.db) as s:  # a new session each time: a fresh snapshot
+        return s.scalar(select(Ticket).where(Ticket.contact_id == contact))
