@@ -71,17 +71,18 @@ DTMF_EVENTS = "0123456789*#ABCD"
 
 
 class DtmfSniffer:
-    """RFC 4733 events sent over plain RTP on the loopback interface, read with a raw
-    ``AF_PACKET`` socket (root, as SIPp's pcap replay needs too). Plain RTP whose
-    payload is exactly one 4-byte event: the carrier sends none in these tests, and the
-    browser's events are SRTP (10 more bytes of authentication tag), so what is seen is
-    what Asterisk sent to the carrier. Written here because no library on this machine
-    captures packets (no tcpdump, no scapy)."""
+    """RFC 4733 events sent to the carrier's RTP ``port`` on the loopback interface,
+    read with a raw ``AF_PACKET`` socket (root, as SIPp's pcap replay needs too): plain
+    RTP whose payload is exactly one 4-byte event (the browser's events are SRTP, with
+    10 more bytes of authentication tag; the port keeps out other tests' calls on this
+    machine). Written here because no library on this machine captures packets (no
+    tcpdump, no scapy)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int) -> None:
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
         self.sock.bind(("lo", 0))
         self.sock.settimeout(0.2)
+        self.port = port
         self.events: dict[tuple[int, int], int] = {}  # (ssrc, rtp timestamp) -> event
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -100,13 +101,16 @@ class DtmfSniffer:
     def _packet(self, ip: bytes) -> None:
         if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != socket.IPPROTO_UDP:
             return
-        rtp = ip[(ip[0] & 0x0F) * 4 + 8 :]
+        udp = ip[(ip[0] & 0x0F) * 4 :]
+        rtp = udp[8:]
         if len(rtp) != 16 or rtp[0] >> 6 != 2 or rtp[0] & 0x3F:  # v2, no padding/ext/CSRC
             return
         if not 96 <= rtp[1] & 0x7F <= 127 or rtp[12] >= len(DTMF_EVENTS):
             return
         ts, ssrc = struct.unpack("!II", rtp[4:12])
-        self.events.setdefault((ssrc, ts), rtp[12])
+        port = struct.unpack("!H", udp[2:4])[0]
+        if port == self.port:
+            self.events.setdefault((ssrc, ts), rtp[12])
 
     def digits(self) -> list[str]:
         return [DTMF_EVENTS[e] for e in self.events.values()]
@@ -248,9 +252,9 @@ def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
     c = desk.center
     page = _open_desk(desk)
     said_by_caller = session_audio_kit().speech(CALLER_TEXT, lead_s=CALLER_LEAD_S)
-    sniffer = DtmfSniffer()
+    call = carrier_call(c.sip, DID, CALLER, said_by_caller, wait_bye_s=60.0)
+    sniffer = DtmfSniffer(call.media_port)  # the carrier's RTP port (its SDP's)
     try:
-        call = carrier_call(c.sip, DID, CALLER, said_by_caller, wait_bye_s=60.0)
         with call:
             offer = page.locator('[data-testid="offer"][data-channel="voice"]')
             expect(offer).to_contain_text(CALLER)
@@ -269,6 +273,13 @@ def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
             for digit in DIGITS:
                 tools.locator(f'[data-action="dtmf"][data-key="{digit}"]').click()
                 time.sleep(0.4)  # the pad sends 160 ms tones 100 ms apart
+            # the recording paused (a card number) and resumed from the pane
+            rec = tools.locator('[data-action="recording"]')
+            rec.click()
+            expect(rec).to_have_attribute("aria-pressed", "true")
+            expect(rec).to_have_text("Resume recording")
+            rec.click()
+            expect(rec).to_have_attribute("aria-pressed", "false")
             if SHOTS:
                 page.screenshot(path=f"{SHOTS}/incall.png")
             # let the caller finish speaking, then the agent ends the call on the desk
@@ -286,7 +297,7 @@ def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
         sniffer.close()
         page.context.close()
     # DTMF: what Asterisk sent the carrier, digit by digit
-    assert sniffer.digits() == DIGITS
+    assert sniffer.digits() == DIGITS, list(sniffer.events.items())
     # the log, counted by hand: offered to ann, connected, ended by the agent, wrapped up
     (contact,) = c.contacts()
     events = c.wait(
@@ -295,6 +306,7 @@ def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
     types = _types(events)
     assert types[:4] == ["arrive", "enqueue", "offer", "connect"], types
     assert [e.agent for e in events if e.type in ("offer", "connect")] == ["ann", "ann"]
+    assert [e.reason for e in events if e.type == "recording"] == ["started", "paused", "resumed"]
     complete = next(e for e in events if e.type == "complete")
     assert (complete.agent, complete.by) == ("ann", "agent")
     row = c.wait("the recording", lambda: [r for r in c.contacts() if r.recording_url])[0]
@@ -334,11 +346,11 @@ def test_a_decline_click_makes_the_router_offer_the_call_to_bob(desk: Desk) -> N
             bob.wait_registered()
             with c.server.client("bob") as bob_desk:
                 call = carrier_call(
-                    c.sip, DID, "79160000002", kit.silence(1.0), hangup_after_s=12.0
+                    c.sip, DID, "+79160000002", kit.silence(1.0), hangup_after_s=12.0
                 )
                 with call:
                     offer = page.locator('[data-testid="offer"][data-channel="voice"]')
-                    expect(offer).to_contain_text("79160000002")
+                    expect(offer).to_contain_text("+79160000002")
                     expect(page.locator("#phone")).to_have_attribute("data-call", "ringing")
                     bob_desk.ok("POST", "/api/desk/login")  # only now: ann had the first offer
                     offer.locator('[data-action="decline"]').click()
