@@ -110,7 +110,9 @@ def _ha1(s: Session) -> tuple[str | None, float | None]:
 def test_the_credential_registers_at_once_and_the_next_one_replaces_it(voice: Voice) -> None:
     before = time.time()
     with voice.server.client("ann") as ann:
+        t0 = time.perf_counter()
         first = ann.ok("POST", "/api/desk/phone")
+        print(f"POST /api/desk/phone (issue + reload): {time.perf_counter() - t0:.3f} s")
         assert set(first) == {
             "wsUrl", "uri", "authorizationUser", "password", "displayName", "expiresAt",
         }  # fmt: skip
