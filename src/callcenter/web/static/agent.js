@@ -2,12 +2,8 @@
 // The server is the truth: GET /api/desk is reloaded on every push that changes work
 // (offer, contact, state); chat messages are appended as they are pushed. Panes are kept
 // between reloads so typed text and scroll positions survive.
-// Calls (channel "voice") ring in the same offer list; with the desk's softphone
-// (phone.js, device webrtc) Accept answers the ringing WebRTC call whose
-// X-Callcenter-Contact header is the offer's contact — the router's connect then comes
-// from Asterisk — and Decline sends 603; with a SIP desk phone the offer says to answer
-// on it. A call's pane has mute, the DTMF pad, pause/resume recording and End (the
-// desk's "end": Asterisk hangs up both legs).
+// Calls (channel "voice") ring in the same offer list; their phone side (answer and
+// decline on the softphone, the call's pane tools) is in desk_call.js.
 "use strict";
 (() => {
   const $ = (sel, el = document) => el.querySelector(sel);
@@ -109,19 +105,19 @@
     ui.offers.replaceChildren(...offers.map((c) => {
       const first = c.messages.find((m) => m.sender === "customer");
       const voice = c.channel === "voice";
-      const onPhone = voice && phoneDevice() !== "webrtc";
+      const onPhone = voice && calls.device() !== "webrtc";
       return h("div", {class: "card offer", "data-testid": "offer", "data-contact": c.id, "data-channel": c.channel},
         h("div", {class: "what"},
           h("strong", {class: "offer-customer", text: who(c)}),
           h("span", {class: "muted", text: " · " + (voice ? "call" : c.channel) + " · queue " + c.queue}),
-          voice ? h("div", {class: "preview", "data-field": "caller-number"}, "From ", h("bdi", {text: callerNumber(c)}))
+          voice ? h("div", {class: "preview", "data-field": "caller-number"}, "From ", h("bdi", {text: calls.callerNumber(c)}))
             : h("div", {class: "preview", text: first ? first.body : ""})),
         h("span", {class: "countdown", "data-field": "countdown", "data-deadline": c.ring_deadline}),
         onPhone ? h("strong", {class: "answer-on-phone", "data-field": "answer-on-phone", text: "Answer on your phone"}) : null,
         onPhone ? null : h("button", {class: "primary", type: "button", "data-action": "accept", text: "Accept",
-          onclick: () => (voice ? phoneAction(c.id, "answer") : contactAction(c.id, "accept"))}),
+          onclick: () => (voice ? calls.act(c.id, "answer") : contactAction(c.id, "accept"))}),
         onPhone ? null : h("button", {type: "button", "data-action": "decline", text: "Decline",
-          onclick: () => (voice ? phoneAction(c.id, "decline") : contactAction(c.id, "decline"))}));
+          onclick: () => (voice ? calls.act(c.id, "decline") : contactAction(c.id, "decline"))}));
     }));
     document.title = (offers.length ? "(" + offers.length + ") Incoming · " : "") + "Desktop · callcenter";
   }
@@ -172,7 +168,7 @@
       h("div", {}, h("strong", {text: "After-contact work "}), p.acwTimer),
       h("label", {}, "Disposition ", p.disposition), p.wrapNotes,
       h("button", {class: "primary", type: "button", "data-action": "done", text: "Done", onclick: () => wrapup(c.id, p)}));
-    p.call = c.channel === "voice" ? makeCallTools(c) : null;
+    p.call = c.channel === "voice" ? calls.tools(c) : null;
     if (p.call) {
       p.transcript.hidden = true;
       p.compose.hidden = true;
@@ -184,87 +180,14 @@
     return p;
   }
 
-  // ---------------------------------------------------------------- calls
-  // The softphone (phone.js mounts it into #phone and fires "phone:ready"); the call it
-  // rings with, by the X-Callcenter-Contact header our call controller puts in the INVITE.
-  const phoneEl = $("#phone");
-  let softphone = null;
-  let ringingContact = null; // the contact whose call rings (or is up) in the softphone
-  const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
-  function phoneDevice() { return phoneEl ? phoneEl.dataset.device || "" : ""; }
-  function callerNumber(c) {
-    return (c.claim && c.claim.phone) || c.customer_phone || "unknown number";
-  }
-  if (phoneEl) {
-    phoneEl.addEventListener("phone:ready", (ev) => { softphone = ev.detail; if (desk) renderOffers(); });
-    phoneEl.addEventListener("phone:incoming", (ev) => {
-      ringingContact = ev.detail.header("X-Callcenter-Contact") || null;
-      reloadSoon();
-    });
-    phoneEl.addEventListener("phone:state", (ev) => {
-      if (ev.detail.call === "idle" || ev.detail.call === "ended") ringingContact = null;
-      panes.forEach((p) => p.call && renderCall(p));
-    });
-  }
-
-  // Answer or decline the offer `id` on the softphone: the call may reach the browser a
-  // moment after the offer's push, so wait for it (up to RING_WAIT_MS).
-  const RING_WAIT_MS = 5000;
-  async function phoneAction(id, what) {
-    ui.error.textContent = "";
-    const until = Date.now() + RING_WAIT_MS;
-    while (!(softphone && softphone.state.call === "ringing" && ringingContact === id)) {
-      if (Date.now() > until) {
-        fail(softphone ? "the call has not reached your phone (" + softphone.state.registration + ")"
-          : "your phone is not connected");
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    try { if (what === "answer") softphone.answer(); else softphone.decline(); } catch (e) { fail(e); return; }
-    if (what === "answer") { selected = id; reloadSoon(); }
-  }
-
-  function makeCallTools(c) {
-    const t = {recPaused: false};
-    const guard = (fn) => () => { ui.error.textContent = ""; try { fn(); } catch (e) { fail(e); } };
-    t.number = h("p", {class: "call-number", "data-field": "call-number"}, "Caller ", h("bdi", {text: callerNumber(c)}));
-    t.mute = h("button", {type: "button", "data-action": "mute", "aria-pressed": "false", text: "Mute",
-      onclick: guard(() => softphone.mute(!softphone.state.muted))});
-    t.rec = h("button", {type: "button", "data-action": "recording", "aria-pressed": "false", text: "Pause recording",
-      onclick: () => toggleRecording(c.id, t)});
-    t.pad = h("div", {class: "call-pad", role: "group", "aria-label": "Dial pad"}, ...KEYS.map((k) =>
-      h("button", {type: "button", "data-action": "dtmf", "data-key": k, "aria-label": "Dial pad " + k, text: k,
-        onclick: guard(() => softphone.sendDtmf(k))})));
-    t.end = h("button", {type: "button", class: "danger", "data-action": "end", text: "End call",
-      onclick: () => contactAction(c.id, "end")});
-    t.onPhone = h("p", {class: "muted", "data-field": "on-desk-phone", text: "On your desk phone", hidden: true});
-    t.el = h("div", {class: "call-tools", "data-testid": "call-tools"}, t.number, t.onPhone,
-      h("div", {class: "call-buttons"}, t.mute, t.rec, t.end), t.pad);
-    return t;
-  }
-
-  function renderCall(p) {
-    const t = p.call, active = p.el.dataset.status === "active";
-    const mine = softphone && ringingContact === p.el.dataset.contact && softphone.state.call === "in call";
-    t.el.hidden = !active;
-    t.mute.hidden = t.pad.hidden = !mine;
-    t.onPhone.hidden = !active || phoneDevice() === "webrtc";
-    const muted = Boolean(softphone && softphone.state.muted);
-    t.mute.textContent = muted ? "Unmute" : "Mute";
-    t.mute.setAttribute("aria-pressed", String(muted));
-    t.rec.textContent = t.recPaused ? "Resume recording" : "Pause recording";
-    t.rec.setAttribute("aria-pressed", String(t.recPaused));
-  }
-
-  async function toggleRecording(id, t) {
-    const paused = !t.recPaused;
-    const done = await act(async () => { await cc.api("POST", path(id) + "/recording", {paused}); return true; });
-    if (!done) return;
-    t.recPaused = paused;
-    const p = panes.get(id);
-    if (p) renderCall(p);
-  }
+  // ---------------------------------------------------------------- calls (desk_call.js)
+  const calls = CallcenterDeskCall.create({
+    h, fail, act, path: (id) => path(id), panes,
+    clearError: () => { ui.error.textContent = ""; },
+    end: (id) => contactAction(id, "end"),
+    ringing: () => { if (desk) renderOffers(); reloadSoon(); },
+    answered: (id) => { selected = id; reloadSoon(); },
+  });
 
   function fillSelects(p) {
     const keepT = p.target.value, keepD = p.disposition.value;
@@ -292,7 +215,7 @@
     p.compose.hidden = !active || Boolean(p.call);
     p.tools.hidden = !active || Boolean(p.call);
     p.acw.hidden = active;
-    if (p.call) renderCall(p);
+    if (p.call) calls.render(p);
     if (!active && !wasWrap) p.wrapNotes.value = ownNote(c);
   }
 
@@ -518,7 +441,7 @@
   let cardClaim = null; // contact id whose claim is on the card
   function who(c) {
     if (c.customer_name) return c.customer_name;
-    if (c.channel === "voice") return callerNumber(c);
+    if (c.channel === "voice") return calls.callerNumber(c);
     return c.claim && c.claim.name ? c.claim.name + " (unverified)" : "Customer";
   }
 
@@ -546,7 +469,7 @@
         onclick: () => link(c.id, {customer_id: m.customer.id})})));
     ui.card.replaceChildren(
       h("h2", {"data-testid": "claim-name", text: (cl.name || "Customer") + (cl.email_verified ? "" : " (unverified)")}),
-      c.channel === "voice" ? h("p", {"data-field": "card-caller"}, "Caller's number ", h("bdi", {text: callerNumber(c)}))
+      c.channel === "voice" ? h("p", {"data-field": "card-caller"}, "Caller's number ", h("bdi", {text: calls.callerNumber(c)}))
         : h("p", {class: "muted", text: [cl.email, cl.phone].filter(Boolean).join(" · ")}),
       h("p", {class: "muted", text: c.channel === "voice" ? "The number the call came from; not linked to a customer record yet."
         : "What the customer typed; not linked to a customer record yet."}),
