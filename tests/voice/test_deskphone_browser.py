@@ -203,23 +203,29 @@ def desk(tmp_path_factory: pytest.TempPathFactory, chromium_browser: Browser) ->
         server.stop()
 
 
-def _open_desk(d: Desk) -> Page:
-    """ann signs in on the real page; its softphone registers; ann logs in to the router."""
+def _open_desk(d: Desk, user: str = "ann", *, log_in: bool = True) -> Page:
+    """``user`` signs in on the real page; ann's softphone registers (bob, a SIP desk
+    phone, gets the page's line saying so); then the agent logs in to the router."""
     context = d.browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     url = d.center.server.url
     page.goto(f"{url}/login?next=/agent")
-    page.fill("#username", "ann")
+    page.fill("#username", user)
     page.fill("#password", PASSWORD)
     page.click("#sign-in")
     page.wait_for_url(f"{url}/agent")
     phone = page.locator("#phone")
-    expect(phone).to_have_attribute("data-device", "webrtc")
-    expect(phone).to_have_attribute("data-registration", "registered")
-    if page.locator("#btn-login").is_visible():
-        page.click("#btn-login")
-    expect(page.locator("#agent-state")).to_have_attribute("data-status", "available")
+    if user == "ann":
+        expect(phone).to_have_attribute("data-device", "webrtc")
+        expect(phone).to_have_attribute("data-registration", "registered")
+    else:
+        expect(phone).to_have_attribute("data-device", "sip")
+        expect(phone).to_contain_text("answers calls on a SIP desk phone")
+    if log_in:
+        if page.locator("#btn-login").is_visible():
+            page.click("#btn-login")
+        expect(page.locator("#agent-state")).to_have_attribute("data-status", "available")
     return page
 
 
@@ -352,28 +358,66 @@ def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
           f"click Accept -> connect {connect.t - clicked:.3f} s")  # fmt: skip
 
 
-def test_a_decline_click_makes_the_router_offer_the_call_to_bob(desk: Desk) -> None:
+def test_hanging_up_on_the_softphone_ends_the_call_on_the_desk(desk: Desk) -> None:
     c = desk.center
     before = {r.id for r in c.contacts()}
     page = _open_desk(desk)
+    try:
+        call = carrier_call(c.sip, DID, CALLER, session_audio_kit().silence(1.0), wait_bye_s=30.0)
+        with call:
+            offer = page.locator('[data-testid="offer"][data-channel="voice"]')
+            offer.locator('[data-action="accept"]').click()
+            pane = page.locator('[data-testid="chat-pane"]')
+            expect(pane).to_have_attribute("data-status", "active")
+            page.locator("#phone .phone-hangup").click()  # the widget's Hang up: a SIP BYE
+            call.wait().assert_ok()  # the caller's leg was hung up by our side
+        expect(pane).to_have_attribute("data-status", "wrapup")
+        pane.locator('[data-field="disposition"]').select_option("follow_up")
+        pane.locator('[data-action="done"]').click()
+        expect(pane).to_have_count(0)
+    finally:
+        page.context.close()
+    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
+    events = c.wait(
+        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
+    )
+    complete = next(e for e in events if e.type == "complete")
+    assert (complete.agent, complete.by) == ("ann", "agent")
+
+
+def test_a_decline_click_makes_the_router_offer_the_call_to_bobs_desk_phone(desk: Desk) -> None:
+    c = desk.center
+    before = {r.id for r in c.contacts()}
+    page = _open_desk(desk)
+    bob_page = _open_desk(desk, "bob", log_in=False)
     kit = session_audio_kit()
     try:
         with Baresip(c.sip, "agent-bob", desk.bob_password, source=kit.tone(440, 1.0).pcm) as bob:
             bob.wait_registered()
-            with c.server.client("bob") as bob_desk:
-                call = carrier_call(
-                    c.sip, DID, "+79160000002", kit.silence(1.0), hangup_after_s=12.0
+            call = carrier_call(c.sip, DID, "+79160000002", kit.silence(1.0), hangup_after_s=12.0)
+            with call:
+                offer = page.locator('[data-testid="offer"][data-channel="voice"]')
+                expect(offer).to_contain_text("+79160000002")
+                expect(page.locator("#phone")).to_have_attribute("data-call", "ringing")
+                bob_page.click("#btn-login")  # only now: ann had the first offer
+                expect(bob_page.locator("#agent-state")).to_have_attribute(
+                    "data-status", "available"
                 )
-                with call:
-                    offer = page.locator('[data-testid="offer"][data-channel="voice"]')
-                    expect(offer).to_contain_text("+79160000002")
-                    expect(page.locator("#phone")).to_have_attribute("data-call", "ringing")
-                    bob_desk.ok("POST", "/api/desk/login")  # only now: ann had the first offer
-                    offer.locator('[data-action="decline"]').click()
-                    expect(offer).to_have_count(0)
-                    call.wait().assert_ok()
-                bob_desk.ok("POST", "/api/desk/logout")
+                offer.locator('[data-action="decline"]').click()
+                expect(offer).to_have_count(0)
+                # bob's phone answered (baresip, auto-answer): his desk shows the call
+                tools = bob_page.locator('[data-testid="call-tools"]')
+                expect(tools.locator('[data-field="on-desk-phone"]')).to_be_visible()
+                expect(tools.locator('[data-field="call-number"]')).to_contain_text("+79160000002")
+                expect(tools.locator('[data-action="mute"]')).to_be_hidden()  # not his browser's
+                call.wait().assert_ok()
+            bob_pane = bob_page.locator('[data-testid="chat-pane"]')
+            expect(bob_pane).to_have_attribute("data-status", "wrapup")
+            bob_pane.locator('[data-field="disposition"]').select_option("resolved")
+            bob_pane.locator('[data-action="done"]').click()
+            expect(bob_pane).to_have_count(0)
     finally:
+        bob_page.context.close()
         page.context.close()
     new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
     events = c.wait(
@@ -391,3 +435,50 @@ def test_a_decline_click_makes_the_router_offer_the_call_to_bob(desk: Desk) -> N
     # a decline is the agent's choice, not a broken phone: ann is not paused for it
     with c.server.client("ann") as ann:
         assert ann.ok("GET", "/api/desk")["status"] == "available"
+
+
+def test_bobs_desk_says_answer_on_your_phone_while_it_rings(desk: Desk) -> None:
+    """A SIP desk phone that rings without answering (baresip, manual answer): bob's
+    desk shows the offer with its countdown and "Answer on your phone", no buttons."""
+    c = desk.center
+    bob_page = _open_desk(desk, "bob")
+    kit = session_audio_kit()
+    try:
+        with Baresip(c.sip, "agent-bob", desk.bob_password, source=kit.silence(1.0).pcm,
+                     auto_answer=False) as bob:  # fmt: skip
+            bob.wait_registered()
+            with c.server.client("ann") as ann:
+                ann.ok("POST", "/api/desk/logout")  # bob is the only one available
+            call = carrier_call(c.sip, DID, "+79160000003", kit.silence(1.0), hangup_after_s=4.0)
+            with call:
+                offer = bob_page.locator('[data-testid="offer"][data-channel="voice"]')
+                expect(offer).to_contain_text("+79160000003")
+                expect(offer.locator('[data-field="answer-on-phone"]')).to_have_text(
+                    "Answer on your phone"
+                )
+                countdown = offer.locator('[data-field="countdown"]')
+                expect(countdown).to_have_text(re.compile(r"^\d+ s$"))
+                expect(offer.locator("button")).to_have_count(0)
+                call.wait().assert_ok()
+    finally:
+        bob_page.context.close()
+
+
+def test_a_caller_who_gives_up_while_the_softphone_rings_leaves_no_offer(desk: Desk) -> None:
+    """The router's abandon names no agent, so the desk gets no push for it; the
+    softphone's CANCEL makes the desk read itself again and the offer goes."""
+    c = desk.center
+    page = _open_desk(desk)
+    kit = session_audio_kit()
+    try:
+        with c.server.client("bob") as bob:
+            bob.ok("POST", "/api/desk/logout")
+        call = carrier_call(c.sip, DID, "+79160000004", kit.silence(1.0), hangup_after_s=3.0)
+        with call:
+            offer = page.locator('[data-testid="offer"][data-channel="voice"]')
+            expect(offer).to_contain_text("+79160000004")
+            call.wait().assert_ok()
+        expect(page.locator("#phone")).not_to_have_attribute("data-call", "ringing")
+        expect(offer).to_have_count(0)
+    finally:
+        page.context.close()

@@ -33,7 +33,12 @@ window.CallcenterDeskCall = (() => {
         d.ringing();
       });
       phoneEl.addEventListener("phone:state", (ev) => {
-        if (ev.detail.call === "idle" || ev.detail.call === "ended") ringingContact = null;
+        if (ev.detail.call === "idle" || ev.detail.call === "ended") {
+          // a caller who gives up while it rings sends the desk no push (the router's
+          // abandon names no agent): the phone's CANCEL is the news, so read the desk again
+          if (ringingContact !== null) d.ringing();
+          ringingContact = null;
+        }
         d.panes.forEach((p) => p.call && render(p));
       });
     }
