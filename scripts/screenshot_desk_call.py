@@ -31,8 +31,8 @@ figcaption {{ padding:4px 0; color:#333; }}
 </style></head><body>
 <figure><figcaption>1. A call rings on the desk: caller's number, countdown, Accept / Decline
 </figcaption><img src="{ringing}"></figure>
-<figure><figcaption>2. Accepted on the softphone: mute, recording, End, the DTMF pad, the caller's card
-</figcaption><img src="{incall}"></figure>
+<figure><figcaption>2. Accepted on the softphone: mute, recording, End, the DTMF pad,
+the caller's card</figcaption><img src="{incall}"></figure>
 </body></html>"""
 
 
@@ -48,9 +48,8 @@ def main() -> None:
             cwd=ROOT, env={**os.environ, "DESK_CALL_SHOTS": str(shots)}, check=True,
         )  # fmt: skip
         page_file = shots / "both.html"
-        page_file.write_text(
-            PAGE.format(ringing=(shots / "ringing.png").as_uri(), incall=(shots / "incall.png").as_uri())
-        )
+        ringing, incall = (shots / "ringing.png").as_uri(), (shots / "incall.png").as_uri()
+        page_file.write_text(PAGE.format(ringing=ringing, incall=incall))
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=find_chromium(), headless=True, chromium_sandbox=False,
