@@ -513,6 +513,27 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- voice: the desk's softphone on calls (docs/voice.md, "The desk on a call") ---
+    desk_phone_ttl_s: float = Field(
+        default=43_200.0,
+        ge=60,
+        le=86_400,
+        description=(
+            "Seconds a WebRTC softphone credential issued to the desk (`POST "
+            "/api/desk/phone`, each time the desk page opens) stays valid; a new one "
+            "replaces the old at once. Cover a shift: an expired credential stops "
+            "registering at Asterisk's next reload."
+        ),
+    )
+    voice_ws_url: str | None = Field(
+        default=None,
+        description=(
+            "The SIP-over-WebSocket URL browsers reach Asterisk at, e.g. "
+            "`wss://pbx.example/ws`. Unset: `ws://<voice_bind>:<voice_http_port>/ws` "
+            "(the embedded Asterisk); required with `voice = external`."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:

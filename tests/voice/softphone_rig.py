@@ -22,7 +22,6 @@ import json
 import queue
 import secrets
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +37,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from callcenter.api.http_guard import PAGE_CSP, voice_csp
+from callcenter.live.voice.config import host_ipv4_addresses
 from callcenter.voice.asterisk import RunningAsterisk
+from callcenter.voice.pjsip_config import PjsipOptions, render_rtp
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "callcenter" / "web" / "static"
 
@@ -85,35 +86,16 @@ remove_existing = yes
 
 
 def loopback_ice() -> str:
-    """``rtp.conf`` lines that make Asterisk's only ICE candidate 127.0.0.1.
-
-    Asterisk never offers a loopback address as a host candidate (res_rtp_asterisk.c
-    skips 127.0.0.0/8 and ::1 while it walks the interfaces), and with no candidate the
-    browser's ICE never starts. So every other IPv4 address of this machine is mapped to
-    127.0.0.1 in ``[ice_host_candidates]`` (the advertised address replaces the real one),
-    and the ICE ACL denies everything but 127.0.0.1: the offer carries exactly one
-    candidate, ``127.0.0.1:<port>``, where ``bind_rtp_to_media_address`` binds the socket.
-    """
-    out = subprocess.run(
-        ["ip", "-4", "-o", "addr", "show", "up"], capture_output=True, text=True, check=True
-    ).stdout
-    addresses = [
-        line.split()[3].split("/")[0] for line in out.splitlines() if " inet " in f" {line} "
-    ]
-    mapped = [a for a in addresses if not a.startswith("127.")]
-    if not mapped:
+    """``rtp.conf`` lines that make Asterisk's only ICE candidate 127.0.0.1: the
+    product's own (``render_rtp`` with this machine's addresses, as the server renders
+    them for a loopback media address; ``docs/voice.md``)."""
+    text = render_rtp(PjsipOptions(), host_ipv4_addresses())
+    if "[ice_host_candidates]" not in text:
         raise RuntimeError(
             "no IPv4 address besides loopback (ip -4 addr): Asterisk offers no ICE "
             "candidate to map to 127.0.0.1, so a WebRTC call cannot connect here"
         )
-    lines = [
-        "icesupport = yes",
-        "ice_deny = 0.0.0.0/0",
-        "ice_deny = ::/0",
-        "ice_permit = 127.0.0.1/32",
-    ]
-    lines += ["", "[ice_host_candidates]", *(f"{a} = 127.0.0.1" for a in mapped)]
-    return "\n".join(lines) + "\n"
+    return "icesupport = yes\n" + text
 
 
 def new_password() -> str:
@@ -237,6 +219,13 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         self.path = self.path[len("/static") :]
         super().do_GET()
+
+    def do_POST(self) -> None:
+        # the desk's phone.js POSTs its config URL (a fresh credential each time)
+        if self.path == "/phone-config":
+            self._send(self.config, "application/json")
+            return
+        self.send_error(404)
 
     def _send(self, data: bytes, content_type: str) -> None:
         self.send_response(200)

@@ -32,9 +32,11 @@ from callcenter.api.desk_schemas import (
     NotesOut,
     PauseIn,
     RecordingIn,
+    SoftphoneConfig,
     TransferIn,
     WrapupIn,
 )
+from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.errors import ConflictError
@@ -125,6 +127,24 @@ def recording(contact_id: str, body: RecordingIn, p: DeskUser, c: CenterDep) -> 
     if c.voice is None:
         raise ConflictError("calls are off in this center (serve --voice)")
     c.voice.set_recording_paused(contact_id, agent_of(p), body.paused)
+
+
+@api.post("/phone", response_model=SoftphoneConfig)
+def phone(p: DeskUser, c: CenterDep) -> SoftphoneConfig:
+    """The desk's softphone (agents whose device is ``webrtc``): a fresh short-lived SIP
+    credential, applied to the running Asterisk before the answer (the previous one no
+    longer registers), and what ``static/softphone.js`` registers with. 409 with code
+    ``voice_off``, ``sip_phone`` (answer on the desk phone), ``no_phone`` or
+    ``voice_unavailable``."""
+    from callcenter.live.voice.desk_phone import DeskPhoneError, issue_desk_phone
+
+    try:
+        got = issue_desk_phone(
+            c.write_sessions, agent_of(p), settings=c.settings, voice=c.voice, now=c.clock()
+        )
+    except DeskPhoneError as e:
+        raise ApiError(409, str(e), e.code) from e
+    return SoftphoneConfig.model_validate(got.as_json())
 
 
 @api.post("/contacts/{contact_id}/messages", response_model=ChatMessage, status_code=201)

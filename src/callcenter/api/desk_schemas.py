@@ -25,6 +25,24 @@ class RecordingIn(Input):
     paused: bool = Field(description="true: pause the call's recording; false: resume it")
 
 
+class SoftphoneConfig(BaseModel):
+    """What the desk's softphone registers with (``static/softphone.js`` ``start()``);
+    the JSON names are the softphone's (camelCase)."""
+
+    ws_url: str = Field(
+        alias="wsUrl", description="Asterisk's SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws"
+    )
+    uri: str = Field(description="the agent's SIP address, sip:agent-<username>@<host>")
+    authorization_user: str = Field(
+        alias="authorizationUser", description="the digest user name, agent-<username>"
+    )
+    password: str = Field(description="a fresh random password; the previous one stops working")
+    display_name: str = Field(alias="displayName")
+    expires_at: float = Field(
+        alias="expiresAt", description="when the password stops working (desk_phone_ttl_s)"
+    )
+
+
 class WrapupIn(Input):
     disposition: str = Field(min_length=1, max_length=64)
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
@@ -88,6 +106,7 @@ __all__ = [
     "NotesOut",
     "PauseIn",
     "RecordingIn",
+    "SoftphoneConfig",
     "TransferIn",
     "WrapupIn",
 ]

@@ -220,11 +220,30 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         app.include_router(m.router)
     install_api_docs(app, settings.api_docs)
     pages.mount_static(app)
-    _install_http_guards(app, settings)
+    _install_http_guards(app, settings, _install_softphone(app, settings))
     return app
 
 
-def _install_http_guards(app: FastAPI, settings: Settings) -> None:
+def _install_softphone(app: FastAPI, settings: Settings) -> str | None:
+    """With voice on, the desk (``/agent``) carries the softphone, configured by
+    ``POST /api/desk/phone``; the URL its page may reach Asterisk's WebSocket at (None:
+    voice off, or not known before Asterisk starts)."""
+    if settings.voice == "off":
+        return None
+    from callcenter.live.voice.desk_phone import ws_url
+
+    setattr(app.state, pages.SOFTPHONE_STATE, {"config_url": "/api/desk/phone"})
+    url = ws_url(settings)
+    if url is None:
+        log.warning(
+            "voice: the desk's softphone cannot reach Asterisk (its page's CSP): set "
+            "CALLCENTER_VOICE_WS_URL%s",
+            "" if settings.voice == "external" else " or a fixed CALLCENTER_VOICE_HTTP_PORT",
+        )
+    return url
+
+
+def _install_http_guards(app: FastAPI, settings: Settings, voice_ws_url: str | None) -> None:
     # the last added runs first: every response (the 413 too) gets the security headers,
     # and the size check runs before anything reads the body
     app.add_middleware(
@@ -233,7 +252,7 @@ def _install_http_guards(app: FastAPI, settings: Settings) -> None:
         public={"/api/chat/": api_chat.CORS_HEADERS},  # the widget on another site reads it
         larger={api_ivr.PROMPTS: (settings.ivr_prompt_max_bytes, "ivr_prompt_max_bytes")},
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, voice_ws_url=voice_ws_url)
 
 
 __all__ = ["MODULES", "TICK_SECONDS", "create_app"]

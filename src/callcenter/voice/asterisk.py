@@ -27,8 +27,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import httpx
 
@@ -260,7 +262,12 @@ def _start_once(
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)
     try:
-        process = subprocess.Popen(
+        # Started from the spawner thread, which lives as long as the process: the
+        # parent-death signal fires when the *thread* that forked the child ends
+        # (prctl(2)), so a child started from a short-lived worker thread (anyio's
+        # to_thread workers end after 10 s idle) was SIGKILLed mid-call.
+        process = _SPAWNER.submit(
+            subprocess.Popen,
             [str(install.binary), "-f", "-n", "-C", str(conf)],
             stdin=subprocess.DEVNULL,
             stdout=console,
@@ -268,7 +275,7 @@ def _start_once(
             cwd=base_dir,
             env=_child_env(install),
             preexec_fn=_die_with_parent(os.getpid()),  # prctl must run in the child
-        )
+        ).result()
     finally:
         console.close()
     running = RunningAsterisk(install, config, process)
@@ -326,6 +333,11 @@ def _child_env(install: AsteriskInstall) -> dict[str, str]:
         "LD_LIBRARY_PATH": str(install.lib_dir),
         "LC_ALL": "C",
     }
+
+
+# One thread that starts every Asterisk and never ends before the process does (a
+# ThreadPoolExecutor's worker waits on its queue for ever; no idle timeout).
+_SPAWNER: Final = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asterisk-spawner")
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:

@@ -510,14 +510,34 @@ def _unique(names: set[str], name: str) -> None:
     names.add(name)
 
 
-def render_rtp(opts: PjsipOptions) -> str:
+def render_rtp(opts: PjsipOptions, host_addresses: Iterable[str] = ()) -> str:
     """Lines appended to ``rtp.conf``'s ``[general]``: ICE offers only
-    :meth:`PjsipOptions.ice_addresses` (every other host address is denied)."""
+    :meth:`PjsipOptions.ice_addresses` (every other host address is denied).
+
+    When ``media_address`` is a loopback address, ``host_addresses`` (the machine's
+    other IPv4 addresses) are mapped to it in ``[ice_host_candidates]``: Asterisk never
+    offers a loopback address as an ICE candidate (``res_rtp_asterisk.c`` skips
+    127.0.0.0/8 while it walks the interfaces), so without the mapping a browser on the
+    same machine gets no candidate at all and ICE never starts; with it, the offer
+    carries exactly one candidate, ``<media_address>:<port>``, where the socket is bound.
+    """
     opts.check()
     permit = [
         f"{a}/{32 if ipaddress.ip_address(a).version == 4 else 128}" for a in opts.ice_addresses()
     ]
     lines = ["ice_deny = 0.0.0.0/0", "ice_deny = ::/0", *(f"ice_permit = {p}" for p in permit)]
+    media = ipaddress.ip_address(opts.media_address)
+    if media.is_loopback and media.version == 4:
+        mapped: list[str] = []
+        for a in host_addresses:
+            try:
+                ip = ipaddress.ip_address(a)
+            except ValueError:
+                raise _fail("host address", a, "an IP address") from None
+            if ip.version == 4 and not ip.is_loopback and str(ip) not in mapped:
+                mapped.append(str(ip))
+        if mapped:
+            lines += ["", "[ice_host_candidates]", *(f"{a} = {media}" for a in mapped)]
     return "\n".join(lines) + "\n"
 
 
@@ -536,12 +556,16 @@ def render_extensions(app: str = "callcenter") -> str:
 
 
 def render_files(
-    trunks: Iterable[TrunkSpec], phones: Iterable[PhoneSpec], opts: PjsipOptions
+    trunks: Iterable[TrunkSpec],
+    phones: Iterable[PhoneSpec],
+    opts: PjsipOptions,
+    host_addresses: Iterable[str] = (),
 ) -> dict[str, str]:
     """The ``extra`` of :func:`~callcenter.voice.asterisk.start_asterisk`: text for
-    ``pjsip.conf``, ``rtp.conf`` and ``extensions.conf``."""
+    ``pjsip.conf``, ``rtp.conf`` and ``extensions.conf`` (``host_addresses``: see
+    :func:`render_rtp`)."""
     return {
         "pjsip.conf": render_pjsip(trunks, phones, opts),
-        "rtp.conf": render_rtp(opts),
+        "rtp.conf": render_rtp(opts, host_addresses),
         "extensions.conf": render_extensions(opts.app),
     }

@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +35,15 @@ __all__ = [
     "agent_endpoint",
     "apply_pjsip",
     "extra_files",
+    "host_ipv4_addresses",
     "number_target",
+    "parse_ip_addr",
     "phone_specs",
     "pjsip_text",
     "trunk_specs",
 ]
+
+log = logging.getLogger("callcenter.voice")
 
 MARKER = pc.GENERATED_MARKER
 """The first line of our part of ``pjsip.conf``: :func:`apply_pjsip` replaces from it on."""
@@ -88,10 +95,43 @@ def pjsip_text(s: Session, options: pc.PjsipOptions, *, now: float | None = None
 
 
 def extra_files(
-    s: Session, options: pc.PjsipOptions, *, now: float | None = None
+    s: Session,
+    options: pc.PjsipOptions,
+    *,
+    now: float | None = None,
+    host_addresses: Sequence[str] = (),
 ) -> dict[str, str]:
-    """``start_asterisk``'s ``extra``: ``pjsip.conf``, ``rtp.conf``, ``extensions.conf``."""
-    return pc.render_files(trunk_specs(s), phone_specs(s, now), options)
+    """``start_asterisk``'s ``extra``: ``pjsip.conf``, ``rtp.conf``, ``extensions.conf``
+    (``host_addresses``: the machine's IPv4 addresses, see :func:`host_ipv4_addresses`)."""
+    return pc.render_files(trunk_specs(s), phone_specs(s, now), options, host_addresses)
+
+
+def parse_ip_addr(text: str) -> list[str]:
+    """The IPv4 addresses in the output of ``ip -4 -o addr show up`` (one line per
+    address: ``2: eth0    inet 192.0.2.2/24 brd ... scope global eth0``)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if "inet" in words and words.index("inet") + 1 < len(words):
+            out.append(words[words.index("inet") + 1].split("/", 1)[0])
+    return out
+
+
+def host_ipv4_addresses() -> list[str]:
+    """This machine's IPv4 addresses that are up (``ip -4 -o addr show up``, iproute2,
+    which Debian always has; the standard library has no portable way to list
+    interfaces' addresses). Empty, with a warning, when ``ip`` is missing or fails: the
+    rendered ``rtp.conf`` then has no ``[ice_host_candidates]`` and a browser on the same
+    machine cannot reach a loopback media address."""
+    try:
+        done = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "up"],
+            capture_output=True, text=True, check=True, timeout=5,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as e:
+        log.warning("voice: cannot list this machine's addresses (ip -4 addr): %s", e)
+        return []
+    return parse_ip_addr(done.stdout)
 
 
 @dataclass(frozen=True, slots=True)

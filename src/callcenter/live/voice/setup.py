@@ -10,6 +10,7 @@ Asterisk reload PJSIP, without a restart and without dropping calls.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,13 @@ def pjsip_options(settings: Settings) -> PjsipOptions:
         media_address=settings.voice_bind,
         app=settings.voice_app,
     )
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class TableRoutes:
@@ -119,9 +127,14 @@ class Voice(VoiceService):
         self.options = pjsip_options(settings)
 
     def files(self) -> dict[str, str]:
-        """The embedded Asterisk's generated files (endpoints, RTP, dialplan)."""
+        """The embedded Asterisk's generated files (endpoints, RTP, dialplan); with a
+        loopback media address, ``rtp.conf`` maps the machine's other addresses to it
+        so a browser here can reach the desk's softphone calls."""
+        hosts = tables.host_ipv4_addresses() if _loopback(self.options.media_address) else []
         with self.engine.sessions() as s:
-            return tables.extra_files(s, self.options, now=self.engine.clock())
+            return tables.extra_files(
+                s, self.options, now=self.engine.clock(), host_addresses=hosts
+            )
 
     def reload(self) -> None:
         """Take a telephony change: render PJSIP's part again and reload it (embedded

@@ -2,6 +2,8 @@
 // The server is the truth: GET /api/desk is reloaded on every push that changes work
 // (offer, contact, state); chat messages are appended as they are pushed. Panes are kept
 // between reloads so typed text and scroll positions survive.
+// Calls (channel "voice") ring in the same offer list; their phone side (answer and
+// decline on the softphone, the call's pane tools) is in desk_call.js.
 "use strict";
 (() => {
   const $ = (sel, el = document) => el.querySelector(sel);
@@ -102,18 +104,22 @@
     const offers = desk.contacts.filter((c) => c.status === "ringing");
     ui.offers.replaceChildren(...offers.map((c) => {
       const first = c.messages.find((m) => m.sender === "customer");
-      return h("div", {class: "card offer", "data-testid": "offer", "data-contact": c.id},
+      const voice = c.channel === "voice";
+      const onPhone = voice && calls.device() !== "webrtc";
+      return h("div", {class: "card offer", "data-testid": "offer", "data-contact": c.id, "data-channel": c.channel},
         h("div", {class: "what"},
           h("strong", {class: "offer-customer", text: who(c)}),
-          h("span", {class: "muted", text: " · " + c.channel + " · queue " + c.queue}),
-          h("div", {class: "preview", text: first ? first.body : ""}),
+          h("span", {class: "muted", text: " · " + (voice ? "call" : c.channel) + " · queue " + c.queue}),
+          voice ? h("div", {class: "preview", "data-field": "caller-number"}, "From ", h("bdi", {text: calls.callerNumber(c)}))
+            : h("div", {class: "preview", text: first ? first.body : ""}),
           ivrPairs(c).length ? h("div", {class: "muted", "data-field": "offer-ivr",
             text: ivrPairs(c).map(([k, v]) => k + ": " + v).join(" · ")}) : null),
         h("span", {class: "countdown", "data-field": "countdown", "data-deadline": c.ring_deadline}),
-        h("button", {class: "primary", type: "button", "data-action": "accept", text: "Accept",
-          onclick: () => contactAction(c.id, "accept")}),
-        h("button", {type: "button", "data-action": "decline", text: "Decline",
-          onclick: () => contactAction(c.id, "decline")}));
+        onPhone ? h("strong", {class: "answer-on-phone", "data-field": "answer-on-phone", text: "Answer on your phone"}) : null,
+        onPhone ? null : h("button", {class: "primary", type: "button", "data-action": "accept", text: "Accept",
+          onclick: () => (voice ? calls.act(c.id, "answer") : contactAction(c.id, "accept"))}),
+        onPhone ? null : h("button", {type: "button", "data-action": "decline", text: "Decline",
+          onclick: () => (voice ? calls.act(c.id, "decline") : contactAction(c.id, "decline"))}));
     }));
     document.title = (offers.length ? "(" + offers.length + ") Incoming · " : "") + "Desktop · callcenter";
   }
@@ -164,10 +170,26 @@
       h("div", {}, h("strong", {text: "After-contact work "}), p.acwTimer),
       h("label", {}, "Disposition ", p.disposition), p.wrapNotes,
       h("button", {class: "primary", type: "button", "data-action": "done", text: "Done", onclick: () => wrapup(c.id, p)}));
-    el.append(h("header", {}, p.name, p.status, p.timer), p.transcript, p.compose, p.tools, p.acw);
+    p.call = c.channel === "voice" ? calls.tools(c) : null;
+    if (p.call) {
+      p.transcript.hidden = true;
+      p.compose.hidden = true;
+      p.tools.hidden = true;
+    }
+    el.append(h("header", {}, p.name, p.status, p.timer), p.transcript, p.compose, p.tools,
+      p.call && p.call.el, p.acw);
     fillSelects(p);
     return p;
   }
+
+  // ---------------------------------------------------------------- calls (desk_call.js)
+  const calls = CallcenterDeskCall.create({
+    h, fail, act, path: (id) => path(id), panes,
+    clearError: () => { ui.error.textContent = ""; },
+    end: (id) => contactAction(id, "end"),
+    ringing: () => { if (desk) renderOffers(); reloadSoon(); },
+    answered: (id) => { selected = id; reloadSoon(); },
+  });
 
   function fillSelects(p) {
     const keepT = p.target.value, keepD = p.disposition.value;
@@ -187,14 +209,15 @@
     const wasWrap = p.el.dataset.status === "wrapup";
     p.el.dataset.status = c.status;
     p.name.textContent = who(c);
-    p.status.textContent = c.status === "active" ? "· chatting" : "· wrap-up";
+    p.status.textContent = c.status === "active" ? (p.call ? "· on the call" : "· chatting") : "· wrap-up";
     p.timer.dataset.since = c.status === "active" ? (c.answered_at || "") : (c.acw_since || "");
     p.acwTimer.dataset.since = c.acw_since || "";
     addMessages(p, c.messages, c.earlier);
     const active = c.status === "active";
-    p.compose.hidden = !active;
-    p.tools.hidden = !active;
+    p.compose.hidden = !active || Boolean(p.call);
+    p.tools.hidden = !active || Boolean(p.call);
     p.acw.hidden = active;
+    if (p.call) calls.render(p);
     if (!active && !wasWrap) p.wrapNotes.value = ownNote(c);
   }
 
@@ -420,6 +443,7 @@
   let cardClaim = null; // contact id whose claim is on the card
   function who(c) {
     if (c.customer_name) return c.customer_name;
+    if (c.channel === "voice") return calls.callerNumber(c);
     return c.claim && c.claim.name ? c.claim.name + " (unverified)" : "Customer";
   }
 
@@ -460,8 +484,10 @@
         onclick: () => link(c.id, {customer_id: m.customer.id})})));
     ui.card.replaceChildren(
       h("h2", {"data-testid": "claim-name", text: (cl.name || "Customer") + (cl.email_verified ? "" : " (unverified)")}),
-      h("p", {class: "muted", text: [cl.email, cl.phone].filter(Boolean).join(" · ")}),
-      h("p", {class: "muted", text: "What the customer typed; not linked to a customer record yet."}),
+      c.channel === "voice" ? h("p", {"data-field": "card-caller"}, "Caller's number ", h("bdi", {text: calls.callerNumber(c)}))
+        : h("p", {class: "muted", text: [cl.email, cl.phone].filter(Boolean).join(" · ")}),
+      h("p", {class: "muted", text: c.channel === "voice" ? "The number the call came from; not linked to a customer record yet."
+        : "What the customer typed; not linked to a customer record yet."}),
       h("h3", {text: "Possible match"}),
       matches.length ? h("ul", {id: "matches"}, ...matches)
         : h("p", {class: "empty", text: "No customer has this e-mail or phone."}),

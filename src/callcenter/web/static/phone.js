@@ -4,8 +4,8 @@
 //
 //   CallcenterPhone.mount(element, {wsUrl, uri, authorizationUser, password, displayName})
 //
-// or, on the agent page, an element with data-softphone-config-url: the widget fetches
-// that same-origin URL (the session cookie) for the JSON above and mounts itself.
+// or, on the agent page, an element with data-softphone-config-url: the widget POSTs to
+// that same-origin URL (session cookie + X-CSRF-Token) for the JSON above and mounts itself.
 // The element gets DOM events "phone:state" and "phone:incoming" (detail = the
 // softphone's) so the desk can show the caller's card.
 "use strict";
@@ -103,16 +103,29 @@
     return phone;
   }
 
+  // The desk: POST the config URL (a fresh credential each time; the session cookie and
+  // the page's CSRF token, as static/app.js sends them). A refusal's code goes on the
+  // element (data-device: "sip" — the agent answers on a desk phone — or "none") and
+  // its message is shown; a mounted phone is the element's .softphone ("phone:ready").
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   async function autoMount() {
     for (const el of document.querySelectorAll("[data-softphone-config-url]")) {
       try {
-        const r = await fetch(el.dataset.softphoneConfigUrl, {credentials: "same-origin"});
-        if (!r.ok) throw new Error(`phone settings: HTTP ${r.status}`);
+        const r = await fetch(el.dataset.softphoneConfigUrl,
+          {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": csrf()}});
+        if (!r.ok) {
+          const err = ((await r.json().catch(() => ({}))).error) || {};
+          el.dataset.device = err.code === "sip_phone" ? "sip" : "none";
+          throw new Error(err.message || `phone settings: HTTP ${r.status}`);
+        }
         el.hidden = false;
-        mount(el, await r.json());
+        el.dataset.device = "webrtc";
+        el.softphone = mount(el, await r.json());
+        el.dispatchEvent(new CustomEvent("phone:ready", {detail: el.softphone}));
       } catch (e) {
         el.hidden = false;
         el.textContent = e && e.message ? e.message : String(e);
+        el.dispatchEvent(new CustomEvent("phone:ready", {detail: null}));
       }
     }
   }
