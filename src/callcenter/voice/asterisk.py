@@ -16,7 +16,9 @@ process that started it even when that one is SIGKILLed.  HTTP (ARI) and SIP lis
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
+import functools
 import os
 import secrets
 import shutil
@@ -254,7 +256,8 @@ def _start_once(
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)
     try:
-        process = subprocess.Popen(
+        spawn = functools.partial(
+            subprocess.Popen,
             [str(install.binary), "-f", "-n", "-C", str(conf)],
             stdin=subprocess.DEVNULL,
             stdout=console,
@@ -263,6 +266,7 @@ def _start_once(
             env=_child_env(install),
             preexec_fn=_die_with_parent(os.getpid()),  # prctl must run in the child
         )
+        process = _spawner().submit(spawn).result()
     finally:
         console.close()
     running = RunningAsterisk(install, config, process)
@@ -320,6 +324,15 @@ def _child_env(install: AsteriskInstall) -> dict[str, str]:
         "LD_LIBRARY_PATH": str(install.lib_dir),
         "LC_ALL": "C",
     }
+
+
+@functools.cache
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread that forks Asterisk. The kernel sends the parent-death signal when
+    the *thread* that forked the child ends, not the process: started from a worker
+    thread that a pool later retires (anyio's retire after 10 s idle), Asterisk was
+    SIGKILLed in the middle of its calls. This thread lives as long as the process."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asterisk-spawner")
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
