@@ -266,7 +266,7 @@ def _start_once(
             env=_child_env(install),
             preexec_fn=_die_with_parent(os.getpid()),  # prctl must run in the child
         )
-        process = _spawner().submit(spawn).result()
+        process: subprocess.Popen[bytes] = _spawner().submit(spawn).result()
     finally:
         console.close()
     running = RunningAsterisk(install, config, process)
