@@ -256,17 +256,18 @@ def _start_once(
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)
     try:
-        spawn = functools.partial(
-            subprocess.Popen,
-            [str(install.binary), "-f", "-n", "-C", str(conf)],
-            stdin=subprocess.DEVNULL,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            cwd=base_dir,
-            env=_child_env(install),
-            preexec_fn=_die_with_parent(os.getpid()),  # prctl must run in the child
-        )
-        process: subprocess.Popen[bytes] = _spawner().submit(spawn).result()
+        def spawn() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [str(install.binary), "-f", "-n", "-C", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                cwd=base_dir,
+                env=_child_env(install),
+                preexec_fn=_die_with_parent(os.getpid()),  # prctl must run in the child
+            )
+
+        process = _spawner().submit(spawn).result()
     finally:
         console.close()
     running = RunningAsterisk(install, config, process)
