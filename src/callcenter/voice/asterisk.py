@@ -256,6 +256,7 @@ def _start_once(
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)
     try:
+
         def spawn() -> subprocess.Popen[bytes]:
             return subprocess.Popen(
                 [str(install.binary), "-f", "-n", "-C", str(conf)],
