@@ -177,6 +177,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)  # CALLCENTER_* settings of its own
     # what runs instead of ``-m callcenter.cli.main`` (e.g. a module that profiles it)
     entry: tuple[str, ...] = ("-m", "callcenter.cli.main")
+    log_level: str = "warning"
 
     @property
     def url(self) -> str:
@@ -195,7 +196,7 @@ class Server:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, *self.entry, "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
+                 "--port", str(self.port), "--log-level", self.log_level],
                 cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_child_setup,
             )  # fmt: skip
