@@ -21,8 +21,8 @@ both runs and the only difference is the controller.
 
 Run by ``bench/bench_voice.py`` (not by hand): one JSON line on stdin
 ``{"url", "user", "password", "app", "agents": [...], "out": path}``; runs until
-SIGTERM, then writes ``out``: per call ``[t_arrive, t_bridged]`` (monotonic seconds)
-and the count of ARI errors.
+SIGTERM, then writes ``out``: per call its caller channel and the times (monotonic
+seconds) it arrived, was bridged and ended; and the count of ARI errors.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Baseline:
     hold: str = ""
     calls: dict[str, _Call] = field(default_factory=dict)  # by caller channel
     legs: dict[str, str] = field(default_factory=dict)  # agent leg -> caller channel
-    done: list[tuple[float, float | None]] = field(default_factory=list)
+    done: list[dict[str, Any]] = field(default_factory=list)
     errors: int = 0
 
     async def on_event(self, ev: AriEvent) -> None:
@@ -124,7 +124,8 @@ class Baseline:
             await self.ari.destroy_bridge(call.bridge)
         if call.agent is not None:
             self.free.append(call.agent)
-        self.done.append((call.t_arrive, call.t_bridged))
+        self.done.append({"caller": call.caller, "arrive": call.t_arrive,
+                          "bridged": call.t_bridged, "end": time.monotonic()})  # fmt: skip
 
     async def guarded(self, ev: AriEvent) -> None:
         try:
