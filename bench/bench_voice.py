@@ -349,7 +349,7 @@ def run_ours(n: int, rate: float, hold: float, audio: Audio, profile: Path | Non
     creds = seed_center(url, agents=n, capacity=1)
     phones = seed_voice(url, n)
     sip_port = free_port()
-    server = Server(db_url=url, workdir=tmp, log_level=os.environ.get("BENCH_LOG", "warning"))
+    server = Server(db_url=url, workdir=tmp)
     server.env = {
         "CALLCENTER_VOICE": "embedded",
         "CALLCENTER_VOICE_SIP_PORT": str(sip_port),
@@ -375,8 +375,13 @@ def run_ours(n: int, rate: float, hold: float, audio: Audio, profile: Path | Non
                     c = creds[f"agent{i:03d}"]
                     http.post("/api/desk/login", headers=c.cookie_headers()).raise_for_status()
 
+        def before_calls() -> None:
+            sign_in()
+            if profile is not None:
+                os.kill(pids["server"], signal.SIGUSR1)  # start profiling now
+
         t_start = time.time()
-        uas = drive(run, sip, pids, audio, phones, before_calls=sign_in)
+        uas = drive(run, sip, pids, audio, phones, before_calls=before_calls)
         _ours_results(run, url, tmp / "data" / "recordings", t_start, pids, uas)
         errors = server.errors_in_log()
         if errors:

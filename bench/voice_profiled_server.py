@@ -6,8 +6,9 @@ here as the awaits). With ``CALLCENTER_BENCH_PROFILER=yappi`` and ``yappi`` inst
 (``pip install yappi``; not a project dependency) every thread is profiled on the CPU
 clock — but it slows the server several times (measured: set-up 4.5 calls/s instead of
 12.6), so its numbers are shares, not speeds. The file named by
-``CALLCENTER_BENCH_PROFILE`` is written when the server stops (SIGTERM: uvicorn's
-orderly shutdown returns from ``main``).
+``CALLCENTER_BENCH_PROFILE`` is written when the server stops (SIGTERM). Profiling
+starts on SIGUSR1 (the bench sends it just before the first call), so the server's
+start-up (imports, migrations) is not in the figures.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _run() -> None:
             yappi.get_func_stats().save(out, type="pstat")
         return
     prof = cProfile.Profile(time.thread_time)  # the event loop's own CPU time
-    prof.enable()
+    # a signal handler runs in the main thread: enable() profiles the event loop
+    signal.signal(signal.SIGUSR1, lambda _s, _f: prof.enable())
     try:
         main()
     except SystemExit:
