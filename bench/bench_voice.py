@@ -26,8 +26,8 @@ operations with no engine and no database (why not a dialplan: see that file).
 start and end of the **steady window** (every call is up: from the last call's start +
 ``SETTLE_S`` to the first call's hang-up − 0.5 s), divided by the window and by ``N``:
 % of one core per call; and over the whole run (first INVITE to the last recording
-filed): CPU-seconds per call. Calls up in the window: SIPp UAS's ``CurrentCall`` at
-its start and end. Set-up: from the event log (ours: ``arrive`` → ``connect``) or the
+filed): CPU ms per call. Calls up: those bridged from before the window to after it
+(the event log; the baseline controller's clock). Set-up: from the event log (ours: ``arrive`` → ``connect``) or the
 controller's clock (baseline: ``StasisStart`` → bridged): the rate of connects and the
 latency. Memory: peak RSS (``VmHWM``). Failed calls: SIPp's failed or missing calls on
 either side, calls never connected. Recordings: every connected call's file exists;
