@@ -24,20 +24,20 @@ operations with no engine and no database (why not a dialplan: see that file).
 
 **Measured** — CPU: utime+stime of each process from ``/proc/<pid>/stat``, read at the
 start and end of the **steady window** (every call is up: from the last call's start +
-``SETTLE_S`` to the first call's hang-up − 0.5 s), divided by the window and by ``N``:
-% of one core per call; and over the whole run (first INVITE to the last recording
-filed): CPU ms per call. Calls up: those bridged from before the window to after it
-(the event log; the baseline controller's clock). Set-up: from the event log (ours: ``arrive`` → ``connect``) or the
-controller's clock (baseline: ``StasisStart`` → bridged): the rate of connects and the
-latency. Memory: peak RSS (``VmHWM``). Failed calls: SIPp's failed or missing calls on
-either side, calls never connected. Recordings: every connected call's file exists;
-its length lies between the call's talk as the carrier scripted it (SIPp hangs up ``S``
-s after our answer: ``S`` − (connect − arrive)) and as the controller logged it, with
-1.5 s below and 0.5 s above (why: ``LENGTH_TOL_S``); each side's level above
-−30 dBFS (the tones are at −13.5 dBFS); no dropout (``voice.recording.dropouts``: ≥ 1 s
-of digital silence inside a side's audio). Also printed: the event log's ``talk``
-(``complete`` − ``connect``) minus that scripted talk — how late our controller logs a
-hang-up under load.
+``SETTLE_S`` to the first call's hang-up − 0.5 s), divided by the window and by ``N``: %
+of one core per call; and over the whole run (first INVITE to the last recording filed):
+CPU ms per call. Calls up: those bridged from before the window to after it (the event
+log; the baseline controller's clock). Set-up: from the event log (ours: ``arrive`` →
+``connect``) or the controller's clock (baseline: ``StasisStart`` → bridged): the rate
+of connects and the latency. Memory: peak RSS (``VmHWM``). Failed calls: SIPp's failed
+or missing calls on either side, calls never connected. Recordings: every connected
+call's file exists; its length lies between the call's talk as the carrier scripted it
+(SIPp hangs up ``S`` s after our answer: ``S`` − (connect − arrive)) and as the
+controller logged it, with 1.5 s below and 0.5 s above (why: ``LENGTH_TOL_S``); each
+side's level above −30 dBFS (the tones are at −13.5 dBFS); no dropout
+(``voice.recording.dropouts``: ≥ 1 s of digital silence inside a side's audio). Also
+printed: the event log's ``talk`` (``complete`` − ``connect``) minus that scripted talk
+— how late our controller logs a hang-up under load.
 
 Run:  .venv/bin/python bench/bench_voice.py [--calls 50] [--rate 20] [--hold S] [--step]
       [--no-baseline] [--budget-s 900] [--profile FILE]

@@ -387,6 +387,54 @@ class Settings(BaseSettings):
         default=None, description="External Asterisk: ARI password. Never shown or logged."
     )
 
+    # --- voice: SIP security (docs/voice.md#sip-security)
+    voice_guard_max_failures: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description=(
+            "Embedded Asterisk: failed SIP authentications (unknown user, wrong password, "
+            "refused by an ACL) from one address within `voice_guard_window_s` that block it."
+        ),
+    )
+    voice_guard_window_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="Seconds over which an address's SIP failures are counted.",
+    )
+    voice_guard_block_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=7 * 86_400,
+        description=(
+            "Seconds a blocked address stays blocked (PJSIP answers its every request with "
+            "403); then its count starts again from zero."
+        ),
+    )
+    voice_guard_max_tracked: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Most addresses whose failures are counted at once (memory bound; the one "
+            "seen least recently is forgotten first)."
+        ),
+    )
+    voice_guard_max_blocked: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="Most addresses blocked at once; a new offender beyond that is logged.",
+    )
+    voice_guard_allow: str = Field(
+        default="",
+        description=(
+            "Addresses and networks never blocked, comma-separated (e.g. the carrier's "
+            "`203.0.113.0/24`); the IP trunks' networks are added to it."
+        ),
+    )
+
     # --- voice: recordings and their analysis ---
     recordings_dir: Path | None = Field(
         default=None,
@@ -454,6 +502,17 @@ class Settings(BaseSettings):
             self.ivr_prompts_dir if self.ivr_prompts_dir is not None else self.data_dir / "prompts"
         )
 
+    # --- voice: IVR admin (docs/ivr.md, "Administration") ---
+    ivr_prompt_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest prompt upload accepted (`POST /api/admin/ivr/prompts`), in bytes; "
+            "only that route: every other one keeps `max_body_bytes`."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
@@ -465,6 +524,22 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("not a database URL (expected e.g. sqlite:///callcenter.db)") from None
         return value
+
+    @field_validator("voice_guard_allow")
+    @classmethod
+    def _check_guard_allow(cls, value: str) -> str:
+        import ipaddress  # here: importing settings stays quick
+
+        items = [x.strip() for x in value.split(",") if x.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (expected e.g. 203.0.113.7 "
+                    "or 10.0.0.0/8, comma-separated)"
+                ) from None
+        return ", ".join(items)
 
     @field_validator("trusted_proxies")
     @classmethod

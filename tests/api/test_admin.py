@@ -162,9 +162,14 @@ FULL_QUEUE = {
 }
 
 
+# a queue's call options (docs/voice.md "Queue options"): their defaults
+VOICE_DEFAULTS = {"announce_every_s": 30.0, "callback_digit": None, "callback_prompt": None,
+                  "record_calls": True}  # fmt: skip
+
+
 def test_queue_round_trip(admin: Client) -> None:
     made = admin.ok("POST", "/api/admin/queues", json=FULL_QUEUE)
-    expected = {**FULL_QUEUE, "id": made["id"],
+    expected = {**FULL_QUEUE, "id": made["id"], **VOICE_DEFAULTS,
                 "requirements": [{"skill": "support", "min_level": 3},
                                  {"skill": "sales", "min_level": 1}]}  # fmt: skip
     assert made == expected
@@ -183,7 +188,7 @@ def test_queue_round_trip(admin: Client) -> None:
         "description": "", "channel": "chat", "priority": 0, "strategy": "longest_idle",
         "requirements": [], "ring_timeout_s": 20.0, "wrapup_s": None, "max_wait_s": None,
         "overflow_queue": None, "sl_target": 0.8, "sl_threshold_s": 20.0,
-        "business_hours_id": None, "active": True,
+        "business_hours_id": None, "active": True, **VOICE_DEFAULTS,
     }  # fmt: skip
     # hours in use cannot be deleted
     error(

@@ -187,7 +187,7 @@ def test_contacts_list_scoped_filtered_and_paged(server: LiveServer, data: Data)
         assert (first["customer_name"], first["agent"], first["queue"]) == (
             "Kim <b>Lee</b>", "bob", "support")  # fmt: skip
         assert answer(admin.get("/api/contacts?status=done")) == err(
-            422, "status: 'done' is not a contact status (expected queued, ringing, active, "
+            422, "status: 'done' is not a contact status (expected ivr, queued, ringing, active, "
             "wrapup, closed, abandoned, timeout)")  # fmt: skip
         assert answer(admin.get("/api/contacts?from=200&to=100")) == err(
             422, "to: 100 is not after from (200)"

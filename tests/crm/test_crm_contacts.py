@@ -148,7 +148,7 @@ def test_bad_contact_filters_are_named(s: Session) -> None:
     with pytest.raises(CrmError) as e:
         ids(s, "admin", status="done")
     assert str(e.value) == (
-        "status: 'done' is not a contact status (expected queued, ringing, active, wrapup, "
+        "status: 'done' is not a contact status (expected ivr, queued, ringing, active, wrapup, "
         "closed, abandoned, timeout)"
     )
     assert not isinstance(e.value, errors.NotFoundError | errors.ConflictError)  # plain 422

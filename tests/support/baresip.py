@@ -181,11 +181,11 @@ class Baresip:
         if self.process is None or self.process.poll() is not None:
             return
         try:
-            self.command("quit")
-            self.process.wait(timeout=5)
+            self.command("quit")  # it waits for its un-REGISTER to be answered (or not)
+            self.process.wait(timeout=2)
         except (OSError, AssertionError, subprocess.TimeoutExpired):
             pass
-        stop_process(self.process)
+        stop_process(self.process, grace_s=2)
 
     def __enter__(self) -> Baresip:
         return self.start()

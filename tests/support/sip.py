@@ -177,6 +177,9 @@ class Sipp:
             "-trace_stat", "-stf", str(self.folder / "stat.csv"), "-fd", "1",
             "-trace_err", "-error_file", str(self.folder / "errors.log"),
             "-trace_msg", "-message_file", str(self.folder / "messages.log"),
+            # answer OPTIONS (Asterisk's qualify of a registered phone), INFO, NOTIFY and
+            # UPDATE with 200 outside the scenario: a phone's SIPp is not taken up by them
+            "-aa",
         ]  # fmt: skip
         if self.limit is not None:
             args += ["-l", str(self.limit)]
@@ -449,20 +452,27 @@ def register_phone(
     contact_port: int,
     *,
     expires_s: int = 3600,
+    from_contact_port: bool = False,
 ) -> SippResult:
     """REGISTER ``user`` (digest auth) with its Contact on ``contact_port`` of 127.0.0.1;
     returns at once with the result (``.assert_ok()`` for a registration that worked;
-    a refused one fails with the codes in ``.status_codes``)."""
+    a refused one fails with the codes in ``.status_codes``). ``from_contact_port``:
+    send it from that port too — for an endpoint with ``rewrite_contact`` (the
+    generated phones: Asterisk then keeps the REGISTER's source address), start the
+    phone on that port only after this returns."""
     sipp = Sipp(
         "register", asterisk_sip, service=user, auth=(user, password),
         keys={"contact_port": str(contact_port), "expires": str(expires_s)}, timeout_s=10,
     )  # fmt: skip
+    if from_contact_port:
+        sipp.port = contact_port
     return sipp.run()
 
 
 def agent_phone(
     *,
     audio: Any = None,
+    echo: bool = False,
     ring_s: float = 0.0,
     hangup_after_s: float | None = None,
     wait_bye_s: float = 60.0,
@@ -470,26 +480,27 @@ def agent_phone(
     calls: int = 1,
     port: int | None = None,
 ) -> Sipp:
-    """A SIPp desk phone (UAS) on ``port``: answers after ``ring_s`` of ringing, plays
-    ``audio`` (a Clip or raw µ-law path) and waits for the far end's BYE (or sends its own
-    ``hangup_after_s`` after answering) — or, with ``busy``, refuses with 486 Busy Here.
-    Register it first with :func:`register_phone` (``contact_port=phone.port``)."""
+    """A SIPp desk phone (UAS) on ``port`` for ``calls`` calls: answers after ``ring_s``
+    of ringing, plays ``audio`` (a Clip or raw µ-law path) — or, with ``echo``, sends
+    back what it gets (SIPp's ``-rtp_echo``) — and waits for the far end's BYE (or sends
+    its own ``hangup_after_s`` after answering); with ``busy``, it refuses with 486 Busy
+    Here. Register it first with :func:`register_phone` (``contact_port=phone.port``)."""
     port = port if port is not None else free_port()
     if busy:
         return Sipp("agent_busy", None, calls=calls, port=port, timeout_s=wait_bye_s)
-    if audio is None:
-        raise ValueError("agent_phone: audio is needed unless busy=True")
+    if (audio is None) == (not echo):
+        raise ValueError("agent_phone: give audio or echo=True (one of them) unless busy=True")
     if hangup_after_s is not None:
         end = f'  <pause milliseconds="{_ms(hangup_after_s)}"/>\n' + _UAS_BYE
     else:
         end = _WAIT_BYE.format(timeout_ms=_ms(wait_bye_s))
-    fill = {
-        "AUDIO": str(Path(getattr(audio, "ulaw", audio))), "LOOPS": "1",
-        "RING_MS": _ms(ring_s), "END": end,
-    }  # fmt: skip
+    fill = {"RING_MS": _ms(ring_s), "END": end}
+    if not echo:
+        fill |= {"AUDIO": str(Path(getattr(audio, "ulaw", audio))), "LOOPS": "1"}
     return Sipp(
-        "agent_uas", None, fill=fill, calls=calls, port=port,
+        "agent_echo" if echo else "agent_uas", None, fill=fill, calls=calls, port=port,
         timeout_s=ring_s + wait_bye_s + (hangup_after_s or 0) + 20,
+        extra_args=("-rtp_echo",) if echo else (),
     )  # fmt: skip
 
 

@@ -269,3 +269,53 @@ def test_the_event_loop_runs_on_while_a_call_is_analysed(
 
     # The loop kept turning (many times) while the analysis ran in its thread.
     assert asyncio.run(main()) > 10
+
+
+def test_with_transcription_the_known_words_are_on_their_sides(
+    db: Engine, tmp_path: Path, speech: dict[str, Path]
+) -> None:
+    """The server's default (transcribe on), run as the worker runs it: in a thread."""
+    _record_call(db, tmp_path / "rec", tmp_path, speech, "t-1", T0)
+    worker = RecordingAnalyzer(db, tmp_path / "rec", tmp_path / "analysis")
+    outcomes: list[AnalysisOutcome] = []
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        def on_done(o: AnalysisOutcome) -> None:
+            outcomes.append(o)
+            done.set()
+
+        task = asyncio.create_task(worker.run(on_done=on_done))
+        await asyncio.wait_for(done.wait(), 300)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert outcomes[0].ok, outcomes[0].reason
+    doc = json.loads((tmp_path / "analysis" / "t-1.json").read_text())
+    said = {"agent": "", "caller": ""}
+    for u in doc["transcript"]["utterances"]:
+        said[u["speaker"]] += " " + u["text"].lower()
+    # Each side's own words (those tiny.en gets right from espeak-ng at 8 kHz), and not
+    # the other side's: the channels reached the pipeline the right way round.
+    assert {"morning", "calling", "refunded", "second"} <= set(
+        said["agent"].replace(",", " ").split()
+    )
+    assert {"charge", "order"} <= set(said["caller"].split())
+    assert "order" not in said["agent"] and "morning" not in said["caller"]
+
+
+def test_a_result_that_cannot_be_stored_is_tried_again_at_the_next_start(
+    db: Engine, tmp_path: Path, speech: dict[str, Path]
+) -> None:
+    _record_call(db, tmp_path / "rec", tmp_path, speech, "s-1", T0)
+    worker = _analyzer(db, tmp_path)
+    (tmp_path / "analysis").write_text("a file where the results folder should be")
+    outcome = worker.analyze("s-1")
+    assert not outcome.ok and outcome.reason is not None
+    assert outcome.reason.startswith("not stored: ")
+    (tmp_path / "analysis").unlink()
+    assert worker.backlog() == ["s-1"]  # no failure record: the next start takes it
+    assert worker.analyze("s-1").ok

@@ -226,16 +226,57 @@ def test_two_snoop_recordings_merge_into_the_call_as_it_was_said(
         # Each quarter second of the prompt is found on its own side where the test's
         # clock says it was played, and is not on the other side.  (Pieces, not the
         # whole prompt: the snoop's audio slips by a frame or two now and then — 40 ms
-        # seen here — which spoils one long correlation but only a piece or two.)
+        # seen here, some at the same place of a prompt every run, some by chance under
+        # load — which spoils one long correlation but only a piece or two.)
         found = _pieces(mine, name)
         other = _pieces(theirs, name)
-        clean = [(offset, at) for offset, at, score in found if score > 0.9]
-        assert len(clean) >= 0.75 * len(found), (name, found)
-        for offset, at in clean:
-            assert at == pytest.approx(said[name] + offset, abs=TOLERANCE_S), (name, found)
+        assert sum(score > 0.9 for *_, score in found) >= len(found) / 2, (name, found)
+        for offset, at, score in found:
+            if score > 0.5:  # found, so at its place
+                assert at == pytest.approx(said[name] + offset, abs=TOLERANCE_S), (name, found)
         assert np.median([sc for *_, sc in other]) < 0.6, (name, other)  # chance: 0.3-0.45
     # Nothing of the caller's words on the agent's channel, and the pause is silent.
     hello = slice(round(said["hello-world"] * RATE), round(said["tt-weasels"] * RATE))
     assert np.abs(left[hello]).max() < 100
     gap = slice(round(pause_start * RATE) + 80, round(pause_end * RATE) - 80)
     assert np.count_nonzero(x[gap]) == 0
+
+
+def test_a_recording_cut_by_an_asterisk_crash_keeps_what_reached_the_disk(tmp_path: Path) -> None:
+    running = start_asterisk(find_install(Settings.load().cache_dir))
+    client = None
+    try:
+        client = Ari(running)
+        caller_phone, caller = _phone(client, "100")
+        raw = {}
+        for side, channel in (("caller", caller), ("agent", caller_phone)):
+            snoop = client.post(f"/channels/{channel}/snoop", spy="in", app="callcenter")
+            client.wait(started(snoop["id"]))
+            client.post(f"/channels/{snoop['id']}/record", name=f"x-{side}", format="wav")
+            raw[side] = running.config.base_dir / "spool" / "recording" / f"x-{side}.wav"
+        _play(client, caller_phone, "tt-weasels")
+        end = time.monotonic() + 10
+        while raw["caller"].stat().st_size <= 44 and time.monotonic() < end:
+            time.sleep(0.05)  # Asterisk writes in 32 KB pieces (about 2 s of audio)
+        running.process.kill()  # the crash
+        running.process.wait()
+        copies = {side: tmp_path / f"{side}.wav" for side in raw}
+        for side, path in raw.items():
+            copies[side].write_bytes(path.read_bytes())
+    finally:
+        if client is not None:
+            client.close()
+        running.stop()
+    data = copies["caller"].read_bytes()
+    assert data[36:40] == b"data" and data[40:44] == bytes(4)  # sizes never written
+    held_s = (len(data) - 44) / 2 / RATE
+    assert held_s >= 2.0
+    merged = merge_sides(copies["agent"], copies["caller"], tmp_path / "call.wav")
+    assert merged.duration_s == pytest.approx(held_s, abs=1 / RATE)
+    right = _samples(tmp_path / "call.wav")[:, 1].astype(float)
+    # The prompt's first second is there, on the caller's side, from the start.
+    found = [(o, at, sc) for o, at, sc in _pieces(right, "tt-weasels") if o < 1.0]
+    assert sum(sc > 0.9 for *_, sc in found) >= len(found) / 2, found
+    for offset, at, score in found:
+        if score > 0.5:  # played right after the recording started
+            assert at == pytest.approx(offset, abs=TOLERANCE_S), found

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
-from tests.support.seed import seed
+from tests.support.seed import PASSWORD, seed
 from tests.support.server import LiveServer, running_server
 
 from callcenter.storage.analysis_store import AnalysisStore
@@ -76,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         "layout": "stereo",
         "analyzed_at": "2026-12-07T10:00:00Z",
         "call": {"agent": "ann", "queue": "support"},
-        "metrics": {"agent_talk_s": 4.25},
+        "metrics": {"agent_talk_s": 4.24},
     }
     with engine.begin() as conn:
         AnalysisStore(conn).save(doc)
@@ -142,7 +143,7 @@ def test_the_analysis_says_where_it_stands(server: LiveServer) -> None:
     with server.client("ann") as c:
         done = c.ok("GET", "/api/contacts/m-ann/analysis")
         assert done["status"] == "done"
-        assert done["result"]["metrics"]["agent_talk_s"] == 4.25
+        assert done["result"]["metrics"]["agent_talk_s"] == 4.24
         failed = c.ok("GET", "/api/contacts/m-bad/analysis")
         assert failed == {
             "contact_id": "m-bad",
@@ -154,3 +155,35 @@ def test_the_analysis_says_where_it_stands(server: LiveServer) -> None:
         assert c.get("/api/contacts/m-cid/analysis").status_code == 404  # not hers
     with server.client("admin") as c:
         assert c.ok("GET", "/api/contacts/m-cid/analysis")["status"] == "pending"
+
+
+def test_the_crm_page_plays_the_recording_and_shows_the_analysis(
+    server: LiveServer, page: Page
+) -> None:
+    page.goto(server.url + "/login?next=/crm")
+    page.fill("#username", "ann")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(server.url + "/crm")
+    page.goto(server.url + "/crm#contact=m-ann")
+    expect(page.locator("#analysis dl[data-status=done]")).to_contain_text("Agent talk4.2 s")
+    # Chromium itself loads the WAV through the route and reads its length (1.0 s).
+    duration = page.evaluate(
+        """() => new Promise((ok, fail) => {
+            const a = document.getElementById("recording-player");
+            if (a.readyState >= 1) return ok(a.duration);
+            a.addEventListener("loadedmetadata", () => ok(a.duration));
+            a.addEventListener("error", () => fail(String(a.error && a.error.code)));
+        })"""
+    )
+    assert duration == pytest.approx(1.0, abs=0.01)
+    page.goto(server.url + "/crm#contact=m-bad")
+    page.reload()
+    expect(page.locator("#analysis [data-status=failed]")).to_have_text(
+        "Analysis: failed — x.wav: no speech found (all silence)"
+    )
+    page.goto(server.url + "/crm#contact=m-none")
+    page.reload()
+    expect(page.locator("#contact-id")).to_have_text("m-none")
+    expect(page.locator("#recording")).to_be_hidden()
+    assert page.locator("#crm-error").text_content() == ""

@@ -5,14 +5,19 @@ Truth: dates and day counts worked out by hand from a calendar.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import wave
 from pathlib import Path
 
 import pytest
 
 from callcenter.errors import UserError
+from callcenter.live.voice.retention import sweep_forever
 from callcenter.voice.recording import (
+    RecordingError,
     check_contact_id,
+    file_recording,
     recording_path,
     recording_relpath,
     resolve_recording,
@@ -88,3 +93,60 @@ def test_retention_zero_keeps_everything_and_a_missing_folder_is_nothing_to_do(
 def test_a_bad_retention_is_refused(tmp_path: Path, bad: object) -> None:
     with pytest.raises(UserError, match=r"recording_retention_days: .* is not a number of days"):
         sweep_recordings(tmp_path, bad, 0.0)  # type: ignore[arg-type]
+
+
+def test_filing_a_call_merges_it_into_the_layout_and_removes_the_sides(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    agent, caller = spool / "agent.wav", spool / "caller.wav"
+    for p, n in ((agent, 16000), (caller, 8000)):
+        with wave.open(str(p), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\x01\x00" * n)
+    root = tmp_path / "rec"
+    rel, info = file_recording(agent, caller, root, "c-9", ts("2026-12-07T10:00:00"),
+                               pauses=[(0.5, 1.0)])  # fmt: skip
+    assert rel == "2026/12/07/c-9.wav"
+    assert (root / rel).is_file()
+    assert info.channels == 2 and info.duration_s == pytest.approx(2.5)  # 2 s + 0.5 s pause
+    assert list(spool.iterdir()) == []
+
+
+def test_filing_a_call_that_cannot_be_merged_keeps_the_sides(tmp_path: Path) -> None:
+    agent = tmp_path / "agent.wav"
+    agent.write_text("not audio")
+    with pytest.raises(RecordingError, match="not a PCM WAV file"):
+        file_recording(agent, agent, tmp_path / "rec", "c-9", 0.0)
+    assert agent.exists()
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").rglob("*.wav"))
+
+
+def test_the_server_sweeps_at_start_and_again_later(tmp_path: Path) -> None:
+    _touch(tmp_path, "2026/01/01/old.wav")
+    _touch(tmp_path, "2026/03/30/new.wav")
+    now = [ts("2026-03-31T00:00:00")]
+    counts: list[int] = []
+
+    async def main() -> None:
+        swept = asyncio.Event()
+
+        def on_sweep(n: int) -> None:
+            counts.append(n)
+            if len(counts) == 1:
+                _touch(tmp_path, "2026/02/01/later.wav")  # 58 days old at the next sweep
+            else:
+                swept.set()
+
+        task = asyncio.create_task(
+            sweep_forever(tmp_path, 30, lambda: now[0], interval_s=0, on_sweep=on_sweep)
+        )
+        await swept.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert counts[:2] == [1, 1]
+    assert sorted(p.name for p in tmp_path.rglob("*.wav")) == ["new.wav"]

@@ -213,3 +213,27 @@ def test_dropouts_refuse_bad_thresholds(tmp_path: Path) -> None:
         dropouts(p, min_s=0)
     with pytest.raises(UserError, match=r"level: -1 is not a sample magnitude"):
         dropouts(p, level=-1)
+
+
+def test_a_side_whose_header_says_no_data_is_read_to_the_end_of_the_file(tmp_path: Path) -> None:
+    # Asterisk writes the RIFF and data sizes when it closes a recording: a call cut by
+    # an Asterisk crash leaves both at 0.  The samples are still there.
+    agent = write(tmp_path / "a.wav", tone(440, 2.0))
+    raw = bytearray(agent.read_bytes())
+    assert raw[36:40] == b"data"
+    raw[4:8] = raw[40:44] = bytes(4)
+    agent.write_bytes(bytes(raw))
+    caller = write(tmp_path / "c.wav", tone(1000, 1.0))
+    info = merge_sides(agent, caller, tmp_path / "out.wav")
+    assert info.duration_s == pytest.approx(2.0)
+    _, _, x = read(tmp_path / "out.wav")
+    assert np.array_equal(x[:, 0], tone(440, 2.0))
+
+
+def test_a_wav_without_a_data_chunk_is_refused(tmp_path: Path) -> None:
+    p = write(tmp_path / "a.wav", tone(440, 0.1))
+    raw = bytearray(p.read_bytes())
+    raw[36:40] = b"junk"  # the data chunk renamed: a header and no samples
+    p.write_bytes(bytes(raw))
+    with pytest.raises(RecordingError, match="not a PCM WAV file"):
+        merge_sides(p, p, tmp_path / "out.wav")

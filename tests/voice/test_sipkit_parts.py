@@ -8,7 +8,11 @@ RFC 3550/4733 and the libpcap format, and packets are counted by hand.
 from __future__ import annotations
 
 import math
+import os
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +25,9 @@ from tests.support.audio import (
     rms_dbfs,
     session_audio_kit,
 )
+from tests.support.baresip import Baresip
 from tests.support.rtp_pcap import write_rtp_pcap
-from tests.support.sip import Dtmf, Sipp, carrier_refused
+from tests.support.sip import Dtmf, Sipp, agent_phone, carrier_refused
 
 
 @pytest.fixture(scope="session")
@@ -157,9 +162,59 @@ def test_bad_scenario_inputs_are_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as err:
         carrier_refused(("127.0.0.1", 5060), "100", "200", expect=200)
     assert str(err.value) == "expect 200: a refusal is a 4xx, 5xx or 6xx code"
+    with pytest.raises(ValueError) as err:
+        agent_phone()
+    assert str(err.value) == ("agent_phone: give audio or echo=True (one of them) unless busy=True")
     sipp = Sipp("carrier", ("127.0.0.1", 5060), fill={"PCAP": "x.pcap"}, folder=tmp_path)
     with pytest.raises(ValueError) as err:
         sipp.command()
     assert str(err.value) == (
         "scenario carrier.xml: placeholders not filled: ANSWER_TIMEOUT_MS, END, STEPS"
     )
+
+
+def _alive(pid: int) -> bool:
+    """Whether the kernel still runs ``pid`` (a zombie counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_stopped_clients_leave_no_process(audio_kit: AudioKit) -> None:
+    # Nobody answers at 127.0.0.1:9 (discard): the clients just wait, and are stopped.
+    phone = Baresip(("127.0.0.1", 9), "nobody", "x", source=audio_kit.silence(0.2).pcm)
+    uas = agent_phone(busy=True)
+    with phone, uas:
+        assert phone.process is not None and uas.process is not None
+        pids = [phone.process.pid, uas.process.pid]
+        assert all(_alive(pid) for pid in pids)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_clients_die_with_the_process_that_started_them(tmp_path: Path) -> None:
+    """SIGKILL the starter (no ``finally`` runs): the kernel ends its SIP clients."""
+    script = (
+        "import sys, time\n"
+        "from tests.support.sip import agent_phone\n"
+        "uas = agent_phone(busy=True).start()\n"
+        "print(uas.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    starter = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its files: it cannot remove them
+    )  # fmt: skip
+    try:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        assert _alive(pid)
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)

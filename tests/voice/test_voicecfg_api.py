@@ -174,6 +174,8 @@ def test_numbers(clients: dict[str, Client], db: Session) -> None:
                                            "target_kind": "queue", "target": "phones",
                                            "language": "ru"})  # fmt: skip
     assert (made["trunk"], made["target"], made["language"]) == ("carrier-n", "phones", "ru")
+    flow = "name: main-menu\nlanguage: en\nnodes:\n  welcome: {kind: queue, queue: phones}\n"
+    admin.ok("PUT", "/api/admin/ivr/flows/main-menu", json={"source": flow})  # ivr: a stored flow
     ivr = admin.ok("POST", NUMBERS, json={"number": "37052000000", "target_kind": "ivr",
                                           "target": "main-menu"})  # fmt: skip
     assert (ivr["trunk"], ivr["language"]) == (None, "en")

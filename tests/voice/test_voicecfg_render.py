@@ -98,7 +98,10 @@ def test_register_trunk_registers_with_line_and_its_password() -> None:
         "[trunk-carrier-b]\ntype = auth\nauth_type = digest\nusername = u1\npassword = p@ss\n"
         in (text)
     )
-    assert "[trunk-carrier-b]\ntype = aor\ncontact = sip:sip.example.net:5070\n" in text
+    assert (
+        "[trunk-carrier-b]\ntype = aor\ncontact = sip:sip.example.net:5070\n"
+        "qualify_frequency = 60\n"
+    ) in text
     assert (
         "[trunk-carrier-b-reg]\ntype = registration\ntransport = transport-udp\n"
         "outbound_auth = trunk-carrier-b\nserver_uri = sip:sip.example.net:5070\n"
@@ -108,6 +111,18 @@ def test_register_trunk_registers_with_line_and_its_password() -> None:
     ) in text
     assert "outbound_auth = trunk-carrier-b\naors = trunk-carrier-b\n" in text
     assert "p@ss" not in repr(trunk)
+
+
+def test_a_trunk_of_one_address_is_asked_whether_it_is_there() -> None:
+    """One carrier address: an AOR with that contact and qualify, so ARI's endpoint state
+    says online / offline; a trunk of networks has no one address to ask."""
+    one = pc.render_pjsip([pc.TrunkSpec("c1", "ip", networks=("203.0.113.7/32",))], [], OPTS)
+    assert "aors = trunk-c1\n" in one
+    assert "[trunk-c1]\ntype = aor\ncontact = sip:203.0.113.7\nqualify_frequency = 60\n" in one
+    six = pc.render_pjsip([pc.TrunkSpec("c6", "ip", networks=("2001:db8::7",))], [], OPTS)
+    assert "contact = sip:[2001:db8::7]\n" in six
+    many = pc.render_pjsip([pc.TrunkSpec("c2", "ip", networks=("198.51.100.0/24",))], [], OPTS)
+    assert "type = aor" not in many and "aors =" not in many
 
 
 def test_webrtc_phone_uses_ws_dtls_and_no_phone_takes_opus() -> None:

@@ -53,6 +53,7 @@ from callcenter.auth.service import Principal
 from callcenter.live.admin import agents, config, hours, people
 from callcenter.live.admin import schemas as results  # AgentOut, QueueOut: see admin_schemas
 from callcenter.live.admin.uow import UnitOfWork
+from callcenter.live.voice.flows import prompt_catalogue
 
 router = APIRouter(tags=["admin"])
 
@@ -134,13 +135,19 @@ def get_queue(queue_id: int, s: Db, _p: Reader) -> results.QueueOut:
 
 
 @router.post("/api/admin/queues", response_model=QueueOut, status_code=201)
-def create_queue(body: QueueIn, s: Db, w: Work, _p: Writer) -> results.QueueOut:
-    return w.commit(s, lambda t: config.create_queue(t, body), routing=True)
+def create_queue(body: QueueIn, s: Db, w: Work, c: CenterDep, _p: Writer) -> results.QueueOut:
+    prompts = prompt_catalogue(c.settings).in_any_language
+    return w.commit(s, lambda t: config.create_queue(t, body, prompts=prompts), routing=True)
 
 
 @router.patch("/api/admin/queues/{queue_id}", response_model=QueueOut)
-def update_queue(queue_id: int, body: QueuePatch, s: Db, w: Work, _p: Writer) -> results.QueueOut:
-    return w.commit(s, lambda t: config.update_queue(t, queue_id, body), routing=True)
+def update_queue(
+    queue_id: int, body: QueuePatch, s: Db, w: Work, c: CenterDep, _p: Writer
+) -> results.QueueOut:
+    prompts = prompt_catalogue(c.settings).in_any_language
+    return w.commit(
+        s, lambda t: config.update_queue(t, queue_id, body, prompts=prompts), routing=True
+    )
 
 
 @router.delete("/api/admin/queues/{queue_id}", status_code=204)

@@ -71,10 +71,18 @@ class BodyLimit:
 
     Paths under one of ``public`` (prefix → headers) get those headers on the 413 too:
     the chat widget on another site reads the error only with its CORS headers.
+
+    Exact paths in ``larger`` (path → (bytes, setting)) get their own limit instead,
+    named by its setting in the 413: a prompt upload (``ivr_prompt_max_bytes``) may be
+    larger than any JSON body, without widening the limit for every other route.
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, public: dict[str, dict[str, str]] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        public: dict[str, dict[str, str]] | None = None,
+        larger: dict[str, tuple[int, str]] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -82,21 +90,28 @@ class BodyLimit:
             prefix: [(k.lower().encode(), v.encode()) for k, v in headers.items()]
             for prefix, headers in (public or {}).items()
         }
+        self.larger = dict(larger or {})
 
-    def _message(self) -> str:
-        return f"request body too large: at most {self.max_bytes} bytes (max_body_bytes)"
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        return self.larger.get(scope.get("path", ""), (self.max_bytes, "max_body_bytes"))
+
+    def _message(self, scope: Scope) -> str:
+        limit, setting = self._limit(scope)
+        return f"request body too large: at most {limit} bytes ({setting})"
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         path: str = scope.get("path", "")
         extra = next((h for p, h in self.public.items() if path.startswith(p)), [])
-        await _send_json(send, 413, error_body(413, self._message()), close=True, extra=extra)
+        body = error_body(413, self._message(scope))
+        await _send_json(send, 413, body, close=True, extra=extra)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)[0]
         length = _content_length(scope)
-        if length is not None and length > self.max_bytes:
+        if length is not None and length > limit:
             await self._refuse(scope, send)
             return
         received = 0
@@ -107,8 +122,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLargeError(self._message())
+                if received > limit:
+                    raise _TooLargeError(self._message(scope))
             return message
 
         async def watched(message: Message) -> None:

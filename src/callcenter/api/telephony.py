@@ -61,8 +61,12 @@ def _commit(c: Center, w: Work, s: Db, change: Callable[..., T]) -> T:
 
 
 @router.get("/api/admin/voice/trunks", response_model=list[TrunkOut])
-def list_trunks(s: Db, _p: Admin) -> list[TrunkOut]:
-    return voice.list_trunks(s)
+def list_trunks(s: Db, c: CenterDep, _p: Admin) -> list[TrunkOut]:
+    """The trunks, each with what Asterisk says of its carrier now (``state``)."""
+    trunks = voice.list_trunks(s)
+    if c.voice is None:
+        return trunks
+    return voice.with_states(trunks, c.voice.trunk_states())
 
 
 @router.post("/api/admin/voice/trunks", response_model=TrunkOut, status_code=201)

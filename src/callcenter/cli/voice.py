@@ -6,6 +6,7 @@ import typer
 
 from callcenter.cli.app import app, console
 from callcenter.cli.options import Database, load_settings
+from callcenter.errors import UserError
 
 voice_app = typer.Typer(
     name="voice",
@@ -31,11 +32,33 @@ def doctor(
     Exit status 1 when a check fails.
     """
     from rich.table import Table
+    from sqlalchemy.orm import Session
 
-    from callcenter.live.voice.doctor import Verdict, diagnose
+    from callcenter.live.voice.config import extra_files
+    from callcenter.live.voice.doctor import Check, Verdict, diagnose, table_checks
+    from callcenter.live.voice.setup import pjsip_options
+    from callcenter.storage.database import open_database
 
     settings = load_settings(database=database)
-    checks = diagnose(settings, connect=connect)
+    try:
+        db = open_database(settings, create=False)
+    except UserError as e:  # no database yet: the rest still says what it can
+        checks = diagnose(settings, connect=connect)
+        checks.append(Check("database", Verdict.WARN, str(e)))
+    else:
+        try:
+
+            def tables() -> list[Check]:
+                with Session(db) as s:
+                    return table_checks(s, settings)
+
+            def files() -> dict[str, str]:
+                with Session(db) as s:
+                    return extra_files(s, pjsip_options(settings))
+
+            checks = diagnose(settings, config_checks=tables, config_text=files, connect=connect)
+        finally:
+            db.dispose()
     table = Table(show_header=True, header_style="bold")
     table.add_column("check")
     table.add_column("", no_wrap=True)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from types import ModuleType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
@@ -36,9 +36,11 @@ from callcenter.api import auth as api_auth
 from callcenter.api import chat as api_chat
 from callcenter.api import crm as api_crm
 from callcenter.api import desk as api_desk
+from callcenter.api import ivr as api_ivr
 from callcenter.api import reports as api_reports
 from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
+from callcenter.api import voice_security as api_voice_security
 from callcenter.api import wallboard as api_wallboard
 from callcenter.api import ws_ticket as api_ws_ticket
 from callcenter.api.center import Center
@@ -58,6 +60,9 @@ from callcenter.storage.db import WRITE_OPTION
 from callcenter.storage.failures import probe_database
 from callcenter.web import pages
 from callcenter.web.api_docs import install_api_docs
+
+if TYPE_CHECKING:
+    from callcenter.voice.asterisk import RunningAsterisk
 
 log = logging.getLogger("callcenter.server")
 
@@ -79,6 +84,8 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_reports,
     api_audit,
     api_telephony,
+    api_voice_security,
+    api_ivr,
     pages,
 )
 
@@ -152,19 +159,42 @@ def _install_voice(c: Center) -> None:
     """Calls: the voice service (Asterisk supervised, its calls routed by the engine), the
     recordings filed and each one analysed in the background (``docs/voice.md``)."""
     from callcenter.live.voice.analysis import RecordingAnalyzer
+    from callcenter.live.voice.retention import sweep_forever
     from callcenter.live.voice.setup import voice_service
 
-    analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
+    analyzer = None
+    if c.settings.recording_analysis_workers > 0:  # 0: automatic analysis is off
+        analyzer = RecordingAnalyzer.from_settings(c.db, c.settings)
     voice = voice_service(
         c.settings,
         c.engine,
         recordings=c.settings.recordings_path,
-        on_recorded=analyzer.submit,
+        on_recorded=analyzer.submit if analyzer is not None else None,
     )
     c.engine.listeners.append(voice.listener)
     c.voice_listeners.append(voice.reload)
     c.voice = voice
-    c.background += [voice.run, analyzer.run]
+    c.background.append(voice.run)
+    if analyzer is not None:
+        c.background.append(analyzer.run)
+    keep = c.settings.recording_retention_days
+    c.background.append(partial(sweep_forever, c.settings.recordings_path, keep, c.clock))
+    if c.settings.voice == "embedded":
+        _install_sip_guard(c, lambda: voice.asterisk)
+
+
+def _install_sip_guard(c: Center, current: Callable[[], RunningAsterisk | None]) -> None:
+    """The embedded Asterisk's SIP guard (``docs/voice.md#sip-security``): repeat
+    offenders blocked by a PJSIP ACL, listed at ``GET /api/admin/voice/blocked``; the IP
+    trunks' networks (as at start) are never blocked."""
+    from callcenter.live.voice.config import trunk_specs
+    from callcenter.live.voice.guard import GUARD_KEY, GuardService, policy_from_settings
+
+    with c.sessions() as s:
+        trunks = [n for t in trunk_specs(s) if t.kind == "ip" for n in t.networks]
+    guard = GuardService(policy_from_settings(c.settings, tuple(trunks)))
+    c.extras[GUARD_KEY] = guard
+    c.background.append(partial(guard.follow, current))
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
@@ -201,6 +231,7 @@ def _install_http_guards(app: FastAPI, settings: Settings) -> None:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         public={"/api/chat/": api_chat.CORS_HEADERS},  # the widget on another site reads it
+        larger={api_ivr.PROMPTS: (settings.ivr_prompt_max_bytes, "ivr_prompt_max_bytes")},
     )
     app.add_middleware(SecurityHeaders)
 

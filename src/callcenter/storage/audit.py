@@ -96,6 +96,10 @@ class AuditAction(StrEnum):
     VOICE_DEVICE_CREATE = "voice_device.create"
     VOICE_DEVICE_UPDATE = "voice_device.update"
     VOICE_DEVICE_DELETE = "voice_device.delete"
+    IVR_FLOW_CREATE = "ivr_flow.create"
+    IVR_FLOW_UPDATE = "ivr_flow.update"
+    IVR_FLOW_DELETE = "ivr_flow.delete"
+    IVR_PROMPT_UPLOAD = "ivr_prompt.upload"  # a prompt file converted into the center's own
     CONFIG_UNDO = "config.undo"  # a committed change the routing engine refused, taken back
 
 
@@ -114,6 +118,7 @@ TRACKED: Final[dict[str, str]] = {
     "voice_trunks": "voice_trunk",
     "voice_numbers": "voice_number",
     "voice_devices": "voice_device",
+    "ivr_flows": "ivr_flow",
 }
 # Fields whose values never enter the log: only that they changed.
 SECRET_FIELDS: Final = frozenset(

@@ -194,6 +194,7 @@ def start_asterisk(
     host: str = "127.0.0.1",
     sip_port: int = 0,
     http_port: int = 0,
+    db_dir: Path | None = None,
 ) -> RunningAsterisk:
     """Start a private Asterisk and return once it is ready and ARI answers us.
 
@@ -205,12 +206,15 @@ def start_asterisk(
     ``extra`` is text appended to generated files, by file name
     (:attr:`AsteriskConfig.extra`). ``host`` is the address SIP, HTTP and RTP listen
     on; a port of 0 is any free port (a port given and taken by another program is an
-    error at once, naming it).
+    error at once, naming it). ``db_dir``: a folder for Asterisk's own database that
+    outlives the instance (:attr:`AsteriskConfig.db_dir`).
     """
     ports = _Ports(host, sip_port, http_port)
+    if db_dir is not None:
+        db_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for attempt in range(1, _START_TRIES + 1):
         try:
-            return _start_once(install, app, timeout_s, extra or {}, ports)
+            return _start_once(install, app, timeout_s, extra or {}, ports, db_dir)
         except _PortTakenError as e:
             if sip_port and http_port:
                 raise AsteriskError(
@@ -240,6 +244,7 @@ def _start_once(
     timeout_s: float,
     extra: Mapping[str, str],
     ports: _Ports,
+    db_dir: Path | None,
 ) -> RunningAsterisk:
     base_dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
     config = AsteriskConfig(
@@ -252,6 +257,7 @@ def _start_once(
         ari_password=secrets.token_urlsafe(32),
         app=app,
         extra=dict(extra),
+        db_dir=db_dir,
     )
     conf = write_config(config)
     console = open(config.log_dir / "console.out", "wb")  # noqa: SIM115 (the child keeps it)

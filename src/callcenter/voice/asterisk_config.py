@@ -9,8 +9,11 @@ own directory), so nothing of a system-wide ``/etc/asterisk`` is ever read.
 - ``ari.conf`` — one ARI user with a random password (the file is mode 0600);
 - ``extensions.conf`` — one context, whose every extension enters our Stasis
   application: calls are routed by our router, never by a dialplan, and nothing dials out;
-- ``pjsip.conf`` — a UDP transport on 127.0.0.1 and no endpoint (later slices add them);
-- ``modules.conf``, ``logger.conf``, ``rtp.conf``.
+- ``pjsip.conf`` — a UDP transport on 127.0.0.1 and no endpoint (later slices add them),
+  and ``#tryinclude pjsip_blocked.conf``: the SIP guard's block list (written empty here,
+  rewritten by ``live/voice/guard.py``);
+- ``modules.conf``, ``logger.conf`` (notices to ``messages.log``, security events to
+  ``security.log``: what the SIP guard reads), ``rtp.conf``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from callcenter.voice.sip_guard import BLOCKED_FILE, render_acl
 
 __all__ = ["DEBIAN_MOH", "DEBIAN_SOUNDS", "INBOUND_CONTEXT", "AsteriskConfig", "write_config"]
 
@@ -49,6 +54,10 @@ class AsteriskConfig:
     ``asterisk-core-sounds-*`` packages install into ``/usr/share/asterisk/sounds``."""
     moh_dir: Path | None = DEBIAN_MOH
     """Music on hold (class ``default``): Debian's ``asterisk-moh-opsound-wav``."""
+    db_dir: Path | None = None
+    """Where Asterisk keeps its own database (``astdb.sqlite3``: phones' registrations
+    among others). Given, it outlives the instance: a restarted Asterisk still knows
+    where every registered phone is. None: inside the instance's folder."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Text appended to a generated file, by file name (e.g. endpoints for
     ``pjsip.conf``); a name that is not generated becomes a file of its own."""
@@ -81,6 +90,7 @@ def write_config(cfg: AsteriskConfig) -> Path:
         "pjsip.conf": _pjsip_conf(cfg),
         "rtp.conf": _rtp_conf(cfg),
         "musiconhold.conf": _moh_conf(cfg),
+        BLOCKED_FILE: render_acl(()),
         **_QUIET_FILES,
     }
     for name, text in cfg.extra.items():
@@ -103,7 +113,7 @@ def _asterisk_conf(cfg: AsteriskConfig) -> str:
         f"astetcdir => {cfg.etc_dir}\n"
         f"astmoddir => {cfg.modules_dir}\n"
         f"astvarlibdir => {b / 'lib'}\n"
-        f"astdbdir => {b / 'lib'}\n"
+        f"astdbdir => {cfg.db_dir or b / 'lib'}\n"
         f"astkeydir => {b / 'lib'}\n"
         f"astdatadir => {b / 'lib'}\n"
         f"astagidir => {b / 'agi'}\n"
@@ -127,6 +137,8 @@ _LOGGER_CONF = (
     "dateformat = %F %T.%3q\n"
     "\n[logfiles]\n"
     "messages.log => notice,warning,error\n"
+    # res_security_log's level: failed authentications, unknown endpoints (the SIP guard)
+    "security.log => security\n"
     "console => warning,error\n"
 )
 
@@ -218,6 +230,8 @@ def _pjsip_conf(cfg: AsteriskConfig) -> str:
         "type = transport\n"
         "protocol = udp\n"
         f"bind = {cfg.host}:{cfg.sip_port}\n"
+        "\n; the SIP guard's block list (a type=acl section; live/voice/guard.py)\n"
+        f"#tryinclude {BLOCKED_FILE}\n"
     )
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "render_files",
     "render_pjsip",
     "render_rtp",
+    "single_host",
     "trunk_endpoint",
 ]
 
@@ -368,6 +369,18 @@ def _media(opts: PjsipOptions, codecs: Iterable[str], dtmf: str) -> dict[str, st
     }
 
 
+QUALIFY_S: Final = "60"  # seconds between Asterisk's OPTIONS to a trunk's carrier
+
+
+def single_host(networks: Iterable[str]) -> str | None:
+    """The one address of a trunk whose networks are a single host, else None."""
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+    if len(nets) != 1 or nets[0].num_addresses != 1:
+        return None
+    addr = nets[0].network_address
+    return f"[{addr}]" if addr.version == 6 else str(addr)
+
+
 def _trunk(t: TrunkSpec, opts: PjsipOptions) -> str:
     t.check()
     ep = trunk_endpoint(t.name)
@@ -383,12 +396,19 @@ def _trunk(t: TrunkSpec, opts: PjsipOptions) -> str:
         # anywhere: the endpoint's own ACL admits only the trunk's networks.
         endpoint |= {"deny": ["0.0.0.0/0", "::/0"], "permit": t.networks}
         identify = {"type": "identify", "endpoint": ep, "match": t.networks}
-        return _section(ep, endpoint) + "\n" + _section(ep, identify)
+        host = single_host(t.networks)
+        if host is None:  # networks: no one address to ask whether the carrier is there
+            return _section(ep, endpoint) + "\n" + _section(ep, identify)
+        # one carrier address: Asterisk asks it (OPTIONS) every minute, so the admin page
+        # shows a trunk that went away (ARI's endpoint state: online / offline)
+        endpoint["aors"] = ep
+        aor = {"type": "aor", "contact": f"sip:{host}", "qualify_frequency": QUALIFY_S}
+        return "\n".join(_section(ep, x) for x in (endpoint, identify, aor))
     assert t.server is not None and t.username is not None and t.password is not None
     endpoint["outbound_auth"] = ep
     endpoint["aors"] = ep
     auth = {"type": "auth", "auth_type": "digest", "username": t.username, "password": t.password}
-    aor = {"type": "aor", "contact": f"sip:{t.server}"}
+    aor = {"type": "aor", "contact": f"sip:{t.server}", "qualify_frequency": QUALIFY_S}
     registration = {
         "type": "registration",
         "transport": UDP_TRANSPORT,

@@ -15,6 +15,8 @@ Asterisk's ``<spool>/recording/``.  What this module does with them:
   said.  Written atomically: a temporary file in the target folder, then renamed.
 * :func:`wav_info` — length, rate, channels and each channel's RMS level (dBFS).
 * :func:`dropouts` — stretches of digital silence inside a channel that had audio.
+* :func:`file_recording` — the two together at hang-up: merge into the layout below,
+  delete the side files, return the ``recording_url`` to store on the contact.
 * :func:`recording_path` / :func:`resolve_recording` — where a contact's recording lives
   (``<recordings_dir>/<YYYY>/<MM>/<DD>/<contact id>.wav``, the UTC date of answer).
 * :func:`sweep_recordings` — retention: delete recordings older than ``keep_days``.
@@ -35,7 +37,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +51,7 @@ __all__ = [
     "WavInfo",
     "check_contact_id",
     "dropouts",
+    "file_recording",
     "merge_sides",
     "recording_path",
     "resolve_recording",
@@ -103,29 +106,103 @@ class Dropout:
 # --------------------------------------------------------------------------- reading
 
 
-def _read(path: Path) -> tuple[wave._wave_params, bytes]:
+@dataclass(slots=True)
+class _Wav:
+    """An open 16-bit PCM WAV: its format, its sample data's place and length."""
+
+    path: Path
+    channels: int
+    rate: int
+    frames: int
+    file: BinaryIO
+
+    def read(self, frames: int) -> bytes:
+        return self.file.read(frames * SAMPLE_WIDTH * self.channels)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+_PCM_FORMATS: Final = (1, 0xFFFE)  # WAVE_FORMAT_PCM, WAVE_FORMAT_EXTENSIBLE
+
+
+def _chunks(f: BinaryIO) -> dict[bytes, tuple[int, int]]:
+    """The RIFF/WAVE file's chunks up to ``data``: id -> (offset, declared size)."""
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    found: dict[bytes, tuple[int, int]] = {}
+    while b"data" not in found:
+        entry = f.read(8)
+        if len(entry) < 8:
+            break
+        size = int.from_bytes(entry[4:], "little")
+        found.setdefault(entry[:4], (f.tell(), size))
+        if entry[:4] != b"data":
+            f.seek(size + (size & 1), os.SEEK_CUR)
+    return found
+
+
+def _open(path: Path) -> _Wav:
+    """``path`` opened as a 16-bit PCM WAV, or :class:`RecordingError` saying why not.
+
+    Read by hand, not with :mod:`wave`: Asterisk writes a recording's RIFF and ``data``
+    sizes only when it closes the file (measured: one running for 5 s still says 0), so
+    the files of calls cut by an Asterisk crash say 0, which :mod:`wave` refuses ("not a
+    WAVE file").  Here a ``data`` size of 0, or more than the file holds, means "up to
+    the end of the file".
+    """
     if not path.exists():
         raise RecordingError(path, "no such file")
     if not path.is_file():
         raise RecordingError(path, "not a file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise RecordingError(path, "empty file (0 bytes)")
+    f = path.open("rb")  # returned open in _Wav; the caller closes it
     try:
-        with wave.open(str(path), "rb") as w:
-            params = w.getparams()
-            data = w.readframes(params.nframes)
-    except (wave.Error, EOFError) as e:
-        raise RecordingError(path, f"not a PCM WAV file ({e})") from None
-    if params.sampwidth != SAMPLE_WIDTH:
-        raise RecordingError(path, f"has {8 * params.sampwidth}-bit samples; expected 16-bit PCM")
-    return params, data
+        try:
+            chunks = _chunks(f)
+        except ValueError as e:
+            raise RecordingError(path, f"not a PCM WAV file ({e})") from None
+        if b"fmt " not in chunks or b"data" not in chunks:
+            missing = "fmt" if b"fmt " not in chunks else "data"
+            raise RecordingError(path, f"not a PCM WAV file (no {missing} chunk)")
+        f.seek(chunks[b"fmt "][0])
+        fmt = f.read(16)
+        if len(fmt) < 16:
+            raise RecordingError(path, "not a PCM WAV file (short fmt chunk)")
+        tag, channels, rate = (
+            int.from_bytes(fmt[i:j], "little") for i, j in ((0, 2), (2, 4), (4, 8))
+        )
+        bits = int.from_bytes(fmt[14:16], "little")
+        if tag not in _PCM_FORMATS:
+            raise RecordingError(path, f"not a PCM WAV file (format tag {tag:#x})")
+        if bits != 8 * SAMPLE_WIDTH:
+            raise RecordingError(path, f"has {bits}-bit samples; expected 16-bit PCM")
+        if channels < 1 or rate < 1:
+            raise RecordingError(path, f"not a PCM WAV file ({channels} channels, {rate} Hz)")
+        offset, declared = chunks[b"data"]
+        block = SAMPLE_WIDTH * channels
+        held = max(0, size - offset) // block
+        frames = declared // block if 0 < declared // block <= held else held
+        f.seek(offset)
+    except BaseException:
+        f.close()
+        raise
+    return _Wav(path, channels, rate, frames, f)
 
 
-def _samples(path: Path) -> tuple[wave._wave_params, Int16Array]:
-    params, data = _read(path)
-    usable = len(data) - len(data) % (SAMPLE_WIDTH * params.nchannels)
-    x = np.frombuffer(data[:usable], dtype="<i2").reshape(-1, params.nchannels)
-    return params, x.astype(np.int16)
+def _samples(path: Path) -> tuple[_Wav, Int16Array]:
+    """The file's samples, one column per channel (the file is closed again)."""
+    w = _open(path)
+    try:
+        data = w.read(w.frames)
+    finally:
+        w.close()
+    usable = len(data) - len(data) % (SAMPLE_WIDTH * w.channels)
+    x = np.frombuffer(data[:usable], dtype="<i2").reshape(-1, w.channels)
+    return w, x.astype(np.int16)
 
 
 def _dbfs(x: npt.NDArray[np.int16]) -> float:
@@ -138,21 +215,20 @@ def _dbfs(x: npt.NDArray[np.int16]) -> float:
 def wav_info(path: str | os.PathLike[str]) -> WavInfo:
     """Rate, channels, length and per-channel RMS level (dBFS) of a 16-bit PCM WAV."""
     p = Path(path)
-    params, x = _samples(p)
-    levels = tuple(_dbfs(x[:, ch]) for ch in range(params.nchannels))
-    return WavInfo(p, params.framerate, params.nchannels, x.shape[0], levels)
+    w, x = _samples(p)
+    levels = tuple(_dbfs(x[:, ch]) for ch in range(w.channels))
+    return WavInfo(p, w.rate, w.channels, x.shape[0], levels)
 
 
-def _side(path: Path, what: str) -> Int16Array:
-    """One side's recording: a mono 8 kHz 16-bit PCM WAV, as samples."""
-    params, x = _samples(path)
-    if params.nchannels != 1:
-        raise RecordingError(path, f"has {params.nchannels} channels; the {what} side must be mono")
-    if params.framerate != RATE:
-        raise RecordingError(
-            path, f"sample rate {params.framerate} Hz; the {what} side must be {RATE} Hz"
-        )
-    return x[:, 0]
+def _open_side(path: Path, what: str) -> _Wav:
+    """One side's recording, opened: a mono 8 kHz 16-bit PCM WAV."""
+    w = _open(path)
+    if w.channels != 1 or w.rate != RATE:
+        w.close()
+        if w.channels != 1:
+            raise RecordingError(path, f"has {w.channels} channels; the {what} side must be mono")
+        raise RecordingError(path, f"sample rate {w.rate} Hz; the {what} side must be {RATE} Hz")
+    return w
 
 
 # --------------------------------------------------------------------------- merging
@@ -182,44 +258,86 @@ def check_pauses(pauses: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     return out
 
 
-def _with_gaps(x: Int16Array, pauses: Sequence[tuple[float, float]]) -> Int16Array:
-    """``x`` (a recording that skipped its paused time) with each pause put back as
-    silence at its place in the call."""
-    if not pauses:
-        return x
-    parts: list[Int16Array] = []
-    taken = 0  # samples of x used so far
+def _plan(frames: int, pauses: Sequence[tuple[float, float]]) -> list[tuple[bool, int]]:
+    """How a side that skipped its paused time becomes the call's timeline: a list of
+    ``(copy, n)`` — copy the next ``n`` samples of the file, or (``copy`` false) put
+    ``n`` samples of silence — with each pause as silence at its place."""
+    ops: list[tuple[bool, int]] = []
+    taken = 0  # samples of the file used so far
     placed = 0  # samples of the output so far
     for start, end in pauses:
         s, e = round(start * RATE), round(end * RATE)
-        before = max(0, min(s - placed, x.shape[0] - taken))
-        parts.append(x[taken : taken + before])
+        before = max(0, min(s - placed, frames - taken))
+        ops.append((True, before))
         taken += before
         placed += before
-        gap = e - placed
-        parts.append(np.zeros(max(0, gap), dtype=np.int16))
-        placed += max(0, gap)
-    parts.append(x[taken:])
-    return np.concatenate(parts)
+        gap = max(0, e - placed)
+        ops.append((False, gap))
+        placed += gap
+    ops.append((True, frames - taken))
+    return [op for op in ops if op[1] > 0]
 
 
-def _write_atomic(out: Path, frames: Int16Array, channels: int) -> None:
+class _SideStream:
+    """One side on the call's timeline, read block by block (silence after its end)."""
+
+    def __init__(self, reader: _Wav, pauses: Sequence[tuple[float, float]]):
+        self.reader = reader
+        self.ops = _plan(reader.frames, pauses)
+        self.length = sum(n for _, n in self.ops)
+
+    def take(self, n: int) -> Int16Array:
+        out = np.zeros(n, dtype=np.int16)
+        filled = 0
+        while filled < n and self.ops:
+            copy, left = self.ops[0]
+            k = min(left, n - filled)
+            if copy:
+                data = self.reader.read(k)
+                got = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
+                out[filled : filled + got.size] = got  # a short file: silence after it
+            filled += k
+            self.ops[0] = (copy, left - k)
+            if left - k == 0:
+                self.ops.pop(0)
+        return out
+
+
+BLOCK: Final = 10 * RATE  # samples per side per step: memory stays flat, whatever the length
+
+
+def _write_atomic(out: Path, sides: Sequence[_SideStream], total: int) -> tuple[float, ...]:
+    """Write ``sides`` interleaved into ``out`` (temp file, then rename); RMS dBFS of each."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     tmp = Path(tmp_name)
+    energy = [0.0] * len(sides)
     try:
         with os.fdopen(fd, "wb") as f:
             with wave.open(f, "wb") as w:
-                w.setnchannels(channels)
+                w.setnchannels(len(sides))
                 w.setsampwidth(SAMPLE_WIDTH)
                 w.setframerate(RATE)
-                w.writeframes(frames.astype("<i2").tobytes())
+                w.setnframes(total)
+                for start in range(0, total, BLOCK):
+                    n = min(BLOCK, total - start)
+                    block = np.stack([side.take(n) for side in sides], axis=1)
+                    for ch in range(len(sides)):
+                        energy[ch] += float(np.sum(np.square(block[:, ch].astype(np.float64))))
+                    w.writeframes(block.astype("<i2").tobytes())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tuple(_level(e, total) for e in energy)
+
+
+def _level(energy: float, n: int) -> float:
+    if n == 0 or energy <= 0:
+        return _SILENT_DBFS
+    return 20.0 * math.log10(math.sqrt(energy / n) / 32768.0)
 
 
 def merge_sides(
@@ -234,20 +352,21 @@ def merge_sides(
     Both inputs are mono 8 kHz 16-bit PCM WAVs recorded from answer with paused time left
     out (as ARI records); each ``(start_s, end_s)`` pause, offsets from answer, becomes
     silence in both channels at its place.  The shorter side is padded with silence.
-    ``out`` is written whole or not at all.  Raises :class:`RecordingError` naming a
-    file that is missing or not such a WAV, :class:`UserError` for bad pauses.
+    ``out`` is written whole or not at all, in blocks of 10 s (memory does not grow with
+    the call's length).  Raises :class:`RecordingError` naming a file that is missing or
+    not such a WAV, :class:`UserError` for bad pauses.
     """
     spans = check_pauses(pauses)
-    a = _with_gaps(_side(Path(agent), "agent"), spans)
-    c = _with_gaps(_side(Path(caller), "caller"), spans)
-    n = max(a.shape[0], c.shape[0])
-    stereo = np.zeros((n, 2), dtype=np.int16)
-    stereo[: a.shape[0], AGENT_CHANNEL] = a
-    stereo[: c.shape[0], CALLER_CHANNEL] = c
-    target = Path(out)
-    _write_atomic(target, stereo, 2)
-    levels = (_dbfs(stereo[:, 0]), _dbfs(stereo[:, 1]))
-    return WavInfo(target, RATE, 2, n, levels)
+    with contextlib.ExitStack() as stack:
+        readers = []
+        for path, what in ((Path(agent), "agent"), (Path(caller), "caller")):
+            reader = _open_side(path, what)
+            stack.callback(reader.close)
+            readers.append(_SideStream(reader, spans))
+        total = max(side.length for side in readers)  # agent first: left; caller: right
+        target = Path(out)
+        levels = _write_atomic(target, readers, total)
+    return WavInfo(target, RATE, 2, total, levels)
 
 
 # --------------------------------------------------------------------------- checking
@@ -288,10 +407,10 @@ def dropouts(
         raise UserError(f"level: {level!r} is not a sample magnitude (expected >= 0)")
     spans = check_pauses(pauses)
     p = Path(path)
-    params, x = _samples(p)
-    rate = params.framerate
+    w, x = _samples(p)
+    rate = w.rate
     found: list[Dropout] = []
-    for ch in range(params.nchannels):
+    for ch in range(w.channels):
         quiet = np.abs(x[:, ch].astype(np.int32)) <= level
         loud = np.flatnonzero(~quiet)
         if loud.size == 0:
@@ -327,6 +446,31 @@ def recording_relpath(contact_id: str, answered_at: float) -> str:
 def recording_path(root: Path, contact_id: str, answered_at: float) -> Path:
     """Where the merged recording of a contact answered at ``answered_at`` goes."""
     return root / recording_relpath(contact_id, answered_at)
+
+
+def file_recording(
+    agent: str | os.PathLike[str],
+    caller: str | os.PathLike[str],
+    root: Path,
+    contact_id: str,
+    answered_at: float,
+    *,
+    pauses: Sequence[tuple[float, float]] = (),
+    remove_sides: bool = True,
+) -> tuple[str, WavInfo]:
+    """What the controller does when a recorded call ends: merge the two ARI side
+    files into ``root``'s layout, then (``remove_sides``) delete the side files.
+
+    Returns the path relative to ``root`` — the value for ``contacts.recording_url`` —
+    and the merged file's :class:`WavInfo`.  On any error nothing is filed and the side
+    files are left where they are.
+    """
+    rel = recording_relpath(contact_id, answered_at)
+    info = merge_sides(agent, caller, root / rel, pauses=pauses)
+    if remove_sides:
+        for side in (Path(agent), Path(caller)):
+            side.unlink(missing_ok=True)
+    return rel, info
 
 
 def resolve_recording(root: Path, stored: str) -> Path:

@@ -21,8 +21,8 @@ uses them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,6 +73,8 @@ from callcenter.storage.tables import (
     QueueRow,
     Skill,
 )
+from callcenter.voice.ivr import PromptCatalogue
+from callcenter.voice.ivr.model import DTMF_KEYS
 
 # --------------------------------------------------------------------------- skills
 
@@ -158,14 +160,18 @@ def get_queue(s: Session, queue_id: int) -> QueueOut:
     return QueueOut.model_validate(get_row(s, QueueRow, queue_id, "queue"))
 
 
-def create_queue(s: Session, new: QueueIn) -> QueueOut:
-    return QueueOut.model_validate(_save_queue(s, None, new))
+def create_queue(s: Session, new: QueueIn, *, prompts: PromptExists | None = None) -> QueueOut:
+    """A new queue; ``prompts`` says whether a prompt name is recorded in some language
+    (the center's catalogue; default: Debian's prompts only)."""
+    return QueueOut.model_validate(_save_queue(s, None, new, prompts))
 
 
-def update_queue(s: Session, queue_id: int, patch: QueuePatch) -> QueueOut:
+def update_queue(
+    s: Session, queue_id: int, patch: QueuePatch, *, prompts: PromptExists | None = None
+) -> QueueOut:
     """Change a queue (not its name); deactivating one needs it idle."""
     row = get_row(s, QueueRow, queue_id, "queue")
-    return QueueOut.model_validate(_save_queue(s, row, patch))
+    return QueueOut.model_validate(_save_queue(s, row, patch, prompts))
 
 
 def deactivate_queue(s: Session, queue_id: int) -> None:
@@ -173,8 +179,14 @@ def deactivate_queue(s: Session, queue_id: int) -> None:
     update_queue(s, queue_id, QueuePatch(active=False))
 
 
-def _save_queue(s: Session, row: QueueRow | None, changes: QueueIn | QueuePatch) -> QueueRow:
-    values = _check_queue(s, merge(row, changes), row)
+def _save_queue(
+    s: Session,
+    row: QueueRow | None,
+    changes: QueueIn | QueuePatch,
+    prompts: PromptExists | None = None,
+) -> QueueRow:
+    merged = merge(row, changes)
+    values = _check_queue(s, merged, row) | _check_voice(merged, prompts or _debian_prompt)
     if row is not None and row.active and not values["active"]:
         _check_deactivate(s, row)
     row = row or QueueRow()
@@ -252,6 +264,54 @@ def _check_queue(s: Session, v: Mapping[str, Any], row: QueueRow | None) -> dict
         "sl_threshold_s": check_seconds("sl_threshold_s", v["sl_threshold_s"]),
         "business_hours_id": hours,
         "active": check_bool("active", v["active"]),
+    }
+
+
+ANNOUNCE_EVERY_S: Final = (10.0, 600.0)
+"""A voice queue's announcements: every 10 to 600 s, or 0 (never)."""
+PromptExists = Callable[[str], bool]
+
+
+def _debian_prompt(name: str) -> bool:
+    catalogue = PromptCatalogue.default()
+    return any(catalogue.has(name, lang) for lang in catalogue.languages())
+
+
+def _check_voice(v: Mapping[str, Any], prompts: PromptExists) -> dict[str, Any]:
+    """A queue's voice options (``docs/voice.md``, "Queue options")."""
+    every = v["announce_every_s"]
+    low, high = ANNOUNCE_EVERY_S
+    if (
+        isinstance(every, bool)
+        or not isinstance(every, int | float)
+        or not (every == 0 or low <= every <= high)
+    ):
+        raise InvalidError(
+            f"announce_every_s: {show(every)} is out of range; expected 0 (never) or "
+            f"{low:g} to {high:g} seconds"
+        )
+    digit, prompt = v["callback_digit"], v["callback_prompt"]
+    if digit is not None and (not isinstance(digit, str) or len(digit) != 1
+                              or digit not in DTMF_KEYS):  # fmt: skip
+        raise InvalidError(
+            f"callback_digit: {show(digit)} is not a telephone key; expected one of 0-9, * or #, "
+            "or null (no call back offered)"
+        )
+    if prompt is not None and (not isinstance(prompt, str) or not prompts(prompt)):
+        raise InvalidError(
+            f"callback_prompt: {show(prompt)} is not in the prompt catalogue in any language; "
+            "expected a prompt's name (upload one on the IVR tab)"
+        )
+    if digit is not None and prompt is None:
+        raise InvalidError(
+            f"callback_prompt: missing; callback_digit {digit!r} needs the prompt that offers "
+            "the call back"
+        )
+    return {
+        "announce_every_s": float(every),
+        "callback_digit": digit,
+        "callback_prompt": prompt,
+        "record_calls": check_bool("record_calls", v["record_calls"]),
     }
 
 
@@ -377,6 +437,8 @@ def _save_disposition(
 
 
 __all__ = [
+    "ANNOUNCE_EVERY_S",
+    "PromptExists",
     "create_disposition",
     "create_pause_reason",
     "create_queue",

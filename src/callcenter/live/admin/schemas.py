@@ -93,6 +93,17 @@ class QueueIn(Body):
     sl_threshold_s: float = Field(20.0, description="1 to 604800 seconds (a week).")
     business_hours_id: int | None = None
     active: bool = True
+    # calls (voice queues; docs/voice.md "Queue options")
+    announce_every_s: float = Field(
+        30.0, description="Voice: position and wait told every 10 to 600 s; 0: never."
+    )
+    callback_digit: str | None = Field(
+        None, description="Voice: the key (0-9, * or #) asking for a call back; null: none."
+    )
+    callback_prompt: str | None = Field(
+        None, description="Voice: the prompt offering the call back (needed with callback_digit)."
+    )
+    record_calls: bool = Field(True, description="Voice: calls of the queue are recorded.")
 
 
 class QueuePatch(Body):
@@ -110,6 +121,10 @@ class QueuePatch(Body):
     sl_threshold_s: float | None = None
     business_hours_id: int | None = None
     active: bool | None = None
+    announce_every_s: float | None = None
+    callback_digit: str | None = None
+    callback_prompt: str | None = None
+    record_calls: bool | None = None
 
 
 class QueueOut(Out):
@@ -128,6 +143,10 @@ class QueueOut(Out):
     sl_threshold_s: float
     business_hours_id: int | None
     active: bool
+    announce_every_s: float
+    callback_digit: str | None
+    callback_prompt: str | None
+    record_calls: bool
 
 
 # --------------------------------------------------------------------------- agents

@@ -186,6 +186,10 @@ class DeskContact(BaseModel):
     notes: str = Field(description="the notes' texts, one per line (the old single field)")
     note_list: list[NoteView] = Field(description="the notes (one per author), oldest first")
     disposition: str | None
+    ivr_data: dict[str, str] = Field(
+        default_factory=dict,
+        description="a call: what the caller gave the IVR, label -> value (contacts.ivr_data)",
+    )
     messages: list[ChatMessage] = Field(
         description=f"the newest {RECENT_LINES} transcript lines (id order)"
     )
@@ -212,6 +216,13 @@ class Desk(BaseModel):
 def contact_views(s: Session, work: Iterable[Work]) -> list[DeskContact]:
     """The desk's contact records for ``work``: row, customer, transcript, timers."""
     return [DeskContact.model_validate(d) for d in _contact_dicts(s, work)]
+
+
+def _ivr_data(value: object) -> dict[str, str]:
+    """``contacts.ivr_data`` as labels and texts (a value that is not a mapping: none)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
 def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
@@ -257,6 +268,7 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
                 "notes": notes_text(notes[row.id]),
                 "note_list": [n.model_dump() for n in notes[row.id]],
                 "disposition": row.disposition,
+                "ivr_data": _ivr_data(row.ivr_data),
                 "messages": [m.model_dump() for m in transcripts[row.id].messages],
                 "earlier": transcripts[row.id].earlier,
             }

@@ -31,10 +31,10 @@ from callcenter.live.admin.checks import (
     ConflictError,
     InvalidError,
     NotFoundError,
-    check_name,
     get_row,
     show,
 )
+from callcenter.live.voice.flows import check_flow_exists
 from callcenter.live.voice.schemas import (
     DeviceIn,
     DeviceOut,
@@ -118,6 +118,19 @@ def list_trunks(s: Session) -> list[TrunkOut]:
     return [_trunk_out(r) for r in s.scalars(select(VoiceTrunk).order_by(VoiceTrunk.name))]
 
 
+def with_states(trunks: list[TrunkOut], states: dict[str, str]) -> list[TrunkOut]:
+    """The trunks with what Asterisk says of their carriers (``states``: ARI's endpoint
+    states by trunk name). Only a trunk with one address (an ip trunk of one host, or a
+    register trunk's server) is asked whether its carrier is there; the others are
+    ``unknown`` (ARI calls an endpoint without contacts "offline", which says nothing)."""
+    out = []
+    for t in trunks:
+        asked = t.kind == "register" or pc.single_host(t.networks) is not None
+        state = states.get(t.name, "unknown") if asked else "unknown"
+        out.append(t.model_copy(update={"state": state}))
+    return out
+
+
 def create_trunk(s: Session, body: TrunkIn, now: float) -> TrunkOut:
     pc.check_name(body.name, "name")
     if s.scalar(select(VoiceTrunk.id).where(VoiceTrunk.name == body.name)) is not None:
@@ -173,7 +186,7 @@ def _number_out(s: Session, row: VoiceNumber) -> NumberOut:
 
 def _check_target(s: Session, kind: str, target: str) -> None:
     if kind == "ivr":
-        check_name("target", target)
+        check_flow_exists(s, target)  # a stored flow (live/voice/flows.py)
         return
     if kind != "queue":
         raise InvalidError(f"target_kind: {show(kind)} is not a target; expected queue or ivr")
@@ -379,4 +392,5 @@ __all__ = [
     "set_device",
     "update_number",
     "update_trunk",
+    "with_states",
 ]

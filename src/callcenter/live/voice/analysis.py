@@ -20,7 +20,9 @@ number from its ``arrive`` (the contact row fills what the events lack).  So
 * **Failures are recorded, not retried forever**: a call whose analysis fails (a bad
   file, no speech, any error) gets ``<out_dir>/<contact id>.failed.json`` with the
   reason; :meth:`backlog` skips it from then on (delete the file, or run ``callcenter
-  analyze --force`` on the recording, to try again).
+  analyze --force`` on the recording, to try again).  A result that cannot be *stored*
+  (the database or the disk refusing) is no failure of the call: it is logged, the
+  worker goes on, and the next start's backlog tries the call again.
 """
 
 from __future__ import annotations
@@ -208,21 +210,29 @@ class RecordingAnalyzer:
         except Exception as e:  # a bug must not stop the worker; it is recorded per call
             log.exception("analysis of contact %s failed", contact_id)
             return self._failed(contact_id, f"internal error: {type(e).__name__}: {e}")
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         target = result_path(self.out_dir, contact_id)
-        write_json_atomic(target, doc)
-        with self.db.begin() as conn:
-            AnalysisStore(conn).save(doc)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(target, doc)
+            with self.db.begin() as conn:
+                AnalysisStore(conn).save(doc)
+        except Exception as e:  # the store, not the call: no failure record, the next
+            # start's backlog tries it again
+            log.exception("the analysis of contact %s could not be stored", contact_id)
+            return AnalysisOutcome(contact_id, False, reason=f"not stored: {e}")
         failure_path(self.out_dir, contact_id).unlink(missing_ok=True)
         return AnalysisOutcome(contact_id, True, result=target)
 
     def _failed(self, contact_id: str, reason: str) -> AnalysisOutcome:
         log.warning("analysis of contact %s failed: %s", contact_id, reason)
         if check_contact_id_ok(contact_id):
-            self.out_dir.mkdir(parents=True, exist_ok=True)
             at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             record: dict[str, Any] = {"contact_id": contact_id, "reason": reason, "at": at}
-            write_json_atomic(failure_path(self.out_dir, contact_id), record)
+            try:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(failure_path(self.out_dir, contact_id), record)
+            except OSError as e:  # unrecorded: the next start tries the call again
+                log.warning("the failure of contact %s could not be recorded: %s", contact_id, e)
         return AnalysisOutcome(contact_id, False, reason=reason)
 
     # ------------------------------------------------------------------ the worker
@@ -262,6 +272,9 @@ class RecordingAnalyzer:
                 cid = await queue.get()
                 try:
                     outcome = await asyncio.to_thread(self.analyze, cid)
+                except Exception as e:  # analyze() records its own errors; this is a bug
+                    log.exception("recording analysis of contact %s", cid)
+                    outcome = AnalysisOutcome(cid, False, reason=f"internal error: {e}")
                 finally:
                     with self._lock:
                         self._queued.discard(cid)

@@ -17,6 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.errors import UserError
 from callcenter.settings import Settings
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError
 from callcenter.voice.asterisk import (
@@ -166,4 +170,62 @@ def diagnose(
     return checks
 
 
-__all__ = ["Check", "Verdict", "diagnose"]
+def table_checks(s: Session, settings: Settings) -> list[Check]:
+    """What the tables configure: trunks, numbers (each leading somewhere that works),
+    agents' phones, IVR flows (each still passing the check it passed when saved)."""
+    from callcenter.live.voice import flows
+    from callcenter.storage.tables import (
+        AgentRow,
+        IvrFlowRow,
+        QueueRow,
+        VoiceDevice,
+        VoiceNumber,
+        VoiceTrunk,
+    )
+    from callcenter.voice.ivr import FlowError
+
+    out: list[Check] = []
+    trunks = s.scalars(select(VoiceTrunk).where(VoiceTrunk.active)).all()
+    out.append(
+        Check("trunks", Verdict.OK if trunks else Verdict.WARN,
+              ", ".join(f"{t.name} ({t.kind})" for t in trunks)
+              or "none active: no carrier can call in (admin → Telephony: trunks)")
+    )  # fmt: skip
+    voice_queues = set(s.scalars(select(QueueRow.name).where(QueueRow.channel == "voice")))
+    catalogue = flows.prompt_catalogue(settings)
+    flow_rows = {f.name: f for f in s.scalars(select(IvrFlowRow))}
+    broken: dict[str, str] = {}
+    for name, row in flow_rows.items():
+        try:
+            flows.parse_and_check(s, name, row.source, catalogue)
+        except (FlowError, UserError) as e:
+            broken[name] = str(e)
+    numbers = s.scalars(select(VoiceNumber).where(VoiceNumber.active)).all()
+    if not numbers:
+        out.append(Check("numbers", Verdict.WARN, "none: no call is answered"))
+    for n in numbers:
+        if n.target_kind == "queue" and n.target not in voice_queues:
+            verdict, what = Verdict.FAIL, f"queue {n.target!r} is not a voice queue"
+        elif n.target_kind == "ivr" and n.target not in flow_rows:
+            verdict, what = Verdict.FAIL, f"IVR flow {n.target!r} does not exist"
+        elif n.target_kind == "ivr" and n.target in broken:
+            verdict, what = Verdict.FAIL, broken[n.target]
+        else:
+            verdict, what = Verdict.OK, f"{n.target_kind} {n.target} ({n.language})"
+        out.append(Check(f"number {n.number}", verdict, what))
+    phones = s.execute(
+        select(AgentRow.name, VoiceDevice.kind).join(
+            VoiceDevice, VoiceDevice.agent_id == AgentRow.id
+        )
+    ).all()
+    out.append(
+        Check("agents' phones", Verdict.OK if phones else Verdict.WARN,
+              ", ".join(f"{a} ({k})" for a, k in phones)
+              or "none: offers of calls cannot ring anywhere (admin → Telephony: phones)")
+    )  # fmt: skip
+    for name, err in broken.items():
+        out.append(Check(f"IVR flow {name}", Verdict.FAIL, err))
+    return out
+
+
+__all__ = ["Check", "Verdict", "diagnose", "table_checks"]

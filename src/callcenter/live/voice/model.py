@@ -21,6 +21,7 @@ class CallState(enum.Enum):
     RINGING = "ringing"
     TALKING = "talking"
     CALLBACK = "callback"  # the caller hung up to be called back; the place is kept
+    VOICEMAIL = "voicemail"  # waited the queue's maximum: leaving a message
     ENDED = "ended"
 
 
@@ -119,6 +120,7 @@ class Call:
     announcer: asyncio.Task[None] | None = None
     playback: str | None = None  # the announcement being played to the caller
     ivr: IvrCall | None = None  # while the call is in an IVR flow
+    message: str | None = None  # the voicemail's ARI recording name, once it records
 
 
 __all__ = ["Call", "CallState", "Entry", "QueueVoice", "Recorder", "Routes", "Side"]

@@ -63,6 +63,13 @@ class TrunkOut(Out):
     active: bool
     created_at: float
     updated_at: float
+    state: str | None = Field(
+        default=None,
+        description=(
+            "what Asterisk says of the carrier now: online / offline (asked every minute "
+            "when the trunk has one address or a server), unknown; null with voice off"
+        ),
+    )
 
 
 class NumberIn(Body):

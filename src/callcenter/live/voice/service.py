@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,6 +40,7 @@ log = logging.getLogger("callcenter.voice")
 RETRY_FIRST_S: Final = 0.5
 RETRY_MAX_S: Final = 10.0
 CONTROL_TIMEOUT_S: Final = 5.0  # a desk request waits this long for the call's controller
+TRUNK_PREFIX: Final = "trunk-"  # a trunk's endpoint: voice/pjsip_config.py trunk_endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,10 @@ class VoiceService:
         self.controller: CallController | None = None
         self.connected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Asterisk is started from this one thread, alive as long as the service: the
+        # kernel's parent-death signal follows the *thread* that started a child, and
+        # a pool's idle thread that exits would take Asterisk with it
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asterisk")
         self.restarts = 0  # embedded Asterisks started after the first
 
     def set_recording_paused(self, contact: str, agent: str, paused: bool) -> None:
@@ -117,6 +123,24 @@ class VoiceService:
                 f"contact {contact!r}: no recording of your call to change (it is not your "
                 f"call in progress, is not recorded, or is already {state})"
             )
+
+    def trunk_states(self) -> dict[str, str]:
+        """From a request thread: ARI's state of each trunk's endpoint (``online`` /
+        ``offline`` / ``unknown``) by trunk name; empty while Asterisk is not connected."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            return {}
+        job = controller.ari.request("GET", "/endpoints/PJSIP")
+        try:
+            endpoints = asyncio.run_coroutine_threadsafe(job, loop).result(CONTROL_TIMEOUT_S)
+        except (AriError, AriUnavailableError, TimeoutError) as e:
+            log.warning("voice: trunk states not read: %s", e)
+            return {}
+        return {
+            str(e["resource"]).removeprefix(TRUNK_PREFIX): str(e.get("state", "unknown"))
+            for e in endpoints or ()
+            if str(e.get("resource", "")).startswith(TRUNK_PREFIX)
+        }
 
     def listener(self, applied: Applied) -> None:
         """The engine listener: the router's decisions go to the current controller."""
@@ -144,6 +168,7 @@ class VoiceService:
             self.connected.clear()
             if self.asterisk is not None:
                 await anyio.to_thread.run_sync(self.asterisk.stop)
+            self._starter.shutdown(wait=False)
 
     async def _target(self) -> Target:
         if self.settings.voice == "external":
@@ -159,7 +184,8 @@ class VoiceService:
             )
             await anyio.to_thread.run_sync(running.stop)
             self.restarts += 1
-        self.asterisk = running = await anyio.to_thread.run_sync(self._start_embedded)
+        loop = asyncio.get_running_loop()
+        self.asterisk = running = await loop.run_in_executor(self._starter, self._start_embedded)
         log.info("voice: Asterisk started (SIP %s:%d, pid %d)", running.config.host,
                  running.config.sip_port, running.pid)  # fmt: skip
         return Target(running.ari_url, running.ari_auth)
@@ -173,6 +199,9 @@ class VoiceService:
             host=s.voice_bind,
             sip_port=s.voice_sip_port,
             http_port=s.voice_http_port,
+            # phones' registrations survive an Asterisk restart: they need not register
+            # again before they can ring
+            db_dir=s.data_dir / "asterisk",
         )
 
     async def _serve(self, target: Target) -> None:

@@ -19,21 +19,17 @@ from sqlalchemy import select
 from callcenter.live.business_hours import is_open
 from callcenter.live.engine import LiveEngine
 from callcenter.live.voice import config as tables
+from callcenter.live.voice import flows
 from callcenter.live.voice.model import Entry, QueueVoice, Recorder, Routes
 from callcenter.live.voice.recorder import CallRecorder
 from callcenter.live.voice.service import VoiceService
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
-from callcenter.storage.tables import BusinessHours, IvrFlowRow, QueueRow
-from callcenter.voice.ivr import Flow, PromptCatalogue, load_flow
+from callcenter.storage.tables import BusinessHours
+from callcenter.voice.ivr import Flow
 from callcenter.voice.pjsip_config import PjsipOptions
 
 log = logging.getLogger("callcenter.voice")
-
-
-def prompt_catalogue(settings: Settings) -> PromptCatalogue:
-    """The center's own prompts first, then the system's (Debian's) sounds."""
-    return PromptCatalogue([settings.ivr_prompts, settings.ivr_sounds_dir])
 
 
 def pjsip_options(settings: Settings) -> PjsipOptions:
@@ -50,10 +46,9 @@ class TableRoutes:
     """The controller's lookups, each in its own short read of the tables (the caller
     runs them in a worker thread)."""
 
-    def __init__(self, engine: LiveEngine, prompts: PromptCatalogue) -> None:
+    def __init__(self, engine: LiveEngine, settings: Settings) -> None:
         self.engine = engine
-        self.prompts = prompts
-        self._flows: dict[str, tuple[float, Flow]] = {}  # name -> (updated_at, parsed)
+        self.settings = settings
 
     def entry_of_number(self, number: str) -> Entry | None:
         with self.engine.sessions() as s:
@@ -70,28 +65,12 @@ class TableRoutes:
 
     def options_of_queue(self, queue: str) -> QueueVoice:
         with self.engine.sessions() as s:
-            row = s.scalar(select(QueueRow).where(QueueRow.name == queue))
-        if row is None:
-            return QueueVoice()
-        return QueueVoice(
-            announce_every_s=row.announce_every_s,
-            callback_digit=row.callback_digit,
-            callback_prompt=row.callback_prompt,
-            record=row.record_calls,
-        )
+            return flows.queue_voice(s, queue)
 
     def flow_of_name(self, name: str) -> Flow | None:
         """The flow as saved (checked then); parsed once per saved version."""
         with self.engine.sessions() as s:
-            row = s.scalar(select(IvrFlowRow).where(IvrFlowRow.name == name))
-        if row is None:
-            return None
-        hit = self._flows.get(name)
-        if hit is not None and hit[0] == row.updated_at:
-            return hit[1]
-        flow = load_flow(row.source)
-        self._flows[name] = (row.updated_at, flow)
-        return flow
+            return flows.flow_by_name(s, name)
 
     def hours_open(self, name: str, t: float) -> bool:
         with self.engine.sessions() as s:
@@ -102,8 +81,9 @@ class TableRoutes:
             return is_open(hours, t)
 
     def prompt_media(self, name: str, language: str) -> str:
-        if self.prompts.has(name, language):
-            return self.prompts.media(name, language)
+        prompts = flows.prompt_catalogue(self.settings)  # cached; sees later uploads
+        if prompts.has(name, language):
+            return prompts.media(name, language)
         return f"sound:{name}"  # Asterisk's own lookup (its sounds folder, the language)
 
     def routes(self) -> Routes:
@@ -131,7 +111,7 @@ class Voice(VoiceService):
         super().__init__(
             settings,
             engine,
-            TableRoutes(engine, prompt_catalogue(settings)).routes(),
+            TableRoutes(engine, settings).routes(),
             config_text=self.files,
             recorder=recorder,
             voicemail=voicemail,

@@ -16,6 +16,7 @@ from callcenter.storage.base import Base
 class ContactStatus(StrEnum):
     """Where a contact is in its life, as the router's events move it."""
 
+    IVR = "ivr"  # a call in an IVR flow, not queued yet
     QUEUED = "queued"  # waiting in a queue
     RINGING = "ringing"  # offered to an agent, not accepted yet
     ACTIVE = "active"  # connected to an agent
@@ -26,7 +27,13 @@ class ContactStatus(StrEnum):
 
 
 OPEN_STATUSES: Final = frozenset(
-    {ContactStatus.QUEUED, ContactStatus.RINGING, ContactStatus.ACTIVE, ContactStatus.WRAPUP}
+    {
+        ContactStatus.IVR,
+        ContactStatus.QUEUED,
+        ContactStatus.RINGING,
+        ContactStatus.ACTIVE,
+        ContactStatus.WRAPUP,
+    }
 )
 
 

@@ -4,6 +4,10 @@
 // config.write permission the page is read-only; the Users tab needs users.manage.
 // The Telephony tabs (trunks, numbers, agents' phones: /api/admin/voice/...) need
 // users.manage too; a phone's generated SIP password is shown once, in #admin-secret.
+// The IVR tabs (flows as YAML, prompts and their upload: /api/admin/ivr/...) need
+// users.manage; a flow that cannot work is refused with one line, shown in #admin-status.
+// A queue's call options (announcements, call-back key and prompt, recording) are shown
+// and sent only while its channel is voice.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -18,6 +22,23 @@
   const DEVICES = ["webrtc", "sip"];
   const VOICE = "/api/admin/voice";
   const deviceUrl = (agent) => VOICE + "/agents/" + encodeURIComponent(agent) + "/device";
+  const FLOWS = "/api/admin/ivr/flows", PROMPTS = "/api/admin/ivr/prompts";
+  const flowUrl = (name) => FLOWS + "/" + encodeURIComponent(name);
+  const NEW_FLOW = "name: main\nlanguage: en\nlanguages: [en]\nnodes:\n  welcome:\n    kind: menu\n" +
+    "    prompt: vm-intro\n    options: {1: queue}\n    on_invalid: bye\n  queue:\n    kind: queue\n" +
+    "    queue: support\n  bye:\n    kind: hangup\n    prompt: goodbye\n";
+  // a multipart upload (cc.api sends JSON): same CSRF header, same error shape
+  async function upload(url, data) {
+    const r = await fetch(url, {method: "POST", body: data, credentials: "same-origin", headers: {"X-CSRF-Token": cc.csrf()}});
+    const out = await r.json().catch(() => ({}));
+    if (!r.ok) { const e = new Error((out.error && out.error.message) || r.statusText); e.status = r.status; throw e; }
+    return out;
+  }
+  const callOptions = (r) => (r.channel !== "voice" ? "—" :
+    (r.announce_every_s ? "announce every " + r.announce_every_s + " s" : "no announcements") +
+    (r.callback_digit ? ", call back: " + r.callback_digit + " (" + r.callback_prompt + ")" : "") +
+    (r.record_calls ? ", recorded" : ", not recorded"));
+  const promptCounts = {text: ""};
 
   // ---- converting between form text and API values
   const split = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -49,7 +70,7 @@
             ["Requires", (r) => showReqs(r.requirements)], ["Ring timeout s", (r) => r.ring_timeout_s],
             ["Service level", (r) => Math.round(r.sl_target * 100) + " % in " + r.sl_threshold_s + " s"],
             ["Overflow", (r) => dash(r.overflow_queue)], ["Hours", (r) => hoursName(r.business_hours_id)],
-            ["Active", (r) => yes(r.active)]],
+            ["Calls", callOptions], ["Active", (r) => yes(r.active)]],
      fields: [{name: "name", label: "Name", kind: "text", fixed: true},
               {name: "description", label: "Description", kind: "text"},
               {name: "channel", label: "Channel", kind: "select", options: () => CHANNELS.map((c) => [c, c])},
@@ -64,6 +85,10 @@
               {name: "sl_threshold_s", label: "Service-level threshold (s)", kind: "number"},
               {name: "business_hours_id", label: "Business hours", kind: "select", nullable: true, cast: Number,
                options: () => lookups.hours.map((h) => [h.id, h.name])},
+              {name: "announce_every_s", label: "Calls: tell position and wait every (s; 0: never)", kind: "number", voice: true, default: 30},
+              {name: "callback_digit", label: "Calls: call-back key (0-9, *, #; blank: none)", kind: "text", nullable: true, voice: true},
+              {name: "callback_prompt", label: "Calls: prompt offering the call back", kind: "text", nullable: true, voice: true},
+              {name: "record_calls", label: "Calls: record", kind: "bool", voice: true},
               {name: "active", label: "Active", kind: "bool"}]},
     {id: "agents", title: "Agents", url: "/api/admin/agents", label: (r) => r.name,
      help: "Agent profiles: users with the agent role get one when created (Users tab). A profile can be removed only once its user is no longer an active agent.",
@@ -112,7 +137,7 @@
      help: "SIP trunks from carriers. ip: the carrier is known by its source addresses (IPs or networks); register: we register to the carrier's server with a username and password (the password is never shown again). G.711 only (ulaw, alaw). A trunk that numbers arrive on cannot be deleted.",
      cols: [["Name", (r) => r.name], ["Kind", (r) => r.kind], ["Networks", (r) => r.networks.join(", ")], ["Server", (r) => dash(r.server)],
             ["Username", (r) => dash(r.username)], ["Password", (r) => (r.has_password ? "set" : "—")], ["Codecs", (r) => r.codecs.join(", ")],
-            ["DTMF", (r) => r.dtmf_mode], ["Active", (r) => yes(r.active)]],
+            ["DTMF", (r) => r.dtmf_mode], ["Active", (r) => yes(r.active)], ["Carrier now", (r) => dash(r.state)]],
      fields: [{name: "name", label: "Name (a-z, 0-9, -)", kind: "text", fixed: true},
               {name: "kind", label: "Kind", kind: "select", options: () => TRUNK_KINDS.map((k) => [k, k])},
               {name: "networks", label: "ip: networks (203.0.113.7, 198.51.100.0/24)", kind: "list"},
@@ -143,6 +168,30 @@
      del: (row) => cc.api("DELETE", deviceUrl(row.agent)),
      actions: [{label: "New password", show: (r) => r.kind === "sip",
                 run: (row) => cc.api("POST", deviceUrl(row.agent) + "/password")}]},
+    {id: "ivr-flows", title: "IVR: flows", url: FLOWS, label: (r) => r.name, key: (r) => r.name, permission: "users.manage",
+     help: "What callers hear and press before a person answers, in YAML (docs/ivr.md). Saving checks the flow: a missing prompt, a node never reached, a loop without exit, an unknown queue or business hours is refused with one line. A flow that numbers lead to cannot be deleted.",
+     cols: [["Name", (r) => r.name], ["Nodes", (r) => r.nodes], ["Languages", (r) => r.languages.join(", ")],
+            ["Numbers", (r) => r.numbers.join(", ") || "—"], ["Saved", (r) => when(r.updated_at) + (r.updated_by ? " by " + r.updated_by : "")]],
+     fields: [{name: "name", label: "Name (as in the YAML)", kind: "text", fixed: true},
+              {name: "source", label: "Flow (YAML)", kind: "textarea", default: NEW_FLOW}],
+     fetch: (row) => cc.api("GET", flowUrl(row.name)),
+     create: (body) => cc.api("PUT", flowUrl(body.name), {source: body.source}),
+     update: (row, body) => cc.api("PUT", flowUrl(row.name), {source: body.source}),
+     del: (row) => cc.api("DELETE", flowUrl(row.name))},
+    {id: "ivr-prompts", title: "IVR: prompts", url: PROMPTS, label: (r) => r.language + "/" + r.name, permission: "users.manage",
+     readonly: true, submit: "Upload",
+     help: "The center's own recordings, per language; flows may also name Debian's recorded prompts. Upload a WAV or MP3 file: it is converted to 8 kHz mono (what calls carry) and replaces a prompt of the same name and language.",
+     note: () => promptCounts.text,
+     list: async () => {
+       const langs = await cc.api("GET", PROMPTS);
+       promptCounts.text = "Debian's prompts: " + (langs.filter((l) => l.system.length).map((l) => l.language + " " + l.system.length).join(", ") || "none") + ".";
+       return langs.flatMap((l) => l.own.map((name) => ({name, language: l.language})));
+     },
+     cols: [["Name", (r) => r.name], ["Language", (r) => r.language]],
+     fields: [{name: "name", label: "Name (a-z, 0-9, - and _)", kind: "text"},
+              {name: "language", label: "Language (en, ru, ...)", kind: "text", default: "en"},
+              {name: "file", label: "WAV or MP3 file", kind: "file"}],
+     create: (body) => { const data = new FormData(); for (const k of ["name", "language", "file"]) if (body[k] != null) data.append(k, body[k]); return upload(PROMPTS, data); }},
   ];
   const hoursName = (id) => { const h = lookups.hours.find((x) => x.id === id); return h ? h.name : dash(id); };
   const teamName = (id) => { const t = lookups.teams.find((x) => x.id === id); return t ? t.name : dash(id); };
@@ -160,8 +209,15 @@
   function inputFor(f, value) {
     const id = "f-" + f.name;
     const label = '<span>' + esc(f.label) + "</span>";
+    const voice = f.voice ? " data-voice" : "";
     if (f.kind === "bool") {
-      return '<label class="check"><input type="checkbox" id="' + id + '" name="' + f.name + '"' + (value ? " checked" : "") + ">" + label + "</label>";
+      return '<label class="check"' + voice + '><input type="checkbox" id="' + id + '" name="' + f.name + '"' + (value ? " checked" : "") + ">" + label + "</label>";
+    }
+    if (f.kind === "textarea") { // code (YAML): left to right even on a right-to-left page
+      return '<label class="wide">' + label + '<textarea id="' + id + '" name="' + f.name + '" rows="18" dir="ltr" spellcheck="false">' + esc(value ?? "") + "</textarea></label>";
+    }
+    if (f.kind === "file") {
+      return "<label>" + label + '<input type="file" id="' + id + '" name="' + f.name + '" accept=".wav,.mp3,audio/wav,audio/mpeg"></label>';
     }
     if (f.kind === "select") {
       const opts = (f.nullable ? [["", "—"]] : []).concat(f.options());
@@ -177,7 +233,7 @@
     else if (f.kind === "list") text = value ? value.join(", ") : "";
     else if (f.kind === "password") text = "";
     const type = f.kind === "password" ? "password" : "text";
-    return "<label>" + label + '<input type="' + type + '" id="' + id + '" name="' + f.name + '" value="' + esc(text ?? "") + '"></label>';
+    return "<label" + voice + ">" + label + '<input type="' + type + '" id="' + id + '" name="' + f.name + '" value="' + esc(text ?? "") + '"></label>';
   }
 
   function readField(form, f) {
@@ -186,6 +242,8 @@
     }
     const el = form.elements[f.name];
     if (f.kind === "bool") return el.checked;
+    if (f.kind === "file") return el.files[0];
+    if (f.kind === "textarea") return el.value;
     const text = el.value.trim();
     if (text === "") {
       if (f.nullable) return null;
@@ -207,14 +265,24 @@
     showTokens(res.id === "users" && row && canWrite() ? row : null).catch((e) => status(e.message, true));
     $("admin-editor").hidden = !canWrite();
     if (!canWrite()) return;
-    $("admin-form-title").textContent = row ? "Edit " + res.label(row) : "Add to " + res.title.toLowerCase();
+    $("admin-form-title").textContent = row ? "Edit " + res.label(row) : (res.submit || "Add to") + " " + res.title.toLowerCase();
     const fields = res.fields.map((f) => inputFor(f, row ? (f.get ? f.get(row) : row[f.name]) : defaults(f)));
-    fields.push('<div class="actions"><button type="submit" class="primary" id="admin-save">' + (row ? "Save" : "Add") + "</button>" +
+    fields.push('<div class="actions"><button type="submit" class="primary" id="admin-save">' + (row ? "Save" : res.submit || "Add") + "</button>" +
                 (row ? '<button type="button" id="admin-cancel">Cancel</button>' : "") + "</div>");
     const form = $("admin-form");
     form.innerHTML = fields.join("");
     for (const f of res.fields) if (f.fixed && row) form.elements[f.name].disabled = true;
     if (row) $("admin-cancel").addEventListener("click", () => showForm(null));
+    if (form.elements.channel) {
+      syncVoice(form);
+      form.elements.channel.addEventListener("change", () => syncVoice(form));
+    }
+  }
+
+  // a queue's call options: only for voice queues
+  const isVoice = (form) => Boolean(form.elements.channel) && form.elements.channel.value === "voice";
+  function syncVoice(form) {
+    for (const el of form.querySelectorAll("[data-voice]")) el.hidden = !isVoice(form);
   }
 
   // ---- a user's API tokens (Users tab, below the form while a user is edited)
@@ -246,6 +314,15 @@
       status(e.message, true);
     }
   }
+  // a row to edit, read in full where the list shows a summary (a flow's YAML)
+  async function editRow(row) {
+    try {
+      showForm(state.res.fetch ? await state.res.fetch(row) : row);
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
   // a new row's value: the field's own default, else true for flags (active, paid, resolved)
   const defaults = (f) => (f.default !== undefined ? f.default : f.kind === "bool" ? true : undefined);
 
@@ -254,6 +331,7 @@
     const res = state.res, row = state.editing, form = ev.target, body = {};
     for (const f of res.fields) {
       if (row && f.fixed) continue;
+      if (f.voice && !isVoice(form)) continue;
       const v = readField(form, f);
       if (v !== undefined) body[f.name] = v;
     }
@@ -314,13 +392,13 @@
   function render() {
     const res = state.res, write = canWrite();
     $("admin-title").textContent = res.title;
-    $("admin-help").textContent = res.help;
+    $("admin-help").textContent = res.help + (res.note ? " " + res.note() : "");
     const head = res.cols.map(([t]) => "<th>" + esc(t) + "</th>").join("") + (write ? "<th></th>" : "");
     $("admin-table").tHead.innerHTML = "<tr>" + head + "</tr>";
     const body = state.rows.map((r, i) => {
       const cells = res.cols.map(([, fn]) => "<td>" + esc(fn(r)) + "</td>").join("");
       const more = (res.actions || []).map((a, j) => (a.show && !a.show(r) ? "" : ' <button type="button" data-row="' + i + '" data-action="' + j + '">' + esc(a.label) + "</button>")).join("");
-      const acts = write ? '<td><span class="row-actions"><button type="button" data-edit="' + i + '">Edit</button> <button type="button" data-remove="' + i + '">' + esc(res.remove || "Delete") + "</button>" + more + "</span></td>" : "";
+      const acts = write && res.readonly ? "<td></td>" : write ? '<td><span class="row-actions"><button type="button" data-edit="' + i + '">Edit</button> <button type="button" data-remove="' + i + '">' + esc(res.remove || "Delete") + "</button>" + more + "</span></td>" : "";
       return '<tr data-id="' + esc(r.id) + '"' + (r.active === false ? ' class="inactive"' : "") + ">" + cells + acts + "</tr>";
     });
     const tbody = $("admin-table").tBodies[0];
@@ -332,7 +410,7 @@
     for (const need of res.needs || []) {
       lookups[need] = await cc.api("GET", need === "hours" ? "/api/admin/business-hours" : "/api/admin/teams");
     }
-    state.rows = await cc.api("GET", res.url);
+    state.rows = res.list ? await res.list() : await cc.api("GET", res.url);
     render();
   }
 
@@ -359,7 +437,7 @@
     $("admin-tabs").addEventListener("click", (ev) => { const t = ev.target.dataset && ev.target.dataset.tab; if (t) open(t); });
     $("admin-table").addEventListener("click", (ev) => {
       const edit = ev.target.dataset.edit, rm = ev.target.dataset.remove;
-      if (edit !== undefined) showForm(state.rows[Number(edit)]);
+      if (edit !== undefined) editRow(state.rows[Number(edit)]);
       if (rm !== undefined) remove(state.rows[Number(rm)]);
       const action = ev.target.dataset.action;
       if (action !== undefined) act(state.rows[Number(ev.target.dataset.row)], state.res.actions[Number(action)]);

@@ -106,7 +106,9 @@
         h("div", {class: "what"},
           h("strong", {class: "offer-customer", text: who(c)}),
           h("span", {class: "muted", text: " · " + c.channel + " · queue " + c.queue}),
-          h("div", {class: "preview", text: first ? first.body : ""})),
+          h("div", {class: "preview", text: first ? first.body : ""}),
+          ivrPairs(c).length ? h("div", {class: "muted", "data-field": "offer-ivr",
+            text: ivrPairs(c).map(([k, v]) => k + ": " + v).join(" · ")}) : null),
         h("span", {class: "countdown", "data-field": "countdown", "data-deadline": c.ring_deadline}),
         h("button", {class: "primary", type: "button", "data-action": "accept", text: "Accept",
           onclick: () => contactAction(c.id, "accept")}),
@@ -421,8 +423,21 @@
     return c.claim && c.claim.name ? c.claim.name + " (unverified)" : "Customer";
   }
 
+  // What the caller gave the IVR (contacts.ivr_data: label -> value, from key presses):
+  // shown as text, never as HTML; each label and value in its own direction (dir=auto:
+  // a Persian label beside an account number reads right).
+  function ivrPairs(c) { return Object.entries(c.ivr_data || {}); }
+  function renderIvr(c) {
+    const pairs = c ? ivrPairs(c) : [];
+    $("#ivr-data").hidden = pairs.length === 0;
+    $("#ivr-data-list").replaceChildren(...pairs.flatMap(([label, value]) => [
+      h("dt", {"data-field": "ivr-label", dir: "auto", text: label}),
+      h("dd", {"data-field": "ivr-value", dir: "auto", text: value})]));
+  }
+
   function refreshCard() {
     const c = selected && desk && desk.contacts.find((x) => x.id === selected);
+    renderIvr(c);
     if (!c) return;
     if (c.customer_id != null) { if (c.customer_id !== cardCustomer) loadCard(c.customer_id); }
     else if (cardClaim !== c.id || cardCustomer != null) claimCard(c);

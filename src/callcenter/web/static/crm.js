@@ -105,6 +105,30 @@
     $("transcript").innerHTML = c.messages.map((m) => `<div class="msg ${esc(m.sender)}">
       <div class="meta">${esc(m.sender === "agent" ? m.agent || "agent" : m.sender)} · ${esc(cc.time(m.t))}</div>
       <div>${esc(m.body)}</div></div>`).join("") || '<p class="muted">No messages.</p>';
+    await showRecording(c);
+  }
+
+  // A call's recording (stereo WAV served by the API with the contact's visibility) and
+  // its automatic analysis: status, then the headline figures once done.
+  async function showRecording(c) {
+    const player = $("recording-player");
+    $("recording").hidden = !c.recording_url;
+    if (!c.recording_url) { player.removeAttribute("src"); return; }
+    player.src = "/api/contacts/" + encodeURIComponent(c.id) + "/recording";
+    const a = await cc.api("GET", "/api/contacts/" + encodeURIComponent(c.id) + "/analysis");
+    const box = $("analysis");
+    if (a.status !== "done") {
+      box.innerHTML = `<p class="muted" data-status="${esc(a.status)}">Analysis: ${esc(a.status)}${a.reason ? " — " + esc(a.reason) : ""}</p>`;
+      return;
+    }
+    const m = a.result.metrics || {};
+    const s = (v) => (v == null ? "—" : Number(v).toFixed(1) + " s");
+    const rows = [["Duration", s(m.duration_s)], ["Agent talk", s(m.agent_talk_s)],
+      ["Caller talk", s(m.caller_talk_s)], ["Dead air", s(m.dead_air_s)], ["Overtalk", s(m.overtalk_s)],
+      ["Hold", s(m.hold_s)], ["Topic", esc((a.result.topic || {}).topic || "—")],
+      ["Resolved", esc(String((a.result.resolution || {}).resolved ?? "—"))],
+      ["Caller wanted", esc((a.result.summary || {}).caller_wanted || "—")]];
+    box.innerHTML = `<dl data-status="done">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>`;
   }
 
   // ------------------------------------------------------------------ my work

@@ -36,16 +36,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterable, Awaitable
-from functools import partial
-from typing import Final
+from collections.abc import AsyncIterable
 
 import anyio
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from callcenter.crm.service import normalize_phone
-from callcenter.errors import UserError
 from callcenter.events import Channel, Event, EventType, HangupBy
 from callcenter.live.chat.records import request_time
 from callcenter.live.commands import (
@@ -53,81 +48,35 @@ from callcenter.live.commands import (
     Answer,
     Arrive,
     Callback,
-    Command,
     Decline,
-    Enqueue,
     Hangup,
     Pause,
-    Release,
 )
-from callcenter.live.desk.views import ACTIVE, RINGING, contact_state
-from callcenter.live.engine import Applied, Extra, LiveEngine
-from callcenter.live.voice.ivr_call import VOICEMAIL_SUFFIX, IvrCall
-from callcenter.live.voice.model import Call, CallState, Recorder, Routes, Side
-from callcenter.live.voice.voicemail import VoicemailKeeper
-from callcenter.live.voice.waiting import (
-    HandleTimes,
-    announcement,
-    estimated_wait,
-    position,
-    serving,
+from callcenter.live.desk.views import ACTIVE, RINGING
+from callcenter.live.voice.calls.base import (
+    AGENT_LEG,
+    CALL_PREFIX,
+    CAUSE_REJECTED,
+    CONTACT_HEADER,
+    ORIGINATE_TIMEOUT_S,
+    PHONE_PAUSE,
+    SNOOP_LEG,
+    caller_of,
+    phone_of,
+    still_ringing,
 )
-from callcenter.routing import RoutingError
+from callcenter.live.voice.calls.ivr import IvrSide
+from callcenter.live.voice.calls.recording import RecordingSide
+from callcenter.live.voice.calls.waiting import WaitingSide
+from callcenter.live.voice.model import Call, CallState, Side
 from callcenter.storage.tables import ContactRow, ContactStatus
-from callcenter.voice.ari import Ari, AriError, AriEvent, AriUnavailableError
-from callcenter.voice.ivr.actions import Outcome
-from callcenter.voice.ivr.model import Flow
-from callcenter.voice.ivr.runner import IvrRun
+from callcenter.voice.ari import AriError, AriEvent, AriUnavailableError
 
 log = logging.getLogger("callcenter.voice")
 
-CALL_PREFIX: Final = "call-"
-AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agent
-SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
-PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
-CAUSE_REJECTED: Final = 21  # Q.850 "call rejected": a phone's 603 Decline
-CONTACT_HEADER: Final = "X-Callcenter-Contact"  # on the INVITE to an agent: which contact
-ORIGINATE_TIMEOUT_S: Final = 120  # the router's ring timeout ends a ring long before
 
-
-class CallController:
+class CallController(WaitingSide, IvrSide, RecordingSide):
     """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
-
-    def __init__(
-        self,
-        engine: LiveEngine,
-        ari: Ari,
-        routes: Routes,
-        *,
-        app: str = "callcenter",
-        recorder: Recorder | None = None,
-        voicemail: VoicemailKeeper | None = None,
-        record: bool = True,
-    ) -> None:
-        self.engine = engine
-        self.ari = ari
-        self.routes = routes
-        self.app = app
-        self.recorder = recorder
-        self.voicemail = voicemail
-        self.record = record
-        self.calls: dict[str, Call] = {}  # by contact id
-        self._by_channel: dict[str, tuple[Call, Side]] = {}
-        self._holding: dict[str, str] = {}  # queue -> its holding bridge
-        self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.handle_times = HandleTimes(engine)
-
-    # ------------------------------------------------------------------ wiring
-
-    def listener(self, applied: Applied) -> None:
-        """The engine listener (any thread): hand the router's events to the loop."""
-        loop = self._loop
-        if loop is None or not any(e.contact in self.calls for e in applied.events):
-            return
-        loop.call_soon_threadsafe(self._engine_events.put_nowait, applied.events)
 
     async def run(self, stream: AsyncIterable[AriEvent]) -> None:
         """Serve one connection to Asterisk until its event stream ends; then end every
@@ -157,17 +106,6 @@ class CallController:
                     log.warning("ARI after %s of %s: %s", e.type, e.contact, err)
                 except Exception:
                     log.exception("voice: acting on %s of %s failed", e.type, e.contact)
-
-    async def _request(self, command: Command, extra: Extra | None = None) -> bool:
-        """Run an engine request in a worker thread; False if the router refused it."""
-        try:
-            await anyio.to_thread.run_sync(partial(self.engine.request, command, extra=extra))
-        except RoutingError as e:
-            log.info("router refused %s: %s", command.NAME, e)
-            return False
-        return True
-
-    # ------------------------------------------------------------------ Asterisk's events
 
     async def _on_ari(self, event: AriEvent) -> None:
         ch = event.channel
@@ -214,7 +152,7 @@ class CallController:
             await self.ari.hangup(channel, "no_answer")
             return
         contact = CALL_PREFIX + secrets.token_hex(6)
-        caller, phone = _caller(caller_number), _phone(caller_number)
+        caller, phone = caller_of(caller_number), phone_of(caller_number)
         await self.ari.answer(channel)
         call = Call(contact, channel, caller, number, entry.queue, entry.language)
         self.calls[contact] = call
@@ -226,9 +164,10 @@ class CallController:
             s.add(
                 ContactRow(
                     id=contact, customer_id=None, channel=Channel.VOICE.value,
-                    direction="inbound", queue=queue, status=ContactStatus.QUEUED.value,
-                    subject=f"call to {number}", arrived_at=t, enqueued_at=t,
-                    claimed_phone=phone,
+                    direction="inbound", queue=queue,
+                    status=(ContactStatus.QUEUED if queue else ContactStatus.IVR).value,
+                    subject=f"call to {number}", arrived_at=t,
+                    enqueued_at=t if queue else None, claimed_phone=phone,
                 )
             )  # fmt: skip
 
@@ -244,119 +183,6 @@ class CallController:
             await self._start_ivr(call, flow)
         else:
             self._queued(call)
-
-    def _queued(self, call: Call) -> None:
-        """The call waits in its queue now: announcements start. (Its state was set
-        before the request: the router may offer it while the request still runs.)"""
-        if call.options.announce_every_s > 0:
-            call.announcer = asyncio.create_task(self._announce(call))
-
-    async def _start_ivr(self, call: Call, flow: Flow) -> None:
-        language = call.language if call.language in flow.offered else None
-        run = IvrRun(flow, language, hours_open=self.routes.hours_open)
-        call.state = CallState.IVR
-        call.ivr = IvrCall(self, call.contact, call.caller_channel, run, self.routes.prompt_media)
-        await call.ivr.start()
-
-    async def ivr_finished(self, contact: str, outcome: Outcome, voicemail: str | None) -> None:
-        """The IVR flow ended (:class:`IvrCall`'s host): queue the call with what the caller
-        gave for the agent's card, request the callback, or let the contact go."""
-        call = self.calls.get(contact)
-        if call is None:
-            return
-        call.ivr, call.language = None, outcome.language
-        if outcome.kind in ("queue", "callback") and outcome.queue is not None:
-            queue = outcome.queue
-            call.queue = queue
-            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
-            card = {outcome.labels.get(k, k): v for k, v in outcome.variables.items()}
-
-            def card_data(s: Session) -> None:
-                s.execute(
-                    update(ContactRow)
-                    .where(ContactRow.id == contact)
-                    .values(ivr_data=card or None, queue=queue)
-                )
-
-            in_ivr = call.state is CallState.IVR
-            if in_ivr and outcome.kind == "queue":
-                await self._hold(call, queue)
-            call.state = CallState.QUEUED  # before the request: it may be offered at once
-            enqueue = Enqueue(contact=contact, queue=queue, priority=outcome.priority)
-            if not await self._request(enqueue, extra=card_data):
-                await self._end(call)
-                return
-            if outcome.kind == "callback":
-                await self._request(Callback(contact=contact))
-                call.state = CallState.CALLBACK
-                self._forget(call)
-                await self.ari.hangup(call.caller_channel)
-            elif in_ivr:
-                self._queued(call)
-            return
-        # hangup, voicemail, abandon: the contact never queued; its IVR logged how it ended
-        await self._request(Release(contact=contact))
-        if voicemail is not None and self.voicemail is not None:
-            self._spawn(self.voicemail.keep(self.ari, contact, voicemail))
-        await self._end(call)
-
-    def spawn(self, job: Awaitable[None]) -> None:
-        """Run ``job`` in the background, its failure logged (for :class:`IvrCall`)."""
-        self._spawn(job)
-
-    async def _announce(self, call: Call) -> None:
-        """Every ``announce_every_s``: the caller's place and the estimated wait (and the
-        callback offer), while the call waits (not while an agent's phone rings)."""
-        every = call.options.announce_every_s
-        while call.state in (CallState.QUEUED, CallState.RINGING):
-            await asyncio.sleep(every)
-            if call.state is not CallState.QUEUED:
-                continue
-            # the engine's lock and the database: never on the event loop
-            media = await anyio.to_thread.run_sync(self._announcement, call)
-            if media is None:
-                continue
-            if call.options.callback_digit and call.options.callback_prompt:
-                media.append(self.routes.prompt_media(call.options.callback_prompt, call.language))
-            try:
-                call.playback = await self.ari.play(call.caller_channel, media, lang=call.language)
-            except (AriError, AriUnavailableError) as e:
-                log.info("%s: announcement not played: %s", call.contact, e)
-
-    def _announcement(self, call: Call) -> list[str] | None:
-        place = position(self.engine, call.contact)
-        if place is None or call.queue is None:
-            return None
-        agents = serving(self.engine, call.queue)
-        return announcement(place, estimated_wait(place, agents, self.handle_times.aht(call.queue)))
-
-    async def _state(self, contact: str) -> tuple[str | None, str | None]:
-        """The contact's state in the router (read under the engine's lock, in a thread)."""
-        return await anyio.to_thread.run_sync(contact_state, self.engine, contact)
-
-    async def _stop_announcing(self, call: Call) -> None:
-        if call.announcer is not None:
-            call.announcer.cancel()
-        if call.ivr is not None:
-            call.ivr.stop()
-            call.announcer = None
-        if call.playback is not None:
-            playback, call.playback = call.playback, None
-            await self.ari.stop_playback(playback)
-
-    async def _ivr_playback(self, playback: str | None) -> None:
-        if playback is None or not playback.startswith(CALL_PREFIX):
-            return  # an announcement in the queue
-        call = self.calls.get(playback.rsplit("-play-", 1)[0])
-        if call is not None and call.ivr is not None:
-            await call.ivr.played(playback)
-
-    async def _ivr_recording(self, name: str | None) -> None:
-        if name is None or not name.endswith(VOICEMAIL_SUFFIX):
-            return
-        call = self.calls.get(name.removesuffix(VOICEMAIL_SUFFIX))
-        if call is not None and call.ivr is not None:
-            await call.ivr.recorded(name)
 
     async def _dtmf(self, channel: str, digit: str) -> None:
         found = self._by_channel.get(channel)
@@ -375,14 +201,6 @@ class CallController:
             self._forget(call)
             log.info("%s: the caller asked to be called back", call.contact)
             await self.ari.hangup(call.caller_channel)
-
-    async def _hold(self, call: Call, queue: str) -> None:
-        bridge = self._holding.get(queue)
-        if bridge is None:
-            bridge = await self.ari.create_bridge("holding", name=f"hold-{queue}")
-            await self.ari.bridge_moh(bridge)
-            self._holding[queue] = bridge
-        await self.ari.add_to_bridge(bridge, [call.caller_channel])
 
     async def _agent_answered(self, contact: str, channel: str) -> None:
         call = self.calls.get(contact)
@@ -411,52 +229,6 @@ class CallController:
                     snoop_id=f"{contact}-snoop-{side.value}",
                 )
 
-    async def _snoop_ready(self, contact: str, side: Side, channel: str) -> None:
-        call = self.calls.get(contact)
-        if call is None or call.state is not CallState.TALKING:
-            await self.ari.hangup(channel)
-            return
-        name = f"{contact}-{side.value}"
-        await self.ari.record(channel, name)
-        call.recordings[side] = name
-        if len(call.recordings) == len(Side):  # both sides: the recording has started
-            await self._log_recording(call, "started")
-
-    async def _log_recording(self, call: Call, what: str) -> None:
-        event = Event(self.engine.clock(), EventType.RECORDING, call.contact, queue=call.queue,
-                      agent=call.agent, reason=what)  # fmt: skip
-        await anyio.to_thread.run_sync(self.engine.log, [event])
-
-    async def set_recording_paused(self, contact: str, agent: str, paused: bool) -> bool:
-        """The desk pauses (card numbers) or resumes the recording of ``agent``'s call:
-        both sides are paused in Asterisk, the pause is logged and later becomes silence
-        in the merged file. False when there is no such recording (not this agent's
-        call, not recorded, already in that state)."""
-        call = self.calls.get(contact)
-        if (
-            call is None
-            or call.agent != agent
-            or call.state is not CallState.TALKING
-            or len(call.recordings) != len(Side)
-            or call.answered_at is None
-            or (call.paused_at is not None) == paused
-        ):
-            return False
-        for name in call.recordings.values():
-            if paused:
-                await self.ari.pause_recording(name)
-            else:
-                await self.ari.unpause_recording(name)
-        offset = self.engine.clock() - call.answered_at
-        if paused:
-            call.paused_at = offset
-        else:
-            assert call.paused_at is not None
-            call.pauses.append((call.paused_at, offset))
-            call.paused_at = None
-        await self._log_recording(call, "paused" if paused else "resumed")
-        return True
-
     async def _gone(self, channel: str, cause: int | None) -> None:
         found = self._by_channel.pop(channel, None)
         if found is None:
@@ -471,6 +243,12 @@ class CallController:
         if call.state is CallState.IVR and call.ivr is not None:
             await call.ivr.hangup()  # the flow ends: abandoned, or with its voicemail
             return
+        if call.state is CallState.VOICEMAIL:
+            if call.message is None:  # gone before the beep: no message
+                await self._end(call)
+            return  # the recording's end files the message and ends the call
+        if call.state is CallState.TALKING:
+            await self._stop_recordings(call)  # the file ends where the talk ended
         state, _ = await self._state(call.contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=call.contact))
@@ -481,6 +259,7 @@ class CallController:
     async def _agent_left(self, call: Call, cause: int | None) -> None:
         call.agent_channel = None
         if call.state is CallState.TALKING:
+            await self._stop_recordings(call)
             await self._request(Hangup(contact=call.contact, by=HangupBy.AGENT))
             await self._end(call)
         elif call.state is CallState.RINGING and not call.agent_answered:
@@ -494,8 +273,6 @@ class CallController:
             else:
                 await self._phone_refused(call, agent, f"Q.850 cause {cause}")
 
-    # ------------------------------------------------------------------ the router's events
-
     async def _on_engine(self, e: Event) -> None:
         call = self.calls.get(e.contact or "")
         if call is None:
@@ -506,7 +283,9 @@ class CallController:
             await self._stop_ringing(call)
         elif e.type is EventType.COMPLETE:
             await self._end(call)  # ended at the desk: both legs go
-        elif e.type in (EventType.TIMEOUT, EventType.TRANSFER) and e.target is None:
+        elif e.type is EventType.TIMEOUT and e.target is None:
+            await self._voicemail_after_wait(call)  # waited its maximum, nowhere to go
+        elif e.type is EventType.TRANSFER and e.target is None:
             await self._end(call)  # left the queue with nowhere to go
 
     async def _ring(self, call: Call, agent: str) -> None:
@@ -538,7 +317,7 @@ class CallController:
             if call.state is CallState.RINGING and call.agent == agent:
                 await self._phone_refused(call, agent, f"{endpoint}: {err.message}")
             return
-        if not _rings(call, leg_id):  # the ring or the call ended while Asterisk set it up
+        if not still_ringing(call, leg_id):  # the ring or the call ended while Asterisk set it up
             self._by_channel.pop(leg_id, None)
             await self.ari.hangup(leg_id)
 
@@ -559,8 +338,6 @@ class CallController:
             self._by_channel.pop(leg, None)
             await self.ari.hangup(leg, "no_answer")
 
-    # ------------------------------------------------------------------ ending
-
     async def _end(self, call: Call) -> None:
         if call.state in (CallState.ENDED, CallState.CALLBACK):
             return
@@ -579,21 +356,6 @@ class CallController:
         self._forget(call)
         if call.recordings and self.recorder is not None:
             self._spawn(self.recorder.finish(self.ari, call))
-
-    def _forget(self, call: Call) -> None:
-        self.calls.pop(call.contact, None)
-        self._by_channel.pop(call.caller_channel, None)
-
-    def _spawn(self, job: Awaitable[None]) -> None:
-        async def guarded() -> None:
-            try:
-                await job
-            except Exception:
-                log.exception("after the call")
-
-        task = asyncio.create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _lost_asterisk(self) -> None:
         """Asterisk is gone: its calls are over; end them in the engine."""
@@ -628,45 +390,3 @@ class CallController:
             await self._request(Abandon(contact=contact))
         elif state == ACTIVE:
             await self._request(Hangup(contact=contact, by=HangupBy.CALLER))
-
-    async def drain(self) -> None:
-        """Wait for the after-call jobs (recordings) still running."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-
-def _rings(call: Call, leg: str) -> bool:
-    """Whether ``leg`` is still the call's ringing (or just answered) agent leg: read
-    after an ``await``, when the call may have moved on."""
-    return call.agent_channel == leg and call.state in (CallState.RINGING, CallState.TALKING)
-
-
-def _phone(number: str) -> str | None:
-    """The caller's number in E.164 when it is a telephone number, else None (a
-    withheld or non-numeric caller id: ``anonymous``, a SIP user name)."""
-    number = number.strip()
-    if not number:
-        return None
-    try:
-        return normalize_phone(number)
-    except UserError:
-        return None
-
-
-def _caller(number: str) -> str | None:
-    """The caller as the event log keeps it: E.164, or the number's own digits."""
-    phone = _phone(number)
-    if phone is not None:
-        return phone
-    digits = number.strip()
-    return digits if digits.lstrip("+").isdigit() else None
-
-
-__all__ = [
-    "AGENT_LEG",
-    "CALL_PREFIX",
-    "CONTACT_HEADER",
-    "PHONE_PAUSE",
-    "SNOOP_LEG",
-    "CallController",
-]

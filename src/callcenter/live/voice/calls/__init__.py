@@ -1,0 +1,20 @@
+"""The call controller (``docs/voice.md``): :class:`CallController` in :mod:`.controller`,
+built from :mod:`.base` and the queue, IVR and recording sides."""
+
+from callcenter.live.voice.calls.base import (
+    AGENT_LEG,
+    CALL_PREFIX,
+    CONTACT_HEADER,
+    PHONE_PAUSE,
+    SNOOP_LEG,
+)
+from callcenter.live.voice.calls.controller import CallController
+
+__all__ = [
+    "AGENT_LEG",
+    "CALL_PREFIX",
+    "CONTACT_HEADER",
+    "PHONE_PAUSE",
+    "SNOOP_LEG",
+    "CallController",
+]
