@@ -175,6 +175,9 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)  # CALLCENTER_* settings of its own
+    # what runs instead of ``-m callcenter.cli.main`` (e.g. a module that profiles it)
+    entry: tuple[str, ...] = ("-m", "callcenter.cli.main")
+    log_level: str = "warning"
 
     @property
     def url(self) -> str:
@@ -192,8 +195,8 @@ class Server:
         env = {**os.environ, "CALLCENTER_DATABASE_URL": self.db_url, **self.env}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "callcenter.cli.main", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
+                [sys.executable, *self.entry, "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--log-level", self.log_level],
                 cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_child_setup,
             )  # fmt: skip

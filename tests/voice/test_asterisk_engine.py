@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,6 +267,24 @@ def test_asterisk_dies_with_the_process_that_started_it(
         for pid in _processes_using(base):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_asterisk_outlives_the_thread_that_started_it(install: AsteriskInstall) -> None:
+    # The kernel's parent-death signal follows the thread that forked: a server starts
+    # Asterisk from a worker thread, which a pool may retire while Asterisk carries calls.
+    started: list[RunningAsterisk] = []
+    worker = threading.Thread(target=lambda: started.append(start_asterisk(install)))
+    worker.start()
+    worker.join()
+    (running,) = started
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            running.process.wait(timeout=1.0)  # a SIGKILL from the kernel would end it now
+        assert running.is_running()
+        r = httpx.get(f"{running.ari_url}/asterisk/info", auth=running.ari_auth, timeout=5)
+        assert r.status_code == 200
+    finally:
+        running.stop()
 
 
 def test_a_missing_build_names_the_script(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -101,10 +100,6 @@ class VoiceService:
         self.controller: CallController | None = None
         self.connected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Asterisk is started from this one thread, alive as long as the service: the
-        # kernel's parent-death signal follows the *thread* that started a child, and
-        # a pool's idle thread that exits would take Asterisk with it
-        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asterisk")
         self.restarts = 0  # embedded Asterisks started after the first
 
     def set_recording_paused(self, contact: str, agent: str, paused: bool) -> None:
@@ -168,7 +163,6 @@ class VoiceService:
             self.connected.clear()
             if self.asterisk is not None:
                 await anyio.to_thread.run_sync(self.asterisk.stop)
-            self._starter.shutdown(wait=False)
 
     async def _target(self) -> Target:
         if self.settings.voice == "external":
@@ -184,8 +178,9 @@ class VoiceService:
             )
             await anyio.to_thread.run_sync(running.stop)
             self.restarts += 1
-        loop = asyncio.get_running_loop()
-        self.asterisk = running = await loop.run_in_executor(self._starter, self._start_embedded)
+        # (voice/asterisk.py forks it from one long-lived thread: the parent-death signal
+        # follows the thread that started a child)
+        self.asterisk = running = await anyio.to_thread.run_sync(self._start_embedded)
         log.info("voice: Asterisk started (SIP %s:%d, pid %d)", running.config.host,
                  running.config.sip_port, running.pid)  # fmt: skip
         return Target(running.ari_url, running.ari_auth)
