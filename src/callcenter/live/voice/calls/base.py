@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable
 from functools import partial
 from typing import Final
@@ -31,11 +32,12 @@ from callcenter.live.voice.waiting import (
     HandleTimes,
 )
 from callcenter.routing import RoutingError
-from callcenter.voice.ari import Ari
+from callcenter.voice.ari import Ari, AriEvent
 
 log = logging.getLogger("callcenter.voice")
 
 CALL_PREFIX: Final = "call-"
+CONTACT_ID_LENGTH: Final = len(CALL_PREFIX) + 12  # "call-" and 12 hex digits
 AGENT_LEG: Final = "agent"  # StasisStart args of a leg we originated to an agent
 SNOOP_LEG: Final = "snoop"  # StasisStart args of a recording snoop channel
 PHONE_PAUSE: Final = "phone"  # the pause reason of an agent whose phone refused a call
@@ -69,6 +71,9 @@ class ControllerBase:
         self._by_channel: dict[str, tuple[Call, Side]] = {}
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
         self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
+        self._lanes: dict[str, deque[AriEvent]] = {}  # a call's ARI events, in order
+        self._lane_tasks: set[asyncio.Task[None]] = set()
+        self._bridge_lock = asyncio.Lock()  # one holding bridge per queue, made once
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()

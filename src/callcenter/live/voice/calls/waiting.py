@@ -27,11 +27,12 @@ class WaitingSide(ControllerBase):
     """Waiting in a queue."""
 
     async def _hold(self, call: Call, queue: str) -> None:
-        bridge = self._holding.get(queue)
-        if bridge is None:
-            bridge = await self.ari.create_bridge("holding", name=f"hold-{queue}")
-            await self.ari.bridge_moh(bridge)
-            self._holding[queue] = bridge
+        async with self._bridge_lock:  # calls arrive side by side: one bridge per queue
+            bridge = self._holding.get(queue)
+            if bridge is None:
+                bridge = await self.ari.create_bridge("holding", name=f"hold-{queue}")
+                await self.ari.bridge_moh(bridge)
+                self._holding[queue] = bridge
         await self.ari.add_to_bridge(bridge, [call.caller_channel])
 
     def _queued(self, call: Call) -> None:
