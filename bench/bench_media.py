@@ -26,7 +26,8 @@ import numpy as np
 
 from callcenter.live.voice.analysis import RecordingAnalyzer, default_options
 from callcenter.storage.db import make_engine, upgrade
-from callcenter.voice.recording import merge_sides, recording_path, recording_relpath
+from callcenter.voice.archive import recording_path, recording_relpath
+from callcenter.voice.recording import merge_sides
 
 RATE = 8000
 LINES = [

@@ -39,7 +39,8 @@ from callcenter.storage.db import make_engine
 from callcenter.storage.event_store import EventStore
 from callcenter.storage.tables import ContactRow
 from callcenter.storage.tables.analysis import analyses_table
-from callcenter.voice.recording import merge_sides, recording_path, recording_relpath
+from callcenter.voice.archive import recording_path, recording_relpath
+from callcenter.voice.recording import merge_sides
 
 RATE = 8000
 T0 = 1_796_000_000.0  # 2026-11-30

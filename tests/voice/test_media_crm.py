@@ -24,7 +24,7 @@ from tests.support.server import LiveServer, running_server
 from callcenter.storage.analysis_store import AnalysisStore
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import ContactAgent, ContactRow
-from callcenter.voice.recording import recording_path, recording_relpath
+from callcenter.voice.archive import recording_path, recording_relpath
 
 NOW = time.time()
 RATE = 8000

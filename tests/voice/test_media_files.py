@@ -14,8 +14,7 @@ import pytest
 
 from callcenter.errors import UserError
 from callcenter.live.voice.retention import sweep_forever
-from callcenter.voice.recording import (
-    RecordingError,
+from callcenter.voice.archive import (
     check_contact_id,
     file_recording,
     recording_path,
@@ -23,6 +22,7 @@ from callcenter.voice.recording import (
     resolve_recording,
     sweep_recordings,
 )
+from callcenter.voice.recording import RecordingError
 
 
 def ts(text: str) -> float:
@@ -78,6 +78,15 @@ def test_the_sweep_deletes_recordings_older_than_the_retention_and_empty_folders
     # The next day the 1 March call is 31 days old.
     assert sweep_recordings(tmp_path, 30, ts("2026-04-01T00:00:00")) == 1
     assert not (tmp_path / "2026/03/01").exists()
+
+
+def test_voicemail_messages_are_swept_by_the_same_rule(tmp_path: Path) -> None:
+    _touch(tmp_path, "voicemail/2026/02/28/vm-old.wav")  # 31 days before 31 March: deleted
+    _touch(tmp_path, "voicemail/2026/03/01/vm-edge.wav")  # 30 days before: kept
+    assert sweep_recordings(tmp_path, 30, ts("2026-03-31T12:00:00")) == 1
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
+    assert left == ["voicemail/2026/03/01/vm-edge.wav"]
+    assert not (tmp_path / "voicemail/2026/02").exists()
 
 
 def test_retention_zero_keeps_everything_and_a_missing_folder_is_nothing_to_do(

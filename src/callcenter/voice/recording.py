@@ -1,4 +1,4 @@
-"""Call recordings on disk: merge the two sides, measure them, file them, sweep them.
+"""Call recordings on disk: merge the two sides of a call, measure them.
 
 The call controller records each answered call as two ARI recordings of snoop channels
 started together at answer (``spy=in`` on the caller's channel: what the caller says;
@@ -15,11 +15,8 @@ Asterisk's ``<spool>/recording/``.  What this module does with them:
   said.  Written atomically: a temporary file in the target folder, then renamed.
 * :func:`wav_info` — length, rate, channels and each channel's RMS level (dBFS).
 * :func:`dropouts` — stretches of digital silence inside a channel that had audio.
-* :func:`file_recording` — the two together at hang-up: merge into the layout below,
-  delete the side files, return the ``recording_url`` to store on the contact.
-* :func:`recording_path` / :func:`resolve_recording` — where a contact's recording lives
-  (``<recordings_dir>/<YYYY>/<MM>/<DD>/<contact id>.wav``, the UTC date of answer).
-* :func:`sweep_recordings` — retention: delete recordings older than ``keep_days``.
+
+Where the merged files go, and how long they stay: :mod:`callcenter.voice.archive`.
 
 numpy and the standard library's :mod:`wave` do the work: the formats here are fixed
 (PCM 16-bit, 8 kHz) and nothing needs a codec.
@@ -28,10 +25,8 @@ numpy and the standard library's :mod:`wave` do the work: the formats here are f
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import math
 import os
-import re
 import tempfile
 import wave
 from collections.abc import Sequence
@@ -49,13 +44,8 @@ __all__ = [
     "Dropout",
     "RecordingError",
     "WavInfo",
-    "check_contact_id",
     "dropouts",
-    "file_recording",
     "merge_sides",
-    "recording_path",
-    "resolve_recording",
-    "sweep_recordings",
     "wav_info",
 ]
 
@@ -65,9 +55,6 @@ SAMPLE_WIDTH: Final = 2
 AGENT_CHANNEL: Final = 0  # left
 CALLER_CHANNEL: Final = 1  # right
 _SILENT_DBFS: Final = -math.inf
-_CONTACT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_DAY_PARTS: Final = re.compile(r"\d{4}/\d{2}/\d{2}")
-_DATE_FOLDER: Final = re.compile(r"\d{4}(/\d{2}(/\d{2})?)?")
 Int16Array = npt.NDArray[np.int16]
 
 
@@ -421,115 +408,3 @@ def dropouts(
             if end_s - start_s >= min_s and not _overlaps_pause(start_s, end_s, spans):
                 found.append(Dropout(ch, start_s, end_s))
     return found
-
-
-# --------------------------------------------------------------------------- filing
-
-
-def check_contact_id(contact_id: str) -> str:
-    """``contact_id`` if it can name a file (letters, digits, ``.``, ``_``, ``-``; 1–128,
-    not starting with a dot), else :class:`UserError`."""
-    if not isinstance(contact_id, str) or not _CONTACT_ID.fullmatch(contact_id):
-        raise UserError(
-            f"contact id: {contact_id!r} cannot name a recording file (expected 1-128 "
-            "letters, digits, '.', '_' or '-', starting with a letter or digit)"
-        )
-    return contact_id
-
-
-def recording_relpath(contact_id: str, answered_at: float) -> str:
-    """``<YYYY>/<MM>/<DD>/<contact id>.wav`` — the UTC date of answer, then the id."""
-    day = dt.datetime.fromtimestamp(answered_at, dt.UTC)
-    return f"{day:%Y/%m/%d}/{check_contact_id(contact_id)}.wav"
-
-
-def recording_path(root: Path, contact_id: str, answered_at: float) -> Path:
-    """Where the merged recording of a contact answered at ``answered_at`` goes."""
-    return root / recording_relpath(contact_id, answered_at)
-
-
-def file_recording(
-    agent: str | os.PathLike[str],
-    caller: str | os.PathLike[str],
-    root: Path,
-    contact_id: str,
-    answered_at: float,
-    *,
-    pauses: Sequence[tuple[float, float]] = (),
-    remove_sides: bool = True,
-) -> tuple[str, WavInfo]:
-    """What the controller does when a recorded call ends: merge the two ARI side
-    files into ``root``'s layout, then (``remove_sides``) delete the side files.
-
-    Returns the path relative to ``root`` — the value for ``contacts.recording_url`` —
-    and the merged file's :class:`WavInfo`.  On any error nothing is filed and the side
-    files are left where they are.
-    """
-    rel = recording_relpath(contact_id, answered_at)
-    info = merge_sides(agent, caller, root / rel, pauses=pauses)
-    if remove_sides:
-        for side in (Path(agent), Path(caller)):
-            side.unlink(missing_ok=True)
-    return rel, info
-
-
-def resolve_recording(root: Path, stored: str) -> Path:
-    """The file a contact's ``recording_url`` names: a path relative to ``root`` (as
-    :func:`recording_relpath` makes it).  Anything that would leave ``root`` (absolute,
-    ``..``) or is not a ``.wav`` is refused with :class:`UserError`."""
-    rel = Path(stored)
-    if (
-        not stored
-        or rel.is_absolute()
-        or ".." in rel.parts
-        or rel.suffix.lower() != ".wav"
-        or "\\" in stored
-    ):
-        raise UserError(
-            f"recording: {stored!r} is not a recording path (expected "
-            "<YYYY>/<MM>/<DD>/<contact id>.wav under the recordings folder)"
-        )
-    return root / rel
-
-
-def _day_of(root: Path, path: Path) -> dt.date | None:
-    rel = path.relative_to(root).parent.as_posix()
-    if not _DAY_PARTS.fullmatch(rel):
-        return None
-    try:
-        return dt.date(*(int(v) for v in rel.split("/")))
-    except ValueError:
-        return None
-
-
-def sweep_recordings(root: Path, keep_days: int, now: float) -> int:
-    """Retention: delete the recordings (``*.wav`` in ``<YYYY>/<MM>/<DD>/`` folders)
-    whose day is more than ``keep_days`` days before ``now``'s UTC day, then the folders
-    left empty; return how many files were deleted.  ``keep_days == 0`` keeps everything
-    (retention off).  Files elsewhere under ``root`` are left alone.
-
-    A recording of day D is kept while ``today - D <= keep_days`` (with ``keep_days=30``
-    a call of 1 March is deleted on 1 April's sweep).
-    """
-    if isinstance(keep_days, bool) or not isinstance(keep_days, int) or keep_days < 0:
-        raise UserError(
-            f"recording_retention_days: {keep_days!r} is not a number of days "
-            "(expected a whole number >= 0; 0 keeps every recording)"
-        )
-    if keep_days == 0 or not root.is_dir():
-        return 0
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    deleted = 0
-    for path in sorted(root.glob("*/*/*/*.wav")):
-        day = _day_of(root, path)
-        if day is None or (today - day).days <= keep_days:
-            continue
-        path.unlink(missing_ok=True)
-        deleted += 1
-    for pattern in ("*/*/*", "*/*", "*"):  # days, then months, then years
-        for folder in root.glob(pattern):
-            rel = folder.relative_to(root).as_posix()
-            if folder.is_dir() and _DATE_FOLDER.fullmatch(rel):
-                with contextlib.suppress(OSError):  # only when empty
-                    folder.rmdir()
-    return deleted

@@ -50,7 +50,7 @@ from callcenter.storage.analysis_store import AnalysisStore
 from callcenter.storage.db import events_table
 from callcenter.storage.tables import ContactRow
 from callcenter.storage.tables.analysis import analyses_table
-from callcenter.voice.recording import check_contact_id, resolve_recording
+from callcenter.voice.archive import check_contact_id, resolve_recording
 
 __all__ = ["AnalysisOutcome", "RecordingAnalyzer", "failure_path", "read_failure"]
 

@@ -21,7 +21,7 @@ from callcenter.crm.contacts import visible_contact
 from callcenter.errors import NotFoundError, UserError
 from callcenter.live.voice.analysis import read_failure
 from callcenter.storage.tables.analysis import analyses_table
-from callcenter.voice.recording import resolve_recording
+from callcenter.voice.archive import resolve_recording
 
 __all__ = ["AnalysisView", "contact_analysis", "contact_recording"]
 

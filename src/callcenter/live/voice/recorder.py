@@ -5,7 +5,7 @@ caller's channel and on the agent's: each side on its own), both started at answ
 When the call ends, :class:`CallRecorder` waits for Asterisk to close both files, fetches
 them over ARI (``GET /recordings/stored/{name}/file``: the same for an embedded Asterisk
 and for a center's own on another machine), merges them with
-:func:`callcenter.voice.recording.merge_sides` into one stereo WAV (agent left, caller
+:func:`callcenter.voice.archive.file_recording` into one stereo WAV (agent left, caller
 right, the desk's pauses put back as silence) under ``recordings_dir`` keyed by the
 contact id, deletes Asterisk's copies, sets ``contacts.recording_url`` and tells
 ``on_recorded`` (the analysis worker) about it.  Everything runs after the call, in a
@@ -28,8 +28,8 @@ from sqlalchemy import update
 from callcenter.live.engine import LiveEngine
 from callcenter.live.voice.model import Call, Side
 from callcenter.storage.tables import ContactRow
+from callcenter.voice.archive import file_recording
 from callcenter.voice.ari import Ari
-from callcenter.voice.recording import merge_sides, recording_path, recording_relpath
 
 log = logging.getLogger("callcenter.voice")
 
@@ -62,14 +62,12 @@ class CallRecorder:
                 path = Path(tmp) / f"{side.value}.wav"
                 path.write_bytes(await ari.stored_recording(name))
                 parts[side] = path
-            out = recording_path(self.root, call.contact, call.answered_at)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            merge = partial(merge_sides, parts[Side.AGENT], parts[Side.CALLER], out,
-                            pauses=call.pauses)  # fmt: skip
-            info = await anyio.to_thread.run_sync(merge)
+            filing = partial(file_recording, parts[Side.AGENT], parts[Side.CALLER], self.root,
+                             call.contact, call.answered_at, pauses=call.pauses,
+                             remove_sides=False)  # fmt: skip
+            rel, info = await anyio.to_thread.run_sync(filing)
         for name in names.values():
             await ari.delete_stored_recording(name)
-        rel = recording_relpath(call.contact, call.answered_at)
         await anyio.to_thread.run_sync(self._store, call.contact, rel)
         log.info("%s: recorded %.1f s into %s", call.contact, info.duration_s, rel)
         if self.on_recorded is not None:

@@ -1,7 +1,7 @@
 """Recording retention in the server: sweep the recordings folder now and then.
 
 :func:`sweep_forever` is a coroutine for ``Center.background``: it runs
-:func:`callcenter.voice.recording.sweep_recordings` in a worker thread (deleting files
+:func:`callcenter.voice.archive.sweep_recordings` in a worker thread (deleting files
 is disk work; the event loop stays free) at start and then every ``interval_s``.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from callcenter.voice.recording import sweep_recordings
+from callcenter.voice.archive import sweep_recordings
 
 __all__ = ["SWEEP_INTERVAL_S", "sweep_forever"]
 

@@ -25,12 +25,11 @@ from callcenter.crm.tickets import sla_due
 from callcenter.live.engine import LiveEngine
 from callcenter.storage.audit import Actor, AuditAction, record
 from callcenter.storage.tables import ContactRow, Customer, Ticket, TicketPriority, TicketStatus
+from callcenter.voice.archive import VOICEMAIL_DIR, recording_relpath
 from callcenter.voice.ari import Ari
-from callcenter.voice.recording import recording_relpath
 
 log = logging.getLogger("callcenter.voice")
 
-VOICEMAIL_DIR: Final = "voicemail"
 ACTOR: Final = Actor(user_id=None, username="voicemail", role="system")
 CLOSE_WAIT_S: Final = 10.0
 
