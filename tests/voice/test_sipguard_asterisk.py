@@ -125,9 +125,9 @@ Content-Length: 0
 def _need_tools() -> None:
     for tool in ("sipp",):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} (Debian sip-tester) is not installed")
+            pytest.fail(f"{tool} (Debian sip-tester) is not installed")
     if not (BIN / "sipvicious_svwar").exists():
-        pytest.skip("sipvicious is not installed (pip install -e '.[dev]')")
+        pytest.fail("sipvicious is not installed (pip install -e '.[dev]')")
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def asterisk() -> Iterator[RunningAsterisk]:
     try:
         install = find_install(Settings.load().cache_dir)
     except AsteriskMissingError as e:
-        pytest.skip(str(e))
+        pytest.fail(str(e))
     phones = [pc.PhoneSpec(PHONE, "sip", pc.ha1(PHONE, PASSWORD))]
     running = start_asterisk(install, extra=pc.render_files([], phones, pc.PjsipOptions()))
     try:

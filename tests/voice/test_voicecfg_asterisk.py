@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.sip import register_phone
 from websockets.sync.client import ClientConnection, connect
 
 from callcenter.live.voice.config import apply_pjsip
@@ -44,47 +45,13 @@ PHONES = [
     pc.PhoneSpec("agent-amy", "webrtc"),
 ]
 
-REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[remote_ip]>;tag=[call_number]
-To: <sip:[service]@[remote_ip]>
-Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Expires: 60
-Content-Length: 0
-
-]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[remote_ip]>;tag=[call_number]
-To: <sip:[service]@[remote_ip]>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:[service]@[local_ip]:[local_port]>
-[authentication]
-Max-Forwards: 70
-Expires: 60
-Content-Length: 0
-
-]]></send>
-  <recv response="{final}"/>
-</scenario>
-"""
-
 
 @pytest.fixture
 def asterisk() -> Iterator[RunningAsterisk]:
     try:
         install = find_install(Settings.load().cache_dir)
     except AsteriskMissingError as e:
-        pytest.skip(str(e))
+        pytest.fail(str(e))
     running = start_asterisk(install, extra=pc.render_files(TRUNKS, PHONES, OPTS))
     try:
         yield running
@@ -116,23 +83,6 @@ def _free_udp_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def _register(a: RunningAsterisk, tmp: Path, user: str, password: str, final: str) -> int:
-    """SIPp registers ``user`` with ``password``; passes when Asterisk's answer to the
-    authenticated REGISTER is ``final``.  Returns SIPp's exit status (0: as expected)."""
-    scenario = tmp / f"register-{final}.xml"
-    scenario.write_text(REGISTER.replace("{final}", final))
-    sipp = [
-        "sipp", f"127.0.0.1:{a.config.sip_port}", "-sf", str(scenario), "-m", "1",
-        "-i", "127.0.0.1", "-p", str(_free_udp_port()), "-s", user, "-au", user,
-        "-ap", password, "-nostdin", "-timeout", "10s", "-timeout_error", "-trace_err",
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(sipp, cwd=tmp, capture_output=True, timeout=30)
-    except subprocess.TimeoutExpired:  # run() has killed it
-        pytest.fail("sipp did not finish in 30 s")
-    return proc.returncode
 
 
 def test_the_generated_configuration_loads(asterisk: RunningAsterisk) -> None:
@@ -177,16 +127,16 @@ def test_a_reload_adds_and_removes_endpoints_without_a_restart(asterisk: Running
 def test_a_wrong_password_is_refused_and_the_right_one_registers(
     asterisk: RunningAsterisk, tmp_path: Path
 ) -> None:
-    if shutil.which("sipp") is None:
-        pytest.skip("sipp (Debian sip-tester) is not installed")
+    sip = ("127.0.0.1", asterisk.config.sip_port)
+    port = _free_udp_port()
     # The wrong password gets a fresh 401, never a 200.
-    assert _register(asterisk, tmp_path, "agent-bob", PASSWORD + "x", "401") == 0
+    assert register_phone(sip, "agent-bob", PASSWORD + "x", port).status_codes == [401, 401]
     assert "sip:agent-bob@" not in _cli(asterisk, "pjsip show contacts")
     # An unknown user gets no 200 either.
-    assert _register(asterisk, tmp_path, "agent-nobody", PASSWORD, "401") == 0
+    assert register_phone(sip, "agent-nobody", PASSWORD, port).status_codes == [401, 401]
     assert "sip:agent-nobody@" not in _cli(asterisk, "pjsip show contacts")
     # The right password registers: Asterisk holds SIPp's contact for agent-bob.
-    assert _register(asterisk, tmp_path, "agent-bob", PASSWORD, "200") == 0
+    register_phone(sip, "agent-bob", PASSWORD, port).assert_ok()
     assert "agent-bob/sip:agent-bob@127.0.0.1:" in _cli(asterisk, "pjsip show contacts")
 
 
@@ -330,7 +280,7 @@ def test_an_invite_from_no_trunk_and_no_phone_is_challenged_and_goes_nowhere(
     asterisk: RunningAsterisk, tmp_path: Path
 ) -> None:
     if shutil.which("sipp") is None:
-        pytest.skip("sipp (Debian sip-tester) is not installed")
+        pytest.fail("sipp (Debian sip-tester) is not installed")
     scenario = tmp_path / "anonymous.xml"
     scenario.write_text(ANONYMOUS_INVITE)
     cmd = _sipp(asterisk, tmp_path, "-sf", str(scenario), "-s", "+74951234567")
@@ -342,11 +292,11 @@ def test_an_invite_from_no_trunk_and_no_phone_is_challenged_and_goes_nowhere(
 
 def test_a_call_from_an_ip_trunk_enters_our_application_with_its_number(tmp_path: Path) -> None:
     if shutil.which("sipp") is None:
-        pytest.skip("sipp (Debian sip-tester) is not installed")
+        pytest.fail("sipp (Debian sip-tester) is not installed")
     try:
         install = find_install(Settings.load().cache_dir)
     except AsteriskMissingError as e:
-        pytest.skip(str(e))
+        pytest.fail(str(e))
     trunk = pc.TrunkSpec("local-carrier", "ip", networks=("127.0.0.1/32",))
     running = start_asterisk(install, extra=pc.render_files([trunk], [], OPTS))
     sipp: subprocess.Popen[bytes] | None = None
@@ -379,7 +329,7 @@ def test_a_desk_phone_call_enters_our_application_as_a_phone(
     asterisk: RunningAsterisk, tmp_path: Path
 ) -> None:
     if shutil.which("sipp") is None:
-        pytest.skip("sipp (Debian sip-tester) is not installed")
+        pytest.fail("sipp (Debian sip-tester) is not installed")
     scenario = tmp_path / "phone.xml"
     scenario.write_text(PHONE_CALL)
     cmd = _sipp(asterisk, tmp_path, "-sf", str(scenario), "-s", "agent-bob", "-au", "agent-bob",
