@@ -131,6 +131,27 @@ class Client(httpx.Client):
             raise AssertionError(f"{method} {url} -> {r.status_code}: {r.text}")
         return None if r.status_code == 204 else r.json()
 
+    def refused(self, method: str, url: str, status: int, **kw: Any) -> str:
+        """The request answers ``status`` in the API's one error shape
+        ``{"error": {"code", "message"}}``; returns the message."""
+        r = self.request(method, url, **kw)
+        assert r.status_code == status, f"{method} {url} -> {r.status_code}: {r.text}"
+        body = r.json()
+        assert set(body) == {"error"} and set(body["error"]) >= {"code", "message"}, body
+        message: str = body["error"]["message"]
+        return message
+
+
+@contextlib.contextmanager
+def signed_in(server: LiveServer, *names: str) -> Iterator[dict[str, Client]]:
+    """A signed-in client per username (seed users share :data:`PASSWORD`), closed after."""
+    out = {n: server.client(n) for n in names}
+    try:
+        yield out
+    finally:
+        for c in out.values():
+            c.close()
+
 
 @contextlib.contextmanager
 def running_server(db_url: str, workdir: Path, **env: str) -> Iterator[LiveServer]:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 from tests.support.seed import seed
-from tests.support.server import Client, LiveServer, running_server
+from tests.support.server import Client, LiveServer, running_server, signed_in
 
 from callcenter.live.voice.flows import flow_by_name, prompt_catalogue, queue_voice
 from callcenter.live.voice.model import QueueVoice
@@ -59,12 +59,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def clients(server: LiveServer) -> Iterator[dict[str, Client]]:
-    out = {n: server.client(n) for n in ("admin", "manager", "sue", "quinn", "ann")}
-    try:
+    with signed_in(server, "admin", "manager", "sue", "quinn", "ann") as out:
         yield out
-    finally:
-        for c in out.values():
-            c.close()
 
 
 @pytest.fixture
@@ -75,15 +71,6 @@ def db(server: LiveServer) -> Iterator[Session]:
             yield s
     finally:
         engine.dispose()
-
-
-def _error(c: Client, method: str, url: str, status: int, **kw: Any) -> str:
-    r = c.request(method, url, **kw)
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) >= {"code", "message"}
-    message: str = body["error"]["message"]
-    return message
 
 
 def _audit(c: Client, entity: str) -> list[dict[str, Any]]:
@@ -198,31 +185,31 @@ def test_a_flow_that_cannot_work_is_refused_with_one_line(
     clients: dict[str, Client], source: str, message: str
 ) -> None:
     admin = clients["admin"]
-    assert _error(admin, "PUT", f"{FLOWS}/main-menu", 422, json={"source": source}) == message
+    assert admin.refused("PUT", f"{FLOWS}/main-menu", 422, json={"source": source}) == message
 
 
 def test_numbers_name_existing_flows_and_a_used_flow_stays(clients: dict[str, Client]) -> None:
     admin = clients["admin"]
     admin.ok("PUT", f"{FLOWS}/main-menu", json={"source": GOOD})
     bad = {"number": "+37052000009", "target_kind": "ivr", "target": "mian-menu"}
-    assert _error(admin, "POST", NUMBERS, 422, json=bad) == (
+    assert admin.refused("POST", NUMBERS, 422, json=bad) == (
         "target: no IVR flow 'mian-menu'; expected an IVR flow's name (known: main-menu)"
     )
     made = admin.ok("POST", NUMBERS, json={**bad, "target": "main-menu"})
     patch = {"target": "nope"}
-    assert _error(admin, "PATCH", f"{NUMBERS}/{made['id']}", 422, json=patch) == (
+    assert admin.refused("PATCH", f"{NUMBERS}/{made['id']}", 422, json=patch) == (
         "target: no IVR flow 'nope'; expected an IVR flow's name (known: main-menu)"
     )
     assert admin.ok("GET", f"{FLOWS}/main-menu")["numbers"] == ["+37052000009"]
-    assert _error(admin, "DELETE", f"{FLOWS}/main-menu", 409) == (
+    assert admin.refused("DELETE", f"{FLOWS}/main-menu", 409) == (
         "IVR flow 'main-menu' is used by numbers +37052000009; point them elsewhere or delete "
         "them first"
     )
     admin.ok("DELETE", f"{NUMBERS}/{made['id']}")
     admin.ok("PUT", f"{FLOWS}/spare", json={"source": GOOD.replace("main-menu", "spare")})
     admin.ok("DELETE", f"{FLOWS}/spare")
-    assert _error(admin, "DELETE", f"{FLOWS}/spare", 404) == "no IVR flow 'spare'"
-    assert _error(admin, "GET", f"{FLOWS}/spare", 404) == "no IVR flow 'spare'"
+    assert admin.refused("DELETE", f"{FLOWS}/spare", 404) == "no IVR flow 'spare'"
+    assert admin.refused("GET", f"{FLOWS}/spare", 404) == "no IVR flow 'spare'"
     assert _audit(admin, "ivr_flow")[0]["action"] == "ivr_flow.delete"
 
 
@@ -300,7 +287,7 @@ def test_bad_uploads_get_one_clear_line(
         "prompt language 'english': expected a code like 'en', 'ru' or 'pt_BR'"
     )
     assert not (server.workdir / "prompts" / "en" / "notes.wav").exists()
-    assert _error(admin, "GET", PROMPTS, 422, params={"language": "EN"}) == (
+    assert admin.refused("GET", PROMPTS, 422, params={"language": "EN"}) == (
         "language: 'EN' is not a language code; expected e.g. 'en', 'ru' or 'pt_BR'"
     )
 
@@ -324,7 +311,7 @@ def test_uploads_have_their_own_body_limit(clients: dict[str, Client], tmp_path:
     )
     # every other route keeps the global limit
     source = "# " + "x" * (1 << 20) + "\n" + GOOD
-    assert _error(admin, "PUT", f"{FLOWS}/main-menu", 413, json={"source": source}) == (
+    assert admin.refused("PUT", f"{FLOWS}/main-menu", 413, json={"source": source}) == (
         f"request body too large: at most {1 << 20} bytes (max_body_bytes)"
     )
 
@@ -389,6 +376,6 @@ def test_bad_queue_call_options_get_one_clear_line(
 ) -> None:
     admin = clients["admin"]
     q = _queue(admin, "hotline")
-    assert _error(admin, "PATCH", f"/api/admin/queues/{q['id']}", 422, json=body) == message
+    assert admin.refused("PATCH", f"/api/admin/queues/{q['id']}", 422, json=body) == message
     new = {"name": "refused", "channel": "voice", **body}
-    assert _error(admin, "POST", "/api/admin/queues", 422, json=new) == message
+    assert admin.refused("POST", "/api/admin/queues", 422, json=new) == message

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.support.seed import seed
-from tests.support.server import Client, LiveServer, running_server
+from tests.support.server import Client, LiveServer, running_server, signed_in
 
 from callcenter.live.voice.config import agent_endpoint, number_target, phone_specs, pjsip_text
 from callcenter.storage.db import make_engine
@@ -38,12 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def clients(server: LiveServer) -> Iterator[dict[str, Client]]:
-    out = {n: server.client(n) for n in ("admin", "manager", "sue", "quinn", "ann")}
-    try:
+    with signed_in(server, "admin", "manager", "sue", "quinn", "ann") as out:
         yield out
-    finally:
-        for c in out.values():
-            c.close()
 
 
 @pytest.fixture
@@ -54,15 +50,6 @@ def db(server: LiveServer) -> Iterator[Session]:
             yield s
     finally:
         engine.dispose()
-
-
-def _error(c: Client, method: str, url: str, status: int, **kw: Any) -> str:
-    r = c.request(method, url, **kw)
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) >= {"code", "message"}
-    message: str = body["error"]["message"]
-    return message
 
 
 def _audit(c: Client, entity: str) -> list[dict[str, Any]]:
@@ -113,7 +100,7 @@ def test_ip_trunk_round_trip_and_audit(clients: dict[str, Client]) -> None:
     ]
     assert actions == ["voice_trunk.update", "voice_trunk.create"]
     admin.ok("DELETE", f"{TRUNKS}/carrier-ip")
-    assert _error(admin, "DELETE", f"{TRUNKS}/carrier-ip", 404) == "no trunk 'carrier-ip'"
+    assert admin.refused("DELETE", f"{TRUNKS}/carrier-ip", 404) == "no trunk 'carrier-ip'"
 
 
 def test_a_trunk_password_is_written_only(clients: dict[str, Client], db: Session) -> None:
@@ -164,7 +151,7 @@ def test_a_trunk_password_is_written_only(clients: dict[str, Client], db: Sessio
 def test_bad_trunks_get_one_clear_line(
     clients: dict[str, Client], body: dict[str, Any], message: str
 ) -> None:
-    assert _error(clients["admin"], "POST", TRUNKS, 422, json=body) == message
+    assert clients["admin"].refused("POST", TRUNKS, 422, json=body) == message
 
 
 def test_numbers(clients: dict[str, Client], db: Session) -> None:
@@ -186,13 +173,13 @@ def test_numbers(clients: dict[str, Client], db: Session) -> None:
     assert number_target(db, "+37052000000") is not None
     assert number_target(db, "+10000000000") is None
     # a trunk a number arrives on cannot go
-    message = _error(admin, "DELETE", f"{TRUNKS}/carrier-n", 409)
+    message = admin.refused("DELETE", f"{TRUNKS}/carrier-n", 409)
     assert message == "trunk 'carrier-n' is used by numbers +74951234567; move or delete them first"
     admin.ok("PATCH", f"{NUMBERS}/{made['id']}", json={"active": False})
     db.rollback()  # a new read transaction: the server committed since
     assert number_target(db, "+74951234567") is None  # inactive
     again = {"number": "+74951234567", "target_kind": "ivr", "target": "x"}
-    assert _error(admin, "POST", NUMBERS, 409, json=again) == "number '+74951234567' already exists"
+    assert admin.refused("POST", NUMBERS, 409, json=again) == "number '+74951234567' already exists"
     admin.ok("DELETE", f"{NUMBERS}/{made['id']}")
     admin.ok("DELETE", f"{TRUNKS}/carrier-n")
     assert _audit(admin, "voice_number")[0]["action"] == "voice_number.delete"
@@ -219,7 +206,7 @@ def test_numbers(clients: dict[str, Client], db: Session) -> None:
 def test_bad_numbers_get_one_clear_line(
     clients: dict[str, Client], body: dict[str, Any], message: str
 ) -> None:
-    assert _error(clients["admin"], "POST", NUMBERS, 422, json=body) == message
+    assert clients["admin"].refused("POST", NUMBERS, 422, json=body) == message
 
 
 def test_a_desk_phone_password_is_shown_once_and_kept_as_its_digest(
@@ -264,15 +251,15 @@ def test_a_desk_phone_password_is_shown_once_and_kept_as_its_digest(
     assert [(p.username, p.kind, p.ha1) for p in phone_specs(db)] == [
         ("agent-ann", "webrtc", pc.LOCKED_HA1)
     ]
-    message = _error(admin, "POST", f"{url}/password", 409)
+    message = admin.refused("POST", f"{url}/password", 409)
     assert message.startswith("device of agent 'ann' is webrtc")
     admin.ok("DELETE", url)
-    assert _error(admin, "GET", url, 404) == "no device of agent 'ann'"
+    assert admin.refused("GET", url, 404) == "no device of agent 'ann'"
 
 
 def test_bad_devices(clients: dict[str, Client]) -> None:
     admin = clients["admin"]
     url = "/api/admin/voice/agents/{}/device"
-    message = _error(admin, "PUT", url.format("ann"), 422, json={"kind": "fax"})
+    message = admin.refused("PUT", url.format("ann"), 422, json={"kind": "fax"})
     assert message == "kind: 'fax' is not a device; expected webrtc or sip"
-    assert _error(admin, "PUT", url.format("zed"), 404, json={"kind": "sip"}) == "no agent 'zed'"
+    assert admin.refused("PUT", url.format("zed"), 404, json={"kind": "sip"}) == "no agent 'zed'"
