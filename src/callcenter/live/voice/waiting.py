@@ -11,8 +11,8 @@ earlier (the router's own order: priority, then time queued, then arrival).
   a call of this queue when they are free), and
 - ``AHT`` is the queue's average handle time over its last :data:`AHT_SAMPLE`
   conversations in the event log (``talk + hold`` of each ``complete`` plus the mean
-  ``acw`` of its last ``wrapup_end`` events), looked up at most every
-  :data:`AHT_CACHE_S` seconds.
+  ``acw`` of its last ``wrapup_end`` events, within the last 12 hours), looked up at
+  most every :data:`AHT_CACHE_S` seconds.
 
 It answers "how many rounds of handling are ahead of me": the callers ahead are
 served ``n`` at a time, each round lasting one handle time.  Without agents, or
@@ -45,7 +45,8 @@ from callcenter.storage import eventlog
 
 AHT_SAMPLE: Final = 20
 AHT_CACHE_S: Final = 15.0
-AHT_LOOKBACK_S: Final = 7 * 86_400  # how far back the log is read for the sample
+AHT_LOOKBACK_S: Final = 12 * 3600  # how far back the log is read for the sample: a day's
+# work at most (handle times drift over the day; an older sample says little of now)
 
 
 def position(engine: LiveEngine, contact: str) -> int | None:
@@ -100,13 +101,20 @@ class HandleTimes:
 
 
 def _aht_from_log(s: Session, queue: str, since: float) -> float | None:
+    # only the two event types that carry handle times, filtered in SQL (a busy queue's
+    # other events are most of its log)
+    types = (EventType.COMPLETE.value, EventType.WRAPUP_END.value)
+    rows = eventlog.read_rows(s, ["type", "queue", "talk", "hold", "acw"], types=types,
+                              start=since)  # fmt: skip
     talks: deque[float] = deque(maxlen=AHT_SAMPLE)
     acws: deque[float] = deque(maxlen=AHT_SAMPLE)
-    for e in eventlog.iter_events(s.connection(), start=since, queue=queue):
-        if e.type is EventType.COMPLETE and e.talk is not None:
-            talks.append(e.talk + (e.hold or 0.0))
-        elif e.type is EventType.WRAPUP_END and e.acw is not None:
-            acws.append(e.acw)
+    for _id, kind, q, talk, hold, acw in rows:
+        if q != queue:
+            continue
+        if kind == EventType.COMPLETE.value and talk is not None:
+            talks.append(talk + (hold or 0.0))
+        elif kind == EventType.WRAPUP_END.value and acw is not None:
+            acws.append(acw)
     if not talks:
         return None
     return sum(talks) / len(talks) + (sum(acws) / len(acws) if acws else 0.0)
