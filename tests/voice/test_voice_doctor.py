@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from callcenter.cli.app import app
 from callcenter.cli.main import _register
+from callcenter.errors import UserError
 from callcenter.settings import Settings
 from callcenter.storage.db import make_engine
 from callcenter.storage.tables import IvrFlowRow, QueueRow, VoiceNumber
@@ -137,3 +138,18 @@ def test_numbers_that_lead_nowhere_fail_one_line_each(
     assert "'missing' does not exist" in _line(out, "number 300")
     assert "fail" in _line(out, "number 400") and "no-such-prompt-x" in out
     assert "fail" in _line(out, "IVR flow broken")
+
+
+def test_serve_refuses_voice_it_cannot_run_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+    external = runner.invoke(app, ["serve", "--database", db, "--port", "0", "--voice", "external"])
+    # a UserError: `callcenter` (cli/main.py) prints it as one line and exits 1
+    assert isinstance(external.exception, UserError)
+    assert "voice = external needs CALLCENTER_VOICE_ARI_URL" in str(external.exception)
+    monkeypatch.setenv("CALLCENTER_CACHE_DIR", str(tmp_path / "no-cache"))
+    embedded = runner.invoke(app, ["serve", "--database", db, "--port", "0", "--voice", "embedded"])
+    assert isinstance(embedded.exception, UserError)
+    assert "run `bash scripts/asterisk.sh`" in str(embedded.exception)

@@ -91,6 +91,10 @@ def serve(
 
     settings = load_settings(database=database, host=host, port=port, voice=voice)
     check_port(settings.host, settings.port)
+    if settings.voice != "off":
+        from callcenter.live.voice.service import check_voice
+
+        check_voice(settings)  # a missing build or ARI setting: one line, before serving
     open_database(settings).dispose()  # a bad database fails here, as one line
     docs = "API docs at /docs" if settings.api_docs else "API docs off"
     if settings.voice != "off":

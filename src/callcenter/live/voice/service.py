@@ -25,7 +25,7 @@ from typing import Final
 
 import anyio
 
-from callcenter.errors import ConflictError
+from callcenter.errors import ConflictError, UserError
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.live.voice.calls import CallController
 from callcenter.live.voice.model import Recorder, Routes
@@ -50,7 +50,7 @@ class Target:
     auth: tuple[str, str]
 
 
-class VoiceError(Exception):
+class VoiceError(UserError):
     """Voice is configured in a way that cannot work (one line: the setting and why)."""
 
 
@@ -75,6 +75,15 @@ def external_target(settings: Settings) -> Target:
         settings.voice_ari_url,
         (settings.voice_ari_user, settings.voice_ari_password.get_secret_value()),
     )
+
+
+def check_voice(settings: Settings) -> None:
+    """Before the server starts: what voice needs is there (the Asterisk build for
+    ``embedded``, the ARI settings for ``external``), else one line saying what to do."""
+    if settings.voice == "embedded":
+        find_install(settings.cache_dir)  # AsteriskMissingError names the build script
+    elif settings.voice == "external":
+        external_target(settings)
 
 
 class VoiceService:
@@ -224,4 +233,4 @@ class VoiceService:
             log.warning("voice: the ARI event socket closed; connecting again")
 
 
-__all__ = ["Target", "VoiceError", "VoiceService", "external_target"]
+__all__ = ["Target", "VoiceError", "VoiceService", "check_voice", "external_target"]
