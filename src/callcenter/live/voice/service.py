@@ -32,7 +32,12 @@ from callcenter.live.voice.model import Recorder, Routes
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
-from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
+from callcenter.voice.asterisk import (
+    AsteriskError,
+    RunningAsterisk,
+    find_install,
+    start_asterisk,
+)
 
 log = logging.getLogger("callcenter.voice")
 
@@ -166,6 +171,8 @@ class VoiceService:
                     log.warning("voice: Asterisk is not reachable: %s", e)
                 except AriError as e:
                     log.error("voice: ARI refused us: %s", e)
+                except (AsteriskError, UserError) as e:  # e.g. its ports taken: try again
+                    log.error("voice: Asterisk did not start: %s", e)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
         finally:
