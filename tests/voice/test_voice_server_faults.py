@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.support.audio import active_span, read_wav, session_audio_kit
 from tests.support.baresip import Baresip
+from tests.support.seed import seed
+from tests.support.server import LiveServer
 from tests.support.sip import Dtmf, agent_phone, carrier_call, register_phone
 from tests.support.sip_process import free_sip_port
-from tests.support.voice_center import CALLER, DID, VoiceCenter, types, voice_center
+from tests.support.voice_center import CALLER, DID, VoiceCenter, free_port, types, voice_center
 
 from callcenter.storage.tables import AgentRow, ContactRow, Ticket
 
@@ -226,3 +229,30 @@ def test_a_caller_who_waits_the_maximum_leaves_a_message_that_becomes_a_ticket(
 def _ticket(c: VoiceCenter, contact: str) -> Ticket | None:
     with Session(c.db) as s:  # a new session each time: a fresh snapshot
         return s.scalar(select(Ticket).where(Ticket.contact_id == contact))
+
+
+def test_an_asterisk_that_cannot_start_is_tried_again_until_it_can(tmp_path: Path) -> None:
+    """Its HTTP port is held by another program: the server serves on, says why in its
+    log, and once the port is free its Asterisk starts and connects."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    seed(url)
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    env = {
+        "CALLCENTER_VOICE": "embedded",
+        "CALLCENTER_VOICE_SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "CALLCENTER_VOICE_HTTP_PORT": str(held.getsockname()[1]),
+        "CALLCENTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    server = LiveServer(db_url=url, workdir=tmp_path, log_level="info", env=env)
+    try:
+        server.start()
+        c = VoiceCenter(server, url, ("127.0.0.1", 0), tmp_path / "data")
+        c.wait("the reason in the log", lambda: "voice: Asterisk did not start" in server.log())
+        assert "voice: connected" not in server.log()
+        held.close()
+        c.wait("Asterisk once the port is free", lambda: "voice: connected" in server.log())
+    finally:
+        held.close()
+        server.stop()
