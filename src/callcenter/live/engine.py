@@ -179,11 +179,7 @@ class LiveEngine:
         transaction with ``extra`` and the read models, then told to the listeners.
         No request is logged for them: a restart has nothing of theirs to replay."""
         with self.lock, self.sessions.begin() as s:
-            if extra is not None:
-                extra(s)
-            eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
-            applied = Applied(events=list(events))
-            project.apply(s, events, applied.contacts, applied.agents)
+            applied = self._write(s, list(events), extra)
         for listener in self.listeners:
             listener(applied)
         return applied
@@ -239,17 +235,22 @@ class LiveEngine:
                         epoch=self.epoch, seq=self._seq, t=now, name=name, args=args
                     )
                 )
-                if extra is not None:
-                    extra(s)
-                eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
-                applied = Applied(events=events)
-                project.apply(s, events, applied.contacts, applied.agents)
+                applied = self._write(s, events, extra)
         except BaseException:
             # The router already moved: rebuild it from what the database holds.
             self._seq -= 1
             with self.sessions.begin() as s:
                 self._rebuild(s)
             raise
+        return applied
+
+    def _write(self, s: Session, events: list[Event], extra: Extra | None) -> Applied:
+        """In ``s``'s transaction: the caller's rows, the events, their read models."""
+        if extra is not None:
+            extra(s)
+        eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
+        applied = Applied(events=events)
+        project.apply(s, events, applied.contacts, applied.agents)
         return applied
 
     # ------------------------------------------------------------------ reading
