@@ -1,6 +1,7 @@
 """``callcenter kpi``: service level, abandonment, ASA, AHT, occupancy ... from an event log.
 
     callcenter kpi day.jsonl                          # per queue, with a total row
+    callcenter kpi day.jsonl --by channel                 # calls next to chats
     callcenter kpi day.jsonl --by interval --interval 15m
     callcenter kpi day.jsonl --by agent --format csv > agents.csv
     callcenter kpi day.jsonl --sl-mode answered --sl-threshold 30 --format json
@@ -79,9 +80,12 @@ TRANSFERS: Final = ("Transf.", _h(lambda h: h.transfers, fmt_int))
 OCCUPANCY: Final = ("Occ.", _a(lambda a: a.occupancy, fmt_pct))
 UTILISATION: Final = ("Util.", _a(lambda a: a.utilisation, fmt_pct))
 
+CHANNEL: Final = ("Channel", lambda r: r.channel or DASH)
+
 COLUMNS: Final[dict[Breakdown, tuple[tuple[str, Cell], ...]]] = {
     Breakdown.QUEUE: (
         ("Queue", lambda r: r.queue or "all"),
+        CHANNEL,
         OFFERED,
         ANSWERED,
         ABANDONED,
@@ -130,6 +134,23 @@ COLUMNS: Final[dict[Breakdown, tuple[tuple[str, Cell], ...]]] = {
         OCCUPANCY,
         UTILISATION,
     ),
+    Breakdown.CHANNEL: (
+        CHANNEL,
+        OFFERED,
+        ANSWERED,
+        ABANDONED,
+        TIMED_OUT,
+        SL,
+        ABANDON_RATE,
+        ASA,
+        AVG_WAIT,
+        MAX_WAIT,
+        AHT,
+        TALK,
+        HOLD,
+        ACW,
+        TRANSFERS,
+    ),
     Breakdown.AGENT: (
         ("Agent", lambda r: r.agent or ""),
         ("Offers", _h(lambda h: h.offers, fmt_int)),
@@ -164,11 +185,13 @@ def _fit(headers: list[str], rows: list[list[str]], width: int) -> list[int]:
 def _main_table(report: KpiReport, width: int) -> tuple[Table, int]:
     """The report's table, narrowed to ``width``; also how many columns were left out."""
     cols = COLUMNS[report.settings.by]
+    if report.settings.by is Breakdown.QUEUE and all(r.channel is None for r in report.rows):
+        cols = tuple(c for c in cols if c is not CHANNEL)  # a log without arrive events
     headers = [h for h, _ in cols]
     cells = [[cell(row) for _, cell in cols] for row in report.rows]
     total = [cell(report.total) for _, cell in cols]
     total[0] = "Total"
-    if report.settings.by is Breakdown.INTERVAL:
+    if report.settings.by is Breakdown.INTERVAL or cols[1] is CHANNEL:
         total[1] = "all"
     keep = _fit(headers, [*cells, total], width)
     table = Table(
@@ -229,7 +252,8 @@ def _seconds(text: str, option: str) -> float:
 def kpi_command(
     events: Annotated[str, typer.Argument(help="Event log to measure (JSON Lines).")],
     by: Annotated[
-        Breakdown, typer.Option("--by", help="Rows: one per interval, queue, agent or day.")
+        Breakdown,
+        typer.Option("--by", help="Rows: one per interval, queue, agent, day or channel."),
     ] = Breakdown.QUEUE,
     interval: Annotated[
         str,

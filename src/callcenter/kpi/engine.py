@@ -2,9 +2,12 @@
 
 :func:`build_tables` turns a checked events frame (see :mod:`callcenter.kpi.frame`) into
 
-``visits``      one row per queue visit (an ``enqueue``): queue, interval, outcome, wait
-``legs``        one row per agent leg (a ``connect``): agent, queue, interval, talk/hold/ACW
-``counts``      offer / ring_noanswer / transfer / callback_made events: agent, queue, interval
+``visits``      one row per queue visit (an ``enqueue``): queue, channel, interval, outcome,
+                wait
+``legs``        one row per agent leg (a ``connect``): agent, queue, channel, interval,
+                talk/hold/ACW
+``counts``      offer / ring_noanswer / transfer / callback_made events: agent, queue,
+                channel, interval
 ``agent_time``  agent state segments cut at interval boundaries: agent, interval, state,
                 pause reason, seconds
 
@@ -15,6 +18,10 @@ by contact; each ``enqueue`` opens a visit and the first terminal event after it
 after it ends the conversation and the first ``wrapup_end`` gives its after-call work.
 Grouping uses a stable sort by a 64-bit hash of the key (checked for collisions, with a
 slower exact sort as the fallback), which is much cheaper than sorting strings.
+
+A contact's **channel** (voice, chat, ...) is the one its ``arrive`` event names (an
+event that names a channel itself keeps its own); a contact whose log has no ``arrive``
+has none (null), so imported fragments still count, under no channel.
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ UNSPECIFIED: Final = "unspecified"
 _TERMINAL: Final = [E.CONNECT.value, E.ABANDON.value, E.TIMEOUT.value, E.CALLBACK_REQUEST.value]
 _LEG_TYPES: Final = [E.CONNECT.value, E.COMPLETE.value, E.TRANSFER.value, E.WRAPUP_END.value]
 _COUNTED: Final = [E.OFFER.value, E.RING_NOANSWER.value, E.TRANSFER.value, E.CALLBACK_MADE.value]
-_CONTACT_TYPES: Final = sorted({E.ENQUEUE.value, *_TERMINAL, *_LEG_TYPES, *_COUNTED})
+_CONTACT_TYPES: Final = sorted(
+    {E.ARRIVE.value, E.ENQUEUE.value, *_TERMINAL, *_LEG_TYPES, *_COUNTED}
+)
 _STATE_TYPES: Final = sorted({*STATE_AFTER_TYPE, E.AGENT_STATE.value})
 
 
@@ -48,9 +57,9 @@ _STATE_TYPES: Final = sorted({*STATE_AFTER_TYPE, E.AGENT_STATE.value})
 class KpiTables:
     """The per-visit, per-leg, per-event and agent-time tables a report is summed from."""
 
-    visits: pl.DataFrame  # queue, bin, outcome, wait
-    legs: pl.DataFrame  # agent, queue, bin, ended, talk, hold, acw
-    counts: pl.DataFrame  # agent, queue, bin, type
+    visits: pl.DataFrame  # queue, channel, bin, outcome, wait
+    legs: pl.DataFrame  # agent, queue, channel, bin, ended, talk, hold, acw
+    counts: pl.DataFrame  # agent, queue, channel, bin, type
     agent_time: pl.DataFrame  # agent, bin, state, reason, seconds (segments cut at bins)
     start: float  # first event time
     end: float  # last event time (open visits and agent segments run to here)
@@ -95,18 +104,27 @@ def _first_since(flag: pl.Expr, start: str) -> pl.Expr:
 
 
 def _contact_rows(events: pl.DataFrame) -> pl.DataFrame:
-    """Contact events grouped by contact, each tagged with its visit (``vstart``)."""
+    """Contact events grouped by contact, each tagged with its visit (``vstart``) and its
+    contact's channel (the latest ``arrive`` of the contact before it)."""
     typ = pl.col("type")
     rows = events.filter(typ.is_in(_CONTACT_TYPES) & pl.col("cid").is_not_null()).drop(
         "state", "reason"
     )
     rows = _sort_groups(rows, pl.col("cid"), ["cid", "cid2"]).with_row_index("_i")
     is_enq = typ == E.ENQUEUE.value
-    rows = rows.with_columns(vstart=pl.when(is_enq | pl.col("_new")).then("_i").forward_fill())
+    is_arrive = typ == E.ARRIVE.value
+    rows = rows.with_columns(
+        vstart=pl.when(is_enq | pl.col("_new")).then("_i").forward_fill(),
+        astart=pl.when(is_arrive | pl.col("_new")).then("_i").forward_fill(),
+    )
+    arrived = pl.when(is_arrive.gather(pl.col("astart"))).then(
+        pl.col("channel").gather(pl.col("astart"))
+    )
     return rows.with_columns(
         in_visit=is_enq.gather(pl.col("vstart")),
         t_enq=pl.col("t").gather(pl.col("vstart")),
         vqueue=pl.col("queue").gather(pl.col("vstart")),
+        channel=pl.coalesce(pl.col("channel"), arrived),
     )
 
 
@@ -129,9 +147,12 @@ def _visits(rows: pl.DataFrame, end: float, interval_s: int) -> pl.DataFrame:
         outcome.cast(OUTCOME_DTYPE).alias("outcome"),
         pl.col("wait").fill_null(pl.col("t") - pl.col("t_enq")).alias("wait"),
     )
-    enq = rows.filter(typ == E.ENQUEUE.value).select(pl.col("_i").alias("vstart"), "queue", "t_enq")
+    enq = rows.filter(typ == E.ENQUEUE.value).select(
+        pl.col("_i").alias("vstart"), "queue", "channel", "t_enq"
+    )
     return enq.join(terms, on="vstart", how="left").select(
         "queue",
+        "channel",
         _bin(pl.col("t_enq"), interval_s).alias("bin"),
         pl.col("outcome").fill_null(pl.lit("open", dtype=OUTCOME_DTYPE)),
         pl.col("wait").fill_null(pl.lit(end) - pl.col("t_enq")),
@@ -151,7 +172,7 @@ def _legs(rows: pl.DataFrame, interval_s: int) -> pl.DataFrame:
     typ = pl.col("type")
     queue, bin_ = _attribution(interval_s)
     leg_rows = rows.filter(typ.is_in(_LEG_TYPES) & pl.col("agent").is_not_null()).select(
-        "cid", "cid2", "agent", "type", "talk", "hold", "acw", queue, bin_
+        "cid", "cid2", "agent", "type", "talk", "hold", "acw", "channel", queue, bin_
     )
     key = pl.struct("cid", "agent").hash()
     # Rows are grouped by contact already; usually each contact's agents follow each other.
@@ -165,7 +186,7 @@ def _legs(rows: pl.DataFrame, interval_s: int) -> pl.DataFrame:
     is_end = typ.is_in([E.COMPLETE.value, E.TRANSFER.value]) & pl.col("in_leg")
     is_wrap = (typ == E.WRAPUP_END.value) & pl.col("in_leg")
     connects = leg_rows.filter(is_connect).select(
-        pl.col("_i").alias("lstart"), "agent", "queue", "bin"
+        pl.col("_i").alias("lstart"), "agent", "queue", "channel", "bin"
     )
     ends = leg_rows.filter(_first_since(is_end, "lstart")).select(
         "lstart", pl.col("talk").fill_null(0.0), pl.col("hold").fill_null(0.0)
@@ -177,6 +198,7 @@ def _legs(rows: pl.DataFrame, interval_s: int) -> pl.DataFrame:
         .select(
             "agent",
             "queue",
+            "channel",
             "bin",
             pl.col("talk").is_not_null().alias("ended"),
             "talk",
@@ -188,7 +210,9 @@ def _legs(rows: pl.DataFrame, interval_s: int) -> pl.DataFrame:
 
 def _counts(rows: pl.DataFrame, interval_s: int) -> pl.DataFrame:
     queue, bin_ = _attribution(interval_s)
-    return rows.filter(pl.col("type").is_in(_COUNTED)).select("agent", queue, bin_, "type")
+    return rows.filter(pl.col("type").is_in(_COUNTED)).select(
+        "agent", queue, "channel", bin_, "type"
+    )
 
 
 def _state_of_event() -> pl.Expr:

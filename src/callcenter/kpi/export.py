@@ -17,7 +17,7 @@ from callcenter.kpi.results import (
     row_to_dict,
 )
 
-KEY_COLUMNS: Final = ("level", "interval_start", "day", "queue", "agent")
+KEY_COLUMNS: Final = ("level", "interval_start", "day", "queue", "agent", "channel")
 GROUPS: Final = (
     ("visits", VisitMetrics),
     ("handling", HandlingMetrics),

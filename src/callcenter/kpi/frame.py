@@ -34,6 +34,7 @@ KPI_COLUMNS: Final[tuple[str, ...]] = (
     "target",
     "state",
     "reason",
+    "channel",
 )
 """The event fields the KPI engine reads; the others are not even parsed out of the file."""
 
@@ -57,12 +58,13 @@ ENCODE: Final[tuple[pl.Expr, ...]] = (
     pl.col("target").is_not_null().alias("has_target"),
     pl.col("state").cast(STATE_DTYPE),
     pl.col("reason").cast(pl.Categorical),
+    pl.col("channel").cast(pl.Categorical),
 )
 """From :data:`KPI_COLUMNS` to the engine's compact columns.
 
 Contact ids become two independent 64-bit hashes (``cid``, ``cid2``: grouping compares
 integers, and the pair tells a hash collision from a repeat); queue, agent and pause
-reason become categoricals; only the presence of ``target`` matters (overflow or exit).
+reason and channel become categoricals; only the presence of ``target`` matters (overflow or exit).
 """
 
 _DURATIONS: Final = ("wait", "talk", "hold", "acw")

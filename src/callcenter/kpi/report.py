@@ -43,7 +43,8 @@ class _Spec:
 
 
 _SPECS: Final[dict[Breakdown, tuple[_Spec, ...]]] = {
-    Breakdown.QUEUE: (_Spec(RowLevel.QUEUE, ("queue",), False, False),),
+    Breakdown.QUEUE: (_Spec(RowLevel.QUEUE, ("queue", "channel"), False, False),),
+    Breakdown.CHANNEL: (_Spec(RowLevel.CHANNEL, ("channel",), True, False),),
     Breakdown.INTERVAL: (
         _Spec(RowLevel.INTERVAL, ("bin", "queue"), False, False),
         _Spec(RowLevel.INTERVAL, ("bin",), True, True),
@@ -68,7 +69,7 @@ def _sums(tables: KpiTables, settings: KpiSettings, spec: _Spec) -> list[dict[st
         reason_rows = collected.pop().to_dicts()
     merged = (
         join_on(keys, [c.lazy() for c in collected])
-        .with_columns(pl.col(k).cast(pl.String) for k in keys if k in ("queue", "agent"))
+        .with_columns(pl.col(k).cast(pl.String) for k in keys if k in ("queue", "agent", "channel"))
         .collect()
     )
     if keys:
@@ -92,6 +93,7 @@ def _row(spec: _Spec, sums: dict[str, Any], settings: KpiSettings) -> KpiRow:
         day=None if day is None else datetime.fromtimestamp(day, UTC).date(),
         queue=sums.get("queue"),
         agent=sums.get("agent"),
+        channel=sums.get("channel"),
         visits=None if spec.visits is None else VisitMetrics.from_sums(sums, settings),
         handling=HandlingMetrics.from_sums(sums),
         agent_time=(

@@ -23,6 +23,7 @@ class RowLevel(StrEnum):
     QUEUE = "queue"
     AGENT = "agent"
     DAY = "day"
+    CHANNEL = "channel"
     TOTAL = "total"
 
 
@@ -181,6 +182,7 @@ class KpiRow:
     visits: VisitMetrics | None
     handling: HandlingMetrics | None
     agent_time: AgentTimeMetrics | None
+    channel: str | None = None  # channel and queue rows: the contacts' channel (None: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,7 @@ def row_to_dict(row: KpiRow) -> dict[str, Any]:
         "day": None if row.day is None else row.day.isoformat(),
         "queue": row.queue,
         "agent": row.agent,
+        "channel": row.channel,
         "visits": _plain(row.visits),
         "handling": _plain(row.handling),
         "agent_time": _plain(row.agent_time),

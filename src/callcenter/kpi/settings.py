@@ -36,9 +36,10 @@ class Breakdown(StrEnum):
     """The rows of a report (a ``total`` row is always added)."""
 
     INTERVAL = "interval"  # one row per (interval, queue) plus an all-queues row per interval
-    QUEUE = "queue"
+    QUEUE = "queue"  # one row per (queue, channel)
     AGENT = "agent"
     DAY = "day"  # calendar day, UTC
+    CHANNEL = "channel"  # voice, chat, ... (the channel of each contact's arrive event)
 
 
 class KpiSettingsError(UserError):
