@@ -150,6 +150,7 @@ def _write_day(url: str) -> None:
             s.execute(update(User).where(User.username == "old").values(active=False))
             s.execute(update(AgentRow).where(AgentRow.name == "dan").values(skills={"sales": 2}))
             s.execute(update(AgentRow).where(AgentRow.name == "bob").values(capacity=1))
+            s.execute(update(QueueRow).where(QueueRow.name == "sales").values(channel="voice"))
             for name in ("eve", "zed", "old"):
                 s.execute(
                     update(AgentRow).where(AgentRow.name == name).values(skills={"support": 1})
@@ -161,7 +162,8 @@ def _write_day(url: str) -> None:
                     .values(status=status, status_reason=reason, status_since=since)
                 )
             for cid, (status, queue, agent, enq, offered, answered, ended) in CONTACTS.items():
-                s.add(ContactRow(id=cid, channel="chat", queue=queue, agent=agent, status=status,
+                channel = "voice" if queue == "sales" else "chat"
+                s.add(ContactRow(id=cid, channel=channel, queue=queue, agent=agent, status=status,
                                  arrived_at=enq, enqueued_at=enq, offered_at=offered,
                                  answered_at=answered, ended_at=ended))  # fmt: skip
         with db.connect() as conn:
@@ -188,6 +190,7 @@ def test_hand_written_day_gives_the_hand_computed_board(day: Engine) -> None:
     sales, support = board["queues"]  # active queues by name
     assert support == {
         "name": "support",
+        "channel": "chat",
         "waiting": 2,  # c5 (since 600), c8; c6 rings bob, so it is not waiting
         "longest_wait_s": 3000.0,  # NOW - (D + 600)
         "offered_today": 7,  # c1 c2 c3 c4 c5 c6 c8 (c0 entered yesterday; x1 is not live)
@@ -203,6 +206,7 @@ def test_hand_written_day_gives_the_hand_computed_board(day: Engine) -> None:
     }
     assert sales == {
         "name": "sales",
+        "channel": "voice",  # sales takes calls in this day, support chats
         "waiting": 1,  # c7 keeps its place for the call back
         "longest_wait_s": 2700.0,  # NOW - (D + 900)
         "offered_today": 4,  # c5 c6 c7 c9
@@ -215,6 +219,22 @@ def test_hand_written_day_gives_the_hand_computed_board(day: Engine) -> None:
         "sl_target": 0.8,
         "agents_available": 3,  # ann, cid, dan
     }
+    # calls next to chats: the queues of each channel added up (one queue each here),
+    # the service level of the sums; in progress: c4 (chat) is the only active contact
+    assert board["channels"] == [
+        {
+            "channel": "voice", "queues": 1, "waiting": 1, "longest_wait_s": 2700.0,
+            "offered_today": 4, "answered_today": 1, "abandoned_today": 1,
+            "timed_out_today": 1, "answered_within_today": 1,
+            "service_level_today": pytest.approx(1 / 3), "in_progress": 0,
+        },
+        {
+            "channel": "chat", "queues": 1, "waiting": 2, "longest_wait_s": 3000.0,
+            "offered_today": 7, "answered_today": 3, "abandoned_today": 1,
+            "timed_out_today": 0, "answered_within_today": 2, "service_level_today": 0.5,
+            "in_progress": 1,
+        },
+    ]  # fmt: skip
     agents = {a["name"]: a for a in board["agents"]}
     assert list(agents) == ["ann", "bob", "cid", "dan", "eve", "zed"]  # old is inactive
     expect = {
@@ -373,11 +393,15 @@ def _check_against_router(
         return
     for q in snap.queues:
         settings = KpiSettings(by=Breakdown.QUEUE, sl_threshold_s=q.sl_threshold_s)
-        rows = [x for x in compute_kpis(frame, settings).rows if x.queue == q.name]
-        v = rows[0].visits if rows else None
-        want = (0, 0, 0, 0, 0) if v is None else (
-            v.offered, v.answered, v.abandoned, v.timed_out, v.answered_within
-        )  # fmt: skip
+        # one KPI row per (queue, channel): the counts add up to the queue's
+        visits = [
+            x.visits for x in compute_kpis(frame, settings).rows
+            if x.queue == q.name and x.visits is not None
+        ]  # fmt: skip
+        want = tuple(
+            sum(getattr(v, f) for v in visits)
+            for f in ("offered", "answered", "abandoned", "timed_out", "answered_within")
+        )
         got = (q.offered_today, q.answered_today, q.abandoned_today, q.timed_out_today,
                q.answered_within_today)  # fmt: skip
         assert got == want, q.name
@@ -429,3 +453,34 @@ def test_random_live_day_agrees_with_the_router_and_the_kpi_engine(
     assert fresh.queues == snap.queues
     assert [a.status for a in fresh.agents] == [a.status for a in snap.agents]
     db.dispose()
+
+
+def test_channel_rows_add_up_their_queues() -> None:
+    """Two voice queues with their own thresholds: the voice row sums their counts and
+    takes the service level of the sums (3 within / 8 finished), not a mean of SLs."""
+    from callcenter.live.wallboard import QueueFigures, channel_figures
+
+    def q(name: str, channel: str, waiting: int, longest: float | None, *counts: int) -> Any:
+        offered, answered, abandoned, timed_out, within = counts
+        return QueueFigures(
+            name=name, channel=channel, waiting=waiting, longest_wait_s=longest,
+            offered_today=offered, answered_today=answered, abandoned_today=abandoned,
+            timed_out_today=timed_out, answered_within_today=within,
+            service_level_today=None, sl_threshold_s=20.0, sl_target=0.8, agents_available=0,
+        )  # fmt: skip
+
+    rows = channel_figures(
+        [
+            q("web", "chat", 0, None, 0, 0, 0, 0, 0),
+            q("billing", "voice", 2, 40.0, 5, 3, 1, 0, 2),  # SL 2/4
+            q("sales", "voice", 1, 90.0, 4, 2, 1, 1, 1),  # SL 1/4
+        ],
+        {"voice": 3},
+    )
+    assert [r.channel for r in rows] == ["voice", "chat"]  # the order of Channel
+    voice, chat = rows
+    assert (voice.queues, voice.waiting, voice.longest_wait_s) == (2, 3, 90.0)
+    assert (voice.offered_today, voice.answered_today, voice.abandoned_today) == (9, 5, 2)
+    assert voice.service_level_today == pytest.approx(3 / 8)
+    assert voice.in_progress == 3
+    assert chat.service_level_today is None and chat.longest_wait_s is None  # nothing finished

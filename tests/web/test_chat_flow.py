@@ -117,6 +117,10 @@ def test_customer_chat_agent_disposition_history_wallboard_csat(
         # the wallboard's counters moved (pushed to the open page)
         expect(tile.locator('[data-field="offered_today"]')).to_have_text("1")
         expect(tile.locator('[data-field="answered_today"]')).to_have_text("1")
+        # and the chat channel's card above the tiles counts it next to the calls
+        chats = wall.locator('.wb-channel[data-channel="chat"]')
+        expect(chats.locator('[data-field="offered_today"]')).to_have_text("1")
+        expect(tile.locator('[data-field="channel"]')).to_have_text("chat")
 
         # the customer answers the CSAT question
         csat = cust.locator('[data-testid="csat"]')

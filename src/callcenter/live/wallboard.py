@@ -15,6 +15,10 @@ and returns a :class:`Snapshot`.  Definitions (``docs/wallboard.md``):
   **service level** is the KPI engine's default (``offered``, ICMI) definition:
   answered with wait ≤ the queue's ``sl_threshold_s`` / (answered + abandoned + timed
   out); ``None`` while that denominator is 0.
+* **channel** — each queue's configured channel (voice, chat, ...); the **channels**
+  rows add up the queues of one channel (calls next to chats): waiting, the longest wait,
+  today's visits, and the service level of their sums (each queue's own threshold
+  deciding "within"); *in progress* counts that channel's contacts in conversation.
 * **agents** — the state shown comes from ``agents.status`` and the agent's open
   contacts: logged out, paused, else ringing (an offer pending), on contact (a
   conversation in progress), wrap-up (only after-contact work left), else available.
@@ -37,7 +41,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callcenter.events import AgentState, EventType
+from callcenter.events import AgentState, Channel, EventType
 from callcenter.live.config import agent_config, queue_config
 from callcenter.live.engine import LIVE_SOURCE
 from callcenter.routing.model import AgentConfig, first_eligible_step
@@ -210,6 +214,7 @@ class DayTally:
 @dataclass(frozen=True, slots=True)
 class QueueFigures:
     name: str
+    channel: str  # the queue's configured channel
     waiting: int
     longest_wait_s: float | None  # None: nobody waiting
     offered_today: int
@@ -221,6 +226,58 @@ class QueueFigures:
     sl_threshold_s: float
     sl_target: float
     agents_available: int  # could be offered one of its contacts now
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    """The queues of one channel added up (see the module's definitions)."""
+
+    channel: str
+    queues: int
+    waiting: int
+    longest_wait_s: float | None
+    offered_today: int
+    answered_today: int
+    abandoned_today: int
+    timed_out_today: int
+    answered_within_today: int
+    service_level_today: float | None
+    in_progress: int  # contacts of the channel in conversation with an agent now
+
+
+def channel_figures(
+    queues: Iterable[QueueFigures], in_progress: dict[str, int]
+) -> tuple[ChannelFigures, ...]:
+    """One row per channel that has a queue, in the order of :class:`Channel`."""
+    by: dict[str, list[QueueFigures]] = defaultdict(list)
+    for q in queues:
+        by[q.channel].append(q)
+    order = {c.value: i for i, c in enumerate(Channel)}
+    out = []
+    for channel in sorted(by, key=lambda c: (order.get(c, len(order)), c)):
+        qs = by[channel]
+        answered = sum(q.answered_today for q in qs)
+        abandoned = sum(q.abandoned_today for q in qs)
+        timed_out = sum(q.timed_out_today for q in qs)
+        within = sum(q.answered_within_today for q in qs)
+        finished = answered + abandoned + timed_out
+        waits = [q.longest_wait_s for q in qs if q.longest_wait_s is not None]
+        out.append(
+            ChannelFigures(
+                channel=channel,
+                queues=len(qs),
+                waiting=sum(q.waiting for q in qs),
+                longest_wait_s=max(waits) if waits else None,
+                offered_today=sum(q.offered_today for q in qs),
+                answered_today=answered,
+                abandoned_today=abandoned,
+                timed_out_today=timed_out,
+                answered_within_today=within,
+                service_level_today=within / finished if finished else None,
+                in_progress=in_progress.get(channel, 0),
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +299,7 @@ class Snapshot:
     day_start: float
     queues: tuple[QueueFigures, ...]
     agents: tuple[AgentFigures, ...]
+    channels: tuple[ChannelFigures, ...] = ()
 
     def to_dict(self, teams: frozenset[int] | None = None) -> dict[str, Any]:
         """The documented JSON object; ``teams``: only agents of these teams (None: all)."""
@@ -249,6 +307,7 @@ class Snapshot:
             "t": self.t,
             "day_start": self.day_start,
             "queues": [_plain(q) for q in self.queues],
+            "channels": [_plain(c) for c in self.channels],
             "agents": [
                 {k: v for k, v in _plain(a).items() if k != "team_id"}
                 for a in self.agents
@@ -257,7 +316,7 @@ class Snapshot:
         }
 
 
-def _plain(obj: QueueFigures | AgentFigures) -> dict[str, Any]:
+def _plain(obj: QueueFigures | AgentFigures | ChannelFigures) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in obj.__slots__}
 
 
@@ -388,7 +447,21 @@ def compute_snapshot(
         )
     }
     queues = [_queue(q, waiting.get(q.name), tally, ready, now) for q in queue_rows]
-    return Snapshot(t=now, day_start=day_start, queues=tuple(queues), agents=tuple(agents))
+    in_progress = {
+        str(channel): int(n)
+        for channel, n in s.execute(
+            select(ContactRow.channel, func.count())
+            .where(ContactRow.status == ContactStatus.ACTIVE.value)
+            .group_by(ContactRow.channel)
+        )
+    }
+    return Snapshot(
+        t=now,
+        day_start=day_start,
+        queues=tuple(queues),
+        agents=tuple(agents),
+        channels=channel_figures(queues, in_progress),
+    )
 
 
 def _queue(
@@ -407,6 +480,7 @@ def _queue(
     available = sum(1 for a in ready if math.isfinite(first_eligible_step(a, qc)))
     return QueueFigures(
         name=q.name,
+        channel=q.channel,
         waiting=n,
         longest_wait_s=None if oldest is None else max(0.0, now - oldest),
         offered_today=tally.offered[q.name],
@@ -424,6 +498,7 @@ def _queue(
 __all__ = [
     "DAY_SECONDS",
     "AgentFigures",
+    "ChannelFigures",
     "DayTally",
     "QueueFigures",
     "Snapshot",

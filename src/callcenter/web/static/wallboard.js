@@ -1,9 +1,10 @@
-// The wallboard page: queue tiles and the agents table, live from /ws/wallboard.
+// The wallboard page: channel cards, queue tiles and the agents table, live from /ws/wallboard.
 // Every push carries the whole (scoped) snapshot; times in state and the longest wait
 // tick here every second from the snapshot's `t` (server clock) and each `since`.
 "use strict";
 (() => {
   const tiles = document.getElementById("wb-queues");
+  const channels = document.getElementById("wb-channels");
   const rows = document.querySelector("#wb-agents tbody");
   const status = document.getElementById("wb-status");
   let skew = 0;  // server clock - browser clock, seconds
@@ -16,8 +17,8 @@
     const bad = q.service_level_today != null && q.service_level_today < q.sl_target;
     const slClass = bad ? "bad" : (q.service_level_today == null ? "muted" : "ok");
     const e = cc.esc;
-    return `<article class="card wb-tile${bad ? " sl-bad" : ""}" data-queue="${e(q.name)}">
-      <h2>${e(q.name)}</h2>
+    return `<article class="card wb-tile${bad ? " sl-bad" : ""}" data-queue="${e(q.name)}" data-channel="${e(q.channel)}">
+      <h2>${e(q.name)} <span class="wb-chan" data-field="channel">${e(q.channel)}</span></h2>
       <div class="wb-big">
         <div><span class="num" data-field="waiting">${q.waiting}</span><span class="muted">waiting</span></div>
         <div><span class="num" data-field="longest_wait" data-oldest="${q.longest_wait_s == null ? "" : q.t0 - q.longest_wait_s}"
@@ -30,6 +31,21 @@
         <dt>Service level (${Math.round(q.sl_threshold_s)} s, target ${Math.round(100 * q.sl_target)}%)</dt>
         <dd data-field="service_level_today" class="${slClass}">${pct(q.service_level_today)}</dd>
         <dt>Agents available</dt><dd data-field="agents_available">${q.agents_available}</dd>
+      </dl></article>`;
+  }
+
+  // One card per channel: the queues of that channel added up (calls next to chats).
+  function channelCard(c) {
+    const e = cc.esc;
+    return `<article class="card wb-channel" data-channel="${e(c.channel)}">
+      <h2>${e(c.channel)}</h2>
+      <dl class="wb-figs">
+        <dt>Waiting</dt><dd data-field="waiting">${c.waiting}</dd>
+        <dt>In progress</dt><dd data-field="in_progress">${c.in_progress}</dd>
+        <dt>Offered today</dt><dd data-field="offered_today">${c.offered_today}</dd>
+        <dt>Answered</dt><dd data-field="answered_today">${c.answered_today}</dd>
+        <dt>Abandoned</dt><dd data-field="abandoned_today">${c.abandoned_today}</dd>
+        <dt>Service level</dt><dd data-field="service_level_today">${pct(c.service_level_today)}</dd>
       </dl></article>`;
   }
 
@@ -49,6 +65,7 @@
   function render(m) {
     board = m;
     skew = m.t - Date.now() / 1000;
+    channels.innerHTML = (m.channels || []).map(channelCard).join("");
     tiles.innerHTML = m.queues.map((q) => tile({...q, t0: m.t})).join("");
     rows.innerHTML = m.agents.map(row).join("");
     status.textContent = "live · updated " + new Date(m.t * 1000).toLocaleTimeString();
