@@ -133,3 +133,19 @@ def test_cli_table_by_channel(tmp_path: Path) -> None:
     assert "Channel" in queue_table.stdout
     support = [ln.split()[:3] for ln in queue_table.stdout.splitlines() if "support" in ln]
     assert support == [["support", "chat", "3"], ["support", "voice", "2"]]
+
+
+def test_one_queue_report_totals_all_its_channels(tmp_path: Path) -> None:
+    """The live report's per-queue view (``/api/reports/kpi?queue=``): the queue's
+    interval rows and, as its total, the queue over calls and chats together."""
+    from callcenter.kpi import compute_queue_report
+
+    path = mixed_channels().write(tmp_path / "log.jsonl")
+    report = compute_queue_report(path, KpiSettings(interval_s=3600), "support")
+    assert report is not None and report.total.visits is not None
+    assert (report.total.queue, report.total.channel) == ("support", None)
+    v = report.total.visits
+    assert (v.offered, v.answered, v.abandoned) == (5, 3, 2)  # v1 v2 h1 h2 h3
+    assert v.asa_s == pytest.approx((10 + 30 + 5) / 3)
+    assert {r.queue for r in report.rows} == {"support"} and report.benchmarks == ()
+    assert compute_queue_report(path, KpiSettings(), "nobody") is None

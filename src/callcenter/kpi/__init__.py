@@ -22,7 +22,12 @@ if TYPE_CHECKING:
     from callcenter.kpi.engine import KpiTables, build_tables
     from callcenter.kpi.export import report_to_csv, report_to_json
     from callcenter.kpi.frame import events_to_frame, load_events, prepare_frame
-    from callcenter.kpi.report import build_report, compute_kpis, compute_reports
+    from callcenter.kpi.report import (
+        build_report,
+        compute_kpis,
+        compute_queue_report,
+        compute_reports,
+    )
     from callcenter.kpi.results import (
         AgentTimeMetrics,
         BenchmarkResult,
@@ -47,6 +52,7 @@ _LAZY: dict[str, str] = {
     "build_report": "report",
     "compute_kpis": "report",
     "compute_reports": "report",
+    "compute_queue_report": "report",
     "AgentTimeMetrics": "results",
     "BenchmarkResult": "results",
     "HandlingMetrics": "results",
@@ -86,6 +92,7 @@ __all__ = [
     "build_report",
     "build_tables",
     "compute_kpis",
+    "compute_queue_report",
     "compute_reports",
     "events_to_frame",
     "load_events",

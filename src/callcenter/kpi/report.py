@@ -53,6 +53,7 @@ _SPECS: Final[dict[Breakdown, tuple[_Spec, ...]]] = {
     Breakdown.AGENT: (_Spec(RowLevel.AGENT, ("agent",), None, True),),
 }
 _TOTAL: Final = _Spec(RowLevel.TOTAL, (), True, True)
+_QUEUE_ALL_CHANNELS: Final = _Spec(RowLevel.QUEUE, ("queue",), False, False)
 
 
 def _sums(tables: KpiTables, settings: KpiSettings, spec: _Spec) -> list[dict[str, Any]]:
@@ -170,3 +171,21 @@ def compute_reports(
     tables = build_tables(_events(source), settings)
     total = _total_sums(tables, settings)  # the same for every breakdown
     return {by: _build(tables, replace(settings, by=by), total) for by in breakdowns}
+
+
+def compute_queue_report(
+    source: str | os.PathLike[str] | pl.DataFrame, settings: KpiSettings, queue: str
+) -> KpiReport | None:
+    """One queue's view of the events: its interval rows (``settings.interval_s``) and,
+    as the total, its per-queue row over all its channels; no benchmarks (they judge
+    the whole center).  None if the queue had no visits and no legs."""
+    settings = replace(settings.validated(), by=Breakdown.INTERVAL)
+    tables = build_tables(_events(source), settings)
+    totals = [r for r in _sums(tables, settings, _QUEUE_ALL_CHANNELS) if r["queue"] == queue]
+    if not totals:
+        return None
+    report = _build(tables, settings, _total_sums(tables, settings))
+    rows = tuple(r for r in report.rows if r.queue == queue)
+    return replace(
+        report, rows=rows, total=_row(_QUEUE_ALL_CHANNELS, totals[0], settings), benchmarks=()
+    )

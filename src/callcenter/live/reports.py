@@ -10,7 +10,7 @@ makes its per-queue row the total.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
@@ -87,20 +87,14 @@ def kpi_report(
     With ``queue``: that queue's interval rows, its per-queue row as the total, and no
     benchmarks (they judge the whole center); None if the queue had no visits or legs.
     """
-    from callcenter.kpi import compute_reports
+    from callcenter.kpi import compute_kpis, compute_queue_report
 
     frame = live_frame(conn, start, end)
     if frame.height == 0:
         return None
-    reports = compute_reports(frame, settings, (Breakdown.INTERVAL, Breakdown.QUEUE))
-    report = reports[Breakdown.INTERVAL]
     if queue is None:
-        return report
-    total = next((r for r in reports[Breakdown.QUEUE].rows if r.queue == queue), None)
-    if total is None:
-        return None
-    rows = tuple(r for r in report.rows if r.queue == queue)
-    return replace(report, rows=rows, total=total, benchmarks=())
+        return compute_kpis(frame, settings)
+    return compute_queue_report(frame, settings, queue)
 
 
 def live_kpi(
