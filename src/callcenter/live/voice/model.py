@@ -89,10 +89,51 @@ class Routes:
     """A prompt's ARI media URI: ``prompt_media(name, language)``."""
 
 
-class Recorder(Protocol):
-    """What happens to a call's two recordings once it has ended."""
+class RecordingWatch:
+    """Which recordings Asterisk has closed (its ``RecordingFinished`` / ``RecordingFailed``
+    events), so an after-call job waits for an event instead of asking ARI every 50 ms.
 
-    async def finish(self, ari: Ari, call: Call) -> None: ...
+    A recording may close before anyone waits for it (the agent hangs up first: that
+    side's snoop ends with it), so closed names are kept until waited for; the oldest
+    are forgotten beyond ``keep`` (recordings nobody waits for: voicemail, IVR).
+    """
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._closed: dict[str, None] = {}  # insertion-ordered: the oldest first
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._keep = keep
+
+    def closed(self, name: str) -> None:
+        waiter = self._waiting.pop(name, None)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+            return
+        self._closed[name] = None
+        while len(self._closed) > self._keep:
+            del self._closed[next(iter(self._closed))]
+
+    async def wait(self, names: list[str], timeout_s: float) -> list[str]:
+        """Wait until every one of ``names`` has closed; the names still open after
+        ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        pending: dict[str, asyncio.Future[None]] = {}
+        for name in names:
+            if self._closed.pop(name, 0) is None:
+                continue  # closed already
+            pending[name] = self._waiting[name] = loop.create_future()
+        if pending:
+            await asyncio.wait(pending.values(), timeout=timeout_s)
+        for name in pending:
+            self._waiting.pop(name, None)
+        return [name for name, f in pending.items() if not f.done()]
+
+
+class Recorder(Protocol):
+    """What happens to a call's two recordings once it has ended (``watch`` says when
+    Asterisk has closed them)."""
+
+    async def finish(self, ari: Ari, call: Call, watch: RecordingWatch) -> None: ...
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ task of its own: a slow disk never holds up a call.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import anyio
 from sqlalchemy import update
 
 from callcenter.live.engine import LiveEngine
-from callcenter.live.voice.model import Call, Side
+from callcenter.live.voice.model import Call, RecordingWatch, Side
 from callcenter.storage.tables import ContactRow
 from callcenter.voice.archive import file_recording
 from callcenter.voice.ari import Ari
@@ -50,12 +49,12 @@ class CallRecorder:
         self.root = root
         self.on_recorded = on_recorded
 
-    async def finish(self, ari: Ari, call: Call) -> None:
+    async def finish(self, ari: Ari, call: Call, watch: RecordingWatch) -> None:
         names = call.recordings
         if Side.AGENT not in names or Side.CALLER not in names or call.answered_at is None:
             log.warning("%s: a side's recording did not start; nothing is filed", call.contact)
             return
-        await self._closed(ari, list(names.values()))
+        await self._closed(ari, watch, list(names.values()))
         with tempfile.TemporaryDirectory(prefix="cc-rec-") as tmp:
             parts: dict[Side, Path] = {}
             for side, name in names.items():
@@ -73,16 +72,14 @@ class CallRecorder:
         if self.on_recorded is not None:
             self.on_recorded(call.contact)
 
-    async def _closed(self, ari: Ari, names: list[str]) -> None:
-        """Until Asterisk has finished both recordings (they end with their channels)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CLOSE_WAIT_S
-        for name in names:
-            while await ari.live_recording(name) is not None:
-                if loop.time() > deadline:
-                    await ari.stop_recording(name)
-                    break
-                await asyncio.sleep(0.05)
+    async def _closed(self, ari: Ari, watch: RecordingWatch, names: list[str]) -> None:
+        """Until Asterisk has finished both recordings (they end with their channels);
+        one it has not closed within ``CLOSE_WAIT_S`` (an event lost with a reconnect,
+        say) is asked after and stopped if still going."""
+        for name in await watch.wait(names, CLOSE_WAIT_S):
+            if await ari.live_recording(name) is not None:
+                log.warning("recording %s still open after the call: stopped", name)
+                await ari.stop_recording(name)
 
     def _store(self, contact: str, rel: str) -> None:
         with self.engine.sessions.begin() as s:

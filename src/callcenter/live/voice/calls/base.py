@@ -26,7 +26,14 @@ from callcenter.live.commands import (
 )
 from callcenter.live.desk.views import contact_state
 from callcenter.live.engine import Applied, Extra, LiveEngine
-from callcenter.live.voice.model import Call, CallState, Recorder, Routes, Side
+from callcenter.live.voice.model import (
+    Call,
+    CallState,
+    Recorder,
+    RecordingWatch,
+    Routes,
+    Side,
+)
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.live.voice.waiting import (
     HandleTimes,
@@ -78,6 +85,7 @@ class ControllerBase:
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self.handle_times = HandleTimes(engine)
+        self.recordings_closed = RecordingWatch()
 
     def listener(self, applied: Applied) -> None:
         """The engine listener (any thread): hand the router's events to the loop."""
