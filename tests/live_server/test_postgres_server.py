@@ -187,7 +187,10 @@ def test_serve_on_postgresql_from_empty_database_to_restart(
         assert row["mine"] and row["visible"]
         found = ann.ok("GET", "/api/search", params={"q": "carol"})
         assert [x["id"] for x in found["customers"]] == [carol_id]
-        assert _support(manager.ok("GET", "/api/wallboard"))[:3] == (1, 1, 0)
+        board = manager.ok("GET", "/api/wallboard")
+        assert _support(board)[:3] == (1, 1, 0)
+        chats = next(x for x in board["channels"] if x["channel"] == "chat")
+        assert (chats["offered_today"], chats["answered_today"]) == (1, 1)  # carol's chat
 
         # work in flight for the restart: an active chat, a queued one, a paused agent
         c2, carol2 = _start_chat(server, "Carol J.", "CAROL@Example.com", "One more thing")

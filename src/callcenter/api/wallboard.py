@@ -196,6 +196,7 @@ def install(c: Center) -> None:
 
 class QueueOut(BaseModel):
     name: str
+    channel: str
     waiting: int
     longest_wait_s: float | None
     offered_today: int
@@ -220,10 +221,27 @@ class AgentOut(BaseModel):
     contacts: int
 
 
+class ChannelOut(BaseModel):
+    """The queues of one channel added up (docs/wallboard.md)."""
+
+    channel: str
+    queues: int
+    waiting: int
+    longest_wait_s: float | None
+    offered_today: int
+    answered_today: int
+    abandoned_today: int
+    timed_out_today: int
+    answered_within_today: int
+    service_level_today: float | None
+    in_progress: int
+
+
 class WallboardOut(BaseModel):
     t: float
     day_start: float
     queues: list[QueueOut]
+    channels: list[ChannelOut]
     agents: list[AgentOut]
 
 

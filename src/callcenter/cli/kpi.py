@@ -81,18 +81,13 @@ OCCUPANCY: Final = ("Occ.", _a(lambda a: a.occupancy, fmt_pct))
 UTILISATION: Final = ("Util.", _a(lambda a: a.utilisation, fmt_pct))
 
 CHANNEL: Final = ("Channel", lambda r: r.channel or DASH)
+VISIT_COLUMNS: Final = (OFFERED, ANSWERED, ABANDONED, TIMED_OUT, SL, ABANDON_RATE, ASA)
 
 COLUMNS: Final[dict[Breakdown, tuple[tuple[str, Cell], ...]]] = {
     Breakdown.QUEUE: (
         ("Queue", lambda r: r.queue or "all"),
         CHANNEL,
-        OFFERED,
-        ANSWERED,
-        ABANDONED,
-        TIMED_OUT,
-        SL,
-        ABANDON_RATE,
-        ASA,
+        *VISIT_COLUMNS,
         AVG_WAIT,
         MAX_WAIT,
         AHT,
@@ -136,13 +131,7 @@ COLUMNS: Final[dict[Breakdown, tuple[tuple[str, Cell], ...]]] = {
     ),
     Breakdown.CHANNEL: (
         CHANNEL,
-        OFFERED,
-        ANSWERED,
-        ABANDONED,
-        TIMED_OUT,
-        SL,
-        ABANDON_RATE,
-        ASA,
+        *VISIT_COLUMNS,
         AVG_WAIT,
         MAX_WAIT,
         AHT,
