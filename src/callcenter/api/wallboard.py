@@ -31,7 +31,14 @@ from callcenter.api.deps import require, socket_principal
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.live.engine import Applied
-from callcenter.live.wallboard import DayTally, Snapshot, compute_snapshot, utc_day_start
+from callcenter.live.wallboard import (
+    ChannelFigures,
+    DayTally,
+    QueueFigures,
+    Snapshot,
+    compute_snapshot,
+    utc_day_start,
+)
 from callcenter.storage.tables import Role
 
 log = logging.getLogger("callcenter.wallboard")
@@ -194,22 +201,6 @@ def install(c: Center) -> None:
 # --------------------------------------------------------------------------- HTTP
 
 
-class QueueOut(BaseModel):
-    name: str
-    channel: str
-    waiting: int
-    longest_wait_s: float | None
-    offered_today: int
-    answered_today: int
-    abandoned_today: int
-    timed_out_today: int
-    answered_within_today: int
-    service_level_today: float | None
-    sl_threshold_s: float
-    sl_target: float
-    agents_available: int
-
-
 class AgentOut(BaseModel):
     name: str
     display_name: str
@@ -221,27 +212,11 @@ class AgentOut(BaseModel):
     contacts: int
 
 
-class ChannelOut(BaseModel):
-    """The queues of one channel added up (docs/wallboard.md)."""
-
-    channel: str
-    queues: int
-    waiting: int
-    longest_wait_s: float | None
-    offered_today: int
-    answered_today: int
-    abandoned_today: int
-    timed_out_today: int
-    answered_within_today: int
-    service_level_today: float | None
-    in_progress: int
-
-
 class WallboardOut(BaseModel):
     t: float
     day_start: float
-    queues: list[QueueOut]
-    channels: list[ChannelOut]
+    queues: list[QueueFigures]  # the snapshot's own dataclasses: one definition
+    channels: list[ChannelFigures]
     agents: list[AgentOut]
 
 
