@@ -62,6 +62,14 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         state("a1", at(16), "agent_logout"),
         state("a3", at(18), "agent_logout"),
     ]
+    # a3 takes a call and a chat (working, as scheduled: no adherence figure changes)
+    for contact, channel, t in (("c1", "voice", at(9)), ("h1", "chat", at(10))):
+        events += [
+            Event(t=t - 5, type=EventType.ARRIVE, contact=contact, channel=channel),
+            Event(t=t, type=EventType.CONNECT, contact=contact, queue="q", agent="a3", wait=5.0),
+            Event(t=t + 120, type=EventType.COMPLETE, contact=contact, queue="q", agent="a3",
+                  by="caller", talk=120.0),
+        ]  # fmt: skip
     log = folder / "day.jsonl"
     write_events(log, sorted(events, key=lambda e: e.t), source="test")
     roster = folder / "roster.csv"
@@ -85,6 +93,9 @@ def test_table(day: tuple[Path, Path]) -> None:
     assert "0.0%" in a2 and "100.0%" in a2  # adherence 0 %, absenteeism 100 %
     a3 = next(line for line in lines if line.lstrip().startswith("a3"))
     assert "126.7%" in a3 and "2:00:00" in a3
+    header = next(line for line in lines if "Agent" in line and "Shifts" in line)
+    assert header.split()[-2:] == ["chat", "voice"]  # calls next to chats: a column each
+    assert a3.split()[-2:] == ["1", "1"] and a1.split()[-2:] == ["0", "0"]
     total = next(line for line in lines if line.lstrip().startswith("Total"))
     assert "64.9%" in total and "33.3%" in total
     assert "Schedule adherence: 64.9%  (benchmark 95 %: not met)" in r.stdout
@@ -119,7 +130,10 @@ def test_csv_by_agent_day_with_grace(day: tuple[Path, Path]) -> None:
     )
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert tuple(rows[0]) == ROW_KEYS
+    plain = tuple(k for k in ROW_KEYS if not k.endswith("_by_channel"))
+    channels = ("contacts:chat", "contacts:voice", "talk_s:chat", "talk_s:voice")
+    assert tuple(rows[0]) == plain + channels  # one column per channel worked
+    assert [x["contacts:voice"] for x in rows] == ["0", "0", "1", "1"]
     assert [(x["level"], x["agent"], x["date"]) for x in rows] == [
         ("agent-day", "a1", "2026-03-02"),
         ("agent-day", "a2", "2026-03-02"),

@@ -82,8 +82,18 @@ def _keys(by: str) -> tuple[tuple[str, Cell], ...]:
     return {"agent": (agent,), "day": (day,), "agent-day": (agent, day)}[by]
 
 
+def _channel_columns(report: AdherenceReport) -> tuple[tuple[str, Cell], ...]:
+    """One column per channel worked: the conversations started on it (calls next to
+    chats); the talk seconds are in the CSV and JSON."""
+
+    def count(channel: str) -> Cell:
+        return lambda r: f"{r.contacts_by_channel.get(channel, 0):,}"
+
+    return tuple((channel, count(channel)) for channel in sorted(report.total.contacts_by_channel))
+
+
 def _render(report: AdherenceReport) -> None:
-    cols = (*_keys(report.by), *FIGURES)
+    cols = (*_keys(report.by), *FIGURES, *_channel_columns(report))
     headers = [h for h, _ in cols]
     body = [[get(r) for _, get in cols] for r in report.rows]
     total = [get(report.total) for _, get in cols]

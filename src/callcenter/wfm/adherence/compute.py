@@ -24,6 +24,7 @@ from typing import Final
 import polars as pl
 
 from callcenter.events import STATE_AFTER_TYPE, AgentState, EventType
+from callcenter.wfm.adherence.channels import channel_work
 from callcenter.wfm.adherence.options import (
     DEFAULT_OPTIONS,
     OUT_KINDS,
@@ -339,8 +340,9 @@ def compute_adherence(
     log_agents = frozenset(
         frame.select(pl.col("agent").cast(pl.String).drop_nulls().unique()).to_series().to_list()
     )
+    work = channel_work(frame, ros)
     return build_report(
-        table, ros, options.grace_s, options.break_reasons, by.value, period, log_agents
+        table, work, ros, options.grace_s, options.break_reasons, by.value, period, log_agents
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 import orjson
@@ -70,6 +70,10 @@ class AdherenceRow:
     worked_s: float  # logged in and not paused, on or off shift
     off_shift_work_s: float  # working while not on a shift (shown, never penalised)
     off_shift_paused_s: float  # logged in but paused while not on a shift
+    # what the work went to, by channel (wfm/adherence/channels.py): conversations
+    # started, and talk + hold seconds of those ended
+    contacts_by_channel: dict[str, int] = field(default_factory=dict)
+    talk_s_by_channel: dict[str, float] = field(default_factory=dict)
 
     @property
     def out_of_adherence_s(self) -> float:
@@ -115,6 +119,8 @@ class AdherenceRow:
             value = getattr(self, key)
             if isinstance(value, dt.date):
                 value = value.isoformat()
+            elif isinstance(value, dict):
+                value = {k: round(v, SECONDS_DECIMALS) for k, v in value.items()}
             elif isinstance(value, float):
                 value = round(value, SECONDS_DECIMALS if key.endswith("_s") else RATIO_DECIMALS)
             out[key] = value
@@ -155,6 +161,8 @@ ROW_KEYS: Final[tuple[str, ...]] = (
     "absenteeism_hours",
     "partial_absence_s",
     "partial_absence_rate",
+    "contacts_by_channel",
+    "talk_s_by_channel",
 )
 """The keys of a row in ``--format json`` / ``csv``, in order (docs/wfm-adherence.md)."""
 
@@ -199,11 +207,28 @@ def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _rows(table: pl.DataFrame, keys: list[str], level: str) -> list[AdherenceRow]:
+def _by_channel(
+    work: pl.DataFrame, keys: list[str]
+) -> dict[tuple[Any, ...], tuple[dict[str, int], dict[str, float]]]:
+    """Per row key: contacts and talk seconds by channel."""
+    sums = work.group_by([*keys, "channel"]).agg(pl.col("contacts").sum(), pl.col("talk_s").sum())
+    out: dict[tuple[Any, ...], tuple[dict[str, int], dict[str, float]]] = {}
+    for rec in sums.sort([*keys, "channel"]).iter_rows(named=True):
+        contacts, talk = out.setdefault(tuple(rec[k] for k in keys), ({}, {}))
+        contacts[rec["channel"]] = int(rec["contacts"])
+        talk[rec["channel"]] = float(rec["talk_s"])
+    return out
+
+
+def _rows(
+    table: pl.DataFrame, work: pl.DataFrame, keys: list[str], level: str
+) -> list[AdherenceRow]:
     sums = [pl.col(c).sum() for c in ("shifts", "absent_shifts", *_SECONDS_FIELDS)]
     frame = table.group_by(keys).agg(sums).sort(keys) if keys else table.select(sums)
+    channels = _by_channel(work, keys)
     out = []
     for rec in frame.iter_rows(named=True):
+        contacts, talk = channels.get(tuple(rec[k] for k in keys), ({}, {}))
         out.append(
             AdherenceRow(
                 level=level,
@@ -212,6 +237,8 @@ def _rows(table: pl.DataFrame, keys: list[str], level: str) -> list[AdherenceRow
                 shifts=int(rec["shifts"]),
                 absent_shifts=int(rec["absent_shifts"]),
                 **{c: float(rec[c]) for c in _SECONDS_FIELDS},
+                contacts_by_channel=contacts,
+                talk_s_by_channel=talk,
             )
         )
     return out
@@ -254,6 +281,7 @@ def _notes(roster: Roster, period: Period, log_agents: frozenset[str]) -> list[s
 
 def build_report(
     table: pl.DataFrame,
+    work: pl.DataFrame,
     roster: Roster,
     grace_s: float,
     break_reasons: frozenset[str] | None,
@@ -261,8 +289,9 @@ def build_report(
     period: Period,
     log_agents: frozenset[str],
 ) -> AdherenceReport:
-    """The report from the per-(agent, date) table of seconds and shift counts."""
-    total = _rows(table, [], "total")[0]
+    """The report from the per-(agent, date) table of seconds and shift counts and the
+    per-(agent, date, channel) table of work (:func:`~.channels.channel_work`)."""
+    total = _rows(table, work, [], "total")[0]
     values = {"adherence": total.adherence, "absenteeism": total.absenteeism}
     benchmarks = tuple(
         BenchmarkResult(
@@ -288,7 +317,7 @@ def build_report(
         roster_shifts=len(roster.shifts),
         roster_agents=len(roster.agents),
         total=total,
-        rows=tuple(_rows(table, _KEYS_BY[by], by)),
+        rows=tuple(_rows(table, work, _KEYS_BY[by], by)),
         benchmarks=benchmarks,
         notes=tuple(_notes(roster, period, log_agents)),
     )
@@ -298,14 +327,23 @@ def report_to_json(report: AdherenceReport) -> str:
     return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode()
 
 
+_CHANNEL_KEYS: Final = {"contacts_by_channel": "contacts:", "talk_s_by_channel": "talk_s:"}
+
+
 def report_to_csv(report: AdherenceReport) -> str:
-    """One header row, one line per row, the total last (``level`` = ``total``)."""
+    """One header row, one line per row, the total last (``level`` = ``total``); the
+    by-channel figures as one column per channel (``contacts:voice``, ``talk_s:chat``)."""
+    channels = sorted(report.total.contacts_by_channel)
+    plain = [k for k in ROW_KEYS if k not in _CHANNEL_KEYS]
+    header = plain + [p + c for p in _CHANNEL_KEYS.values() for c in channels]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(ROW_KEYS)
+    writer.writerow(header)
     for row in (*report.rows, report.total):
         d = row.to_dict()
-        writer.writerow(["" if d[k] is None else d[k] for k in ROW_KEYS])
+        line = ["" if d[k] is None else d[k] for k in plain]
+        line += [d[key].get(c, 0) for key in _CHANNEL_KEYS for c in channels]
+        writer.writerow(line)
     return buf.getvalue()
 
 
