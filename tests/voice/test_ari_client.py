@@ -7,6 +7,7 @@ channel we create, the file its recorder writes (read back with the stdlib ``wav
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,3 +170,36 @@ def test_a_channel_enters_the_app_plays_waits_with_music_and_is_recorded(
     # the prompt lasts 1.404 s (soxi); a Local channel carries frames only while
     # something plays, so the file holds the prompt and nothing else
     assert abs(seconds - HELLO_WORLD_S) <= 0.1
+
+
+def test_an_event_filter_leaves_only_the_types_asked_for(asterisk: RunningAsterisk) -> None:
+    """The controller asks for the dozen event types it acts on; a channel's life then
+    sends only those (unfiltered, the same life brings ChannelStateChange, ChannelVarset,
+    ChannelDialplan, ... as well)."""
+
+    async def life(allowed: set[str] | None) -> list[str]:
+        seen: list[str] = []
+        async with Ari(asterisk.ari_url, asterisk.ari_auth) as ari:
+            sock = await connect_events(asterisk.ari_url, asterisk.ari_auth, "callcenter")
+            try:
+                await ari.filter_events("callcenter", allowed or ())
+                ch = await ari.originate("Local/s@callcenter-in", app="callcenter")
+                first = await _next(sock, "StasisStart")
+                assert first.channel is not None
+                await ari.answer(first.channel.id)
+                await asyncio.sleep(0.3)
+                await ari.hangup(ch.id)
+                await ari.hangup(first.channel.id)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        async for event in sock:
+                            seen.append(event.type)
+            finally:
+                await ari.filter_events("callcenter", ())  # nothing asked: every type
+                await sock.aclose()
+        return seen
+
+    everything = asyncio.run(life(None))
+    assert "ChannelStateChange" in everything  # what the filter is for
+    only = asyncio.run(life({"StasisStart", "StasisEnd"}))
+    assert "StasisEnd" in only and set(only) <= {"StasisStart", "StasisEnd"}

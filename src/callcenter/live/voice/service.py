@@ -27,7 +27,7 @@ import anyio
 
 from callcenter.errors import ConflictError, UserError
 from callcenter.live.engine import Applied, LiveEngine
-from callcenter.live.voice.calls import CallController
+from callcenter.live.voice.calls import HANDLED_EVENTS, CallController
 from callcenter.live.voice.model import Recorder, Routes
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
@@ -228,6 +228,10 @@ class VoiceService:
             )
             self.controller = controller
             stream = await connect_events(target.url, target.auth, self.settings.voice_app)
+            try:  # the application exists once its socket is open
+                await ari.filter_events(self.settings.voice_app, HANDLED_EVENTS)
+            except AriError as e:  # an older Asterisk: every event comes, and is skipped
+                log.info("voice: ARI event filter not set (%s); reading every event", e)
             self.connected.set()
             log.info("voice: connected to ARI at %s", target.url)
             try:

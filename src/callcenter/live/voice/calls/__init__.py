@@ -8,12 +8,13 @@ from callcenter.live.voice.calls.base import (
     PHONE_PAUSE,
     SNOOP_LEG,
 )
-from callcenter.live.voice.calls.controller import CallController
+from callcenter.live.voice.calls.controller import HANDLED_EVENTS, CallController
 
 __all__ = [
     "AGENT_LEG",
     "CALL_PREFIX",
     "CONTACT_HEADER",
+    "HANDLED_EVENTS",
     "PHONE_PAUSE",
     "SNOOP_LEG",
     "CallController",

@@ -38,6 +38,7 @@ import logging
 import secrets
 from collections import deque
 from collections.abc import AsyncIterable
+from typing import Final
 
 import anyio
 from sqlalchemy.orm import Session
@@ -75,6 +76,13 @@ from callcenter.storage.tables import ContactRow, ContactStatus
 from callcenter.voice.ari import AriError, AriEvent, AriUnavailableError
 
 log = logging.getLogger("callcenter.voice")
+
+
+HANDLED_EVENTS: Final = frozenset({
+    "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest",
+    "ChannelDtmfReceived", "PlaybackFinished", "RecordingFinished", "RecordingFailed",
+})  # fmt: skip
+"""The ARI event types :meth:`CallController._on_ari` acts on: the only ones asked for."""
 
 
 class CallController(WaitingSide, IvrSide, RecordingSide):
