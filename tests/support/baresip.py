@@ -45,6 +45,8 @@ class Baresip:
     password: str
     source: Path
     auto_answer: bool = True
+    register: bool = True
+    """False: a caller from a carrier's address (no REGISTER; see :meth:`dial`)."""
     hold_s: float = 120.0
     """Silence added after ``source``: baresip 1.0 hangs up when its source file ends."""
     port: int = field(default_factory=free_sip_port)
@@ -76,9 +78,9 @@ class Baresip:
     def _write_config(self) -> None:
         host, port = self.registrar
         mode = "auto" if self.auto_answer else "manual"
+        auth = f";auth_pass={self.password};regint=300" if self.register else ";regint=0"
         (self.folder / "accounts").write_text(
-            f"<sip:{self.user}@{host}:{port}>;auth_pass={self.password};answermode={mode}"
-            ";audio_codecs=PCMU,PCMA;regint=300\n"
+            f"<sip:{self.user}@{host}:{port}>{auth};answermode={mode};audio_codecs=PCMU,PCMA\n"
         )
         (self.folder / "config").write_text(
             f"sip_listen\t\t{HOST}:{self.port}\n"
@@ -169,6 +171,17 @@ class Baresip:
                 if not chunk:
                     raise AssertionError(f"baresip closed ctrl_tcp before answering {command}")
                 buffer += chunk
+
+    def dial(self, number: str) -> None:
+        """Call ``number`` at the registrar (Asterisk); with ``register=False`` the
+        INVITE comes from 127.0.0.1 like a carrier's, so an ip trunk takes it."""
+        host, port = self.registrar
+        done = self.command("dial", f"sip:{number}@{host}:{port}")
+        if not done.get("ok"):
+            raise AssertionError(f"baresip would not dial {number}: {done}")
+
+    def hang_up(self) -> None:
+        self.command("hangup")
 
     def is_registered(self) -> bool:
         """Whether baresip's own account list (``reginfo``) shows the account as OK."""

@@ -89,13 +89,15 @@ class Routes:
     """A prompt's ARI media URI: ``prompt_media(name, language)``."""
 
 
-class RecordingWatch:
-    """Which recordings Asterisk has closed (its ``RecordingFinished`` / ``RecordingFailed``
-    events), so an after-call job waits for an event instead of asking ARI every 50 ms.
+class MediaWatch:
+    """Which recordings and playbacks Asterisk has finished (its ``RecordingFinished`` /
+    ``RecordingFailed`` / ``PlaybackFinished`` events), so an after-call job waits for
+    an event instead of asking ARI every 50 ms, and a waiting caller's next announcement
+    comes a full interval of music after the last one ended.
 
     A recording may close before anyone waits for it (the agent hangs up first: that
-    side's snoop ends with it), so closed names are kept until waited for; the oldest
-    are forgotten beyond ``keep`` (recordings nobody waits for: voicemail, IVR).
+    side's snoop ends with it), so finished names are kept until waited for; the oldest
+    are forgotten beyond ``keep`` (media nobody waits for: voicemail, IVR prompts).
     """
 
     def __init__(self, keep: int = 4096) -> None:
@@ -122,10 +124,12 @@ class RecordingWatch:
             if self._closed.pop(name, 0) is None:
                 continue  # closed already
             pending[name] = self._waiting[name] = loop.create_future()
-        if pending:
-            await asyncio.wait(pending.values(), timeout=timeout_s)
-        for name in pending:
-            self._waiting.pop(name, None)
+        try:
+            if pending:
+                await asyncio.wait(pending.values(), timeout=timeout_s)
+        finally:  # also when the waiter is cancelled (a caller connected mid-announcement)
+            for name in pending:
+                self._waiting.pop(name, None)
         return [name for name, f in pending.items() if not f.done()]
 
 
@@ -133,7 +137,7 @@ class Recorder(Protocol):
     """What happens to a call's two recordings once it has ended (``watch`` says when
     Asterisk has closed them)."""
 
-    async def finish(self, ari: Ari, call: Call, watch: RecordingWatch) -> None: ...
+    async def finish(self, ari: Ari, call: Call, watch: MediaWatch) -> None: ...
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ import anyio
 from sqlalchemy import update
 
 from callcenter.live.engine import LiveEngine
-from callcenter.live.voice.model import Call, RecordingWatch, Side
+from callcenter.live.voice.model import Call, MediaWatch, Side
 from callcenter.storage.tables import ContactRow
 from callcenter.voice.archive import file_recording
 from callcenter.voice.ari import Ari
@@ -49,7 +49,7 @@ class CallRecorder:
         self.root = root
         self.on_recorded = on_recorded
 
-    async def finish(self, ari: Ari, call: Call, watch: RecordingWatch) -> None:
+    async def finish(self, ari: Ari, call: Call, watch: MediaWatch) -> None:
         names = call.recordings
         if Side.AGENT not in names or Side.CALLER not in names or call.answered_at is None:
             log.warning("%s: a side's recording did not start; nothing is filed", call.contact)
@@ -72,7 +72,7 @@ class CallRecorder:
         if self.on_recorded is not None:
             self.on_recorded(call.contact)
 
-    async def _closed(self, ari: Ari, watch: RecordingWatch, names: list[str]) -> None:
+    async def _closed(self, ari: Ari, watch: MediaWatch, names: list[str]) -> None:
         """Until Asterisk has finished both recordings (they end with their channels);
         one it has not closed within ``CLOSE_WAIT_S`` (an event lost with a reconnect,
         say) is asked after and stopped if still going."""

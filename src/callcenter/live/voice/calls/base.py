@@ -29,8 +29,8 @@ from callcenter.live.engine import Applied, Extra, LiveEngine
 from callcenter.live.voice.model import (
     Call,
     CallState,
+    MediaWatch,
     Recorder,
-    RecordingWatch,
     Routes,
     Side,
 )
@@ -85,7 +85,7 @@ class ControllerBase:
         self._engine_events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self.handle_times = HandleTimes(engine)
-        self.recordings_closed = RecordingWatch()
+        self.media_done = MediaWatch()
 
     def listener(self, applied: Applied) -> None:
         """The engine listener (any thread): hand the router's events to the loop."""

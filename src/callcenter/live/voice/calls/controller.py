@@ -124,10 +124,11 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         return ids[0] if ids else ""
 
     def _dispatch(self, event: AriEvent) -> None:
-        if event.type in ("RecordingFinished", "RecordingFailed"):
-            name = event.object_id("recording")
-            if name:  # at once, not behind the call's other events: a recorder waits
-                self.recordings_closed.closed(name)
+        if event.type in ("RecordingFinished", "RecordingFailed", "PlaybackFinished"):
+            kind = "playback" if event.type == "PlaybackFinished" else "recording"
+            name = event.object_id(kind)
+            if name:  # at once, not behind the call's other events: someone may wait
+                self.media_done.closed(name)
         key = self._lane_of(event)
         lane = self._lanes.get(key)
         if lane is not None:
@@ -412,7 +413,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             call.paused_at = None
         self._forget(call)
         if call.recordings and self.recorder is not None:
-            self._spawn(self.recorder.finish(self.ari, call, self.recordings_closed))
+            self._spawn(self.recorder.finish(self.ari, call, self.media_done))
 
     async def _lost_asterisk(self) -> None:
         """Asterisk is gone: its calls are over; end them in the engine."""

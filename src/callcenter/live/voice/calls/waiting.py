@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Final
 
 import anyio
 
@@ -19,6 +20,10 @@ from callcenter.live.voice.waiting import (
     serving,
 )
 from callcenter.voice.ari import AriError, AriUnavailableError
+
+ANNOUNCEMENT_MAX_S: Final = 60.0
+"""How long an announcement may take before the next interval starts anyway (its
+``PlaybackFinished`` lost with a reconnect, say)."""
 
 log = logging.getLogger("callcenter.voice")
 
@@ -42,8 +47,11 @@ class WaitingSide(ControllerBase):
             call.announcer = asyncio.create_task(self._announce(call))
 
     async def _announce(self, call: Call) -> None:
-        """Every ``announce_every_s``: the caller's place and the estimated wait (and the
-        callback offer), while the call waits (not while an agent's phone rings)."""
+        """After every ``announce_every_s`` of music: the caller's place and the estimated
+        wait (and the callback offer), while the call waits (not while an agent's phone
+        rings). The interval counts from the end of the last announcement, as
+        ``app_queue``'s does: an interval shorter than the announcement would otherwise
+        stack announcements up in Asterisk, back to back, with no music between."""
         every = call.options.announce_every_s
         while call.state in (CallState.QUEUED, CallState.RINGING):
             await asyncio.sleep(every)
@@ -59,6 +67,8 @@ class WaitingSide(ControllerBase):
                 call.playback = await self.ari.play(call.caller_channel, media, lang=call.language)
             except (AriError, AriUnavailableError) as e:
                 log.info("%s: announcement not played: %s", call.contact, e)
+                continue
+            await self.media_done.wait([call.playback], ANNOUNCEMENT_MAX_S)
 
     def _announcement(self, call: Call) -> list[str] | None:
         place = position(self.engine, call.contact)

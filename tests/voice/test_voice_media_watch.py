@@ -1,16 +1,16 @@
 """The after-call job waits for Asterisk's RecordingFinished instead of polling ARI:
-:class:`RecordingWatch` (the end to end path: tests/voice/test_voice_server_calls.py)."""
+:class:`MediaWatch` (the end to end path: tests/voice/test_voice_server_calls.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from callcenter.live.voice.model import RecordingWatch
+from callcenter.live.voice.model import MediaWatch
 
 
 def test_a_recording_closed_before_anyone_waits_is_not_waited_for() -> None:
     async def main() -> list[str]:
-        watch = RecordingWatch()
+        watch = MediaWatch()
         watch.closed("call-1-agent")  # the agent hung up first: its side closed early
         return await asyncio.wait_for(watch.wait(["call-1-agent"], 5.0), 1.0)
 
@@ -19,7 +19,7 @@ def test_a_recording_closed_before_anyone_waits_is_not_waited_for() -> None:
 
 def test_a_wait_ends_when_the_last_side_closes() -> None:
     async def main() -> tuple[bool, list[str]]:
-        watch = RecordingWatch()
+        watch = MediaWatch()
         waiting = asyncio.create_task(watch.wait(["call-1-agent", "call-1-caller"], 5.0))
         await asyncio.sleep(0)
         watch.closed("call-1-caller")
@@ -33,7 +33,7 @@ def test_a_wait_ends_when_the_last_side_closes() -> None:
 
 def test_what_never_closes_is_named_after_the_timeout() -> None:
     async def main() -> list[str]:
-        watch = RecordingWatch()
+        watch = MediaWatch()
         watch.closed("call-2-caller")
         return await watch.wait(["call-2-caller", "call-2-agent"], 0.05)
 
@@ -42,7 +42,7 @@ def test_what_never_closes_is_named_after_the_timeout() -> None:
 
 def test_closed_names_nobody_waits_for_are_bounded() -> None:
     async def main() -> list[str]:
-        watch = RecordingWatch(keep=2)
+        watch = MediaWatch(keep=2)
         for name in ("vm-1", "vm-2", "vm-3"):  # voicemail: no after-call job waits
             watch.closed(name)
         return await watch.wait(["vm-1", "vm-3"], 0.05)  # vm-1 was forgotten
