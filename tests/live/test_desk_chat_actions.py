@@ -127,3 +127,44 @@ def test_refusals_raise_the_domain_error(center: tuple[LiveEngine, Clock]) -> No
     assert left.said is not None and left.said["body"] == "The customer left the chat."
     with pytest.raises(ConflictError, match="has already ended"):
         chat.leave(engine, started.contact_id, started.token)
+
+
+class RecordingHub:
+    """A hub with every desk open: what the pusher publishes, by channel."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def publish(self, channel: str, message: dict[str, object]) -> None:
+        self.sent.append((channel, message))
+
+    def count(self, channel: str) -> int:
+        return 1
+
+
+def test_a_contact_that_leaves_while_ringing_is_dropped_from_the_agents_desk(
+    center: tuple[LiveEngine, Clock],
+) -> None:
+    """The router's abandon names no agent; the desk it was ringing is told anyway (else
+    the offer stayed on screen until the ring timed out)."""
+    from callcenter.live.commands import Abandon
+    from callcenter.live.desk.views import DeskPusher
+
+    engine, clock = center
+    hub = RecordingHub()
+    engine.listeners.append(DeskPusher(hub, engine.sessions, engine))
+    with _session(engine) as s:
+        desk.change_state(engine, s, "ann", Login(agent="ann"))
+    clock.t = T0 + 10
+    started = chat.start(
+        engine, queue="support", name="Dana", email="dana@example.com", phone=None, message="hi"
+    )
+    assert started.status == "ringing"
+    hub.sent.clear()
+    clock.t = T0 + 14
+    engine.request(Abandon(contact=started.contact_id))
+    to_ann = [m for ch, m in hub.sent if ch == "agent:ann"]
+    assert {"type": "contact", "event": "abandon"}.items() <= to_ann[0].items()
+    assert to_ann[0]["contact"] == {"id": started.contact_id, "status": "gone"}
+    assert [m["activity"] for m in to_ann if m["type"] == "state"] == ["available"]
+    assert not desk.snapshot(engine, "ann").contacts  # nothing rings there any more

@@ -68,6 +68,9 @@ class Applied:
     events: list[Event] = field(default_factory=list)
     contacts: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
+    withdrawn: dict[str, str] = field(default_factory=dict)
+    """Contact -> the agent it was ringing when it left (an abandon or a time-out names
+    no agent, but that agent's desk must drop the offer)."""
 
 
 Listener = Callable[[Applied], None]
@@ -250,7 +253,7 @@ class LiveEngine:
             extra(s)
         eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
         applied = Applied(events=events)
-        project.apply(s, events, applied.contacts, applied.agents)
+        project.apply(s, events, applied.contacts, applied.agents, applied.withdrawn)
         return applied
 
     # ------------------------------------------------------------------ reading

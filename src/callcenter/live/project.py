@@ -25,8 +25,25 @@ def _holder(s: Session, cid: str) -> str | None:
     return s.scalar(select(ContactRow.agent).where(ContactRow.id == cid))
 
 
-def apply(s: Session, events: Iterable[Event], contacts: set[str], agents: set[str]) -> None:
-    """Update the read models for ``events``; add the ids touched to the two sets."""
+def _ringing_at(s: Session, cid: str) -> str | None:
+    """The agent ``cid`` is ringing now, if it is ringing."""
+    row = s.execute(
+        select(ContactRow.agent).where(
+            ContactRow.id == cid, ContactRow.status == ContactStatus.RINGING.value
+        )
+    ).first()
+    return None if row is None else row[0]
+
+
+def apply(
+    s: Session,
+    events: Iterable[Event],
+    contacts: set[str],
+    agents: set[str],
+    withdrawn: dict[str, str] | None = None,
+) -> None:
+    """Update the read models for ``events``; add the ids touched to the two sets, and
+    to ``withdrawn`` each contact that left while ringing an agent, with that agent."""
     for e in events:
         t, c, a = e.t, e.contact, e.agent
         et = e.type
@@ -57,10 +74,12 @@ def apply(s: Session, events: Iterable[Event], contacts: set[str], agents: set[s
             if _holder(s, c) == a:  # not the wrap-up of an agent who transferred it on
                 _contact(s, c, status=ContactStatus.CLOSED.value, closed_at=t)
         elif et is EventType.ABANDON and c is not None:
+            _withdraw(s, c, agents, withdrawn)
             _contact(
                 s, c, status=ContactStatus.ABANDONED.value, ended_at=t, closed_at=t, agent=None
             )
         elif et is EventType.TIMEOUT and c is not None and e.target is None:
+            _withdraw(s, c, agents, withdrawn)
             _contact(s, c, status=ContactStatus.TIMEOUT.value, ended_at=t, closed_at=t, agent=None)
         elif et is EventType.AGENT_LOGIN and a is not None:
             _agent(s, a, AgentStatus.AVAILABLE, None, t)
@@ -68,6 +87,14 @@ def apply(s: Session, events: Iterable[Event], contacts: set[str], agents: set[s
             _agent(s, a, AgentStatus.LOGGED_OUT, e.reason, t)
         elif et is EventType.AGENT_STATE and a is not None and e.state is not None:
             _agent(s, a, AgentStatus(e.state), e.reason, t)
+
+
+def _withdraw(s: Session, cid: str, agents: set[str], withdrawn: dict[str, str] | None) -> None:
+    agent = _ringing_at(s, cid)
+    if agent is not None:
+        agents.add(agent)
+        if withdrawn is not None:
+            withdrawn[cid] = agent
 
 
 def _agent(s: Session, name: str, status: AgentStatus, reason: str | None, t: float) -> None:

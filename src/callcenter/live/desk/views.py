@@ -344,6 +344,10 @@ class DeskPusher:
             a, c = e.agent, e.contact
             if c is not None and hub.count(f"chat:{c}"):
                 chats.add(c)
+            if a is None and c is not None:  # left while ringing someone: drop the offer
+                a = applied.withdrawn.get(c)
+                if a is not None and hub.count(f"agent:{a}"):
+                    states.add(a)  # ringing -> available
             if a is None or not hub.count(f"agent:{a}"):
                 continue
             if e.type is EventType.OFFER and c is not None:
