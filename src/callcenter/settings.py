@@ -298,6 +298,17 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- customers (docs/crm.md)
+    phone_region: str = Field(
+        default="US",
+        description=(
+            "The country whose national phone numbers the center reads (ISO 3166, e.g. "
+            "`IR`, `RU`, `LT`): a caller id like `89161234567` or `09121234567`, a phone "
+            "typed without `+` in the CRM or the chat form, becomes E.164 in this "
+            "country's plan. The CRM API's `region` parameter overrides it per request."
+        ),
+    )
+
     # --- e-mail (SMTP) for one-time codes (docs/security.md)
     smtp_host: str | None = Field(
         default=None,
@@ -545,6 +556,19 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("not a database URL (expected e.g. sqlite:///callcenter.db)") from None
         return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _check_phone_region(cls, value: str) -> str:
+        import phonenumbers  # here: importing settings stays quick
+
+        code = value.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"{value!r} is not a phone region (expected an ISO 3166 code such as "
+                "IR, RU, LT or US)"
+            )
+        return code
 
     @field_validator("voice_guard_allow")
     @classmethod

@@ -292,6 +292,7 @@ def start(body: StartIn, c: CenterDep) -> Started:
         email=body.email,
         phone=body.phone,
         message=body.message,
+        region=c.settings.phone_region,
     )
 
 

@@ -73,7 +73,10 @@ OptSearch = Annotated[
     str | None, Query(max_length=MAX_SEARCH, description=f"at most {MAX_SEARCH} characters")
 ]
 Key = Annotated[str | None, Query(max_length=64)]
-Region = Annotated[str, Query(max_length=8, description="region of national numbers (US)")]
+Region = Annotated[
+    str | None,
+    Query(max_length=8, description="region of national numbers (default: phone_region)"),
+]
 Time = Annotated[float | None, Query(allow_inf_nan=False, description="UNIX seconds")]
 
 
@@ -88,12 +91,14 @@ def _customer_fields(body: CustomerIn | CustomerPatch) -> service.CustomerFields
 
 @router.get("/api/customers", response_model=CustomerList)
 def list_customers(
-    s: Db, _p: Reader, q: Search = "", region: Region = "US", limit: Limit = 50,
-    offset: Offset = 0,
+    s: Db, _p: Reader, c: TheCenter, q: Search = "", region: Region = None,
+    limit: Limit = 50, offset: Offset = 0,
 ) -> CustomerList:  # fmt: skip
     """Customers matching ``q`` (name, e-mail, phone, company; best match first), or all
     customers by name without ``q``."""
-    rows, total = service.list_customers(s, q, limit=limit, offset=offset, region=region)
+    rows, total = service.list_customers(
+        s, q, limit=limit, offset=offset, region=region or c.settings.phone_region
+    )
     customers = [CustomerOut.model_validate(r) for r in rows]
     return CustomerList(customers=customers, total=total, limit=limit, offset=offset)
 
@@ -102,7 +107,8 @@ def list_customers(
 def create_customer(body: CustomerIn, s: Db, _p: Writer, c: TheCenter, a: Acting) -> CustomerOut:
     """A new customer (409 if its e-mail or phone already belongs to one)."""
     fields = _customer_fields(body)
-    row = service.create_customer(s, fields, now=c.clock(), actor=a, region=body.region)
+    region = body.region or c.settings.phone_region
+    row = service.create_customer(s, fields, now=c.clock(), actor=a, region=region)
     return CustomerOut.model_validate(row)
 
 
@@ -121,7 +127,7 @@ def patch_customer(
     )
     row = service.update_customer(
         s, customer_id, _customer_fields(body), clear=clear, now=c.clock(), actor=a,
-        region=body.region,
+        region=body.region or c.settings.phone_region,
     )  # fmt: skip
     return CustomerOut.model_validate(row)
 
@@ -294,9 +300,10 @@ def patch_follow_up(
 
 
 @router.get("/api/search", response_model=SearchOut)
-def search(q: Search, s: Db, p: Reader, c: TheCenter, region: Region = "US") -> SearchOut:
+def search(q: Search, s: Db, p: Reader, c: TheCenter, region: Region = None) -> SearchOut:
     """Customers (name, e-mail, phone, company), tickets (subject or ``#id``) and
     contacts you may see (id or subject) matching ``q``; 20 of each at most."""
+    region = region or c.settings.phone_region
     return SearchOut.model_validate(crm_search.search(s, p, q, now=c.clock(), region=region))
 
 

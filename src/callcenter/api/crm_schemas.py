@@ -39,7 +39,11 @@ class CustomerIn(_In):
     phone: str | None = Field(default=None, max_length=64)
     company: VisibleName | None = Field(default=None, max_length=255)
     notes: str | None = Field(default=None, max_length=20_000)
-    region: str = Field(default="US", description="region for national phone numbers")
+    region: str | None = Field(
+        default=None,
+        max_length=8,
+        description="region for national phone numbers (default: the center's phone_region)",
+    )
 
 
 class CustomerPatch(_In):
@@ -50,7 +54,7 @@ class CustomerPatch(_In):
     phone: str | None = Field(default=None, max_length=64)
     company: VisibleName | None = Field(default=None, max_length=255)
     notes: str | None = Field(default=None, max_length=20_000)
-    region: str = "US"
+    region: str | None = Field(default=None, max_length=8)
 
 
 class CustomerOut(CustomerView):

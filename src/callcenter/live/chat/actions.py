@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.auth.service import digest, new_secret
 from callcenter.crm.common import clean_text
-from callcenter.crm.service import normalize_email, normalize_phone
+from callcenter.crm.service import DEFAULT_REGION, normalize_email, normalize_phone
 from callcenter.errors import ConflictError, NotFoundError, UserError
 from callcenter.events import HangupBy
 from callcenter.live.business_hours import describe, is_open, next_opening
@@ -152,6 +152,7 @@ def start(
     email: str | None,
     phone: str | None,
     message: str | None,
+    region: str = DEFAULT_REGION,
 ) -> Started:
     """Start a chat: the chat queued with the customer's claim (no customer linked: an
     agent links it deliberately, or the customer proves the e-mail), its token made."""
@@ -159,7 +160,7 @@ def start(
         queue = chat_queue(s, queue, engine.clock())
     name = clean_text(name, "name", 255)  # bad input fails here, before the engine moves
     email = normalize_email(email)
-    phone = normalize_phone(phone)
+    phone = normalize_phone(phone, region)
     contact_id, token = new_contact_id(), new_secret()
 
     def write(s: Session) -> None:

@@ -225,6 +225,7 @@ class VoiceService:
                 app=self.settings.voice_app,
                 recorder=self.recorder,
                 voicemail=self.voicemail,
+                phone_region=self.settings.phone_region,
             )
             self.controller = controller
             stream = await connect_events(target.url, target.auth, self.settings.voice_app)

@@ -18,7 +18,7 @@ from typing import Final
 
 import anyio
 
-from callcenter.crm.service import normalize_phone
+from callcenter.crm.service import DEFAULT_REGION, normalize_phone
 from callcenter.errors import UserError
 from callcenter.events import Event
 from callcenter.live.commands import (
@@ -66,6 +66,7 @@ class ControllerBase:
         recorder: Recorder | None = None,
         voicemail: VoicemailKeeper | None = None,
         record: bool = True,
+        phone_region: str = DEFAULT_REGION,
     ) -> None:
         self.engine = engine
         self.ari = ari
@@ -74,6 +75,7 @@ class ControllerBase:
         self.recorder = recorder
         self.voicemail = voicemail
         self.record = record
+        self.phone_region = phone_region
         self.calls: dict[str, Call] = {}  # by contact id
         self._by_channel: dict[str, tuple[Call, Side]] = {}
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
@@ -158,21 +160,23 @@ def still_ringing(call: Call, leg: str) -> bool:
     return call.agent_channel == leg and call.state in (CallState.RINGING, CallState.TALKING)
 
 
-def phone_of(number: str) -> str | None:
+def phone_of(number: str, region: str = DEFAULT_REGION) -> str | None:
     """The caller's number in E.164 when it is a telephone number, else None (a
-    withheld or non-numeric caller id: ``anonymous``, a SIP user name)."""
+    withheld or non-numeric caller id: ``anonymous``, a SIP user name). A national
+    number (``89161234567``, or ``79161234567`` without its ``+``) is read in
+    ``region``, the center's ``phone_region``."""
     number = number.strip()
     if not number:
         return None
     try:
-        return normalize_phone(number)
+        return normalize_phone(number, region)
     except UserError:
         return None
 
 
-def caller_of(number: str) -> str | None:
+def caller_of(number: str, region: str = DEFAULT_REGION) -> str | None:
     """The caller as the event log keeps it: E.164, or the number's own digits."""
-    phone = phone_of(number)
+    phone = phone_of(number, region)
     if phone is not None:
         return phone
     digits = number.strip()

@@ -210,7 +210,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             await self.ari.hangup(channel, "no_answer")
             return
         contact = CALL_PREFIX + secrets.token_hex(6)
-        caller, phone = caller_of(caller_number), phone_of(caller_number)
+        region = self.phone_region
+        caller, phone = caller_of(caller_number, region), phone_of(caller_number, region)
         await self.ari.answer(channel)
         call = Call(contact, channel, caller, number, entry.queue, entry.language)
         self.calls[contact] = call
