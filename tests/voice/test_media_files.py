@@ -67,7 +67,7 @@ def test_the_sweep_deletes_recordings_older_than_the_retention_and_empty_folders
     _touch(tmp_path, "2025/12/31/notes.txt")  # not a recording: left, so is its folder
     _touch(tmp_path, "other/keep.wav")  # outside the layout: left alone
     now = ts("2026-03-31T12:00:00")
-    assert sweep_recordings(tmp_path, 30, now) == 2
+    assert sweep_recordings(tmp_path, 30, now) == ["2025/12/31/older.wav", "2026/02/28/old1.wav"]
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert left == [
         "2025", "2025/12", "2025/12/31", "2025/12/31/notes.txt",
@@ -76,14 +76,15 @@ def test_the_sweep_deletes_recordings_older_than_the_retention_and_empty_folders
         "other", "other/keep.wav",
     ]  # fmt: skip
     # The next day the 1 March call is 31 days old.
-    assert sweep_recordings(tmp_path, 30, ts("2026-04-01T00:00:00")) == 1
+    assert sweep_recordings(tmp_path, 30, ts("2026-04-01T00:00:00")) == ["2026/03/01/edge.wav"]
     assert not (tmp_path / "2026/03/01").exists()
 
 
 def test_voicemail_messages_are_swept_by_the_same_rule(tmp_path: Path) -> None:
     _touch(tmp_path, "voicemail/2026/02/28/vm-old.wav")  # 31 days before 31 March: deleted
     _touch(tmp_path, "voicemail/2026/03/01/vm-edge.wav")  # 30 days before: kept
-    assert sweep_recordings(tmp_path, 30, ts("2026-03-31T12:00:00")) == 1
+    gone = sweep_recordings(tmp_path, 30, ts("2026-03-31T12:00:00"))
+    assert gone == ["voicemail/2026/02/28/vm-old.wav"]  # as recording_url names it
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
     assert left == ["voicemail/2026/03/01/vm-edge.wav"]
     assert not (tmp_path / "voicemail/2026/02").exists()
@@ -93,9 +94,9 @@ def test_retention_zero_keeps_everything_and_a_missing_folder_is_nothing_to_do(
     tmp_path: Path,
 ) -> None:
     _touch(tmp_path, "2000/01/01/ancient.wav")
-    assert sweep_recordings(tmp_path, 0, ts("2026-01-01T00:00:00")) == 0
+    assert sweep_recordings(tmp_path, 0, ts("2026-01-01T00:00:00")) == []
     assert (tmp_path / "2000/01/01/ancient.wav").exists()
-    assert sweep_recordings(tmp_path / "none", 30, ts("2026-01-01T00:00:00")) == 0
+    assert sweep_recordings(tmp_path / "none", 30, ts("2026-01-01T00:00:00")) == []
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True, "30"])
@@ -159,3 +160,39 @@ def test_the_server_sweeps_at_start_and_again_later(tmp_path: Path) -> None:
     asyncio.run(main())
     assert counts[:2] == [1, 1]
     assert sorted(p.name for p in tmp_path.rglob("*.wav")) == ["new.wav"]
+
+
+def test_contacts_forget_the_recordings_retention_deleted_on_the_audit_log(
+    tmp_path: Path,
+) -> None:
+    """The CRM's player must not offer a file that is gone: the swept contact's
+    ``recording_url`` is cleared, with an audit entry; a kept one is untouched."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    from tests.support.seed import seed
+
+    from callcenter.live.voice.retention import forget_recordings
+    from callcenter.storage.db import make_engine
+    from callcenter.storage.tables import AuditRow, ContactRow
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    seed(url)
+    db = make_engine(url)
+    root = tmp_path / "rec"
+    now = ts("2026-03-31T12:00:00")
+    with Session(db) as s, s.begin():
+        for cid, rel in (("old", "2026/01/02/old.wav"), ("new", "2026/03/30/new.wav")):
+            _touch(root, rel)
+            s.add(ContactRow(id=cid, channel="voice", queue="support", status="closed",
+                             arrived_at=now, recording_url=rel))  # fmt: skip
+    deleted = sweep_recordings(root, 30, now)
+    assert forget_recordings(db, deleted, now) == 1
+    with Session(db) as s:
+        urls = {cid: u for cid, u in s.execute(select(ContactRow.id, ContactRow.recording_url))}
+        assert urls == {"old": None, "new": "2026/03/30/new.wav"}
+        (entry,) = s.scalars(
+            select(AuditRow).where(AuditRow.action == "contact.recording_delete")
+        ).all()
+        assert (entry.entity_id, entry.username, entry.role) == ("old", "retention", "system")
+        assert entry.changes == {"recording_url": ["2026/01/02/old.wav", None]}
+    db.dispose()

@@ -178,7 +178,7 @@ def _install_voice(c: Center) -> None:
     if analyzer is not None:
         c.background.append(analyzer.run)
     keep = c.settings.recording_retention_days
-    c.background.append(partial(sweep_forever, c.settings.recordings_path, keep, c.clock))
+    c.background.append(partial(sweep_forever, c.settings.recordings_path, keep, c.clock, db=c.db))
     if c.settings.voice == "embedded":
         _install_sip_guard(c, lambda: voice.asterisk)
 

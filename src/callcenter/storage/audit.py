@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     CONTACT_TRANSFER = "contact.transfer"
     CONTACT_NOTE_ADD = "contact.note_add"
     CONTACT_NOTE_EDIT = "contact.note_edit"
+    CONTACT_RECORDING_DELETE = "contact.recording_delete"  # retention deleted its file
     TICKET_CREATE = "ticket.create"
     TICKET_UPDATE = "ticket.update"
     FOLLOW_UP_CREATE = "follow_up.create"

@@ -114,12 +114,13 @@ def _day_of(root: Path, path: Path) -> dt.date | None:
         return None
 
 
-def sweep_recordings(root: Path, keep_days: int, now: float) -> int:
+def sweep_recordings(root: Path, keep_days: int, now: float) -> list[str]:
     """Retention: delete the recordings (``*.wav`` in ``<YYYY>/<MM>/<DD>/`` folders, and
     voicemail messages in ``voicemail/<YYYY>/<MM>/<DD>/``)
     whose day is more than ``keep_days`` days before ``now``'s UTC day, then the folders
-    left empty; return how many files were deleted.  ``keep_days == 0`` keeps everything
-    (retention off).  Files elsewhere under ``root`` are left alone.
+    left empty; return the files deleted, relative to ``root`` (as ``recording_url``
+    names them).  ``keep_days == 0`` keeps everything (retention off).  Files elsewhere
+    under ``root`` are left alone.
 
     A recording of day D is kept while ``today - D <= keep_days`` (with ``keep_days=30``
     a call of 1 March is deleted on 1 April's sweep).
@@ -130,22 +131,25 @@ def sweep_recordings(root: Path, keep_days: int, now: float) -> int:
             "(expected a whole number >= 0; 0 keeps every recording)"
         )
     if keep_days == 0:
-        return 0
+        return []
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     # calls' recordings, and voicemail messages in the same layout one folder down
-    return sum(_sweep(folder, today, keep_days) for folder in (root, root / VOICEMAIL_DIR))
+    deleted: list[str] = []
+    for folder in (root, root / VOICEMAIL_DIR):
+        deleted += [p.relative_to(root).as_posix() for p in _sweep(folder, today, keep_days)]
+    return deleted
 
 
-def _sweep(root: Path, today: dt.date, keep_days: int) -> int:
+def _sweep(root: Path, today: dt.date, keep_days: int) -> list[Path]:
     if not root.is_dir():
-        return 0
-    deleted = 0
+        return []
+    deleted: list[Path] = []
     for path in sorted(root.glob("*/*/*/*.wav")):
         day = _day_of(root, path)
         if day is None or (today - day).days <= keep_days:
             continue
         path.unlink(missing_ok=True)
-        deleted += 1
+        deleted.append(path)
     for pattern in ("*/*/*", "*/*", "*"):  # days, then months, then years
         for folder in root.glob(pattern):
             rel = folder.relative_to(root).as_posix()
