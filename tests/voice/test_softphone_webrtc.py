@@ -247,6 +247,8 @@ def _record_in(rig: Rig, channel: str, name: str, seconds: float) -> Path:
     assert r.status_code == 201, (r.text, rig.asterisk.log_tail(10))
     time.sleep(seconds)
     rig.ari.post(f"/recordings/live/{name}/stop").raise_for_status()
+    # the file is whole (its WAV header written) once Asterisk says the recording finished
+    rig.events.wait(lambda e: e["type"] == "RecordingFinished" and e["recording"]["name"] == name)
     rig.ari.delete(f"/channels/{snoop}")
     path = rig.asterisk.config.base_dir / "spool" / "recording" / f"{name}.wav"
     assert path.is_file(), f"no recording at {path}"
