@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import wave
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,6 +39,18 @@ from tests.support.voice_center import (
 
 from callcenter.storage.tables import Ticket, analyses_table
 
+# What each test's calls did to queue ``phones``, counted by hand, per center: the last
+# test compares the event log's KPIs with the sum of what ran before it in that center
+# (pytest-xdist may run some of this module's tests on another worker, in another center).
+LEDGER: dict[int, Counter[str]] = {}
+
+
+def counted(c: VoiceCenter, **by_hand: int) -> None:
+    LEDGER.setdefault(id(c), Counter()).update(by_hand)
+
+
+ANSWERED: dict[str, int] = {"offered": 1, "answered": 1, "offers": 1, "connects": 1, "handled": 1}
+
 
 @pytest.fixture(scope="module", params=["embedded", "external"])
 def center(
@@ -55,6 +68,7 @@ def test_an_answered_call_is_routed_recorded_per_side_and_logged(
 ) -> None:
     c, password = center
     kit = session_audio_kit()
+    before = {r.id for r in c.contacts()}
     said_by_caller: Clip = kit.speech("Hello, I would like to check my order.", lead_s=1.0)
     said_by_agent: Clip = kit.speech("Good afternoon, how can I help you?", lead_s=3.5)
     with Baresip(c.sip, "agent-ann", password, source=said_by_agent.pcm) as phone:
@@ -66,8 +80,12 @@ def test_an_answered_call_is_routed_recorded_per_side_and_logged(
                 result = call.wait()
             result.assert_ok()
             ann.ok("POST", "/api/desk/logout")
-    (contact,) = c.wait("the call's contact", c.contacts)
-    row = c.wait("the recording", lambda: [r for r in c.contacts() if r.recording_url])[0]
+    (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
+    counted(c, **ANSWERED)
+    row = c.wait(
+        "the recording",
+        lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
+    )[0]
     events = c.wait(
         "the call's events",
         lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
@@ -128,6 +146,7 @@ def test_a_caller_who_gives_up_in_the_queue_is_an_abandon(center: tuple[VoiceCen
         lambda: (e := c.events(new[0].id)) and "abandon" in types(e) and e,
     )
     assert types(events) == ["arrive", "enqueue", "abandon"]
+    counted(c, offered=1, abandoned=1, short_abandoned=1)  # after 2 s: short (< 5 s)
     abandon = events[-1]
     assert abandon.queue == "phones" and abandon.wait == pytest.approx(2.0, abs=0.5)
     (after,) = [r for r in c.contacts() if r.id == new[0].id]
@@ -159,6 +178,7 @@ def test_the_ivr_collects_keys_of_both_kinds_and_queues_the_call_with_its_card(
     assert types(events)[:7] == [
         "arrive", "ivr_enter", "ivr_choice", "ivr_choice", "ivr_leave", "enqueue", "offer",
     ]  # fmt: skip
+    counted(c, **ANSWERED)
     choices = [(e.target, e.reason) for e in events if e.type == "ivr_choice"]
     assert choices == [("account", "1234"), ("main", "1")]
     leave = next(e for e in events if e.type == "ivr_leave")
@@ -254,28 +274,40 @@ def test_closed_hours_take_a_message_that_becomes_a_ticket(
 def test_the_event_log_kpis_equal_the_hand_count_of_the_calls_above(
     center: tuple[VoiceCenter, str],
 ) -> None:
-    """The module's calls, counted by hand: into queue ``phones`` came the answered call,
-    the one abandoned in the queue and the one the IVR queued (answered); the IVR's own
-    abandon never reached a queue. ``callcenter kpi`` reads the live log like any other."""
+    """The calls above, counted by hand as they ran (``LEDGER``): into queue ``phones``
+    came the answered call, the one abandoned in the queue and the one the IVR queued
+    (answered); the IVR's abandon, its invalid keys and the night's voicemail never
+    reached a queue. ``callcenter kpi`` reads the live log like any other."""
     c, _ = center
+    by_hand = LEDGER.get(id(c), Counter())
     log = c.data.parent / "day.jsonl"
     cli = [sys.executable, "-m", "callcenter.cli.main"]
     subprocess.run([*cli, "db", "export", str(log), "--database", c.db_url], check=True)
     done = subprocess.run(
         [*cli, "kpi", str(log), "--by", "queue", "--format", "json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=False,
     )  # fmt: skip
+    if not c.contacts():  # this test alone in its center: an empty log, refused clearly
+        assert done.returncode == 2 and "has no events" in done.stderr, done.stderr
+        return
+    assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    (row,) = report["rows"]
+    rows = [r for r in report["rows"] if r["queue"] == "phones"]
+    if not by_hand["offered"]:  # only calls that never reached a queue ran here
+        assert rows == []
+        return
+    (row,) = rows
     visits, handling = row["visits"], row["handling"]
-    assert row["queue"] == "phones"
-    # offered 3 (two answered, one abandoned after 2 s: short, under the 5 s default)
-    assert (visits["offered"], visits["answered"], visits["abandoned"]) == (3, 2, 1)
-    assert (visits["short_abandoned"], visits["timed_out"], visits["open"]) == (1, 0, 0)
-    assert (handling["offers"], handling["connects"], handling["handled"]) == (2, 2, 2)
-    # both answered at once by an auto-answering phone: ASA well under a second, and it
-    # leaves the IVR call's time in the flow out (that one spent > 3.5 s there)
-    assert visits["asa_s"] < 1.0
+    assert row["channel"] == "voice"
+    for key in ("offered", "answered", "abandoned", "short_abandoned"):
+        assert visits[key] == by_hand[key], key
+    assert (visits["timed_out"], visits["open"]) == (0, 0)
+    for key in ("offers", "connects", "handled"):
+        assert handling[key] == by_hand[key], key
+    if by_hand["answered"]:
+        # answered at once by an auto-answering phone: ASA well under a second, and it
+        # leaves the IVR call's time in the flow out (that one spent > 3.5 s there)
+        assert visits["asa_s"] < 1.0
 
 
 def _ticket(c: VoiceCenter, contact: str) -> Ticket | None:
