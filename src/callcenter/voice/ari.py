@@ -151,6 +151,10 @@ def _flag(value: bool) -> str:
 _CONNECTIONS: Final = 16
 """A few kept-alive connections serve every call: ARI answers in about a millisecond, so
 more would only make Asterisk start an HTTP thread per new connection."""
+_KEEP_ALIVE_S: Final = 5.0
+"""How long an idle connection is kept: well under Asterisk's ``session_keep_alive``
+(15 s by default), after which Asterisk closes it — a request sent on it just then is
+lost (aiohttp's own default is 15 s, the same instant)."""
 
 
 class Ari:
@@ -183,7 +187,7 @@ class Ari:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
                 timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=_CONNECTIONS),
+                connector=aiohttp.TCPConnector(limit=_CONNECTIONS, keepalive_timeout=_KEEP_ALIVE_S),
                 raise_for_status=False,
             )
         return self._session
@@ -195,16 +199,25 @@ class Ari:
         does not answer."""
         data = None if body is None else orjson.dumps(body)
         headers = None if body is None else {"Content-Type": "application/json"}
-        try:
-            async with self._http().request(
-                method, self.url + path, params=params, data=data, headers=headers
-            ) as r:
-                return r.status, await r.read()
-        except (aiohttp.ClientError, TimeoutError) as e:
-            raise AriUnavailableError(
-                f"ARI {method} {path}: Asterisk at {self.url} did not answer: "
-                f"{e or type(e).__name__}"
-            ) from None
+        for attempt in (1, 2):
+            try:
+                async with self._http().request(
+                    method, self.url + path, params=params, data=data, headers=headers
+                ) as r:
+                    return r.status, await r.read()
+            except aiohttp.ServerDisconnectedError as e:
+                # a kept-alive connection Asterisk closed as we sent on it: the request
+                # never reached it; once more, on a new connection
+                if attempt == 2:
+                    raise self._unavailable(method, path, e) from None
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise self._unavailable(method, path, e) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unavailable(self, method: str, path: str, e: BaseException) -> AriUnavailableError:
+        return AriUnavailableError(
+            f"ARI {method} {path}: Asterisk at {self.url} did not answer: {e or type(e).__name__}"
+        )
 
     async def request(
         self,
