@@ -407,6 +407,9 @@ def run_ours(n: int, rate: float, hold: float, audio: Audio, profile: Path | Non
             run.problems.append(f"server log: {errors[:5]}")
     finally:
         server.stop()
+        keep = os.environ.get("CALLCENTER_BENCH_KEEP")  # a folder: the run's database, log
+        if keep:
+            shutil.copytree(tmp, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("data"))
         shutil.rmtree(tmp, ignore_errors=True)
     return run
 

@@ -17,6 +17,13 @@ database transaction that holds:
 If the router refuses the request (:class:`~callcenter.routing.RoutingError`) nothing
 is written.
 
+**Group commit.**  The router decides under the engine's lock; the transaction is
+written after the lock is released (:mod:`callcenter.live.group_commit`): requests
+decided meanwhile are written together, in decision order, one commit for all, and each
+caller returns once its own is committed (its listeners then run, as before). A failed
+transaction fails its requests and every one decided after them; the router is rebuilt
+from the database before their callers get the error.
+
 **Restart.**  The router is pure and deterministic: given the same requests at the same
 times it takes the same decisions.  On start the engine builds a router from the
 configuration tables and replays the current *epoch* of ``engine_commands`` into it
@@ -36,11 +43,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +55,7 @@ from callcenter.events import Event
 from callcenter.live import project
 from callcenter.live.commands import Advance, Command, RequestError, apply, decode
 from callcenter.live.config import load_router_config
+from callcenter.live.group_commit import GroupCommit, Pending
 from callcenter.routing import Router, RoutingError
 from callcenter.storage import eventlog
 from callcenter.storage.tables import (
@@ -59,6 +67,9 @@ from callcenter.storage.tables import (
 )
 
 LIVE_SOURCE: Final = "live"
+REQUEST_TIME: Final = "callcenter.request_time"
+"""Key in the write session's ``info``: the time of the request whose ``extra`` runs."""
+_COMMANDS_INSERT: Final = insert(cast(Table, EngineCommand.__table__))
 
 
 @dataclass(slots=True)
@@ -75,6 +86,19 @@ class Applied:
 
 Listener = Callable[[Applied], None]
 Extra = Callable[[Session], None]
+
+
+@dataclass(slots=True)
+class _Write:
+    """One decided request (or logged events) waiting for its transaction."""
+
+    name: str | None  # the request's name; None: events logged by log(), no request row
+    args: dict[str, Any]
+    t: float
+    seq: int
+    events: list[Event]
+    extra: Extra | None
+    applied: Applied = field(default_factory=Applied)
 
 
 class LiveEngine:
@@ -97,12 +121,20 @@ class LiveEngine:
         self._seq = 0
         self._log_id: int | None = None
         self.replayed = 0  # requests replayed at the last start / reload
+        self.generation = 0  # routers built: a new one may mean a new configuration
+        self.commits = GroupCommit(self._write_batch)
 
     # ------------------------------------------------------------------ start / reload
 
     def start(self) -> Applied:
         """Build the router, replay the current epoch, fire timers due during downtime."""
-        with self.lock, self.sessions.begin() as s:
+        with self.lock:
+            self.commits.idle()
+            self._start()
+        return self.tick()
+
+    def _start(self) -> None:
+        with self.sessions.begin() as s:
             self._log_id = self._live_log(s)
             open_contacts = s.scalar(
                 select(func.count())
@@ -121,7 +153,7 @@ class LiveEngine:
                 self.epoch = last_epoch + 1
                 s.execute(delete(EngineCommand).where(EngineCommand.epoch < self.epoch))
             self._rebuild(s)
-        return self.tick()
+        self.commits.reset()
 
     def reload(self) -> None:
         """Take a configuration change: a new router from the tables, the epoch replayed.
@@ -129,8 +161,21 @@ class LiveEngine:
         Raises :class:`RoutingError` (and keeps the old router) if the epoch's requests
         no longer fit the new configuration (e.g. a queue with contacts was removed).
         """
-        with self.lock, self.sessions.begin() as s:
+        with self.lock:
+            self._rebuild_from_db()
+
+    def _rebuild_from_db(self) -> None:
+        """Under the lock: the router again from what the database holds (everything
+        decided is written, or failed, first)."""
+        self.commits.idle()
+        with self.sessions.begin() as s:
             self._rebuild(s)
+        self.commits.reset()
+
+    def _heal(self) -> None:
+        """Under the lock: after a failed transaction, the router from the database."""
+        if self.commits.broken:
+            self._rebuild_from_db()
 
     def _rebuild(self, s: Session) -> None:
         queues, agents = load_router_config(s)
@@ -152,6 +197,7 @@ class LiveEngine:
             apply(router, command, t)
             router.out.clear()
         self.router = router
+        self.generation += 1
         self._seq = rows[-1][0] if rows else 0
         self.replayed = len(rows)
 
@@ -181,11 +227,10 @@ class LiveEngine:
         a call's recording started or paused — appended to the live log in one
         transaction with ``extra`` and the read models, then told to the listeners.
         No request is logged for them: a restart has nothing of theirs to replay."""
-        with self.lock, self.sessions.begin() as s:
-            applied = self._write(s, list(events), extra)
-        for listener in self.listeners:
-            listener(applied)
-        return applied
+        with self.lock:
+            self._heal()
+            pending = self._put(None, {}, self.clock(), list(events), extra)
+        return self._committed(pending)
 
     def tick(self) -> Applied:
         """Fire the timers due by now (ring timeouts, wrap-ups, maximum waits)."""
@@ -197,64 +242,76 @@ class LiveEngine:
 
     def _run(self, command: Command, extra: Extra | None) -> Applied:
         with self.lock:
+            self._heal()
             now = self.clock()
             router = self.router
             router.advance(now)
-            pending = router.drain()  # timer events due before this request
+            timers = router.drain()  # timer events due before this request
             try:
                 if not isinstance(command, Advance):
                     apply(router, command, now)
             except Exception as e:
-                if pending:  # the timers still fired: log them on their own
-                    self._persist("advance", {}, now, pending, None)
+                if timers:  # the timers still fired: log them on their own
+                    self._committed(self._put("advance", {}, now, timers, None))
                 if not isinstance(e, RoutingError):
                     # not a refusal the router checks for before it moves (a bad
                     # argument): it may be half-applied, so rebuild from what was logged
                     router.drain()
-                    with self.sessions.begin() as s:
-                        self._rebuild(s)
+                    self._rebuild_from_db()
                 raise
-            events = pending + router.drain()
+            events = timers + router.drain()
             if isinstance(command, Advance) and not events:
                 return Applied()
-            applied = self._persist(command.NAME, command.args(), now, events, extra)
+            pending = self._put(command.NAME, command.args(), now, events, extra)
+        return self._committed(pending)
+
+    def _put(
+        self, name: str | None, args: dict[str, Any], now: float, events: list[Event],
+        extra: Extra | None,
+    ) -> Pending[_Write]:  # fmt: skip
+        """Under the lock: queue a decision's write, in decision order."""
+        if name is not None:
+            self._seq += 1
+        write = _Write(name, args, now, self._seq, events, extra)
+        write.applied.events = events
+        return self.commits.put(write)
+
+    def _committed(self, pending: Pending[_Write]) -> Applied:
+        """Wait for the write's transaction, then tell the listeners. If it failed: the
+        router again from the database (the failed decisions undone), and the failure
+        raised."""
+        try:
+            self.commits.wait(pending)
+        except BaseException:
+            with self.lock:
+                self._heal()
+            raise
+        applied = pending.item.applied
         for listener in self.listeners:
             listener(applied)
         return applied
 
-    def _persist(
-        self,
-        name: str,
-        args: dict[str, Any],
-        now: float,
-        events: list[Event],
-        extra: Extra | None,
-    ) -> Applied:
-        self._seq += 1
-        try:
-            with self.sessions.begin() as s:
-                s.execute(
-                    insert(EngineCommand).values(
-                        epoch=self.epoch, seq=self._seq, t=now, name=name, args=args
-                    )
-                )
-                applied = self._write(s, events, extra)
-        except BaseException:
-            # The router already moved: rebuild it from what the database holds.
-            self._seq -= 1
-            with self.sessions.begin() as s:
-                self._rebuild(s)
-            raise
-        return applied
-
-    def _write(self, s: Session, events: list[Event], extra: Extra | None) -> Applied:
-        """In ``s``'s transaction: the caller's rows, the events, their read models."""
-        if extra is not None:
-            extra(s)
-        eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
-        applied = Applied(events=events)
-        project.apply(s, events, applied.contacts, applied.agents, applied.withdrawn)
-        return applied
+    def _write_batch(self, writes: Sequence[_Write]) -> None:
+        """One transaction for ``writes``: in decision order, each caller's rows and the
+        read models of its events (:data:`REQUEST_TIME` in ``s.info`` says its time);
+        then every request row and every event, one multi-row insert each."""
+        with self.sessions.begin() as s:
+            for w in writes:
+                s.info[REQUEST_TIME] = w.t
+                if w.extra is not None:
+                    w.extra(s)
+                a = w.applied
+                project.apply(s, w.events, a.contacts, a.agents, a.withdrawn)
+            s.info.pop(REQUEST_TIME, None)
+            commands = [
+                {"epoch": self.epoch, "seq": w.seq, "t": w.t, "name": w.name, "args": w.args}
+                for w in writes
+                if w.name is not None
+            ]
+            if commands:
+                s.execute(_COMMANDS_INSERT, commands)
+            events = [e for w in writes for e in w.events]
+            eventlog.append_in_transaction(s, events, log_id=self._log_id, source=LIVE_SOURCE)
 
     # ------------------------------------------------------------------ reading
 
@@ -263,4 +320,4 @@ class LiveEngine:
             return self.router.waiting(queue)
 
 
-__all__ = ["LIVE_SOURCE", "Applied", "Listener", "LiveEngine"]
+__all__ = ["LIVE_SOURCE", "REQUEST_TIME", "Applied", "Listener", "LiveEngine"]

@@ -8,31 +8,78 @@ when.  :func:`apply` runs in the transaction that appends the events.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.events import Event, EventType
 from callcenter.storage.tables import AgentRow, AgentStatus, ContactAgent, ContactRow, ContactStatus
 
+# Core statements on the tables, not ORM ones, built once with bound parameters: the
+# engine writes a few per request, and the ORM's bulk UPDATE (matching objects in the
+# session to the rows it changed) and building each statement anew cost more than the
+# statements themselves. The session's own copies of contacts and agents are expired
+# afterwards (:func:`_expire_copies`): read again, they show what was written.
+_CONTACTS = cast(Table, ContactRow.__table__)
+_AGENTS = cast(Table, AgentRow.__table__)
+_CONTACT_AGENTS = cast(Table, ContactAgent.__table__)
+_CONTACT_UPDATES: dict[tuple[str, ...], Update] = {}  # by the columns set
+_HOLDER = select(_CONTACTS.c.agent).where(_CONTACTS.c.id == bindparam("cid_"))
+_RINGING_AT = _HOLDER.where(_CONTACTS.c.status == ContactStatus.RINGING.value)
+_CONNECTED = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("cid_"))
+    .values(
+        status=ContactStatus.ACTIVE.value,
+        agent=bindparam("agent_"),
+        answered_at=func.coalesce(_CONTACTS.c.answered_at, bindparam("t_")),
+    )
+)
+_KNOWN_AGENT = select(_CONTACT_AGENTS.c.agent).where(
+    _CONTACT_AGENTS.c.contact_id == bindparam("cid_"),
+    _CONTACT_AGENTS.c.agent == bindparam("agent_"),
+)
+_ADD_AGENT = insert(_CONTACT_AGENTS)
+_AGENT_STATE = (
+    update(_AGENTS)
+    .where(_AGENTS.c.name == bindparam("name_"))
+    .values(
+        status=bindparam("status_"),
+        status_reason=bindparam("reason_"),
+        status_since=bindparam("t_"),
+    )
+)
+
 
 def _contact(s: Session, cid: str, **values: Any) -> None:
-    s.execute(update(ContactRow).where(ContactRow.id == cid).values(**values))
+    """Set ``values`` on the contact's row."""
+    keys = tuple(values)
+    stmt = _CONTACT_UPDATES.get(keys)
+    if stmt is None:
+        where = _CONTACTS.c.id == bindparam("cid_")
+        stmt = update(_CONTACTS).where(where).values({k: bindparam(k + "_") for k in keys})
+        _CONTACT_UPDATES[keys] = stmt
+    s.execute(stmt, {"cid_": cid, **{k + "_": v for k, v in values.items()}})
 
 
 def _holder(s: Session, cid: str) -> str | None:
-    return s.scalar(select(ContactRow.agent).where(ContactRow.id == cid))
+    return s.execute(_HOLDER, {"cid_": cid}).scalar()
 
 
 def _ringing_at(s: Session, cid: str) -> str | None:
     """The agent ``cid`` is ringing now, if it is ringing."""
-    row = s.execute(
-        select(ContactRow.agent).where(
-            ContactRow.id == cid, ContactRow.status == ContactStatus.RINGING.value
-        )
-    ).first()
-    return None if row is None else row[0]
+    return s.execute(_RINGING_AT, {"cid_": cid}).scalar()
+
+
+def _connected(s: Session, cid: str, agent: str, t: float) -> None:
+    """In conversation with ``agent`` (answered at its first connect); the agent is
+    among the contact's agents."""
+    done = s.execute(_CONNECTED, {"cid_": cid, "agent_": agent, "t_": t})
+    if not cast(CursorResult[Any], done).rowcount:
+        return  # no such contact row
+    if s.execute(_KNOWN_AGENT, {"cid_": cid, "agent_": agent}).first() is None:
+        s.execute(_ADD_AGENT, {"contact_id": cid, "agent": agent})
 
 
 def apply(
@@ -60,14 +107,7 @@ def apply(
         elif et is EventType.RING_NOANSWER and c is not None:
             _contact(s, c, status=ContactStatus.QUEUED.value, agent=None)
         elif et in (EventType.CONNECT, EventType.CALLBACK_MADE) and c is not None and a is not None:
-            row = s.get(ContactRow, c)
-            if row is not None:
-                row.status, row.agent = ContactStatus.ACTIVE.value, a
-                if row.answered_at is None:
-                    row.answered_at = t
-                if s.get(ContactAgent, (c, a)) is None:
-                    s.add(ContactAgent(contact_id=c, agent=a))
-                s.flush()
+            _connected(s, c, a, t)
         elif et is EventType.COMPLETE and c is not None:
             _contact(s, c, status=ContactStatus.WRAPUP.value, ended_at=t)
         elif et is EventType.WRAPUP_END and c is not None:
@@ -87,6 +127,13 @@ def apply(
             _agent(s, a, AgentStatus.LOGGED_OUT, e.reason, t)
         elif et is EventType.AGENT_STATE and a is not None and e.state is not None:
             _agent(s, a, AgentStatus(e.state), e.reason, t)
+    _expire_copies(s)
+
+
+def _expire_copies(s: Session) -> None:
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, (ContactRow, AgentRow, ContactAgent)):
+            s.expire(obj)
 
 
 def _withdraw(s: Session, cid: str, agents: set[str], withdrawn: dict[str, str] | None) -> None:
@@ -98,11 +145,7 @@ def _withdraw(s: Session, cid: str, agents: set[str], withdrawn: dict[str, str] 
 
 
 def _agent(s: Session, name: str, status: AgentStatus, reason: str | None, t: float) -> None:
-    s.execute(
-        update(AgentRow)
-        .where(AgentRow.name == name)
-        .values(status=status.value, status_reason=reason, status_since=t)
-    )
+    s.execute(_AGENT_STATE, {"name_": name, "status_": status.value, "reason_": reason, "t_": t})
 
 
 __all__ = ["apply"]

@@ -70,6 +70,11 @@ class AsteriskConfig:
     def log_dir(self) -> Path:
         return self.base_dir / "log"
 
+    @property
+    def recordings_dir(self) -> Path:
+        """Where ARI's recordings are written (``<astspooldir>/recording``)."""
+        return self.base_dir / "spool" / "recording"
+
 
 def write_config(cfg: AsteriskConfig) -> Path:
     """Write the files into ``cfg.etc_dir`` (and make the instance's folders).

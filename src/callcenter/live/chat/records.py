@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.auth.service import digest
+from callcenter.live.engine import REQUEST_TIME
 from callcenter.storage.tables import (
     AgentRow,
     ContactRow,
     ContactStatus,
-    EngineCommand,
     Message,
     User,
 )
@@ -69,13 +69,13 @@ def new_contact_id() -> str:
 def request_time(s: Session) -> float:
     """The time of the engine request being written in ``s``'s transaction.
 
-    Called from an engine ``extra`` callback: the engine has just inserted the request's
-    :class:`EngineCommand` row (with the router's ``now``) in the same transaction and
-    holds its lock, so the newest row is this request.  Rows written with it (a contact's
+    Called from an engine ``extra`` callback: the engine puts the router's ``now`` for
+    the request into the session's ``info`` while its extra runs (several requests may
+    share the transaction, each with its own time).  Rows written with it (a contact's
     ``arrived_at``, a message's ``t``) then carry exactly the time of its events.
     """
-    t = s.scalar(select(EngineCommand.t).order_by(EngineCommand.id.desc()).limit(1))
-    if t is None:  # pragma: no cover - the engine always writes the command first
+    t = s.info.get(REQUEST_TIME)
+    if t is None:  # pragma: no cover - the engine always sets it
         raise RuntimeError("request_time() called outside an engine request")
     return float(t)
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from callcenter.live.voice.ivr_call import IvrCall
     from callcenter.voice.ari import Ari
     from callcenter.voice.ivr.model import Flow
@@ -135,9 +137,12 @@ class MediaWatch:
 
 class Recorder(Protocol):
     """What happens to a call's two recordings once it has ended (``watch`` says when
-    Asterisk has closed them)."""
+    Asterisk has closed them; ``local``: the folder Asterisk records into when it runs
+    on this machine, else None)."""
 
-    async def finish(self, ari: Ari, call: Call, watch: MediaWatch) -> None: ...
+    async def finish(
+        self, ari: Ari, call: Call, watch: MediaWatch, local: Path | None = None
+    ) -> None: ...
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import anyio
@@ -49,10 +50,12 @@ TRUNK_PREFIX: Final = "trunk-"  # a trunk's endpoint: voice/pjsip_config.py trun
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where ARI is: its base URL and credentials."""
+    """Where ARI is: its base URL and credentials; for an Asterisk on this machine (the
+    embedded one), the folder it records into."""
 
     url: str
     auth: tuple[str, str]
+    recordings: Path | None = None
 
 
 class VoiceError(UserError):
@@ -185,7 +188,7 @@ class VoiceService:
             return external_target(self.settings)
         running = self.asterisk
         if running is not None and running.is_running():
-            return Target(running.ari_url, running.ari_auth)
+            return Target(running.ari_url, running.ari_auth, running.config.recordings_dir)
         if running is not None:
             log.error(
                 "voice: Asterisk exited (status %s); starting it again\n%s",
@@ -199,7 +202,7 @@ class VoiceService:
         self.asterisk = running = await anyio.to_thread.run_sync(self._start_embedded)
         log.info("voice: Asterisk started (SIP %s:%d, pid %d)", running.config.host,
                  running.config.sip_port, running.pid)  # fmt: skip
-        return Target(running.ari_url, running.ari_auth)
+        return Target(running.ari_url, running.ari_auth, running.config.recordings_dir)
 
     def _start_embedded(self) -> RunningAsterisk:
         s = self.settings
@@ -226,6 +229,7 @@ class VoiceService:
                 recorder=self.recorder,
                 voicemail=self.voicemail,
                 phone_region=self.settings.phone_region,
+                recordings_dir=target.recordings,
             )
             self.controller = controller
             stream = await connect_events(target.url, target.auth, self.settings.voice_app)

@@ -14,8 +14,10 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from callcenter.live.business_hours import is_open
 from callcenter.live.engine import LiveEngine
@@ -31,6 +33,7 @@ from callcenter.voice.ivr import Flow
 from callcenter.voice.pjsip_config import PjsipOptions
 
 log = logging.getLogger("callcenter.voice")
+T = TypeVar("T")
 
 
 def pjsip_options(settings: Settings) -> PjsipOptions:
@@ -52,15 +55,38 @@ def _loopback(address: str) -> bool:
 
 class TableRoutes:
     """The controller's lookups, each in its own short read of the tables (the caller
-    runs them in a worker thread)."""
+    runs them in a worker thread).
+
+    Where a number leads, a queue's call settings and an agent's phone are read once and
+    kept (every call asks them; each read is a transaction and a thread hop) until the
+    configuration changes: a telephony change (:meth:`Voice.reload` calls
+    :meth:`forget`) or a routing one (queues, agents: the engine builds a new router,
+    ``LiveEngine.generation``). Both kinds reach the database through the admin API.
+    """
 
     def __init__(self, engine: LiveEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self._kept: dict[tuple[str, str], object] = {}
+        self._generation = engine.generation
+
+    def forget(self) -> None:
+        """The telephony configuration changed: read everything again."""
+        self._kept = {}
+
+    def _kept_or(self, kind: str, key: str, read: Callable[[Session], T]) -> T:
+        if self._generation != self.engine.generation:  # a new router: new queues, agents
+            self._kept, self._generation = {}, self.engine.generation
+        kept = self._kept  # (a forget() meanwhile replaces it: this read is not kept)
+        if (kind, key) in kept:
+            return cast(T, kept[kind, key])
+        with self.engine.sessions() as s:
+            value = read(s)
+        kept[kind, key] = value
+        return value
 
     def entry_of_number(self, number: str) -> Entry | None:
-        with self.engine.sessions() as s:
-            target = tables.number_target(s, number)
+        target = self._kept_or("number", number, lambda s: tables.number_target(s, number))
         if target is None:
             return None
         if target.kind == "ivr":
@@ -68,12 +94,10 @@ class TableRoutes:
         return Entry(queue=target.target, language=target.language)
 
     def endpoint_of_agent(self, agent: str) -> str | None:
-        with self.engine.sessions() as s:
-            return tables.agent_endpoint(s, agent)
+        return self._kept_or("agent", agent, lambda s: tables.agent_endpoint(s, agent))
 
     def options_of_queue(self, queue: str) -> QueueVoice:
-        with self.engine.sessions() as s:
-            return flows.queue_voice(s, queue)
+        return self._kept_or("queue", queue, lambda s: flows.queue_voice(s, queue))
 
     def flow_of_name(self, name: str) -> Flow | None:
         """The flow as saved (checked then); parsed once per saved version."""
@@ -116,10 +140,11 @@ class Voice(VoiceService):
         recorder: Recorder | None = None,
         voicemail: VoicemailKeeper | None = None,
     ) -> None:
+        self.tables = TableRoutes(engine, settings)
         super().__init__(
             settings,
             engine,
-            TableRoutes(engine, settings).routes(),
+            self.tables.routes(),
             config_text=self.files,
             recorder=recorder,
             voicemail=voicemail,
@@ -138,7 +163,9 @@ class Voice(VoiceService):
 
     def reload(self) -> None:
         """Take a telephony change: render PJSIP's part again and reload it (embedded
-        Asterisk only: a center's own Asterisk keeps its own configuration)."""
+        Asterisk only: a center's own Asterisk keeps its own configuration); the
+        controller's lookups read the tables again (any Asterisk)."""
+        self.tables.forget()
         running = self.asterisk
         if self.settings.voice != "embedded" or running is None or not running.is_running():
             return

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable
 from functools import partial
+from pathlib import Path
 from typing import Final
 
 import anyio
@@ -67,6 +68,7 @@ class ControllerBase:
         voicemail: VoicemailKeeper | None = None,
         record: bool = True,
         phone_region: str = DEFAULT_REGION,
+        recordings_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.ari = ari
@@ -76,6 +78,7 @@ class ControllerBase:
         self.voicemail = voicemail
         self.record = record
         self.phone_region = phone_region
+        self.recordings_dir = recordings_dir  # Asterisk's own, when on this machine
         self.calls: dict[str, Call] = {}  # by contact id
         self._by_channel: dict[str, tuple[Call, Side]] = {}
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
@@ -106,7 +109,15 @@ class ControllerBase:
         return True
 
     async def _state(self, contact: str) -> tuple[str | None, str | None]:
-        """The contact's state in the router (read under the engine's lock, in a thread)."""
+        """The contact's state in the router, read under the engine's lock: here when
+        the lock is free (it is held for microseconds per decision), else in a thread
+        (never wait for a lock on the event loop)."""
+        lock = self.engine.lock
+        if lock.acquire(blocking=False):
+            try:
+                return contact_state(self.engine, contact)
+            finally:
+                lock.release()
         return await anyio.to_thread.run_sync(contact_state, self.engine, contact)
 
     def spawn(self, job: Awaitable[None]) -> None:
@@ -145,9 +156,6 @@ class ControllerBase:
         raise NotImplementedError
 
     async def _stop_announcing(self, call: Call) -> None:
-        raise NotImplementedError
-
-    async def _stop_recordings(self, call: Call) -> None:
         raise NotImplementedError
 
     async def _voicemail_after_wait(self, call: Call) -> None:

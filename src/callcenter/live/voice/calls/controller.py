@@ -211,7 +211,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             return
         contact = CALL_PREFIX + secrets.token_hex(6)
         region = self.phone_region
-        caller, phone = caller_of(caller_number, region), phone_of(caller_number, region)
+        phone = phone_of(caller_number, region)
+        caller = phone or caller_of(caller_number, region)
         await self.ari.answer(channel)
         call = Call(contact, channel, caller, number, entry.queue, entry.language)
         self.calls[contact] = call
@@ -273,9 +274,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         call.state = CallState.TALKING
         call.answered_at = self.engine.clock()
         await self._stop_announcing(call)
-        hold = self._holding.get(call.queue or "")
-        if hold is not None:
-            await self.ari.remove_from_bridge(hold, [call.caller_channel])
+        # (adding the caller to the call's bridge takes it out of the holding bridge:
+        # Asterisk departs a channel's current Stasis bridge first)
         call.bridge = await self.ari.create_bridge("mixing", name=contact)
         await self.ari.add_to_bridge(call.bridge, [call.caller_channel, channel])
         if self.record and call.options.record:
@@ -307,7 +307,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
                 await self._end(call)
             return  # the recording's end files the message and ends the call
         if call.state is CallState.TALKING:
-            await self._stop_recordings(call)  # the file ends where the talk ended
+            await self._hang_up_other(call, call.agent_channel)  # the talk ends now
         state, _ = await self._state(call.contact)
         if state in (ContactStatus.QUEUED.value, RINGING):
             await self._request(Abandon(contact=call.contact))
@@ -318,7 +318,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
     async def _agent_left(self, call: Call, cause: int | None) -> None:
         call.agent_channel = None
         if call.state is CallState.TALKING:
-            await self._stop_recordings(call)
+            await self._hang_up_other(call, call.caller_channel)
             await self._request(Hangup(contact=call.contact, by=HangupBy.AGENT))
             await self._end(call)
         elif call.state is CallState.RINGING and not call.agent_answered:
@@ -331,6 +331,13 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
                 await self._request(Decline(contact=call.contact))
             else:
                 await self._phone_refused(call, agent, f"Q.850 cause {cause}")
+
+    async def _hang_up_other(self, call: Call, channel: str | None) -> None:
+        """One side of a conversation left: the other is hung up at once, before the
+        engine hears of it, so neither side's recording (a snoop on each channel, which
+        ends with it) runs on past the talk."""
+        if channel is not None and self._by_channel.pop(channel, None) is not None:
+            await self.ari.hangup(channel)
 
     async def _on_engine(self, e: Event) -> None:
         call = self.calls.get(e.contact or "")
@@ -404,8 +411,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         if call.announcer is not None:
             call.announcer.cancel()
         for channel in (call.caller_channel, call.agent_channel):
-            if channel is not None:
-                self._by_channel.pop(channel, None)
+            # a channel no longer ours has gone already (or was hung up): not again
+            if channel is not None and self._by_channel.pop(channel, None) is not None:
                 await self.ari.hangup(channel)
         if call.bridge is not None:
             await self.ari.destroy_bridge(call.bridge)
@@ -414,7 +421,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             call.paused_at = None
         self._forget(call)
         if call.recordings and self.recorder is not None:
-            self._spawn(self.recorder.finish(self.ari, call, self.media_done))
+            self._spawn(self.recorder.finish(self.ari, call, self.media_done, self.recordings_dir))
 
     async def _lost_asterisk(self) -> None:
         """Asterisk is gone: its calls are over; end them in the engine."""

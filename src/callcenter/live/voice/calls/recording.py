@@ -64,9 +64,3 @@ class RecordingSide(ControllerBase):
             call.paused_at = None
         await self._log_recording(call, "paused" if paused else "resumed")
         return True
-
-    async def _stop_recordings(self, call: Call) -> None:
-        """One side left: both recordings end now, not when the other leg is hung up
-        (after the engine's request), so the file is as long as the talk."""
-        for name in call.recordings.values():
-            await self.ari.stop_recording(name)
