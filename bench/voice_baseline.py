@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callcenter.voice.ari import Ari, AriError, AriEvent, connect_events
+from callcenter.voice.ari import Ari, AriError, AriEvent
+from callcenter.voice.ari_events import connect_events
 
 
 @dataclass

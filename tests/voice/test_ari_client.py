@@ -21,9 +21,8 @@ from callcenter.voice.ari import (
     AriEvent,
     AriNotFoundError,
     AriUnavailableError,
-    EventSocket,
-    connect_events,
 )
+from callcenter.voice.ari_events import EventSocket, connect_events
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk
 
 HELLO_WORLD_S = 1.404  # soxi -D /usr/share/asterisk/sounds/en/hello-world.wav

@@ -31,7 +31,8 @@ import pytest
 from callcenter.live.voice.guard import SECURITY_LOG, GuardService, Instance
 from callcenter.settings import Settings
 from callcenter.voice import pjsip_config as pc
-from callcenter.voice.ari import AriEvent, connect_events
+from callcenter.voice.ari import AriEvent
+from callcenter.voice.ari_events import connect_events
 from callcenter.voice.asterisk import (
     AsteriskMissingError,
     RunningAsterisk,

@@ -29,12 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import orjson
-import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from yarl import URL
 
 __all__ = [
     "Ari",
@@ -44,11 +43,9 @@ __all__ = [
     "AriNotFoundError",
     "AriUnavailableError",
     "ChannelInfo",
-    "EventSocket",
-    "connect_events",
 ]
 
-_TIMEOUT_S: Final = 5.0
+TIMEOUT_S: Final = 5.0
 
 Spy = Literal["none", "in", "out", "both"]
 BridgeType = Literal["mixing", "holding"]
@@ -139,7 +136,7 @@ class AriEvent:
         return None if value is None else str(value)
 
 
-def _basic(auth: tuple[str, str]) -> str:
+def basic_auth(auth: tuple[str, str]) -> str:
     user, password = auth
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
@@ -155,6 +152,8 @@ _KEEP_ALIVE_S: Final = 5.0
 """How long an idle connection is kept: well under Asterisk's ``session_keep_alive``
 (15 s by default), after which Asterisk closes it — a request sent on it just then is
 lost (aiohttp's own default is 15 s, the same instant)."""
+_JSON: Final = {"Content-Type": "application/json"}
+_PATH_SAFE: Final = "/-_.~@:!$&'()*+,;="  # as yarl leaves a path: the rest escaped
 
 
 class Ari:
@@ -163,9 +162,9 @@ class Ari:
     ``url`` is ARI's base, e.g. ``http://127.0.0.1:8088/ari``.
     """
 
-    def __init__(self, url: str, auth: tuple[str, str], *, timeout: float = _TIMEOUT_S) -> None:
+    def __init__(self, url: str, auth: tuple[str, str], *, timeout: float = TIMEOUT_S) -> None:
         self.url = url.rstrip("/")
-        self._headers = {"Authorization": _basic(auth)}
+        self._headers = {"Authorization": basic_auth(auth)}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None  # made in the loop that uses it
 
@@ -198,12 +197,14 @@ class Ari:
         """One HTTP exchange: the status and the body; AriUnavailableError if Asterisk
         does not answer."""
         data = None if body is None else orjson.dumps(body)
-        headers = None if body is None else {"Content-Type": "application/json"}
+        headers = None if body is None else _JSON
+        # the URL encoded here, once, and handed over as such: aiohttp would parse it
+        # and merge the query again on every request (a call makes a dozen)
+        query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+        url = URL(self.url + quote(path, safe=_PATH_SAFE) + query, encoded=True)
         for attempt in (1, 2):
             try:
-                async with self._http().request(
-                    method, self.url + path, params=params, data=data, headers=headers
-                ) as r:
+                async with self._http().request(method, url, data=data, headers=headers) as r:
                     return r.status, await r.read()
             except aiohttp.ServerDisconnectedError as e:
                 # a kept-alive connection Asterisk closed as we sent on it: the request
@@ -448,62 +449,3 @@ class Ari:
 
     async def bridge_moh(self, bridge: str, moh_class: str = "default") -> None:
         await self.request("POST", f"/bridges/{bridge}/moh", {"mohClass": moh_class})
-
-
-def _ws_url(ari_url: str, app: str) -> str:
-    parts = urlsplit(ari_url.rstrip("/"))
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    return urlunsplit((scheme, parts.netloc, parts.path + "/events", f"app={app}", ""))
-
-
-class EventSocket:
-    """The application's event stream, open: ``async for event in socket``.
-
-    Iteration ends when the socket closes (Asterisk stopped, or :meth:`aclose`);
-    leaving a loop over it early leaves it open for the next one.
-    """
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self._ws = ws
-
-    def __aiter__(self) -> EventSocket:
-        return self
-
-    async def __anext__(self) -> AriEvent:
-        # not a generator: leaving an ``async for`` early must not close the socket
-        while True:
-            try:
-                message = await self._ws.recv()
-            except ConnectionClosed:
-                raise StopAsyncIteration from None
-            doc = orjson.loads(message)
-            if isinstance(doc, dict):
-                return AriEvent.parse(doc)
-
-    async def aclose(self) -> None:
-        await self._ws.close()
-
-
-async def connect_events(
-    ari_url: str, auth: tuple[str, str], app: str, *, open_timeout: float = _TIMEOUT_S
-) -> EventSocket:
-    """Open the event socket of ``app``; its events, in order, until it closes.
-
-    Connecting registers ``app`` with Asterisk: channels entering ``Stasis(app)`` are
-    refused while nobody listens.  Raises :class:`AriUnavailableError` when the socket
-    cannot be opened (Asterisk down) and :class:`AriError` when ARI refuses it (401).
-    """
-    url = _ws_url(ari_url, app)
-    try:
-        ws = await websockets.connect(
-            url,
-            additional_headers={"Authorization": _basic(auth)},
-            open_timeout=open_timeout,
-            max_size=2**22,
-        )
-    except InvalidStatus as e:
-        status = e.response.status_code
-        raise AriError(status, f"GET {url}", "the event socket was refused") from None
-    except (OSError, TimeoutError) as e:
-        raise AriUnavailableError(f"ARI events at {url}: {e}") from None
-    return EventSocket(ws)

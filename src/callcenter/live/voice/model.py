@@ -7,7 +7,7 @@ import asyncio
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,6 +70,14 @@ def _always_open(_name: str, _t: float) -> bool:
     return True
 
 
+NOT_KEPT: Final = object()
+"""What :attr:`Routes.kept` answers for a lookup it has not kept."""
+
+
+def _nothing_kept(_lookup: str, _key: str) -> object:
+    return NOT_KEPT
+
+
 def _debian_prompt(name: str, _language: str) -> str:
     return f"sound:{name}"  # Asterisk looks it up in its sounds folder, by the language
 
@@ -89,6 +97,11 @@ class Routes:
     """Whether the business hours ``name`` are open at a time (IVR ``hours`` nodes)."""
     prompt_media: Callable[[str, str], str] = _debian_prompt
     """A prompt's ARI media URI: ``prompt_media(name, language)``."""
+    kept: Callable[[str, str], object] = _nothing_kept
+    """``kept(lookup, key)``: what ``entry_of_number``, ``options_of_queue`` or
+    ``endpoint_of_agent`` (the lookup's name) answered for ``key`` and still holds, or
+    :data:`NOT_KEPT` — asked first on the event loop, so a call does not wait for a
+    worker thread to learn what it already knows."""
 
 
 class MediaWatch:

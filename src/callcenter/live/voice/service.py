@@ -32,7 +32,8 @@ from callcenter.live.voice.calls import HANDLED_EVENTS, CallController
 from callcenter.live.voice.model import Recorder, Routes
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
-from callcenter.voice.ari import Ari, AriError, AriUnavailableError, connect_events
+from callcenter.voice.ari import Ari, AriError, AriUnavailableError
+from callcenter.voice.ari_events import connect_events
 from callcenter.voice.asterisk import (
     AsteriskError,
     RunningAsterisk,

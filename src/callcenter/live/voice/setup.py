@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -23,7 +24,7 @@ from callcenter.live.business_hours import is_open
 from callcenter.live.engine import LiveEngine
 from callcenter.live.voice import config as tables
 from callcenter.live.voice import flows
-from callcenter.live.voice.model import Entry, QueueVoice, Recorder, Routes
+from callcenter.live.voice.model import NOT_KEPT, Entry, QueueVoice, Recorder, Routes
 from callcenter.live.voice.recorder import CallRecorder
 from callcenter.live.voice.service import VoiceService
 from callcenter.live.voice.voicemail import VoicemailKeeper
@@ -53,6 +54,15 @@ def _loopback(address: str) -> bool:
         return False
 
 
+def _entry(s: Session, number: str) -> Entry | None:
+    target = tables.number_target(s, number)
+    if target is None:
+        return None
+    if target.kind == "ivr":
+        return Entry(flow=target.target, language=target.language)
+    return Entry(queue=target.target, language=target.language)
+
+
 class TableRoutes:
     """The controller's lookups, each in its own short read of the tables (the caller
     runs them in a worker thread).
@@ -74,30 +84,33 @@ class TableRoutes:
         """The telephony configuration changed: read everything again."""
         self._kept = {}
 
-    def _kept_or(self, kind: str, key: str, read: Callable[[Session], T]) -> T:
+    def kept(self, lookup: str, key: str) -> object:
+        """What ``lookup`` (a method's name) answered for ``key`` and still holds, or
+        :data:`NOT_KEPT` (any thread; reads no table)."""
         if self._generation != self.engine.generation:  # a new router: new queues, agents
             self._kept, self._generation = {}, self.engine.generation
+        return self._kept.get((lookup, key), NOT_KEPT)
+
+    def _kept_or(self, lookup: str, key: str, read: Callable[[Session], T]) -> T:
+        value = self.kept(lookup, key)
+        if value is not NOT_KEPT:
+            return cast(T, value)
         kept = self._kept  # (a forget() meanwhile replaces it: this read is not kept)
-        if (kind, key) in kept:
-            return cast(T, kept[kind, key])
         with self.engine.sessions() as s:
-            value = read(s)
-        kept[kind, key] = value
-        return value
+            read_now = read(s)
+        kept[lookup, key] = read_now
+        return read_now
 
     def entry_of_number(self, number: str) -> Entry | None:
-        target = self._kept_or("number", number, lambda s: tables.number_target(s, number))
-        if target is None:
-            return None
-        if target.kind == "ivr":
-            return Entry(flow=target.target, language=target.language)
-        return Entry(queue=target.target, language=target.language)
+        return self._kept_or("entry_of_number", number, lambda s: _entry(s, number))
 
     def endpoint_of_agent(self, agent: str) -> str | None:
-        return self._kept_or("agent", agent, lambda s: tables.agent_endpoint(s, agent))
+        read = partial(tables.agent_endpoint, agent=agent)
+        return self._kept_or("endpoint_of_agent", agent, read)
 
     def options_of_queue(self, queue: str) -> QueueVoice:
-        return self._kept_or("queue", queue, lambda s: flows.queue_voice(s, queue))
+        read = partial(flows.queue_voice, queue=queue)
+        return self._kept_or("options_of_queue", queue, read)
 
     def flow_of_name(self, name: str) -> Flow | None:
         """The flow as saved (checked then); parsed once per saved version."""
@@ -126,6 +139,7 @@ class TableRoutes:
             flow_of_name=self.flow_of_name,
             hours_open=self.hours_open,
             prompt_media=self.prompt_media,
+            kept=self.kept,
         )
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar, cast
 
 import anyio
 
@@ -28,6 +28,7 @@ from callcenter.live.commands import (
 from callcenter.live.desk.views import contact_state
 from callcenter.live.engine import Applied, Extra, LiveEngine
 from callcenter.live.voice.model import (
+    NOT_KEPT,
     Call,
     CallState,
     MediaWatch,
@@ -43,6 +44,7 @@ from callcenter.routing import RoutingError
 from callcenter.voice.ari import Ari, AriEvent
 
 log = logging.getLogger("callcenter.voice")
+T = TypeVar("T")
 
 CALL_PREFIX: Final = "call-"
 CONTACT_ID_LENGTH: Final = len(CALL_PREFIX) + 12  # "call-" and 12 hex digits
@@ -107,6 +109,14 @@ class ControllerBase:
             log.info("router refused %s: %s", command.NAME, e)
             return False
         return True
+
+    async def _look_up(self, lookup: Callable[[str], T], key: str) -> T:
+        """``lookup(key)`` (one of the routes' table reads): what the routes still hold,
+        else read in a worker thread."""
+        value = self.routes.kept(lookup.__name__, key)
+        if value is not NOT_KEPT:
+            return cast(T, value)
+        return await anyio.to_thread.run_sync(lookup, key)
 
     async def _state(self, contact: str) -> tuple[str | None, str | None]:
         """The contact's state in the router, read under the engine's lock: here when

@@ -197,7 +197,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
 
     async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
         # the lookups read the database: in a worker thread, never on the event loop
-        entry = await anyio.to_thread.run_sync(self.routes.entry_of_number, number)
+        entry = await self._look_up(self.routes.entry_of_number, number)
         flow = None
         if entry is not None and entry.queue is None and entry.flow is not None:
             flow = await anyio.to_thread.run_sync(self.routes.flow_of_name, entry.flow)
@@ -232,7 +232,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             )  # fmt: skip
 
         if queue is not None:
-            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            call.options = await self._look_up(self.routes.options_of_queue, queue)
             await self._hold(call, queue)
         arrive = Arrive(contact=contact, queue=queue, caller=caller, channel=Channel.VOICE.value)
         if not await self._request(arrive, extra=write):
@@ -356,7 +356,7 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
 
     async def _ring(self, call: Call, agent: str) -> None:
         call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False
-        endpoint = await anyio.to_thread.run_sync(self.routes.endpoint_of_agent, agent)
+        endpoint = await self._look_up(self.routes.endpoint_of_agent, agent)
         if call.state is not CallState.RINGING or call.agent != agent:
             return  # the caller left, or the ring ended, while we looked
         if endpoint is None:

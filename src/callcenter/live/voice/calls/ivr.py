@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import anyio
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -55,7 +54,7 @@ class IvrSide(ControllerBase):
         if outcome.kind in ("queue", "callback") and outcome.queue is not None:
             queue = outcome.queue
             call.queue = queue
-            call.options = await anyio.to_thread.run_sync(self.routes.options_of_queue, queue)
+            call.options = await self._look_up(self.routes.options_of_queue, queue)
             card = {outcome.labels.get(k, k): v for k, v in outcome.variables.items()}
 
             def card_data(s: Session) -> None:
