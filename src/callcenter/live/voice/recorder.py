@@ -67,15 +67,18 @@ class CallRecorder:
         if filed is None:
             filed = await self._file_fetched(ari, call)
         rel, info = filed
-        await anyio.to_thread.run_sync(self._store, call.contact, rel)
         log.info("%s: recorded %.1f s into %s", call.contact, info.duration_s, rel)
         if self.on_recorded is not None:
             self.on_recorded(call.contact)
 
     def _file(self, call: Call, agent: Path, caller: Path, *, remove: bool) -> tuple[str, WavInfo]:
+        """Merge and file the two sides, and keep where on the contact (in a worker
+        thread: one hop for the whole job)."""
         assert call.answered_at is not None
-        return file_recording(agent, caller, self.root, call.contact, call.answered_at,
-                              pauses=call.pauses, remove_sides=remove)  # fmt: skip
+        rel, info = file_recording(agent, caller, self.root, call.contact, call.answered_at,
+                                   pauses=call.pauses, remove_sides=remove)  # fmt: skip
+        self._store(call.contact, rel)
+        return rel, info
 
     def _file_local(self, call: Call, folder: Path) -> tuple[str, WavInfo] | None:
         """From Asterisk's own folder, its files removed there (in a worker thread);
