@@ -590,10 +590,17 @@ def report(runs: list[Run]) -> None:
         best = max(ours, key=lambda r: r.n)
         print(f"\nlargest N held with 0 failed calls and no recording dropouts: {best.n}")
         a_pct, s_pct = best.pct_per_call("asterisk"), best.pct_per_call("server")
-        print(f"our server per call {s_pct:.3f} % of a core vs Asterisk's {a_pct:.3f} %: "
-              f"{'MET' if s_pct <= a_pct else 'NOT MET'} (target: server <= Asterisk)")  # fmt: skip
+        if best.window_s:  # a steady window with every call up
+            verdict = "MET" if s_pct <= a_pct else "NOT MET"
+            print(f"our server per call {s_pct:.3f} % of a core vs Asterisk's {a_pct:.3f} %: "
+                  f"{verdict} (target: server <= Asterisk)")  # fmt: skip
+        else:  # a hold too short for one (--hold): the whole run's CPU instead
+            a_ms, s_ms = best.ms_per_call("asterisk"), best.ms_per_call("server")
+            print(f"our server {s_ms:.1f} ms of CPU per call vs Asterisk's {a_ms:.1f} (whole run; "
+                  f"no steady window): {'MET' if s_ms <= a_ms else 'NOT MET'} "
+                  "(target: server <= Asterisk)")  # fmt: skip
         for b in base:
-            if b.n == best.n:
+            if b.n == best.n and best.window_s and b.window_s:
                 ratio_a = a_pct / b.pct_per_call("asterisk")
                 total_o = a_pct + s_pct
                 total_b = b.pct_per_call("asterisk") + b.pct_per_call("controller")
