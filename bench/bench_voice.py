@@ -163,7 +163,10 @@ def register_all(sip: tuple[str, int], phones: dict[str, str], port: int) -> Non
     csv = folder / "phones.csv"
     lines = [f"{u};[authentication username={u} password={p}]" for u, p in phones.items()]
     csv.write_text("SEQUENTIAL\n" + "\n".join(lines) + "\n")
-    for attempt in (1, 2):  # a REGISTER's challenge answered late under load: once more
+    # About one REGISTER in a thousand gets a 401 to a correct answer to its challenge
+    # (no stale=true; seen twice in some fifteen 300-phone runs, on both attempts of one):
+    # all of them again, up to three times.
+    for attempt in (1, 2, 3):
         sipp = Sipp(
             REGISTER, sip, calls=len(phones), rate=200, limit=50, folder=folder, timeout_s=30,
             port=port, keys={"contact_port": str(port), "expires": "3600"},
@@ -173,7 +176,7 @@ def register_all(sip: tuple[str, int], phones: dict[str, str], port: int) -> Non
             sipp.run().assert_ok(len(phones))
             return
         except AssertionError:
-            if attempt == 2:
+            if attempt == 3:
                 raise
 
 
