@@ -212,13 +212,21 @@
   });
 
   // ------------------------------------------------------------------ start
+  // #customer=ID or #contact=ID opens that record: on load, and whenever the hash
+  // changes on an open page (a link to another contact, the back button)
+  async function route() {
+    const m = /^#(customer|contact)=(.+)$/.exec(location.hash);
+    if (m && m[1] === "customer") await openCustomer(decodeURIComponent(m[2]));
+    else if (m) await openContact(decodeURIComponent(m[2]));
+  }
+  let started = false;
+  window.addEventListener("hashchange", () => { if (started) run(route); });
   run(async () => {
     const who = await cc.api("GET", "/api/me");
     canWrite = who.permissions.includes("crm.write");
     document.querySelectorAll("[data-write]").forEach((el) => { el.hidden = !canWrite; });
     await loadMyWork();
-    const m = /^#(customer|contact)=(.+)$/.exec(location.hash);
-    if (m && m[1] === "customer") await openCustomer(decodeURIComponent(m[2]));
-    else if (m) await openContact(decodeURIComponent(m[2]));
+    started = true;  // (a change before this point is read just below)
+    await route();
   });
 })();
