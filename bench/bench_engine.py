@@ -94,6 +94,9 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--threads", type=int, default=20)
     args = p.parse_args()
+    if args.threads < 1 or args.requests < 2 * args.threads:
+        p.error(f"--threads {args.threads} --requests {args.requests}: expected at least "
+                "one thread and two requests (an arrive and its abandon) per thread")  # fmt: skip
     base = run(1, args.requests)
     many = run(args.threads, args.requests)
     print(f"{'callers':>8} {'requests':>9} {'req/s':>8} {'CPU ms/req':>11} {'transactions':>13}")
