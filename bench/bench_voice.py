@@ -71,6 +71,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
+SETUP_TARGET = 20.0  # new calls/s, issue 15
 sys.path.insert(0, str(ROOT))
 
 from tests.support.audio import Clip, session_audio_kit  # noqa: E402
@@ -611,8 +612,19 @@ def report(runs: list[Run]) -> None:
                       f"Asterisk + control ×{total_o / total_b:.2f} "
                       f"({total_o:.3f} vs {total_b:.3f} % of a core per call)")  # fmt: skip
         print(f"targets: N >= 200: {'MET' if best.n >= 200 else 'NOT MET'}; "
-              f"set-up >= 20 calls/s: {'MET' if best.setup_rate >= 20 else 'NOT MET'} "
-              f"({best.setup_rate:.1f}/s at N={best.n})")  # fmt: skip
+              f"set-up >= 20 calls/s: {setup_verdict(best)} "
+              f"({best.setup_rate:.1f}/s at N={best.n}, offered {best.rate:g}/s)")  # fmt: skip
+
+
+def setup_verdict(run: Run) -> str:
+    """The set-up target's verdict. SIPp paces new calls at the offered rate, so the rate
+    measured between the first and the last set-up cannot exceed it: offered 20/s, a server
+    that keeps up exactly still reads 19.9x/s. Only an offer above 20/s can show >= 20."""
+    if run.setup_rate >= SETUP_TARGET:
+        return "MET"
+    if run.rate <= SETUP_TARGET:
+        return f"NOT SHOWN (offer more than {SETUP_TARGET:g}/s, e.g. --rate 25, to measure it)"
+    return "NOT MET"
 
 
 def print_profile(path: Path, top: int = 25) -> None:
