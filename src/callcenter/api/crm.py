@@ -39,6 +39,7 @@ from callcenter.api.crm_schemas import (
     FollowUpList,
     FollowUpOut,
     FollowUpPatch,
+    RecordingMarkOut,
     SearchOut,
     TicketIn,
     TicketList,
@@ -191,6 +192,15 @@ def get_recording(contact_id: str, s: Db, p: ContactReader, c: TheCenter) -> Fil
         content_disposition_type="inline",
         headers={"Cache-Control": "private, no-store"},
     )
+
+
+@router.get("/api/contacts/{contact_id}/recording/marks", response_model=list[RecordingMarkOut])
+def get_recording_marks(contact_id: str, s: Db, p: ContactReader) -> list[RecordingMarkOut]:
+    """The spans of the call's recording that are not the conversation as such — ``hold``
+    (music to the caller) and ``paused`` (silence) — in seconds from the file's start, so
+    QA and speech analytics can skip or flag them (404 as for the recording)."""
+    marks = media.recording_marks_of(s, p, contact_id)
+    return [RecordingMarkOut.model_validate(m) for m in marks]
 
 
 @router.get("/api/contacts/{contact_id}/analysis", response_model=AnalysisOut)

@@ -18,7 +18,7 @@ from callcenter.crm.contacts import ContactDetailView, ContactView, CustomerBrie
 from callcenter.crm.service import CustomerView, HistoryItem
 from callcenter.crm.tickets import FollowUpView, TicketView
 from callcenter.inputs import Input, VisibleName
-from callcenter.live.voice.media import AnalysisView
+from callcenter.live.voice.media import AnalysisView, RecordingMark
 
 
 class _In(Input):
@@ -179,6 +179,10 @@ class AnalysisOut(AnalysisView):
     """A contact's automatic analysis (``live/voice/media.py``)."""
 
 
+class RecordingMarkOut(RecordingMark):
+    """A marked span of a call's recording (``live/voice/media.py``)."""
+
+
 class SearchOut(_Out):
     customers: list[CustomerOut]
     tickets: list[TicketOut]
@@ -202,6 +206,7 @@ __all__ = [
     "FollowUpPatch",
     "HistoryOut",
     "MessageOut",
+    "RecordingMarkOut",
     "SearchOut",
     "TicketIn",
     "TicketList",

@@ -25,6 +25,7 @@ from callcenter.api.deps import CLOSE_FORBIDDEN, Db, require, socket_principal
 from callcenter.api.desk_schemas import (
     Desk,
     Directory,
+    HoldIn,
     LinkIn,
     NoteIn,
     NoteOut,
@@ -127,6 +128,17 @@ def recording(contact_id: str, body: RecordingIn, p: DeskUser, c: CenterDep) -> 
     if c.voice is None:
         raise ConflictError("calls are off in this center (serve --voice)")
     c.voice.set_recording_paused(contact_id, agent_of(p), body.paused)
+
+
+@api.post("/contacts/{contact_id}/hold", status_code=204)
+def hold(contact_id: str, body: HoldIn, p: DeskUser, c: CenterDep) -> None:
+    """Put this agent's call on hold (``{"held": true}``: music to the caller, nothing to
+    the agent) or take it off; ``hold`` / ``unhold`` events in the log, the span in the
+    handle time and marked in the recording. 409 when it cannot be done now (not your
+    call in progress, already so, or held on your SIP phone: take it off there)."""
+    if c.voice is None:
+        raise ConflictError("calls are off in this center (serve --voice)")
+    c.voice.set_held(contact_id, agent_of(p), body.held)
 
 
 @api.post("/phone", response_model=SoftphoneConfig)

@@ -25,6 +25,10 @@ class RecordingIn(Input):
     paused: bool = Field(description="true: pause the call's recording; false: resume it")
 
 
+class HoldIn(Input):
+    held: bool = Field(description="true: put the call on hold; false: take it off hold")
+
+
 class SoftphoneConfig(BaseModel):
     """What the desk's softphone registers with (``static/softphone.js`` ``start()``);
     the JSON names are the softphone's (camelCase)."""
@@ -99,6 +103,7 @@ __all__ = [
     "DirDisposition",
     "DirQueue",
     "Directory",
+    "HoldIn",
     "LinkIn",
     "NoteIn",
     "NoteOut",

@@ -331,6 +331,20 @@ class EventStore:
             kwargs["type"] = EventType(kwargs["type"])
             yield Event(**kwargs)
 
+    def of_contact(self, contact: str) -> list[Event]:
+        """One contact's events in the order they were logged (``contact`` is indexed)."""
+        stmt = (
+            select(*_EVENT_COLUMNS)
+            .where(events_table.c.contact == contact)
+            .order_by(events_table.c.id)
+        )
+        out = []
+        for row in self.conn.execute(stmt):
+            kwargs = dict(zip(STORED_FIELDS, row, strict=True))
+            kwargs["type"] = EventType(kwargs["type"])
+            out.append(Event(**kwargs))
+        return out
+
     def count(
         self,
         start: float | None = None,

@@ -449,3 +449,7 @@ class Ari:
 
     async def bridge_moh(self, bridge: str, moh_class: str = "default") -> None:
         await self.request("POST", f"/bridges/{bridge}/moh", {"mohClass": moh_class})
+
+    async def stop_bridge_moh(self, bridge: str) -> None:
+        with contextlib.suppress(AriNotFoundError):  # the bridge is gone, or plays none
+            await self.request("DELETE", f"/bridges/{bridge}/moh")

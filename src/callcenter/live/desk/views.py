@@ -69,6 +69,8 @@ _CONTACT_EVENTS: Final = frozenset(
         EventType.WRAPUP_END,
         EventType.RING_NOANSWER,
         EventType.TRANSFER,
+        EventType.HOLD,
+        EventType.UNHOLD,
         EventType.ABANDON,
         EventType.TIMEOUT,
     }
@@ -89,6 +91,7 @@ class Work:
     since: float  # offered / connected / wrap-up started
     queue: str
     ring_deadline: float | None  # ringing: offered + the queue's ring timeout
+    held_since: float | None = None  # active and on hold: since when
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ def agent_view(engine: LiveEngine, name: str) -> AgentView:
                     work.append(Work(c.id, RINGING, c.offer_t, q.name, deadline))
         for cid, leg in a.legs.items():
             if leg.contact.leg is leg:
-                work.append(Work(cid, ACTIVE, leg.connect_t, leg.queue, None))
+                work.append(Work(cid, ACTIVE, leg.connect_t, leg.queue, None, leg.hold_start))
             else:
                 work.append(Work(cid, WRAPUP, leg.wrap_t, leg.queue, None))
         return AgentView(
@@ -183,6 +186,9 @@ class DeskContact(BaseModel):
     ended_at: float | None
     acw_since: float | None = Field(description="wrap-up: when the after-contact work began")
     ring_deadline: float | None = Field(description="ringing: offered_at + ring timeout")
+    held_since: float | None = Field(
+        default=None, description="a call on hold: since when (None: not on hold)"
+    )
     notes: str = Field(description="the notes' texts, one per line (the old single field)")
     note_list: list[NoteView] = Field(description="the notes (one per author), oldest first")
     disposition: str | None
@@ -265,6 +271,7 @@ def _contact_dicts(s: Session, work: Iterable[Work]) -> list[dict[str, Any]]:
                 "ended_at": row.ended_at,
                 "acw_since": w.since if w.state == WRAPUP else None,
                 "ring_deadline": w.ring_deadline,
+                "held_since": w.held_since,
                 "notes": notes_text(notes[row.id]),
                 "note_list": [n.model_dump() for n in notes[row.id]],
                 "disposition": row.disposition,

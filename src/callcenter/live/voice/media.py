@@ -9,8 +9,9 @@ without a recording or whose file is gone.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,11 +20,20 @@ from callcenter.auth.service import Principal
 from callcenter.crm.common import View
 from callcenter.crm.contacts import visible_contact
 from callcenter.errors import NotFoundError, UserError
+from callcenter.events import Event, EventType
 from callcenter.live.voice.analysis import read_failure
+from callcenter.storage.eventlog import contact_events
 from callcenter.storage.tables.analysis import analyses_table
 from callcenter.voice.archive import resolve_recording
 
-__all__ = ["AnalysisView", "contact_analysis", "contact_recording"]
+__all__ = [
+    "AnalysisView",
+    "RecordingMark",
+    "contact_analysis",
+    "contact_recording",
+    "recording_marks",
+    "recording_marks_of",
+]
 
 Status = Literal["none", "pending", "failed", "done"]
 
@@ -67,3 +77,66 @@ def contact_analysis(s: Session, p: Principal, contact_id: str, out_dir: Path) -
     if reason is not None:
         return AnalysisView(contact_id=row.id, status="failed", reason=reason)
     return AnalysisView(contact_id=row.id, status="pending")
+
+
+MarkKind = Literal["hold", "paused"]
+
+
+class RecordingMark(View):
+    """A span of a call's recording that is not the conversation as such, so QA and
+    speech analytics can skip or flag it: ``hold`` (the caller heard music on hold, the
+    agent nothing) or ``paused`` (the desk paused the recording: silence in the file).
+    ``start_s`` / ``end_s``: seconds from the start of the file (the call's answer)."""
+
+    kind: MarkKind
+    start_s: float
+    end_s: float
+    agent: str | None
+
+
+_ENDS_TALK: Final = frozenset({EventType.COMPLETE, EventType.TRANSFER})
+
+
+def recording_marks(events: Sequence[Event]) -> list[RecordingMark]:
+    """The marks of one contact's recording, from its events in log order: the file
+    starts at the first ``connect`` (the recording starts at answer); a hold runs from
+    ``hold`` to ``unhold`` (or to the end of that agent's talk: ``complete``,
+    ``transfer``), a pause from ``recording`` ``paused`` to ``resumed`` (or to the end of
+    the call). Ordered by start."""
+    start = next((e.t for e in events if e.type is EventType.CONNECT), None)
+    if start is None:
+        return []
+    marks: list[RecordingMark] = []
+    open_: dict[MarkKind, tuple[float, str | None]] = {}
+
+    def close(kind: MarkKind, t: float) -> None:
+        began = open_.pop(kind, None)
+        if began is not None:
+            marks.append(RecordingMark(kind=kind, start_s=round(began[0] - start, 3),
+                                       end_s=round(t - start, 3), agent=began[1]))  # fmt: skip
+
+    for e in events:
+        if e.t < start:
+            continue
+        if e.type is EventType.HOLD:
+            open_.setdefault("hold", (e.t, e.agent))
+        elif e.type is EventType.UNHOLD:
+            close("hold", e.t)
+        elif e.type is EventType.RECORDING and e.reason == "paused":
+            open_.setdefault("paused", (e.t, e.agent))
+        elif e.type is EventType.RECORDING and e.reason == "resumed":
+            close("paused", e.t)
+        elif e.type in _ENDS_TALK:
+            close("hold", e.t)
+            if e.type is EventType.COMPLETE:
+                close("paused", e.t)
+    return sorted(marks, key=lambda m: (m.start_s, m.kind))
+
+
+def recording_marks_of(s: Session, p: Principal, contact_id: str) -> list[RecordingMark]:
+    """The marks of the recording of a contact ``p`` may see (404 otherwise, and for a
+    contact without a recording)."""
+    row = visible_contact(s, p, contact_id)
+    if not row.recording_url:
+        raise NotFoundError("recording of contact", contact_id)
+    return recording_marks(contact_events(s, row.id))

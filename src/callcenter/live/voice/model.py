@@ -28,8 +28,18 @@ class CallState(enum.Enum):
 
 
 class Side(enum.StrEnum):
+    """A channel's part in a call (and a recording's half: ``caller`` is what the caller
+    said, ``agent`` what the caller heard — the agent, and the music while on hold)."""
+
     CALLER = "caller"
     AGENT = "agent"
+
+
+class HeldBy(enum.StrEnum):
+    """Who put a call on hold, and so who takes it off."""
+
+    DESK = "desk"  # the desk's Hold button: our controller plays the music
+    PHONE = "phone"  # the agent's SIP phone (a re-INVITE): Asterisk plays it
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +184,8 @@ class Call:
     agent_channel: str | None = None
     agent_answered: bool = False
     bridge: str | None = None
+    held_by: HeldBy | None = None  # on hold, and by whom
+    snooped: bool = False  # the recording's snoops were asked for (once per call)
     legs: int = 0  # agent legs originated so far (each gets its own channel id)
     answered_at: float | None = None
     recordings: dict[Side, str] = field(default_factory=dict)
@@ -186,4 +198,4 @@ class Call:
     message: str | None = None  # the voicemail's ARI recording name, once it records
 
 
-__all__ = ["Call", "CallState", "Entry", "QueueVoice", "Recorder", "Routes", "Side"]
+__all__ = ["Call", "CallState", "Entry", "HeldBy", "QueueVoice", "Recorder", "Routes", "Side"]

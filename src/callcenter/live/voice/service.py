@@ -137,6 +137,16 @@ class VoiceService:
                 f"call in progress, is not recorded, or is already {state})"
             )
 
+    def set_held(self, contact: str, agent: str, held: bool) -> None:
+        """From a request thread: put ``agent``'s call ``contact`` on hold (music to the
+        caller, nothing to the agent) or take it off. Raises
+        :class:`~callcenter.errors.ConflictError` when that cannot be done now."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            raise ConflictError("calls are not connected to Asterisk now; try again shortly")
+        job = controller.set_held(contact, agent, held)
+        asyncio.run_coroutine_threadsafe(job, loop).result(timeout=CONTROL_TIMEOUT_S)
+
     def trunk_states(self) -> dict[str, str]:
         """From a request thread: ARI's state of each trunk's endpoint (``online`` /
         ``offline`` / ``unknown``) by trunk name; empty while Asterisk is not connected."""

@@ -47,6 +47,13 @@ def iter_events(
     return EventStore(conn).iter_events(start, end, queue, agent)
 
 
+def contact_events(db: Connection | Session, contact: str) -> list[Event]:
+    """One contact's events, in the order they were logged."""
+    from callcenter.storage.event_store import EventStore
+
+    return EventStore(_connection(db)).of_contact(contact)
+
+
 def load_id(db: Connection | Session, source: str) -> int:
     """The first ``event_logs`` row of ``source``, added in the caller's transaction if
     there is none yet (the live engine's one open-ended load)."""

@@ -14,7 +14,9 @@ a caller's channel enters (``StasisStart``)  answer it; ``arrive`` in the number
 the router offers it (``offer`` event)       originate to the agent's phone, the caller's
                                              number shown; entering our app = answered
 the agent's leg answers (``StasisStart``)    ``answer``; a mixing bridge joins the two;
-                                             each side recorded on its own snoop channel
+                                             the caller's channel recorded on two snoops:
+                                             what it says and what it hears
+the desk holds / the agent's phone holds     ``hold`` / ``unhold`` (:mod:`.hold`)
 the agent's phone refuses / drops the ring   ``decline`` (the router offers it again)
 the ring times out (``ring_noanswer``)       hang up the agent's leg
 the caller hangs up                          ``abandon`` (queued or ringing) or
@@ -68,12 +70,13 @@ from callcenter.live.voice.calls.base import (
     phone_of,
     still_ringing,
 )
+from callcenter.live.voice.calls.hold import HoldSide
 from callcenter.live.voice.calls.ivr import IvrSide
 from callcenter.live.voice.calls.recording import RecordingSide
 from callcenter.live.voice.calls.waiting import WaitingSide
 from callcenter.live.voice.model import Call, CallState, Side
 from callcenter.storage.tables import ContactRow, ContactStatus
-from callcenter.voice.ari import AriError, AriEvent, AriUnavailableError
+from callcenter.voice.ari import AriError, AriEvent, AriUnavailableError, Spy
 
 log = logging.getLogger("callcenter.voice")
 
@@ -81,11 +84,12 @@ log = logging.getLogger("callcenter.voice")
 HANDLED_EVENTS: Final = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest",
     "ChannelDtmfReceived", "PlaybackFinished", "RecordingFinished", "RecordingFailed",
+    "ChannelHold", "ChannelUnhold",
 })  # fmt: skip
 """The ARI event types :meth:`CallController._on_ari` acts on: the only ones asked for."""
 
 
-class CallController(WaitingSide, IvrSide, RecordingSide):
+class CallController(WaitingSide, IvrSide, RecordingSide, HoldSide):
     """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
 
     async def run(self, stream: AsyncIterable[AriEvent]) -> None:
@@ -194,6 +198,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
             await self._gone(ch.id, self._causes.pop(ch.id, event.cause))
         elif event.type == "ChannelDtmfReceived" and event.digit:
             await self._dtmf(ch.id, event.digit)
+        elif event.type in ("ChannelHold", "ChannelUnhold"):
+            await self._phone_hold(ch.id, event.type == "ChannelHold")
 
     async def _incoming(self, channel: str, number: str, caller_number: str) -> None:
         # the lookups read the database: in a worker thread, never on the event loop
@@ -276,14 +282,20 @@ class CallController(WaitingSide, IvrSide, RecordingSide):
         await self._stop_announcing(call)
         # (adding the caller to the call's bridge takes it out of the holding bridge:
         # Asterisk departs a channel's current Stasis bridge first)
-        call.bridge = await self.ari.create_bridge("mixing", name=contact)
+        if call.bridge is None:
+            call.bridge = await self.ari.create_bridge("mixing", name=contact)
         await self.ari.add_to_bridge(call.bridge, [call.caller_channel, channel])
-        if self.record and call.options.record:
-            for side, target in ((Side.CALLER, call.caller_channel), (Side.AGENT, channel)):
+        if self.record and call.options.record and not call.snooped:
+            # both halves from the caller's channel: what the caller said (``in``) and
+            # what the caller heard (``out``: the agent, later a transferred-to agent,
+            # the music while on hold), so one recording spans the whole call
+            call.snooped = True
+            halves: tuple[tuple[Side, Spy], ...] = ((Side.CALLER, "in"), (Side.AGENT, "out"))
+            for side, spy in halves:
                 await self.ari.snoop(
-                    target,
+                    call.caller_channel,
                     app=self.app,
-                    spy="in",
+                    spy=spy,
                     app_args=[SNOOP_LEG, contact, side.value],
                     snoop_id=f"{contact}-snoop-{side.value}",
                 )
