@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from callcenter.auth.service import Principal
 from callcenter.crm.notes import NoteView, add_note, edit_note, write_note
 from callcenter.errors import ConflictError, NotFoundError, UserError
-from callcenter.events import HangupBy, TargetType
+from callcenter.events import Channel, HangupBy, TargetType
 from callcenter.live.chat.records import add_message, display_names, message_view, request_time
 from callcenter.live.commands import (
     Answer,
@@ -344,7 +344,7 @@ def transfer(
 ) -> tuple[Desk, Said]:
     """Hand the conversation to a queue (queued again) or to a logged-in agent (offered at
     once); ``agent`` goes into after-contact work for its part."""
-    _contact(s, contact_id)
+    what = "call" if _contact(s, contact_id).channel == Channel.VOICE.value else "chat"
     if queue is not None:
         target, kind, to = queue, TargetType.QUEUE, f"the {queue} queue"
         if s.scalar(select(QueueRow.id).where(QueueRow.name == queue, QueueRow.active)) is None:
@@ -362,7 +362,7 @@ def transfer(
                {"agent": agent}, {field: target, "agent": None if field == "queue" else target},
                at=engine.clock())  # fmt: skip
 
-    text = f"{_display(s, agent)} transferred the chat to {to}."
+    text = f"{_display(s, agent)} transferred the {what} to {to}."
     note = _note_extra(contact_id, text, said, audit)
     s.commit()
     with engine.lock:

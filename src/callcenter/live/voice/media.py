@@ -79,13 +79,15 @@ def contact_analysis(s: Session, p: Principal, contact_id: str, out_dir: Path) -
     return AnalysisView(contact_id=row.id, status="pending")
 
 
-MarkKind = Literal["hold", "paused"]
+MarkKind = Literal["hold", "paused", "transfer"]
 
 
 class RecordingMark(View):
     """A span of a call's recording that is not the conversation as such, so QA and
     speech analytics can skip or flag it: ``hold`` (the caller heard music on hold, the
-    agent nothing) or ``paused`` (the desk paused the recording: silence in the file).
+    agent nothing), ``paused`` (the desk paused the recording: silence in the file) or
+    ``transfer`` (an agent handed the call on; the caller waited, with music, until the
+    next agent answered — ``agent`` is the one who transferred).
     ``start_s`` / ``end_s``: seconds from the start of the file (the call's answer)."""
 
     kind: MarkKind
@@ -94,15 +96,15 @@ class RecordingMark(View):
     agent: str | None
 
 
-_ENDS_TALK: Final = frozenset({EventType.COMPLETE, EventType.TRANSFER})
+_ENDS_CALL: Final = frozenset({EventType.COMPLETE, EventType.ABANDON, EventType.TIMEOUT})
 
 
 def recording_marks(events: Sequence[Event]) -> list[RecordingMark]:
     """The marks of one contact's recording, from its events in log order: the file
     starts at the first ``connect`` (the recording starts at answer); a hold runs from
-    ``hold`` to ``unhold`` (or to the end of that agent's talk: ``complete``,
-    ``transfer``), a pause from ``recording`` ``paused`` to ``resumed`` (or to the end of
-    the call). Ordered by start."""
+    ``hold`` to ``unhold`` (or to the end of that agent's talk), a pause from
+    ``recording`` ``paused`` to ``resumed``, a transfer from ``transfer`` to the next
+    ``connect``; whatever is open at the end of the call ends with it. Ordered by start."""
     start = next((e.t for e in events if e.type is EventType.CONNECT), None)
     if start is None:
         return []
@@ -126,10 +128,15 @@ def recording_marks(events: Sequence[Event]) -> list[RecordingMark]:
             open_.setdefault("paused", (e.t, e.agent))
         elif e.type is EventType.RECORDING and e.reason == "resumed":
             close("paused", e.t)
-        elif e.type in _ENDS_TALK:
+        elif e.type is EventType.TRANSFER:
             close("hold", e.t)
-            if e.type is EventType.COMPLETE:
-                close("paused", e.t)
+            if e.target is not None:
+                open_.setdefault("transfer", (e.t, e.agent))
+        elif e.type is EventType.CONNECT:
+            close("transfer", e.t)
+        elif e.type in _ENDS_CALL:
+            for kind in ("hold", "paused", "transfer"):
+                close(kind, e.t)
     return sorted(marks, key=lambda m: (m.start_s, m.kind))
 
 

@@ -17,6 +17,8 @@ the agent's leg answers (``StasisStart``)    ``answer``; a mixing bridge joins t
                                              the caller's channel recorded on two snoops:
                                              what it says and what it hears
 the desk holds / the agent's phone holds     ``hold`` / ``unhold`` (:mod:`.hold`)
+the desk transfers (``transfer`` event)      the agent's leg hung up, the caller to the
+                                             target's holding bridge (:mod:`.transfer`)
 the agent's phone refuses / drops the ring   ``decline`` (the router offers it again)
 the ring times out (``ring_noanswer``)       hang up the agent's leg
 the caller hangs up                          ``abandon`` (queued or ringing) or
@@ -73,7 +75,7 @@ from callcenter.live.voice.calls.base import (
 from callcenter.live.voice.calls.hold import HoldSide
 from callcenter.live.voice.calls.ivr import IvrSide
 from callcenter.live.voice.calls.recording import RecordingSide
-from callcenter.live.voice.calls.waiting import WaitingSide
+from callcenter.live.voice.calls.transfer import TransferSide
 from callcenter.live.voice.model import Call, CallState, Side
 from callcenter.storage.tables import ContactRow, ContactStatus
 from callcenter.voice.ari import AriError, AriEvent, AriUnavailableError, Spy
@@ -89,7 +91,7 @@ HANDLED_EVENTS: Final = frozenset({
 """The ARI event types :meth:`CallController._on_ari` acts on: the only ones asked for."""
 
 
-class CallController(WaitingSide, IvrSide, RecordingSide, HoldSide):
+class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
     """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
 
     async def run(self, stream: AsyncIterable[AriEvent]) -> None:
@@ -365,6 +367,8 @@ class CallController(WaitingSide, IvrSide, RecordingSide, HoldSide):
             await self._voicemail_after_wait(call)  # waited its maximum, nowhere to go
         elif e.type is EventType.TRANSFER and e.target is None:
             await self._end(call)  # left the queue with nowhere to go
+        elif e.type is EventType.TRANSFER:
+            await self._transferred(call, e)  # the desk handed it on (.transfer)
 
     async def _ring(self, call: Call, agent: str) -> None:
         call.state, call.agent, call.agent_answered = CallState.RINGING, agent, False

@@ -1,5 +1,6 @@
-"""Hold, through the whole server with a real Asterisk: the desk's Hold button and a SIP
-desk phone's own hold key (baresip's ``hold``), a SIPp carrier as the caller.
+"""Call control through the whole server with a real Asterisk: hold (the desk's Hold
+button and a SIP desk phone's own hold key, baresip's ``hold``) and blind transfers (to
+an agent, to a queue), a SIPp carrier as the caller and baresip desk phones.
 
 The truth compared with is audio known by construction: the caller sends one steady
 1 kHz tone for the whole call, so what the agent's phone heard (baresip's decoded dump)
@@ -14,6 +15,9 @@ from connect to complete).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import wave
 from collections.abc import Iterator
@@ -21,7 +25,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.support.audio import dominant_frequency, read_wav, session_audio_kit, window_levels
+from tests.support.audio import (
+    active_span,
+    dominant_frequency,
+    read_wav,
+    session_audio_kit,
+    window_levels,
+)
 from tests.support.baresip import Baresip
 from tests.support.sip import carrier_call
 from tests.support.voice_center import CALLER, DID, VoiceCenter, types, voice_center
@@ -34,7 +44,7 @@ MARGIN_S = 0.6  # the audio against the events' times (RTP start, jitter, SIPp's
 
 @pytest.fixture(scope="module")
 def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceCenter]:
-    with voice_center(tmp_path_factory.mktemp("voice-hold")) as c:
+    with voice_center(tmp_path_factory.mktemp("voice-control"), agents=("ann", "bob")) as c:
         yield c
 
 
@@ -42,6 +52,16 @@ def _levels(samples: Any, rate: int, start_s: float, end_s: float) -> list[float
     """RMS level (dBFS) of each 100 ms window between ``start_s`` and ``end_s``."""
     part = samples[max(0, round(start_s * rate)) : max(0, round(end_s * rate))]
     return window_levels(part, rate, 0.1)
+
+
+def _sign_off(desk: Any) -> None:
+    """As an agent ends a shift: each wrap-up closed with a disposition, then logged out
+    (a wrap-up left open keeps the agent out of routing, logged in again or not)."""
+    for contact in desk.ok("GET", "/api/desk")["contacts"]:
+        if contact["status"] == "wrapup":
+            desk.ok("POST", f"/api/desk/contacts/{contact['id']}/wrapup",
+                    json={"disposition": "resolved"})  # fmt: skip
+    desk.ok("POST", "/api/desk/logout")
 
 
 def _stereo(path: Any) -> tuple[int, Any]:
@@ -107,7 +127,7 @@ def test_the_desk_holds_a_call_music_to_the_caller_nothing_to_the_agent(
             events, row = _call_with_hold(c, phone, hold, unhold, at=(5.0, 10.0))
             heard_by_agent = phone.heard
             marks = ann.ok("GET", f"/api/contacts/{row.id}/recording/marks")
-            ann.ok("POST", "/api/desk/logout")
+            _sign_off(ann)
 
     kinds = types(events)
     assert kinds.count("hold") == 1 and kinds.count("unhold") == 1, kinds
@@ -171,7 +191,7 @@ def test_a_sip_phones_own_hold_is_logged_and_the_caller_hears_music(
                 assert phone.command("resume").get("ok"), phone.log()
 
             events, row = _call_with_hold(c, phone, hold, unhold, at=(5.0, 10.0))
-            ann.ok("POST", "/api/desk/logout")
+            _sign_off(ann)
     kinds = types(events)
     assert kinds.count("hold") == 1 and kinds.count("unhold") == 1, kinds
     connect = next(e for e in events if e.type == "connect")
@@ -193,7 +213,127 @@ def test_hold_is_refused_with_a_reason_when_there_is_no_call(center: VoiceCenter
         bad = ann.refused("POST", "/api/desk/contacts/call-000000000000/hold", 422,
                           json={"held": "maybe"})  # fmt: skip
         assert "held" in bad
-        ann.ok("POST", "/api/desk/logout")
+        _sign_off(ann)
     with center.server.client("quinn") as quinn:  # QA: no desk of its own
         quinn.refused("POST", "/api/desk/contacts/call-000000000000/hold", 403,
                     json={"held": True})  # fmt: skip
+
+
+def _transferred_call(
+    c: VoiceCenter, ann: Any, bob: Any, body: dict[str, str], at_s: float
+) -> tuple[list[EventRow], Any]:
+    """A 15 s call answered by ann (bob logs in only once it is hers), handed on by
+    ann's desk at ``at_s`` s after the connect with ``body``; its events once complete
+    and its contact row once recorded."""
+    kit = session_audio_kit()
+    tone = kit.tone(TONE_HZ, 15.5, amplitude=0.3, lead_s=0.2, tail_s=0.0)
+    before = {r.id for r in c.contacts()}
+    ann.ok("POST", "/api/desk/login")
+    call = carrier_call(c.sip, DID, CALLER, tone, hangup_after_s=15.0)
+    with call:
+        (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
+        connect = c.wait(
+            "the connect",
+            lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
+        )
+        assert connect.agent == "ann"
+        bob.ok("POST", "/api/desk/login")
+        time.sleep(max(0.0, connect.t + at_s - time.time()))
+        ann.ok("POST", f"/api/desk/contacts/{contact.id}/transfer", json=body)
+        call.wait().assert_ok()
+    events = c.wait(
+        "the call's events",
+        lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
+    )
+    row = c.wait(
+        "the recording",
+        lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
+    )[0]
+    for who in (ann, bob):
+        _sign_off(who)
+    return events, row
+
+
+def test_a_blind_transfer_to_an_agent_hands_the_caller_on_in_one_recording(
+    center: VoiceCenter,
+) -> None:
+    c = center
+    kit = session_audio_kit()
+    said_by_ann = kit.speech("I will put you through to my colleague.", lead_s=1.0)
+    said_by_bob = kit.speech("Hello, this is Bob.", lead_s=1.5)
+    with (
+        Baresip(c.sip, "agent-ann", c.passwords["ann"], source=said_by_ann.pcm) as ann_phone,
+        Baresip(c.sip, "agent-bob", c.passwords["bob"], source=said_by_bob.pcm) as bob_phone,
+    ):
+        ann_phone.wait_registered()
+        bob_phone.wait_registered()
+        with c.server.client("ann") as ann, c.server.client("bob") as bob:
+            events, row = _transferred_call(c, ann, bob, {"agent": "bob"}, at_s=5.0)
+            marks = ann.ok("GET", f"/api/contacts/{row.id}/recording/marks")
+            detail = bob.ok("GET", f"/api/contacts/{row.id}")
+        ann_heard = ann_phone.heard
+
+    # counted by hand: ann answered, handed it to bob, bob answered, the caller hung up
+    kinds = [(e.type, e.agent) for e in events if e.type in ("connect", "transfer", "complete")]
+    assert kinds == [("connect", "ann"), ("transfer", "ann"), ("connect", "bob"),
+                     ("complete", "bob")]  # fmt: skip
+    c1, xfer, c2, done = (e for e in events if e.type in ("connect", "transfer", "complete"))
+    assert (xfer.target, xfer.target_type, xfer.kind) == ("bob", "agent", "blind")
+    assert 4.8 < xfer.t - c1.t < 6.5
+    # each agent's handle time is its own leg: ann's up to the transfer, bob's after
+    assert xfer.talk == pytest.approx(xfer.t - c1.t, abs=0.01)
+    assert done.talk == pytest.approx(done.t - c2.t, abs=0.01)
+    # ann's phone was hung up at the transfer: it heard the caller until then only
+    rate, heard = read_wav(ann_heard)
+    assert heard.size / rate == pytest.approx(xfer.t - c1.t, abs=0.8)
+    # one recording spans both agents and the wait between them
+    wait_s = c2.t - xfer.t
+    assert marks == [{"kind": "transfer", "start_s": pytest.approx(xfer.t - c1.t, abs=0.01),
+                      "end_s": pytest.approx(c2.t - c1.t, abs=0.01), "agent": "ann"}]  # fmt: skip
+    rate, stereo = _stereo(c.data / "recordings" / row.recording_url)
+    assert stereo.shape[0] / rate == pytest.approx(done.t - c1.t, abs=0.5)
+    left = stereo[:, 0]
+    ann_span = active_span(left[: round((xfer.t - c1.t) * rate)], rate)
+    assert ann_span is not None
+    assert ann_span[0] == pytest.approx(said_by_ann.active_start_s, abs=0.5)
+    bob_part = left[round((c2.t - c1.t) * rate) :]
+    bob_span = active_span(bob_part, rate)
+    assert bob_span is not None
+    assert bob_span[0] == pytest.approx(said_by_bob.active_start_s, abs=0.5), wait_s
+    assert bob_span[1] - bob_span[0] == pytest.approx(said_by_bob.active_s, abs=0.5)
+    # the contact's history says what happened (a system line), for whoever opens it later
+    lines = [(m["sender"], m["body"]) for m in detail["messages"]]
+    assert ("system", "Ann transferred the call to Bob.") in lines, lines
+
+
+def test_a_blind_transfer_to_a_queue_counts_in_both_agents_kpis(center: VoiceCenter) -> None:
+    c = center
+    kit = session_audio_kit()
+    said = kit.speech("Thank you.", lead_s=1.0)
+    with (
+        Baresip(c.sip, "agent-ann", c.passwords["ann"], source=said.pcm) as ann_phone,
+        Baresip(c.sip, "agent-bob", c.passwords["bob"], source=said.pcm) as bob_phone,
+    ):
+        ann_phone.wait_registered()
+        bob_phone.wait_registered()
+        with c.server.client("ann") as ann, c.server.client("bob") as bob:
+            events, row = _transferred_call(c, ann, bob, {"queue": "phones"}, at_s=4.0)
+    kinds = [(e.type, e.agent) for e in events if e.type in ("connect", "transfer", "complete")]
+    assert kinds == [("connect", "ann"), ("transfer", "ann"), ("connect", "bob"),
+                     ("complete", "bob")]  # fmt: skip
+    xfer = next(e for e in events if e.type == "transfer")
+    assert (xfer.target, xfer.target_type) == ("phones", "queue")
+    # queued again in phones (a second visit), where bob (ann is wrapping up) took it
+    assert types(events).count("enqueue") == 2
+    # the KPIs of this contact's events, by agent, against the events counted by hand
+    log = c.data.parent / f"{row.id}.jsonl"
+    cli = [sys.executable, "-m", "callcenter.cli.main"]
+    subprocess.run([*cli, "db", "export", str(log), "--database", c.db_url], check=True)
+    done = subprocess.run([*cli, "kpi", str(log), "--by", "agent", "--format", "json"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    rows = {r["agent"]: r["handling"] for r in json.loads(done.stdout)["rows"]}
+    mine = [e for e in c.all_events() if e.type in ("transfer", "complete")]
+    for agent in ("ann", "bob"):
+        legs = [e for e in mine if e.agent == agent]
+        assert rows[agent]["handled"] == len(legs), (agent, rows[agent])
+        assert rows[agent]["transfers"] == sum(e.type == "transfer" for e in legs)
