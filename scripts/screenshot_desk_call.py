@@ -2,8 +2,8 @@
 
 Runs the real end-to-end test (``tests/voice/test_deskphone_browser.py``: a server with
 voice on, its Asterisk, a SIPp carrier, the ``/agent`` page in Chromium over WebRTC),
-which photographs the page as the call rings and once it is answered, then puts the
-two side by side (laid out by Chromium itself: no image library needed).
+which photographs the page as the call rings, once it is answered and while a call is
+on hold, then puts the three side by side (laid out by Chromium itself: no image library needed).
 
     .venv/bin/python scripts/screenshot_desk_call.py [--out docs/img/desk-call.png]
 """
@@ -33,6 +33,8 @@ figcaption {{ padding:4px 0; color:#333; }}
 </figcaption><img src="{ringing}"></figure>
 <figure><figcaption>2. Accepted on the softphone: mute, recording, End, the DTMF pad,
 the caller's card</figcaption><img src="{incall}"></figure>
+<figure><figcaption>3. On hold: music to the caller, nothing to the agent; Resume call, and
+the transfer row</figcaption><img src="{onhold}"></figure>
 </body></html>"""
 
 
@@ -44,19 +46,20 @@ def main() -> None:
         shots = Path(tmp)
         subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
-             "tests/voice/test_deskphone_browser.py", "-k", "accept"],
+             "tests/voice/test_deskphone_browser.py", "-k", "accept or hold_and_resume"],
             cwd=ROOT, env={**os.environ, "DESK_CALL_SHOTS": str(shots)}, check=True,
         )  # fmt: skip
         page_file = shots / "both.html"
         ringing, incall = (shots / "ringing.png").as_uri(), (shots / "incall.png").as_uri()
-        page_file.write_text(PAGE.format(ringing=ringing, incall=incall))
+        onhold = (shots / "onhold.png").as_uri()
+        page_file.write_text(PAGE.format(ringing=ringing, incall=incall, onhold=onhold))
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=find_chromium(), headless=True, chromium_sandbox=False,
                 args=["--no-sandbox"],
             )  # fmt: skip
             try:
-                page = browser.new_page(viewport={"width": 1318, "height": 520})
+                page = browser.new_page(viewport={"width": 1980, "height": 520})
                 page.goto(page_file.as_uri())
                 page.screenshot(path=str(out), full_page=True)
             finally:

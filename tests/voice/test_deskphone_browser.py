@@ -389,6 +389,50 @@ def test_hanging_up_on_the_softphone_ends_the_call_on_the_desk(desk: Desk) -> No
     assert (complete.agent, complete.by) == ("ann", "agent")
 
 
+def test_hold_and_resume_from_the_call_pane(desk: Desk) -> None:
+    """The pane's Hold: the pane says "on hold" (from the desk's push of the router's
+    ``hold``), the button becomes Resume call; Resume takes it off; both in the log. The
+    transfer row is there for calls too."""
+    c = desk.center
+    before = {r.id for r in c.contacts()}
+    page = _open_desk(desk)
+    try:
+        call = carrier_call(c.sip, DID, CALLER, session_audio_kit().silence(1.0), wait_bye_s=30.0)
+        with call:
+            page.locator(
+                '[data-testid="offer"][data-channel="voice"] [data-action="accept"]'
+            ).click()
+            pane = page.locator('[data-testid="chat-pane"]')
+            expect(pane).to_have_attribute("data-status", "active")
+            expect(pane.locator('[data-field="transfer-target"]')).to_be_visible()
+            hold = pane.locator('[data-testid="call-tools"] [data-action="hold"]')
+            hold.click()
+            expect(hold).to_have_attribute("aria-pressed", "true")
+            expect(hold).to_have_text("Resume call")
+            expect(pane.locator("header")).to_contain_text("on hold")
+            if SHOTS:
+                page.screenshot(path=f"{SHOTS}/onhold.png")
+            hold.click()
+            expect(hold).to_have_text("Hold")
+            expect(pane.locator("header")).to_contain_text("on the call")
+            pane.locator('[data-testid="call-tools"] [data-action="end"]').click()
+            call.wait().assert_ok()
+        expect(pane).to_have_attribute("data-status", "wrapup")
+        pane.locator('[data-field="disposition"]').select_option("resolved")
+        pane.locator('[data-action="done"]').click()
+        expect(pane).to_have_count(0)
+    finally:
+        page.context.close()
+    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
+    events = c.wait(
+        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
+    )
+    assert [e.type for e in events if e.type in ("hold", "unhold")] == ["hold", "unhold"]
+    complete = next(e for e in events if e.type == "complete")
+    unhold = next(e for e in events if e.type == "unhold")
+    assert complete.hold == pytest.approx(unhold.hold, abs=0.01) and complete.hold > 0
+
+
 def test_a_decline_click_makes_the_router_offer_the_call_to_bobs_desk_phone(desk: Desk) -> None:
     c = desk.center
     before = {r.id for r in c.contacts()}

@@ -182,7 +182,8 @@ def get_contact(contact_id: str, s: Db, p: ContactReader) -> ContactDetail:
     responses={200: {"content": {"audio/wav": {}}, "description": "the recording"}},
 )
 def get_recording(contact_id: str, s: Db, p: ContactReader, c: TheCenter) -> FileResponse:
-    """The call's recording: a stereo WAV, agent left, caller right (404 if you may not
+    """The call's recording: a stereo WAV, left what the caller heard (the agent; the
+    music while on hold), right what the caller said (404 if you may not
     see the contact or it has none).  Byte ranges (``Range``) are served for seeking."""
     path = media.contact_recording(s, p, contact_id, c.settings.recordings_path)
     return FileResponse(

@@ -1,7 +1,8 @@
 """After a recorded call: its two sides fetched, merged into one file, filed, announced.
 
-The controller records each answered call on two snoop channels (``spy=in`` on the
-caller's channel and on the agent's: each side on its own), both started at answer.
+The controller records each answered call on two snoop channels on the caller's
+channel, both started at answer: ``spy=in`` (what the caller said) and ``spy=out`` (what
+the caller heard: the agent, the music while on hold, every agent of a transferred call).
 When the call ends, :class:`CallRecorder` waits for Asterisk to close both files, takes
 them — from Asterisk's recording folder when it runs on this machine (the embedded one),
 else over ARI (``GET /recordings/stored/{name}/file``: a center's own Asterisk on

@@ -159,8 +159,8 @@
     p.target = h("select", {"data-field": "transfer-target", "aria-label": "Transfer to"});
     p.compose = h("div", {class: "compose"}, p.input,
       h("button", {class: "primary", type: "button", "data-action": "send", text: "Send", onclick: () => send(c.id, p)}));
-    p.tools = h("div", {class: "tools"},
-      h("button", {type: "button", "data-action": "end", text: "End chat", onclick: () => contactAction(c.id, "end")}),
+    p.endChat = h("button", {type: "button", "data-action": "end", text: "End chat", onclick: () => contactAction(c.id, "end")});
+    p.tools = h("div", {class: "tools"}, p.endChat,
       h("span", {class: "muted", text: "Transfer to"}), p.target,
       h("button", {type: "button", "data-action": "transfer", text: "Transfer", onclick: () => transfer(c.id, p)}));
     p.disposition = h("select", {"data-field": "disposition", "aria-label": "Disposition"});
@@ -171,13 +171,13 @@
       h("label", {}, "Disposition ", p.disposition), p.wrapNotes,
       h("button", {class: "primary", type: "button", "data-action": "done", text: "Done", onclick: () => wrapup(c.id, p)}));
     p.call = c.channel === "voice" ? calls.tools(c) : null;
-    if (p.call) {
+    if (p.call) {  // a call: its own End and Hold (desk_call.js); the transfer row below them
       p.transcript.hidden = true;
       p.compose.hidden = true;
-      p.tools.hidden = true;
+      p.endChat.hidden = true;
     }
-    el.append(h("header", {}, p.name, p.status, p.timer), p.transcript, p.compose, p.tools,
-      p.call && p.call.el, p.acw);
+    el.append(h("header", {}, p.name, p.status, p.timer), p.transcript, p.compose,
+      p.call && p.call.el, p.tools, p.acw);
     fillSelects(p);
     return p;
   }
@@ -209,13 +209,15 @@
     const wasWrap = p.el.dataset.status === "wrapup";
     p.el.dataset.status = c.status;
     p.name.textContent = who(c);
-    p.status.textContent = c.status === "active" ? (p.call ? "· on the call" : "· chatting") : "· wrap-up";
+    p.el.dataset.held = c.held_since ? "1" : "";
+    p.status.textContent = c.status !== "active" ? "· wrap-up"
+      : !p.call ? "· chatting" : c.held_since ? "· on hold" : "· on the call";
     p.timer.dataset.since = c.status === "active" ? (c.answered_at || "") : (c.acw_since || "");
     p.acwTimer.dataset.since = c.acw_since || "";
     addMessages(p, c.messages, c.earlier);
     const active = c.status === "active";
     p.compose.hidden = !active || Boolean(p.call);
-    p.tools.hidden = !active || Boolean(p.call);
+    p.tools.hidden = !active;
     p.acw.hidden = active;
     if (p.call) calls.render(p);
     if (!active && !wasWrap) p.wrapNotes.value = ownNote(c);

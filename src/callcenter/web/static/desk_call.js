@@ -11,8 +11,9 @@
 // offer's Accept answers the ringing WebRTC call whose X-Callcenter-Contact header (put in
 // the INVITE by our call controller) is the offer's contact — the router's connect then
 // comes from Asterisk — and Decline sends 603. A call's pane has mute and the DTMF pad
-// (the softphone's own call only), pause/resume recording and End (the desk's "end":
-// Asterisk hangs up both legs).
+// (the softphone's own call only), Hold / Resume (music to the caller, nothing to the
+// agent; the pane's data-held says which, from the desk's held_since), pause/resume
+// recording and End (the desk's "end": Asterisk hangs up both legs).
 "use strict";
 window.CallcenterDeskCall = (() => {
   const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -64,6 +65,8 @@ window.CallcenterDeskCall = (() => {
       t.number = h("p", {class: "call-number", "data-field": "call-number"}, "Caller ", h("bdi", {text: callerNumber(c)}));
       t.mute = h("button", {type: "button", "data-action": "mute", "aria-pressed": "false", text: "Mute",
         onclick: guard(() => softphone.mute(!softphone.state.muted))});
+      t.hold = h("button", {type: "button", "data-action": "hold", "aria-pressed": "false", text: "Hold",
+        onclick: () => toggleHold(c.id)});
       t.rec = h("button", {type: "button", "data-action": "recording", "aria-pressed": "false", text: "Pause recording",
         onclick: () => toggleRecording(c.id, t)});
       t.pad = h("div", {class: "call-pad", role: "group", "aria-label": "Dial pad"}, ...KEYS.map((k) =>
@@ -73,7 +76,7 @@ window.CallcenterDeskCall = (() => {
         onclick: () => d.end(c.id)});
       t.onPhone = h("p", {class: "muted", "data-field": "on-desk-phone", text: "On your desk phone", hidden: true});
       t.el = h("div", {class: "call-tools", "data-testid": "call-tools"}, t.number, t.onPhone,
-        h("div", {class: "call-buttons"}, t.mute, t.rec, t.end), t.pad);
+        h("div", {class: "call-buttons"}, t.mute, t.hold, t.rec, t.end), t.pad);
       return t;
     }
 
@@ -86,6 +89,9 @@ window.CallcenterDeskCall = (() => {
       const muted = Boolean(softphone && softphone.state.muted);
       t.mute.textContent = muted ? "Unmute" : "Mute";
       t.mute.setAttribute("aria-pressed", String(muted));
+      const held = p.el.dataset.held === "1";
+      t.hold.textContent = held ? "Resume call" : "Hold";
+      t.hold.setAttribute("aria-pressed", String(held));
       t.rec.textContent = t.recPaused ? "Resume recording" : "Pause recording";
       t.rec.setAttribute("aria-pressed", String(t.recPaused));
     }
@@ -97,6 +103,16 @@ window.CallcenterDeskCall = (() => {
       t.recPaused = paused;
       const p = d.panes.get(id);
       if (p) render(p);
+    }
+
+    async function toggleHold(id) {
+      const p = d.panes.get(id);
+      if (!p) return;
+      const held = p.el.dataset.held !== "1";
+      const done = await d.act(async () => { await cc.api("POST", d.path(id) + "/hold", {held}); return true; });
+      if (!done) return;
+      p.el.dataset.held = held ? "1" : "";  // the desk's push says so too, a moment later
+      render(p);
     }
 
     return {device, callerNumber, act, tools, render};
