@@ -32,7 +32,7 @@ def _url(tmp_path: Path) -> str:
 
 def test_upgrade_creates_tables_and_indexes(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    assert upgrade(url) == head_revision() == "0007"
+    assert upgrade(url) == head_revision() == "0008"
     engine = make_engine(url)
     with engine.connect() as conn:
         insp = inspect(conn)
@@ -129,7 +129,7 @@ def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         EventStore(conn).append([Event(t=1.0, type=EventType.AGENT_LOGIN, agent="a")], "x")
-    assert upgrade(url) == "0007"
+    assert upgrade(url) == "0008"
     with engine.connect() as conn:
         assert EventStore(conn).count() == 1
     engine.dispose()
@@ -146,7 +146,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(conn) is None
     upgrade(engine)
     with engine.connect() as conn:
-        assert current_revision(conn) == "0007"
+        assert current_revision(conn) == "0008"
     engine.dispose()
 
 

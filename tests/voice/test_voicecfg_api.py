@@ -263,3 +263,21 @@ def test_bad_devices(clients: dict[str, Client]) -> None:
     message = admin.refused("PUT", url.format("ann"), 422, json={"kind": "fax"})
     assert message == "kind: 'fax' is not a device; expected webrtc or sip"
     assert admin.refused("PUT", url.format("zed"), 404, json={"kind": "sip"}) == "no agent 'zed'"
+
+
+def test_supervisors_and_managers_may_have_a_phone_qa_may_not(clients: dict[str, Client]) -> None:
+    """Phones belong to users (migration 0008): a supervisor listens in on one."""
+    admin = clients["admin"]
+    url = "/api/admin/voice/agents/{}/device"
+    sue = admin.ok("PUT", url.format("sue"), json={"kind": "sip"})
+    assert (sue["agent"], sue["sip_username"], sue["endpoint"]) == (
+        "sue", "agent-sue", "PJSIP/agent-sue",
+    )  # fmt: skip
+    assert len(sue["password"]) >= 16
+    listed = [d["agent"] for d in admin.ok("GET", "/api/admin/voice/devices")]
+    assert "sue" in listed
+    message = admin.refused("PUT", url.format("quinn"), 409, json={"kind": "sip"})
+    assert message == (
+        "user 'quinn' has role 'qa'; phones are for agents, supervisors and managers"
+    )
+    admin.ok("DELETE", url.format("sue"))

@@ -47,7 +47,8 @@ from callcenter.live.voice.schemas import (
     TrunkOut,
     TrunkPatch,
 )
-from callcenter.storage.tables import AgentRow, QueueRow, VoiceDevice, VoiceNumber, VoiceTrunk
+from callcenter.storage.tables import QueueRow, VoiceDevice, VoiceNumber, VoiceTrunk
+from callcenter.storage.tables.people import Role, User
 from callcenter.voice import pjsip_config as pc
 
 PASSWORD_BYTES: Final = 24
@@ -255,10 +256,19 @@ def delete_number(s: Session, number_id: int) -> None:
 # --------------------------------------------------------------------------- devices
 
 
-def _agent(s: Session, name: str) -> AgentRow:
-    row = s.scalar(select(AgentRow).where(AgentRow.name == name))
+PHONE_ROLES: Final = frozenset({Role.AGENT.value, Role.SUPERVISOR.value, Role.MANAGER.value})
+"""Who may have a phone: agents take calls on it, supervisors and managers listen in."""
+
+
+def _owner(s: Session, name: str) -> User:
+    """The user ``name`` (an agent's name is its username) who may have a phone."""
+    row = s.scalar(select(User).where(User.username == name))
     if row is None:
         raise NotFoundError("agent", name)
+    if row.role not in PHONE_ROLES:
+        raise ConflictError(
+            f"user {name!r} has role {row.role!r}; phones are for agents, supervisors and managers"
+        )
     return row
 
 
@@ -284,16 +294,16 @@ def _public(out: DeviceSecretOut) -> DeviceOut:
 
 def list_devices(s: Session) -> list[DeviceOut]:
     rows = s.execute(
-        select(AgentRow.name, VoiceDevice)
-        .join(VoiceDevice, VoiceDevice.agent_id == AgentRow.id)
-        .order_by(AgentRow.name)
+        select(User.username, VoiceDevice)
+        .join(VoiceDevice, VoiceDevice.user_id == User.id)
+        .order_by(User.username)
     )
     return [_public(_device_out(name, row)) for name, row in rows.tuples()]
 
 
 def get_device(s: Session, agent: str) -> DeviceOut:
-    a = _agent(s, agent)
-    row = s.scalar(select(VoiceDevice).where(VoiceDevice.agent_id == a.id))
+    a = _owner(s, agent)
+    row = s.scalar(select(VoiceDevice).where(VoiceDevice.user_id == a.id))
     if row is None:
         raise NotFoundError("device of agent", agent)
     return _public(_device_out(agent, row))
@@ -313,12 +323,12 @@ def set_device(s: Session, agent: str, body: DeviceIn, now: float) -> DeviceSecr
     changes nothing (no new password: use :func:`reset_device_password`)."""
     if body.kind not in ("sip", "webrtc"):
         raise InvalidError(f"kind: {show(body.kind)} is not a device; expected webrtc or sip")
-    a = _agent(s, agent)
-    row = s.scalar(select(VoiceDevice).where(VoiceDevice.agent_id == a.id))
+    a = _owner(s, agent)
+    row = s.scalar(select(VoiceDevice).where(VoiceDevice.user_id == a.id))
     if row is not None and row.kind == body.kind:
         return _device_out(agent, row)
     if row is None:
-        row = VoiceDevice(agent_id=a.id, sip_username=pc.phone_username(a.name), created_at=now)
+        row = VoiceDevice(user_id=a.id, sip_username=pc.phone_username(a.username), created_at=now)
         s.add(row)
     row.kind, row.updated_at = body.kind, now
     password = None
@@ -332,8 +342,8 @@ def set_device(s: Session, agent: str, body: DeviceIn, now: float) -> DeviceSecr
 
 def reset_device_password(s: Session, agent: str, now: float) -> DeviceSecretOut:
     """A new password for a SIP desk phone (the old one stops working), returned once."""
-    a = _agent(s, agent)
-    row = s.scalar(select(VoiceDevice).where(VoiceDevice.agent_id == a.id))
+    a = _owner(s, agent)
+    row = s.scalar(select(VoiceDevice).where(VoiceDevice.user_id == a.id))
     if row is None:
         raise NotFoundError("device of agent", agent)
     if row.kind != "sip":
@@ -348,8 +358,8 @@ def reset_device_password(s: Session, agent: str, now: float) -> DeviceSecretOut
 
 
 def delete_device(s: Session, agent: str) -> None:
-    a = _agent(s, agent)
-    row = s.scalar(select(VoiceDevice).where(VoiceDevice.agent_id == a.id))
+    a = _owner(s, agent)
+    row = s.scalar(select(VoiceDevice).where(VoiceDevice.user_id == a.id))
     if row is None:
         raise NotFoundError("device of agent", agent)
     s.delete(row)
@@ -363,8 +373,8 @@ def issue_webrtc_credential(s: Session, agent: str, now: float, ttl_s: float) ->
     low, high = WEBRTC_TTL_S
     if not low <= ttl_s <= high:
         raise InvalidError(f"ttl_s: {show(ttl_s)} is out of range; expected {low:g} to {high:g}")
-    a = _agent(s, agent)
-    row = s.scalar(select(VoiceDevice).where(VoiceDevice.agent_id == a.id))
+    a = _owner(s, agent)
+    row = s.scalar(select(VoiceDevice).where(VoiceDevice.user_id == a.id))
     if row is None or row.kind != "webrtc":
         raise ConflictError(f"agent {agent!r} has no webrtc device")
     password = _new_secret(row, now)

@@ -25,7 +25,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.storage.tables import AgentRow, VoiceDevice, VoiceNumber, VoiceTrunk
+from callcenter.storage.tables import VoiceDevice, VoiceNumber, VoiceTrunk
+from callcenter.storage.tables.people import User
 from callcenter.voice import pjsip_config as pc
 
 __all__ = [
@@ -160,11 +161,12 @@ def number_target(s: Session, did: str) -> NumberTarget | None:
 
 
 def agent_endpoint(s: Session, agent: str) -> str | None:
-    """``PJSIP/<sip username>`` of ``agent``'s device, or None without one."""
+    """``PJSIP/<sip username>`` of the phone of ``agent`` (an agent's name is its
+    username; a supervisor's phone is found the same way), or None without one."""
     user = s.scalar(
         select(VoiceDevice.sip_username)
-        .join(AgentRow, AgentRow.id == VoiceDevice.agent_id)
-        .where(AgentRow.name == agent)
+        .join(User, User.id == VoiceDevice.user_id)
+        .where(User.username == agent)
     )
     return None if user is None else f"PJSIP/{user}"
 

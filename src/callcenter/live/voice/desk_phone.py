@@ -117,13 +117,13 @@ def issue_desk_phone(
         raise DeskPhoneError(why, "voice_unavailable")
     with sessions() as s, s.begin():
         row = s.execute(
-            select(AgentRow.id, User.display_name)
+            select(AgentRow.user_id, User.display_name)
             .join(User, User.id == AgentRow.user_id)
             .where(AgentRow.name == agent)
         ).first()
         if row is None:
             raise NotFoundError("agent", agent)
-        kind = s.scalar(select(VoiceDevice.kind).where(VoiceDevice.agent_id == row.id))
+        kind = s.scalar(select(VoiceDevice.kind).where(VoiceDevice.user_id == row.user_id))
         if kind == "sip":
             raise DeskPhoneError(
                 f"agent {agent!r} answers calls on a SIP desk phone (device sip), not in "

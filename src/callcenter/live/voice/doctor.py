@@ -175,13 +175,13 @@ def table_checks(s: Session, settings: Settings) -> list[Check]:
     agents' phones, IVR flows (each still passing the check it passed when saved)."""
     from callcenter.live.voice import flows
     from callcenter.storage.tables import (
-        AgentRow,
         IvrFlowRow,
         QueueRow,
         VoiceDevice,
         VoiceNumber,
         VoiceTrunk,
     )
+    from callcenter.storage.tables.people import User
     from callcenter.voice.ivr import FlowError
 
     out: list[Check] = []
@@ -214,9 +214,9 @@ def table_checks(s: Session, settings: Settings) -> list[Check]:
             verdict, what = Verdict.OK, f"{n.target_kind} {n.target} ({n.language})"
         out.append(Check(f"number {n.number}", verdict, what))
     phones = s.execute(
-        select(AgentRow.name, VoiceDevice.kind).join(
-            VoiceDevice, VoiceDevice.agent_id == AgentRow.id
-        )
+        select(User.username, VoiceDevice.kind)
+        .join(VoiceDevice, VoiceDevice.user_id == User.id)
+        .order_by(User.username)
     ).all()
     out.append(
         Check("agents' phones", Verdict.OK if phones else Verdict.WARN,

@@ -60,7 +60,8 @@ class VoiceNumber(Base):
 
 
 class VoiceDevice(Base):
-    """An agent's telephone: ``webrtc`` (the desk's softphone) or ``sip`` (a desk phone).
+    """A user's telephone — an agent's for calls, a supervisor's or manager's for
+    listening in —: ``webrtc`` (the desk's softphone) or ``sip`` (a desk phone).
 
     ``ha1`` is the digest of the current secret; for ``webrtc`` it is the one the desk
     issued last, valid until ``expires_at`` (None: no expiry — a desk phone's)."""
@@ -68,7 +69,7 @@ class VoiceDevice(Base):
     __tablename__ = "voice_devices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     kind: Mapped[str] = mapped_column(String(8))
     sip_username: Mapped[str] = mapped_column(String(80), unique=True)
     ha1: Mapped[str | None] = mapped_column(String(32))
