@@ -19,6 +19,10 @@ def spans(events: list[Event]) -> list[tuple[str, float, float, str | None]]:
     return [(m.kind, m.start_s, m.end_s, m.agent) for m in recording_marks(events)]
 
 
+def supervised(events: list[Event]) -> list[tuple[str, float, float, str | None]]:
+    return [(m.kind, m.start_s, m.end_s, m.supervisor) for m in recording_marks(events)]
+
+
 def test_a_hold_and_a_pause_are_offsets_from_the_connect() -> None:
     events = [
         Event(T0 - 20, EventType.ARRIVE, C, queue="phones", channel="voice"),
@@ -69,3 +73,23 @@ def test_a_caller_who_leaves_while_transferred_ends_the_mark() -> None:
 
 def test_no_answer_no_marks() -> None:
     assert recording_marks([ev(0, EventType.OFFER), ev(15, EventType.RING_NOANSWER)]) == []
+
+
+def test_a_supervisors_listen_whisper_and_barge_are_spans_each_switch_ends_one() -> None:
+    sup = EventType.SUPERVISE
+    events = [
+        ev(0, EventType.CONNECT),
+        ev(10, sup, target="sue", reason="listen"),
+        ev(14, sup, target="sue", reason="whisper"),
+        ev(20.5, sup, target="sue", reason="barge"),
+        ev(25, sup, target="sue", reason="stop"),
+        ev(30, sup, target="mia", reason="listen"),
+        ev(33, EventType.COMPLETE, by="caller", talk=33),
+    ]
+    assert supervised(events) == [
+        ("listen", 10.0, 14.0, "sue"),
+        ("whisper", 14.0, 20.5, "sue"),
+        ("barge", 20.5, 25.0, "sue"),
+        ("listen", 30.0, 33.0, "mia"),  # still listening when the call ended
+    ]
+    assert {m.agent for m in recording_marks(events)} == {"ann"}

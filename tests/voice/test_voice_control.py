@@ -145,7 +145,8 @@ def test_the_desk_holds_a_call_music_to_the_caller_nothing_to_the_agent(
     assert complete.talk + complete.hold == pytest.approx(complete.t - connect.t, abs=0.01)
     # the recording's metadata names the span (seconds from the file's start = connect)
     assert marks == [{"kind": "hold", "start_s": pytest.approx(h0, abs=0.01),
-                      "end_s": pytest.approx(h1, abs=0.01), "agent": "ann"}]  # fmt: skip
+                      "end_s": pytest.approx(h1, abs=0.01), "agent": "ann",
+                      "supervisor": None}]  # fmt: skip
 
     # the agent heard nothing during the hold: Asterisk sent its phone no audio at all
     # (baresip's dump holds what arrived, so it is the talk less the span), and what it
@@ -289,7 +290,8 @@ def test_a_blind_transfer_to_an_agent_hands_the_caller_on_in_one_recording(
     # one recording spans both agents and the wait between them
     wait_s = c2.t - xfer.t
     assert marks == [{"kind": "transfer", "start_s": pytest.approx(xfer.t - c1.t, abs=0.01),
-                      "end_s": pytest.approx(c2.t - c1.t, abs=0.01), "agent": "ann"}]  # fmt: skip
+                      "end_s": pytest.approx(c2.t - c1.t, abs=0.01), "agent": "ann",
+                      "supervisor": None}]  # fmt: skip
     rate, stereo = _stereo(c.data / "recordings" / row.recording_url)
     assert stereo.shape[0] / rate == pytest.approx(done.t - c1.t, abs=0.5)
     left = stereo[:, 0]

@@ -25,12 +25,14 @@ class Permission(StrEnum):
     REPORTS = "reports"  # KPI reports over the live log
     TOKENS_OWN = "tokens.own"  # create and revoke one's own API tokens
     AUDIT_READ = "audit.read"  # the audit log: who changed what, when, from where
+    SUPERVISE = "calls.supervise"  # listen / whisper / barge on calls (team scope applies)
 
 
 _ALL: Final = frozenset(Permission)
 
 GRANTS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.ADMIN: _ALL - {Permission.DESK},
+    # supervision is for the people who coach agents, not for whoever runs the system
+    Role.ADMIN: _ALL - {Permission.DESK, Permission.SUPERVISE},
     Role.MANAGER: _ALL - {Permission.DESK, Permission.USERS_MANAGE},
     Role.SUPERVISOR: frozenset(
         {
@@ -41,6 +43,7 @@ GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.WALLBOARD,
             Permission.REPORTS,
             Permission.TOKENS_OWN,
+            Permission.SUPERVISE,
         }
     ),
     Role.QA: frozenset(

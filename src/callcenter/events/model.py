@@ -50,6 +50,9 @@ class EventType(StrEnum):
     AGENT_LOGIN = "agent_login"
     AGENT_LOGOUT = "agent_logout"
     AGENT_STATE = "agent_state"  # state (available | paused) and reason
+    # --- supervision (last: a column's enum of types only grows at its end) ---------------
+    SUPERVISE = "supervise"  # `target` (a supervisor) on `agent`'s call: `reason` = listen |
+    # whisper | barge (a start or a switch) or stop
 
 
 class AgentState(StrEnum):
@@ -164,6 +167,7 @@ FIELDS_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
     EventType.AGENT_LOGIN: frozenset({"agent"}),
     EventType.AGENT_LOGOUT: frozenset({"agent", "reason"}),
     EventType.AGENT_STATE: frozenset({"agent", "state", "reason"}),
+    EventType.SUPERVISE: frozenset({*_C, "queue", "agent", "target", "reason"}),
 }
 
 # Fields that must be present for each type (besides t/type).
@@ -190,6 +194,7 @@ REQUIRED_BY_TYPE: Final[dict[EventType, frozenset[str]]] = {
     EventType.AGENT_LOGIN: frozenset({"agent"}),
     EventType.AGENT_LOGOUT: frozenset({"agent"}),
     EventType.AGENT_STATE: frozenset({"agent", "state"}),
+    EventType.SUPERVISE: frozenset({*_C, "agent", "target", "reason"}),
 }
 
 _ORDERED_FIELDS: Final[dict[EventType, tuple[str, ...]]] = {
@@ -262,6 +267,7 @@ EXTRAS_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
     EventType.AGENT_LOGIN.value: (),
     EventType.AGENT_LOGOUT.value: ("reason",),
     EventType.AGENT_STATE.value: ("state", "reason"),
+    EventType.SUPERVISE.value: ("target", "reason"),
 }
 RAW_KEYS: Final[dict[str, tuple[str, ...]]] = {
     k: ("t", "type", "contact", "queue", "agent", *v) for k, v in EXTRAS_BY_TYPE.items()

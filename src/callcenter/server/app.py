@@ -38,6 +38,7 @@ from callcenter.api import crm as api_crm
 from callcenter.api import desk as api_desk
 from callcenter.api import ivr as api_ivr
 from callcenter.api import reports as api_reports
+from callcenter.api import supervision as api_supervision
 from callcenter.api import telephony as api_telephony
 from callcenter.api import users as api_users
 from callcenter.api import voice_security as api_voice_security
@@ -81,6 +82,7 @@ MODULES: Final[tuple[ModuleType, ...]] = (
     api_chat,
     api_crm,
     api_wallboard,
+    api_supervision,
     api_reports,
     api_audit,
     api_telephony,

@@ -55,6 +55,7 @@ class AuditAction(StrEnum):
     CONTACT_NOTE_ADD = "contact.note_add"
     CONTACT_NOTE_EDIT = "contact.note_edit"
     CONTACT_RECORDING_DELETE = "contact.recording_delete"  # retention deleted its file
+    CALL_SUPERVISE = "call.supervise"  # a supervisor listens / whispers / barges / stops
     TICKET_CREATE = "ticket.create"
     TICKET_UPDATE = "ticket.update"
     FOLLOW_UP_CREATE = "follow_up.create"

@@ -79,7 +79,8 @@ def contact_analysis(s: Session, p: Principal, contact_id: str, out_dir: Path) -
     return AnalysisView(contact_id=row.id, status="pending")
 
 
-MarkKind = Literal["hold", "paused", "transfer"]
+MarkKind = Literal["hold", "paused", "transfer", "listen", "whisper", "barge"]
+_SUPERVISING: Final[tuple[MarkKind, ...]] = ("listen", "whisper", "barge")
 
 
 class RecordingMark(View):
@@ -87,13 +88,16 @@ class RecordingMark(View):
     speech analytics can skip or flag it: ``hold`` (the caller heard music on hold, the
     agent nothing), ``paused`` (the desk paused the recording: silence in the file) or
     ``transfer`` (an agent handed the call on; the caller waited, with music, until the
-    next agent answered — ``agent`` is the one who transferred).
+    next agent answered — ``agent`` is the one who transferred), or a supervisor on the
+    call: ``listen`` (nobody heard the supervisor), ``whisper`` (only the agent did: not
+    in the file, which is what the caller heard) or ``barge`` (everyone: in the file).
     ``start_s`` / ``end_s``: seconds from the start of the file (the call's answer)."""
 
     kind: MarkKind
     start_s: float
     end_s: float
     agent: str | None
+    supervisor: str | None = None
 
 
 _ENDS_CALL: Final = frozenset({EventType.COMPLETE, EventType.ABANDON, EventType.TIMEOUT})
@@ -109,33 +113,44 @@ def recording_marks(events: Sequence[Event]) -> list[RecordingMark]:
     if start is None:
         return []
     marks: list[RecordingMark] = []
-    open_: dict[MarkKind, tuple[float, str | None]] = {}
+    open_: dict[MarkKind, tuple[float, str | None, str | None]] = {}
 
     def close(kind: MarkKind, t: float) -> None:
         began = open_.pop(kind, None)
         if began is not None:
             marks.append(RecordingMark(kind=kind, start_s=round(began[0] - start, 3),
-                                       end_s=round(t - start, 3), agent=began[1]))  # fmt: skip
+                                       end_s=round(t - start, 3), agent=began[1],
+                                       supervisor=began[2]))  # fmt: skip
+
+    def close_supervising(t: float) -> None:
+        for kind in _SUPERVISING:
+            close(kind, t)
 
     for e in events:
         if e.t < start:
             continue
         if e.type is EventType.HOLD:
-            open_.setdefault("hold", (e.t, e.agent))
+            open_.setdefault("hold", (e.t, e.agent, None))
         elif e.type is EventType.UNHOLD:
             close("hold", e.t)
         elif e.type is EventType.RECORDING and e.reason == "paused":
-            open_.setdefault("paused", (e.t, e.agent))
+            open_.setdefault("paused", (e.t, e.agent, None))
         elif e.type is EventType.RECORDING and e.reason == "resumed":
             close("paused", e.t)
+        elif e.type is EventType.SUPERVISE:
+            close_supervising(e.t)  # a switch ends one span and starts the next
+            mode = next((k for k in _SUPERVISING if k == e.reason), None)
+            if mode is not None:
+                open_[mode] = (e.t, e.agent, e.target)
         elif e.type is EventType.TRANSFER:
             close("hold", e.t)
+            close_supervising(e.t)
             if e.target is not None:
-                open_.setdefault("transfer", (e.t, e.agent))
+                open_.setdefault("transfer", (e.t, e.agent, None))
         elif e.type is EventType.CONNECT:
             close("transfer", e.t)
         elif e.type in _ENDS_CALL:
-            for kind in ("hold", "paused", "transfer"):
+            for kind in list(open_):
                 close(kind, e.t)
     return sorted(marks, key=lambda m: (m.start_s, m.kind))
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from callcenter.live.voice.ivr_call import IvrCall
+    from callcenter.storage.audit import Actor
     from callcenter.voice.ari import Ari
     from callcenter.voice.ivr.model import Flow
 
@@ -168,6 +169,30 @@ class Recorder(Protocol):
     ) -> None: ...
 
 
+class Mode(enum.StrEnum):
+    """How a supervisor is on a call."""
+
+    LISTEN = "listen"  # hears the caller and the agent; neither hears the supervisor
+    WHISPER = "whisper"  # hears both; only the agent hears the supervisor
+    BARGE = "barge"  # in the conversation: everyone hears everyone
+
+
+@dataclass(slots=True)
+class Supervision:
+    """A supervisor on a call: the supervisor's phone leg, the private bridge it shares
+    with a snoop on the agent's channel (listen, whisper), and what it is doing."""
+
+    supervisor: str
+    mode: Mode
+    leg: str  # the supervisor's phone channel (ours)
+    answered: bool = False
+    bridge: str | None = None  # the supervisor's own mixing bridge (listen, whisper)
+    snoop: str | None = None  # the snoop on the agent's channel in that bridge
+    in_own_bridge: bool = False  # the leg is in ``bridge`` (not in the call's: barge)
+    snoops: int = 0  # snoops made so far (each gets its own channel id)
+    actor: Actor | None = None  # who started it (a stop by hang-up is logged as theirs)
+
+
 @dataclass(slots=True)
 class Call:
     """One call's channels and where it is."""
@@ -185,6 +210,7 @@ class Call:
     agent_answered: bool = False
     bridge: str | None = None
     held_by: HeldBy | None = None  # on hold, and by whom
+    supervision: Supervision | None = None  # a supervisor on the call
     snooped: bool = False  # the recording's snoops were asked for (once per call)
     legs: int = 0  # agent legs originated so far (each gets its own channel id)
     answered_at: float | None = None
@@ -198,4 +224,15 @@ class Call:
     message: str | None = None  # the voicemail's ARI recording name, once it records
 
 
-__all__ = ["Call", "CallState", "Entry", "HeldBy", "QueueVoice", "Recorder", "Routes", "Side"]
+__all__ = [
+    "Call",
+    "CallState",
+    "Entry",
+    "HeldBy",
+    "Mode",
+    "QueueVoice",
+    "Recorder",
+    "Routes",
+    "Side",
+    "Supervision",
+]

@@ -29,9 +29,10 @@ import anyio
 from callcenter.errors import ConflictError, UserError
 from callcenter.live.engine import Applied, LiveEngine
 from callcenter.live.voice.calls import HANDLED_EVENTS, CallController
-from callcenter.live.voice.model import Recorder, Routes
+from callcenter.live.voice.model import Mode, Recorder, Routes
 from callcenter.live.voice.voicemail import VoicemailKeeper
 from callcenter.settings import Settings
+from callcenter.storage.audit import Actor
 from callcenter.voice.ari import Ari, AriError, AriUnavailableError
 from callcenter.voice.ari_events import connect_events
 from callcenter.voice.asterisk import (
@@ -146,6 +147,21 @@ class VoiceService:
             raise ConflictError("calls are not connected to Asterisk now; try again shortly")
         job = controller.set_held(contact, agent, held)
         asyncio.run_coroutine_threadsafe(job, loop).result(timeout=CONTROL_TIMEOUT_S)
+
+    def supervise(self, agent: str, supervisor: str, mode: Mode | None, actor: Actor) -> str:
+        """From a request thread: ``supervisor`` starts or switches to ``mode`` on
+        ``agent``'s call in progress, or leaves it (``mode`` None); the contact id.
+        Raises :class:`~callcenter.errors.ConflictError` with the reason when it cannot
+        be done now."""
+        controller, loop = self.controller, self._loop
+        if controller is None or loop is None:
+            raise ConflictError("calls are not connected to Asterisk now; try again shortly")
+        job = (
+            controller.supervise(agent, supervisor, mode, actor)
+            if mode is not None
+            else controller.stop_supervising(agent, supervisor, actor)
+        )
+        return asyncio.run_coroutine_threadsafe(job, loop).result(timeout=CONTROL_TIMEOUT_S)
 
     def trunk_states(self) -> dict[str, str]:
         """From a request thread: ARI's state of each trunk's endpoint (``online`` /

@@ -83,6 +83,7 @@ class ControllerBase:
         self.recordings_dir = recordings_dir  # Asterisk's own, when on this machine
         self.calls: dict[str, Call] = {}  # by contact id
         self._by_channel: dict[str, tuple[Call, Side]] = {}
+        self._supervisors: dict[str, Call] = {}  # a supervisor's phone leg -> its call
         self._holding: dict[str, str] = {}  # queue -> its holding bridge
         self._causes: dict[str, int] = {}  # channel -> the hang-up cause it announced
         self._lanes: dict[str, deque[AriEvent]] = {}  # a call's ARI events, in order

@@ -19,6 +19,8 @@ the agent's leg answers (``StasisStart``)    ``answer``; a mixing bridge joins t
 the desk holds / the agent's phone holds     ``hold`` / ``unhold`` (:mod:`.hold`)
 the desk transfers (``transfer`` event)      the agent's leg hung up, the caller to the
                                              target's holding bridge (:mod:`.transfer`)
+a supervisor listens / whispers / barges     the supervisor's phone rung, a snoop on the
+                                             agent's channel (:mod:`.supervise`)
 the agent's phone refuses / drops the ring   ``decline`` (the router offers it again)
 the ring times out (``ring_noanswer``)       hang up the agent's leg
 the caller hangs up                          ``abandon`` (queued or ringing) or
@@ -75,6 +77,11 @@ from callcenter.live.voice.calls.base import (
 from callcenter.live.voice.calls.hold import HoldSide
 from callcenter.live.voice.calls.ivr import IvrSide
 from callcenter.live.voice.calls.recording import RecordingSide
+from callcenter.live.voice.calls.supervise import (
+    SUPERVISOR_LEG,
+    SUPERVISOR_SNOOP,
+    SupervisionSide,
+)
 from callcenter.live.voice.calls.transfer import TransferSide
 from callcenter.live.voice.model import Call, CallState, Side
 from callcenter.storage.tables import ContactRow, ContactStatus
@@ -91,7 +98,7 @@ HANDLED_EVENTS: Final = frozenset({
 """The ARI event types :meth:`CallController._on_ari` acts on: the only ones asked for."""
 
 
-class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
+class CallController(TransferSide, IvrSide, RecordingSide, HoldSide, SupervisionSide):
     """Calls of one Asterisk, routed by one :class:`LiveEngine`."""
 
     async def run(self, stream: AsyncIterable[AriEvent]) -> None:
@@ -187,6 +194,10 @@ class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
                 await self._agent_answered(event.args[1], ch.id)
             elif kind == SNOOP_LEG and len(event.args) > 2:
                 await self._snoop_ready(event.args[1], Side(event.args[2]), ch.id)
+            elif kind == SUPERVISOR_LEG and len(event.args) > 1:
+                await self._supervisor_answered(event.args[1], ch.id)
+            elif kind == SUPERVISOR_SNOOP and len(event.args) > 2:
+                await self._supervisor_snoop_ready(event.args[1], event.args[2], ch.id)
             elif not kind:
                 await self._incoming(ch.id, ch.exten, ch.caller_number)
             else:  # e.g. a desk phone calling out: not served in this part
@@ -303,6 +314,9 @@ class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
                 )
 
     async def _gone(self, channel: str, cause: int | None) -> None:
+        if channel in self._supervisors:  # a supervisor hung up (or never answered)
+            await self._supervisor_left(channel)
+            return
         found = self._by_channel.pop(channel, None)
         if found is None:
             return
@@ -368,6 +382,7 @@ class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
         elif e.type is EventType.TRANSFER and e.target is None:
             await self._end(call)  # left the queue with nowhere to go
         elif e.type is EventType.TRANSFER:
+            await self._end_supervision(call)  # the agent supervised has left the call
             await self._transferred(call, e)  # the desk handed it on (.transfer)
 
     async def _ring(self, call: Call, agent: str) -> None:
@@ -426,6 +441,7 @@ class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
         call.state = CallState.ENDED
         if call.announcer is not None:
             call.announcer.cancel()
+        await self._end_supervision(call)
         for channel in (call.caller_channel, call.agent_channel):
             # a channel no longer ours has gone already (or was hung up): not again
             if channel is not None and self._by_channel.pop(channel, None) is not None:
@@ -449,6 +465,7 @@ class CallController(TransferSide, IvrSide, RecordingSide, HoldSide):
             self._forget(call)
             await self._end_in_engine(call.contact)
         self._by_channel.clear()
+        self._supervisors.clear()
         self._holding.clear()
 
     async def end_phantoms(self, why: str) -> None:
