@@ -1,6 +1,7 @@
 """Call control through the whole server with a real Asterisk: hold (the desk's Hold
-button and a SIP desk phone's own hold key, baresip's ``hold``) and blind transfers (to
-an agent, to a queue), a SIPp carrier as the caller and baresip desk phones.
+button and a SIP desk phone's own hold key, baresip's ``hold``), blind transfers (to an
+agent, to a queue) and a supervisor listening, whispering and barging, a SIPp carrier as
+the caller and baresip desk phones (sue, the supervisor, has one too).
 
 The truth compared with is audio known by construction: the caller sends one steady
 1 kHz tone for the whole call, so what the agent's phone heard (baresip's decoded dump)
@@ -44,7 +45,8 @@ MARGIN_S = 0.6  # the audio against the events' times (RTP start, jitter, SIPp's
 
 @pytest.fixture(scope="module")
 def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceCenter]:
-    with voice_center(tmp_path_factory.mktemp("voice-control"), agents=("ann", "bob")) as c:
+    tmp = tmp_path_factory.mktemp("voice-control")
+    with voice_center(tmp, agents=("ann", "bob", "sue")) as c:
         yield c
 
 
@@ -339,3 +341,118 @@ def test_a_blind_transfer_to_a_queue_counts_in_both_agents_kpis(center: VoiceCen
         legs = [e for e in mine if e.agent == agent]
         assert rows[agent]["handled"] == len(legs), (agent, rows[agent])
         assert rows[agent]["transfers"] == sum(e.type == "transfer" for e in legs)
+
+
+def _band_db(samples: Any, rate: int, start_s: float, end_s: float, freq: float) -> float:
+    """The level (dBFS) of ``samples`` within ±40 Hz of ``freq`` between two times: how
+    loud one tone is, whatever else plays."""
+    part = samples[max(0, round(start_s * rate)) : max(0, round(end_s * rate))]
+    if part.size == 0:
+        return float("-inf")
+    spectrum = np.fft.rfft(part)
+    freqs = np.fft.rfftfreq(part.size, 1 / rate)
+    band = spectrum[np.abs(freqs - freq) <= 40]
+    power = 2 * float(np.sum(np.abs(band) ** 2)) / part.size**2
+    return 10 * float(np.log10(power)) if power > 0 else float("-inf")
+
+
+SUP_HZ = 600.0  # sue's tone: her voice, for the test
+
+
+def test_a_supervisor_listens_whispers_and_barges_and_the_caller_never_hears_a_whisper(
+    center: VoiceCenter,
+) -> None:
+    c = center
+    kit = session_audio_kit()
+    quiet_agent = kit.silence(40.0)  # ann says nothing: what the caller hears is the rest
+    sue_voice = kit.tone(SUP_HZ, 40.0, amplitude=0.3, lead_s=0.0, tail_s=0.0)
+    caller_tone = kit.tone(TONE_HZ, 20.5, amplitude=0.3, lead_s=0.2, tail_s=0.0)
+    plan = ((2.0, "listen"), (6.0, "whisper"), (10.0, "barge"), (14.0, None))
+    with (
+        Baresip(c.sip, "agent-ann", c.passwords["ann"], source=quiet_agent.pcm) as ann_phone,
+        Baresip(c.sip, "agent-sue", c.passwords["sue"], source=sue_voice.pcm) as sue_phone,
+    ):
+        ann_phone.wait_registered()
+        sue_phone.wait_registered()
+        with c.server.client("ann") as ann, c.server.client("sue") as sue:
+            ann.ok("POST", "/api/desk/login")
+            # not on a call yet: refused with the reason
+            why = sue.refused("PUT", "/api/supervision/agents/ann", 409, json={"mode": "listen"})
+            assert why == "agent 'ann' is not on a call now"
+            before = {r.id for r in c.contacts()}
+            call = carrier_call(c.sip, DID, CALLER, caller_tone, hangup_after_s=18.0)
+            with call:
+                (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
+                connect = c.wait(
+                    "the connect",
+                    lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
+                )
+                for at, mode in plan:
+                    time.sleep(max(0.0, connect.t + at - time.time()))
+                    if mode is None:
+                        done = sue.ok("DELETE", "/api/supervision/agents/ann")
+                    else:
+                        done = sue.ok("PUT", "/api/supervision/agents/ann", json={"mode": mode})
+                    assert (done["contact_id"], done["mode"]) == (contact.id, mode)
+                call.wait().assert_ok()
+            events = c.wait(
+                "the call's events",
+                lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
+            )
+            row = c.wait(
+                "the recording",
+                lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
+            )[0]
+            marks = sue.ok("GET", f"/api/contacts/{contact.id}/recording/marks")
+            _sign_off(ann)
+        ann_heard, sue_heard = ann_phone.heard, sue_phone.heard
+    with c.server.client("manager") as manager:
+        audit = manager.ok("GET", "/api/audit", params={"action": "call.supervise"})["entries"]
+
+    # every start, switch and stop: an event and an audit entry, by sue, on ann's call
+    sup = [e for e in events if e.type == "supervise"]
+    assert [(e.reason, e.agent, e.target) for e in sup] == [
+        ("listen", "ann", "sue"), ("whisper", "ann", "sue"), ("barge", "ann", "sue"),
+        ("stop", "ann", "sue"),
+    ]  # fmt: skip
+    mine = sorted((a for a in audit if a["entity_id"] == contact.id), key=lambda a: a["at"])
+    assert [(a["username"], a["changes"]["mode"][1]) for a in mine] == [
+        ("sue", "listen"), ("sue", "whisper"), ("sue", "barge"), ("sue", "stop"),
+    ]  # fmt: skip
+    span = {e.reason: e.t - connect.t for e in sup}
+    listen, whisper, barge, stop = (span[k] for k in ("listen", "whisper", "barge", "stop"))
+    assert [m["kind"] for m in marks] == ["listen", "whisper", "barge"]
+    assert all(m["supervisor"] == "sue" and m["agent"] == "ann" for m in marks)
+
+    m = MARGIN_S + 0.4  # the supervisor's phone rings and answers after the listen request
+    # what the caller heard (the recording's left channel): nothing of sue while she
+    # listened or whispered, sue's voice while she barged in, nothing after
+    rate, stereo = _stereo(c.data / "recordings" / row.recording_url)
+    heard_by_caller = stereo[:, 0]
+    assert _band_db(heard_by_caller, rate, listen + m, barge - MARGIN_S, SUP_HZ) < -55
+    assert _band_db(heard_by_caller, rate, barge + MARGIN_S, stop - MARGIN_S, SUP_HZ) > -25
+    assert _band_db(heard_by_caller, rate, stop + MARGIN_S, 17.0, SUP_HZ) < -55
+    # what ann heard: the caller throughout, sue only while whispering or barging
+    rate, agent_heard = read_wav(ann_heard)
+    assert _band_db(agent_heard, rate, 0.5, 17.0, TONE_HZ) > -25
+    assert _band_db(agent_heard, rate, listen + m, whisper - MARGIN_S, SUP_HZ) < -55
+    assert _band_db(agent_heard, rate, whisper + MARGIN_S, barge - MARGIN_S, SUP_HZ) > -25
+    assert _band_db(agent_heard, rate, barge + MARGIN_S, stop - MARGIN_S, SUP_HZ) > -25
+    # what sue heard: the caller (her phone's audio starts when it answered)
+    rate, sup_heard = read_wav(sue_heard)
+    assert sup_heard.size / rate > (stop - listen) - 2 * m
+    assert _band_db(sup_heard, rate, 0.5, sup_heard.size / rate - 0.5, TONE_HZ) > -25
+
+
+def test_who_may_supervise_whom(center: VoiceCenter) -> None:
+    """A supervisor supervises the agents of its teams (sue: team blue — not cid, green);
+    agents, QA and administrators may not supervise at all."""
+    with center.server.client("sue") as sue:
+        why = sue.refused("PUT", "/api/supervision/agents/cid", 404, json={"mode": "listen"})
+        assert why == "no agent of your teams 'cid'"
+        bad = sue.refused("PUT", "/api/supervision/agents/ann", 422, json={"mode": "spy"})
+        assert "mode" in bad
+    for who in ("ann", "quinn", "admin"):
+        with center.server.client(who) as other:
+            other.refused("PUT", "/api/supervision/agents/ann", 403, json={"mode": "listen"})
+            other.refused("DELETE", "/api/supervision/agents/ann", 403)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
@@ -45,6 +46,13 @@ def _voice(c: Center) -> None:
         raise ConflictError("calls are off in this center (serve --voice)")
 
 
+def _check(s: Session, p: Principal, agent: str) -> None:
+    check_scope(s, p, agent)
+    # end the read before the controller logs the step: a transaction left open here
+    # would hold SQLite's lock against the engine's write while this request waits for it
+    s.commit()
+
+
 @router.put("/api/supervision/agents/{agent}", response_model=SupervisionOut)
 def supervise(
     agent: str, body: SuperviseIn, p: Supervisor, s: Db, c: CenterDep, a: Acting
@@ -54,7 +62,7 @@ def supervise(
     it cannot be done now (the agent is not on a call, someone else supervises it, you
     have no phone); 404 for an agent outside your teams."""
     _voice(c)
-    check_scope(s, p, agent)
+    _check(s, p, agent)
     assert c.voice is not None
     contact = c.voice.supervise(agent, p.username, body.mode, a)
     return SupervisionOut(agent=agent, contact_id=contact, mode=body.mode)
@@ -64,7 +72,7 @@ def supervise(
 def stop(agent: str, p: Supervisor, s: Db, c: CenterDep, a: Acting) -> SupervisionOut:
     """Leave ``agent``'s call (your phone is hung up)."""
     _voice(c)
-    check_scope(s, p, agent)
+    _check(s, p, agent)
     assert c.voice is not None
     contact = c.voice.supervise(agent, p.username, None, a)
     return SupervisionOut(agent=agent, contact_id=contact, mode=None)
