@@ -139,7 +139,10 @@ def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
 
     def board(p: Principal) -> dict[str, Any]:
         snap = wallboard(c).fresh() or wallboard(c).compute()
-        return {"board": snap.to_dict(scope_of(p)[1])}
+        return {
+            "board": snap.to_dict(scope_of(p)[1]),
+            "can_supervise": allowed(p.role, Permission.SUPERVISE) and c.voice is not None,
+        }
 
     return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board)
 

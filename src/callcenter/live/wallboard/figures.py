@@ -91,6 +91,8 @@ class AgentFigures:
     since: float | None
     time_in_state_s: float | None
     contacts: int  # open contacts: ringing, in conversation, in wrap-up
+    supervised_by: str | None = None  # a supervisor on the agent's call now
+    supervision: str | None = None  # and how: listen | whisper | barge
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,7 @@ def compute_snapshot(
     ready: list[AgentConfig] = []  # could take one more contact now
     for row, display_name, team_id, team in agent_rows:
         state, reason, since, count = _agent_state(row, open_by_agent.get(row.name, _Open()), tally)
+        coach, mode = tally.supervised.get(row.name, (None, None))
         agents.append(
             AgentFigures(
                 name=row.name,
@@ -146,6 +147,8 @@ def compute_snapshot(
                 since=since,
                 time_in_state_s=None if since is None else max(0.0, now - since),
                 contacts=count,
+                supervised_by=coach,
+                supervision=mode,
             )
         )
         if state not in (AgentState.LOGGED_OUT, AgentState.PAUSED) and count < row.capacity:

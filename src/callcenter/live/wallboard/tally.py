@@ -32,7 +32,7 @@ _READ_TYPES: Final = tuple(
     for t in (
         E.ENQUEUE, E.OFFER, E.RING_NOANSWER, E.CONNECT, E.CALLBACK_MADE, E.COMPLETE,
         E.TRANSFER, E.WRAPUP_END, E.ABANDON, E.TIMEOUT, E.CALLBACK_REQUEST,
-        E.AGENT_LOGIN, E.AGENT_LOGOUT, E.AGENT_STATE,
+        E.AGENT_LOGIN, E.AGENT_LOGOUT, E.AGENT_STATE, E.SUPERVISE,
     )
 )  # fmt: skip
 
@@ -78,10 +78,11 @@ class DayTally:
         default_factory=lambda: defaultdict(dict)
     )  # agent -> contacts it transferred and is still wrapping up -> transfer time
     ringing_at: dict[str, str] = field(default_factory=dict)  # contact -> agent it rings
+    supervised: dict[str, tuple[str, str]] = field(default_factory=dict)  # agent -> (who, mode)
 
     def update(self, s: Session) -> int:
         """Fold in the live events appended since the last call; return how many."""
-        cols = ("t", "type", "contact", "queue", "agent", "wait")
+        cols = ("t", "type", "contact", "queue", "agent", "wait", "target", "reason")
         if not self.started:
             # The newest id first: rows committed after it are read by the next call.
             top = eventlog.last_id(s)
@@ -122,8 +123,16 @@ class DayTally:
         queue: str | None,
         agent: str | None,
         wait: float | None,
+        target: str | None = None,
+        reason: str | None = None,
     ) -> None:
         et = E(typ)
+        if et is E.SUPERVISE:  # who coaches whom: not an agent's own activity
+            if agent is not None and reason == "stop":
+                self.supervised.pop(agent, None)
+            elif agent is not None:
+                self.supervised[agent] = (target or "", reason or "")
+            return
         if agent is not None:
             self.agent_last[agent] = t
         if contact is None:
@@ -153,8 +162,10 @@ class DayTally:
             self.transfer_wraps[agent].pop(contact, None)
         elif et is E.COMPLETE:
             self.agent_last_end[agent] = t
+            self.supervised.pop(agent, None)
         elif et is E.TRANSFER:
             self.agent_last_end[agent] = t
+            self.supervised.pop(agent, None)
             self.transfer_wraps[agent][contact] = t
         elif et is E.WRAPUP_END:
             self.connected.pop((contact, agent), None)

@@ -1,12 +1,21 @@
 // The wallboard page: channel cards, queue tiles and the agents table, live from /ws/wallboard.
 // Every push carries the whole (scoped) snapshot; times in state and the longest wait
 // tick here every second from the snapshot's `t` (server clock) and each `since`.
+// Supervisors and managers (data-supervise) coach from an agent's row while it is on a
+// call: Listen / Whisper / Barge ring their own phone (PUT /api/supervision/agents/{a}),
+// Stop leaves (DELETE); the row shows who is on the call and how (the snapshot's
+// supervised_by / supervision, from the log's supervise events).
 "use strict";
 (() => {
   const tiles = document.getElementById("wb-queues");
   const channels = document.getElementById("wb-channels");
   const rows = document.querySelector("#wb-agents tbody");
   const status = document.getElementById("wb-status");
+  const errorEl = document.getElementById("wb-error");
+  const section = document.getElementById("wallboard");
+  const me = section.dataset.me || "";
+  const canSupervise = section.dataset.supervise === "yes";
+  const MODES = [["listen", "Listen"], ["whisper", "Whisper"], ["barge", "Barge"]];
   let skew = 0;  // server clock - browser clock, seconds
   let board = null;
   const serverNow = () => Date.now() / 1000 + skew;
@@ -59,8 +68,36 @@
       <td><span class="st st-${e(a.status)}" data-field="status" data-status="${e(a.status)}">${e(STATE[a.status] || a.status)}</span></td>
       <td data-field="reason">${e(a.reason || "")}</td>
       <td class="num" data-field="time_in_state" data-since="${a.since == null ? "" : a.since}">${dur(a.time_in_state_s)}</td>
-      <td class="num" data-field="contacts">${a.contacts}</td></tr>`;
+      <td class="num" data-field="contacts">${a.contacts}</td>
+      <td data-field="coaching">${coaching(a)}</td></tr>`;
   }
+
+  function coaching(a) {
+    const e = cc.esc;
+    const now = a.supervised_by ? `<span data-field="supervision" data-mode="${e(a.supervision)}">${
+      e(a.supervised_by)}: ${e(a.supervision)}</span> ` : "";
+    if (!canSupervise || a.status !== "on_contact" || (a.supervised_by && a.supervised_by !== me)) return now;
+    const buttons = MODES.filter(([m]) => !(a.supervised_by === me && a.supervision === m)).map(([m, label]) =>
+      `<button type="button" data-action="supervise" data-mode="${m}">${label}</button>`).join("");
+    const stop = a.supervised_by === me ? `<button type="button" data-action="stop-supervising">Stop</button>` : "";
+    return now + buttons + stop;
+  }
+
+  rows.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("button[data-action]");
+    if (!button) return;
+    const agent = button.closest("tr").dataset.agent;
+    const url = "/api/supervision/agents/" + encodeURIComponent(agent);
+    errorEl.textContent = "";
+    button.disabled = true;
+    try {
+      if (button.dataset.action === "supervise") await cc.api("PUT", url, {mode: button.dataset.mode});
+      else await cc.api("DELETE", url);
+    } catch (e) {
+      errorEl.textContent = String(e.message || e);
+      button.disabled = false;
+    }
+  });
 
   function render(m) {
     board = m;
