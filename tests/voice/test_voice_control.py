@@ -416,9 +416,12 @@ def test_a_supervisor_listens_whispers_and_barges_and_the_caller_never_hears_a_w
         ("stop", "ann", "sue"),
     ]  # fmt: skip
     mine = sorted((a for a in audit if a["entity_id"] == contact.id), key=lambda a: a["at"])
-    assert [(a["username"], a["changes"]["mode"][1]) for a in mine] == [
-        ("sue", "listen"), ("sue", "whisper"), ("sue", "barge"), ("sue", "stop"),
+    assert [(a["username"], a["changes"]["mode"]) for a in mine] == [
+        ("sue", [None, "listen"]), ("sue", ["listen", "whisper"]), ("sue", ["whisper", "barge"]),
+        ("sue", ["barge", None]),
     ]  # fmt: skip
+    assert mine[0]["changes"]["supervisor"] == [None, "sue"]
+    assert mine[-1]["changes"]["supervisor"] == ["sue", None]
     span = {e.reason: e.t - connect.t for e in sup}
     listen, whisper, barge, stop = (span[k] for k in ("listen", "whisper", "barge", "stop"))
     assert [m["kind"] for m in marks] == ["listen", "whisper", "barge"]

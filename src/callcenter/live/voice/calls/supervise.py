@@ -69,9 +69,9 @@ class SupervisionSide(ControllerBase):
         elif sup.mode is not mode:
             if sup.answered:
                 await self._apply(call, sup, mode)
-            sup.mode = mode
+            before, sup.mode = sup.mode.value, mode
             sup.actor = actor
-            await self._log_supervise(call, sup, mode.value)
+            await self._log_supervise(call, sup, mode.value, before)
         return call.contact
 
     async def stop_supervising(self, agent: str, supervisor: str, actor: Actor) -> str:
@@ -106,7 +106,7 @@ class SupervisionSide(ControllerBase):
             self._supervisors.pop(leg, None)
             call.supervision = None
             raise ConflictError(f"{supervisor}'s phone {endpoint}: {err.message}") from None
-        await self._log_supervise(call, sup, mode.value)
+        await self._log_supervise(call, sup, mode.value, None)
 
     async def _supervisor_answered(self, contact: str, channel: str) -> None:
         call = self.calls.get(contact)
@@ -167,21 +167,27 @@ class SupervisionSide(ControllerBase):
         await self.ari.hangup(sup.leg)
         if sup.bridge is not None:
             await self.ari.destroy_bridge(sup.bridge)
-        await self._log_supervise(call, sup, STOP)
+        await self._log_supervise(call, sup, STOP, sup.mode.value)
 
     async def _supervisor_left(self, channel: str) -> None:
         call = self._supervisors.pop(channel, None)
         if call is not None and call.supervision is not None and call.supervision.leg == channel:
             await self._end_supervision(call)
 
-    async def _log_supervise(self, call: Call, sup: Supervision, what: str) -> None:
+    async def _log_supervise(
+        self, call: Call, sup: Supervision, what: str, before: str | None
+    ) -> None:
+        """The step as a ``supervise`` event and its audit entry (``mode``: before →
+        after, None when not on the call), in one transaction."""
         event = Event(self.engine.clock(), EventType.SUPERVISE, call.contact, queue=call.queue,
                       agent=call.agent, target=sup.supervisor, reason=what)  # fmt: skip
         actor = sup.actor or Actor.system("voice")
 
         def audit(s: Session) -> None:
+            on = what != STOP
             record(s, actor, AuditAction.CALL_SUPERVISE, "contact", call.contact,
-                   {"agent": call.agent}, {"supervisor": sup.supervisor, "mode": what},
+                   {"supervisor": sup.supervisor if before else None, "mode": before},
+                   {"supervisor": sup.supervisor if on else None, "mode": what if on else None},
                    at=event.t)  # fmt: skip
 
         await anyio.to_thread.run_sync(lambda: self.engine.log([event], extra=audit))
