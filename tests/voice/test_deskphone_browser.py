@@ -434,55 +434,57 @@ def test_hold_and_resume_from_the_call_pane(desk: Desk) -> None:
 
 
 def test_a_supervisor_coaches_from_the_wallboards_agent_row(desk: Desk) -> None:
-    """Sue (supervisor of ann's team) has a SIP phone; while ann is on a call, ann's row
-    on sue's wallboard offers Listen / Whisper / Barge; each rings or moves sue's phone
-    and the row says what sue is doing; Stop ends it. All three steps are events."""
+    """Sue (supervisor of ann's team) listens in the browser: her phone is ``webrtc``, so
+    the wallboard carries the softphone (``POST /api/supervision/phone``). While ann is
+    on a call, ann's row offers Listen / Whisper / Barge; Listen rings sue's browser
+    phone, which answers it at once (the INVITE's X-Callcenter-Supervise); the row says
+    what sue is doing; Stop hangs her phone up. All three steps are events."""
     c = desk.center
     before = {r.id for r in c.contacts()}
     with c.server.client("admin") as admin:
-        sue_phone = admin.ok("PUT", "/api/admin/voice/agents/sue/device", json={"kind": "sip"})
+        admin.ok("PUT", "/api/admin/voice/agents/sue/device", json={"kind": "webrtc"})
     page = _open_desk(desk)
-    board = desk.browser.new_context(viewport={"width": 1280, "height": 800})
+    board = desk.browser.new_context(viewport={"width": 1280, "height": 900})
     board.set_default_timeout(DEFAULT_TIMEOUT_MS)
     kit = session_audio_kit()
     try:
-        with Baresip(
-            c.sip, "agent-sue", sue_phone["password"], source=kit.tone(600, 2.0).pcm
-        ) as sue:
-            sue.wait_registered()
-            wall = board.new_page()
-            wall.goto(f"{c.server.url}/login?next=/wallboard")
-            wall.fill("#username", "sue")
-            wall.fill("#password", PASSWORD)
-            wall.click("#sign-in")
-            wall.wait_for_url(f"{c.server.url}/wallboard")
-            call = carrier_call(c.sip, DID, CALLER, kit.silence(1.0), wait_bye_s=60.0)
-            with call:
-                offer = page.locator('[data-testid="offer"][data-channel="voice"]')
-                offer.locator('[data-action="accept"]').click()
-                pane = page.locator('[data-testid="chat-pane"]')
-                expect(pane).to_have_attribute("data-status", "active")
-                row = wall.locator('#wb-agents tr[data-agent="ann"]')
-                expect(row.locator('[data-field="status"]')).to_have_attribute(
-                    "data-status", "on_contact"
-                )
-                coaching = row.locator('[data-field="coaching"]')
-                for mode in ("listen", "whisper"):
-                    coaching.locator(f'[data-action="supervise"][data-mode="{mode}"]').click()
-                    expect(coaching.locator('[data-field="supervision"]')).to_have_text(
-                        f"sue: {mode}"
-                    )
-                if SHOTS:
-                    wall.screenshot(path=f"{SHOTS}/coaching.png")
-                coaching.locator('[data-action="stop-supervising"]').click()
-                expect(coaching.locator('[data-field="supervision"]')).to_have_count(0)
-                expect(coaching.locator('[data-mode="listen"]')).to_be_visible()
-                pane.locator('[data-testid="call-tools"] [data-action="end"]').click()
-                call.wait().assert_ok()
-            expect(pane).to_have_attribute("data-status", "wrapup")
-            pane.locator('[data-field="disposition"]').select_option("resolved")
-            pane.locator('[data-action="done"]').click()
-            expect(pane).to_have_count(0)
+        wall = board.new_page()
+        wall.goto(f"{c.server.url}/login?next=/wallboard")
+        wall.fill("#username", "sue")
+        wall.fill("#password", PASSWORD)
+        wall.click("#sign-in")
+        wall.wait_for_url(f"{c.server.url}/wallboard")
+        sue_phone = wall.locator("#phone")
+        expect(sue_phone).to_have_attribute("data-device", "webrtc")
+        expect(sue_phone).to_have_attribute("data-registration", "registered")
+        call = carrier_call(c.sip, DID, CALLER, kit.silence(1.0), wait_bye_s=60.0)
+        with call:
+            offer = page.locator('[data-testid="offer"][data-channel="voice"]')
+            offer.locator('[data-action="accept"]').click()
+            pane = page.locator('[data-testid="chat-pane"]')
+            expect(pane).to_have_attribute("data-status", "active")
+            row = wall.locator('#wb-agents tr[data-agent="ann"]')
+            expect(row.locator('[data-field="status"]')).to_have_attribute(
+                "data-status", "on_contact"
+            )
+            coaching = row.locator('[data-field="coaching"]')
+            coaching.locator('[data-action="supervise"][data-mode="listen"]').click()
+            expect(sue_phone).to_have_attribute("data-call", "in call")  # answered by itself
+            expect(coaching.locator('[data-field="supervision"]')).to_have_text("sue: listen")
+            coaching.locator('[data-action="supervise"][data-mode="whisper"]').click()
+            expect(coaching.locator('[data-field="supervision"]')).to_have_text("sue: whisper")
+            if SHOTS:
+                wall.screenshot(path=f"{SHOTS}/coaching.png")
+            coaching.locator('[data-action="stop-supervising"]').click()
+            expect(coaching.locator('[data-field="supervision"]')).to_have_count(0)
+            expect(sue_phone).not_to_have_attribute("data-call", "in call")
+            expect(coaching.locator('[data-mode="listen"]')).to_be_visible()
+            pane.locator('[data-testid="call-tools"] [data-action="end"]').click()
+            call.wait().assert_ok()
+        expect(pane).to_have_attribute("data-status", "wrapup")
+        pane.locator('[data-field="disposition"]').select_option("resolved")
+        pane.locator('[data-action="done"]').click()
+        expect(pane).to_have_count(0)
     finally:
         board.close()
         page.context.close()

@@ -186,7 +186,7 @@ _COMMON: Final = (
 
 
 # Pages that carry the agent's softphone when voice is on (static/phone.js).
-VOICE_PAGES: Final = frozenset({"/agent"})
+VOICE_PAGES: Final = frozenset({"/agent", "/wallboard"})
 _WS_ORIGIN: Final = re.compile(
     r"(wss?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:/[^\s;,']*)?"
 )

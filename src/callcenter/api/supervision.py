@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from callcenter.api.audit import Acting
 from callcenter.api.center import Center, center
 from callcenter.api.deps import Db, require
+from callcenter.api.desk_schemas import SoftphoneConfig
+from callcenter.api.errors import ApiError
 from callcenter.auth.permissions import Permission
 from callcenter.auth.service import Principal
 from callcenter.errors import ConflictError
@@ -51,6 +53,23 @@ def _check(s: Session, p: Principal, agent: str) -> None:
     # end the read before the controller logs the step: a transaction left open here
     # would hold SQLite's lock against the engine's write while this request waits for it
     s.commit()
+
+
+@router.post("/api/supervision/phone", response_model=SoftphoneConfig)
+def phone(p: Supervisor, c: CenterDep) -> SoftphoneConfig:
+    """The wallboard's softphone for a supervisor or manager whose phone is ``webrtc``:
+    a fresh short-lived SIP credential, as the desk's (``POST /api/desk/phone``); the
+    call to listen on then rings in the browser and is answered there at once. 409 with
+    code ``voice_off``, ``sip_phone`` (listen on the desk phone), ``no_phone`` or
+    ``voice_unavailable``."""
+    from callcenter.live.voice.desk_phone import DeskPhoneError, issue_desk_phone
+
+    try:
+        got = issue_desk_phone(c.write_sessions, p.username, settings=c.settings,
+                               voice=c.voice, now=c.clock(), supervising=True)  # fmt: skip
+    except DeskPhoneError as e:
+        raise ApiError(409, str(e), e.code) from e
+    return SoftphoneConfig.model_validate(got.as_json())
 
 
 @router.put("/api/supervision/agents/{agent}", response_model=SupervisionOut)

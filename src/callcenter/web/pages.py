@@ -135,13 +135,19 @@ def agent_page(request: Request, s: Db, c: CenterDep) -> Response:
 
 @router.get("/wallboard", response_class=HTMLResponse)
 def wallboard_page(request: Request, s: Db, c: CenterDep) -> Response:
-    """The supervisor wallboard, rendered with the current figures (then pushed live)."""
+    """The supervisor wallboard, rendered with the current figures (then pushed live);
+    with voice on, a supervisor's or manager's browser phone to listen on."""
+
+    phone = getattr(request.app.state, SOFTPHONE_STATE, None)
 
     def board(p: Principal) -> dict[str, Any]:
         snap = wallboard(c).fresh() or wallboard(c).compute()
+        coach = allowed(p.role, Permission.SUPERVISE) and c.voice is not None
         return {
             "board": snap.to_dict(scope_of(p)[1]),
-            "can_supervise": allowed(p.role, Permission.SUPERVISE) and c.voice is not None,
+            "can_supervise": coach,
+            # a supervisor's browser phone, to listen on (its own credential route)
+            "phone_url": "/api/supervision/phone" if coach and phone is not None else None,
         }
 
     return guarded_page(request, c, s, Permission.WALLBOARD, "wallboard.html", board)

@@ -29,7 +29,7 @@ from callcenter.live.voice.config import ReloadError
 from callcenter.live.voice.service import VoiceService
 from callcenter.live.voice.setup import Voice
 from callcenter.settings import Settings
-from callcenter.storage.tables import AgentRow, VoiceDevice
+from callcenter.storage.tables import VoiceDevice
 from callcenter.storage.tables.people import User
 from callcenter.voice.asterisk import RunningAsterisk
 
@@ -100,10 +100,13 @@ def issue_desk_phone(
     settings: Settings,
     voice: VoiceService | None,
     now: float,
+    supervising: bool = False,
 ) -> PhoneConfig:
-    """A fresh softphone credential for ``agent`` (its device must be ``webrtc``),
-    committed through ``sessions`` (the server's write sessions) and applied to the
-    running embedded Asterisk before this returns. Raises :class:`DeskPhoneError`."""
+    """A fresh softphone credential for ``agent`` (a username: an agent's on the desk, a
+    supervisor's or manager's on the wallboard with ``supervising``; its device must be
+    ``webrtc``), committed through ``sessions`` (the server's write sessions) and applied
+    to the running embedded Asterisk before this returns. Raises
+    :class:`DeskPhoneError`."""
     if voice is None or settings.voice == "off":
         raise DeskPhoneError("calls are off in this center (serve --voice)", "voice_off")
     url = ws_url(settings, voice.asterisk)
@@ -116,14 +119,16 @@ def issue_desk_phone(
         )
         raise DeskPhoneError(why, "voice_unavailable")
     with sessions() as s, s.begin():
-        row = s.execute(
-            select(AgentRow.user_id, User.display_name)
-            .join(User, User.id == AgentRow.user_id)
-            .where(AgentRow.name == agent)
-        ).first()
+        row = s.execute(select(User.id, User.display_name).where(User.username == agent)).first()
         if row is None:
             raise NotFoundError("agent", agent)
-        kind = s.scalar(select(VoiceDevice.kind).where(VoiceDevice.user_id == row.user_id))
+        kind = s.scalar(select(VoiceDevice.kind).where(VoiceDevice.user_id == row.id))
+        if kind == "sip" and supervising:
+            raise DeskPhoneError(
+                f"{agent!r} listens on a SIP desk phone (device sip), not in the browser: "
+                "it rings when you listen, whisper or barge",
+                "sip_phone",
+            )
         if kind == "sip":
             raise DeskPhoneError(
                 f"agent {agent!r} answers calls on a SIP desk phone (device sip), not in "

@@ -83,6 +83,20 @@
     return now + buttons + stop;
   }
 
+  // A supervisor's browser phone (phone.js, when the page carries one): the call our
+  // server places to listen on (X-Callcenter-Supervise: the agent) is answered at once —
+  // the supervisor asked for it a moment ago by clicking Listen / Whisper / Barge.
+  const phoneEl = document.getElementById("phone");
+  let softphone = null;
+  if (phoneEl) {
+    phoneEl.addEventListener("phone:ready", (ev) => { softphone = ev.detail; });
+    phoneEl.addEventListener("phone:incoming", (ev) => {
+      if (softphone && ev.detail.header("X-Callcenter-Supervise")) {
+        try { softphone.answer(); } catch (e) { errorEl.textContent = String(e.message || e); }
+      }
+    });
+  }
+
   rows.addEventListener("click", async (ev) => {
     const button = ev.target.closest("button[data-action]");
     if (!button) return;

@@ -42,6 +42,7 @@ log = logging.getLogger("callcenter.voice")
 SUPERVISOR_LEG: Final = "supervisor"  # StasisStart args of a supervisor's phone leg
 SUPERVISOR_SNOOP: Final = "supervisor-snoop"  # ... of the snoop a supervisor listens on
 STOP: Final = "stop"
+SUPERVISE_HEADER: Final = "X-Callcenter-Supervise"  # on the INVITE to a supervisor: whose call
 
 
 class SupervisionSide(ControllerBase):
@@ -101,6 +102,8 @@ class SupervisionSide(ControllerBase):
                 endpoint, app=self.app, app_args=[SUPERVISOR_LEG, call.contact],
                 channel_id=leg, caller_id=f"{call.agent} <{call.agent}>",
                 timeout_s=ORIGINATE_TIMEOUT_S,
+                # the wallboard's browser phone answers a call carrying it at once
+                variables={f"PJSIP_HEADER(add,{SUPERVISE_HEADER})": call.agent or ""},
             )  # fmt: skip
         except AriError as err:
             self._supervisors.pop(leg, None)
