@@ -66,11 +66,13 @@ def test_a_bad_websocket_url_is_one_clear_error(url: str) -> None:
     )
 
 
-def test_only_the_agent_page_is_opened_and_only_with_voice_on() -> None:
+def test_only_the_phone_pages_are_opened_and_only_with_voice_on() -> None:
+    """The desk (an agent's phone) and the wallboard (a supervisor's, to listen on)."""
     ws = "ws://127.0.0.1:8088/ws"
-    assert csp_for("/agent") == (PAGE_CSP, False)
-    assert csp_for("/agent", ws) == (voice_csp(PAGE_CSP, ws), False)
-    for path in ("/wallboard", "/crm", "/admin", "/api/desk", "/static/phone.js"):
+    for page in ("/agent", "/wallboard"):
+        assert csp_for(page) == (PAGE_CSP, False)
+        assert csp_for(page, ws) == (voice_csp(PAGE_CSP, ws), False)
+    for path in ("/crm", "/admin", "/api/desk", "/static/phone.js", "/wallboard/x"):
         assert csp_for(path, ws) == (PAGE_CSP, False)
 
 
