@@ -14,8 +14,18 @@ to the desk (``POST /api/desk/login``). The carrier is **one SIPp UAC**
 (``carrier.xml``) placing ``N`` calls at ``R`` calls/s, each sending a 440 Hz tone (a
 pcap replayed from the answer on) and hanging up ``S`` s after our answer. Each call:
 our Stasis app answers, the router queues it (holding bridge with music), offers it to
-an agent, Asterisk rings that agent's phone, the two are bridged and each side recorded
-on a snoop channel; after the call the recording is fetched, merged and filed.
+an agent, Asterisk rings that agent's phone, the two are bridged and the caller's channel
+recorded on two snoop channels (what it says, what it hears); after the call the
+recording is fetched, merged and filed.
+
+**Listeners** (``--listeners M``, issue 16): M managers (``coach001``…), each with a SIP
+phone registered to the same UAS, listen to M of the calls once every call is up
+(``PUT /api/supervision/agents/{agent}`` ``{"mode": "listen"}``: our controller rings the
+manager's phone, a snoop on the agent's channel and the phone share a bridge) until the
+calls end. The same N is run first without listeners, so the cost of listening is the
+difference between two runs of ours in one invocation; checked: M ``listen`` events, M
+``stop`` events when the calls end, every listening leg answered by the UAS, and the
+calls and recordings as always.
 
 **Baseline**: the same calls, SIPp processes and audio against a second, separately
 started Asterisk (the same build, ``start_asterisk``) driven by
@@ -40,7 +50,7 @@ printed: the event log's ``talk`` (``complete`` − ``connect``) minus that scri
 — how late our controller logs a hang-up under load.
 
 Run:  .venv/bin/python bench/bench_voice.py [--calls 50] [--rate 20] [--hold S] [--step]
-      [--no-baseline] [--budget-s 900] [--profile FILE]
+      [--listeners M] [--no-baseline] [--budget-s 900] [--profile FILE]
 
 ``--step`` raises N from ``--calls`` by ``--step-size`` while every call passes and the
 time budget lasts; the baseline then runs at the largest N held. ``--profile`` runs
@@ -79,14 +89,15 @@ from tests.support.sip import Sipp, agent_phone, carrier_call  # noqa: E402
 from tests.support.sip_config import sip_test_config  # noqa: E402
 from tests.support.sip_process import die_with_parent, free_port, scratch  # noqa: E402
 
+from callcenter.auth.service import create_user, hash_password, start_session  # noqa: E402
 from callcenter.live.voice.admin import create_number, create_trunk, set_device  # noqa: E402
 from callcenter.live.voice.schemas import DeviceIn, NumberIn, TrunkIn  # noqa: E402
 from callcenter.settings import Settings  # noqa: E402
 from callcenter.storage.db import EventRow, make_engine  # noqa: E402
-from callcenter.storage.tables import ContactRow, QueueRow  # noqa: E402
+from callcenter.storage.tables import ContactRow, QueueRow, Role  # noqa: E402
 from callcenter.voice.asterisk import RunningAsterisk, find_install, start_asterisk  # noqa: E402
 from callcenter.voice.recording import dropouts, wav_info  # noqa: E402
-from live_server import Server, percentiles, seed_center  # noqa: E402
+from live_server import PASSWORD, Creds, Server, percentiles, seed_center  # noqa: E402
 
 DID: Final = "5551000"
 CALLER: Final = "79160000000"
@@ -165,11 +176,12 @@ def register_all(sip: tuple[str, int], phones: dict[str, str], port: int) -> Non
     lines = [f"{u};[authentication username={u} password={p}]" for u, p in phones.items()]
     csv.write_text("SEQUENTIAL\n" + "\n".join(lines) + "\n")
     # About one REGISTER in a thousand gets a 401 to a correct answer to its challenge
-    # (no stale=true; seen twice in some fifteen 300-phone runs, on both attempts of one):
-    # all of them again, up to three times.
+    # (no stale=true; seen twice in some fifteen 300-phone runs, on both attempts of one;
+    # and once on all three attempts of a 220-phone run at 200/s, 50 at once — then gone
+    # at 100/s, 20 at once): all of them again, up to three times.
     for attempt in (1, 2, 3):
         sipp = Sipp(
-            REGISTER, sip, calls=len(phones), rate=200, limit=50, folder=folder, timeout_s=30,
+            REGISTER, sip, calls=len(phones), rate=100, limit=20, folder=folder, timeout_s=30,
             port=port, keys={"contact_port": str(port), "expires": "3600"},
             extra_args=["-inf", str(csv)],
         )  # fmt: skip
@@ -224,6 +236,9 @@ class Run:
     problems: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_start: dict[str, float] = field(default_factory=dict)
+    listeners: int = 0  # managers asked to listen (--listeners)
+    listening: int = 0  # ``listen`` events logged
+    stopped: int = 0  # ``stop`` events logged (the calls ended)
 
     def end_cpu(self, pids: dict[str, int]) -> None:
         """CPU and peak memory of each process from the first call until now."""
@@ -262,6 +277,7 @@ def drive(
     audio: Audio,
     phones: dict[str, str],
     before_calls: Callable[[], None] = lambda: None,
+    when_up: Callable[[], None] = lambda: None,
 ) -> Sipp:
     """Register the phones to one UAS, place the calls, measure the window; returns the
     finished UAS (stopped)."""
@@ -271,7 +287,8 @@ def drive(
     # the UAS then listens on (SIPp cannot register from a UAS scenario).
     port = free_port()
     register_all(sip, phones, port)
-    uas = agent_phone(audio=audio.agent, calls=n * 2, wait_bye_s=hold + 60, port=port)
+    uas = agent_phone(audio=audio.agent, calls=n * 2 + run.listeners, wait_bye_s=hold + 60,
+                      port=port)  # fmt: skip
     uas.extra_args = ["-aa"]  # 200 to Asterisk's OPTIONS (qualify), as a desk phone does
     with uas:
         before_calls()
@@ -283,6 +300,10 @@ def drive(
         with carrier:
             t0 = time.monotonic()
             w0, w1 = window_bounds(t0, n, rate, hold)
+            if run.listeners:  # every call up: the listeners join, then the window
+                time.sleep(max(0.0, t0 + (n - 1) / rate + 1.0 - time.monotonic()))
+                when_up()
+                w0 = max(w0, time.monotonic() + 1.0)
             if w1 - w0 >= 1.0:  # a window with every call up (else: too short a hold)
                 time.sleep(max(0.0, w0 - time.monotonic()))
                 a = {k: cpu_s(p) for k, p in pids.items()}
@@ -352,6 +373,39 @@ def seed_voice(url: str, n: int) -> dict[str, str]:
     return phones
 
 
+def seed_coaches(url: str, m: int) -> tuple[dict[str, Creds], dict[str, str]]:
+    """``m`` managers (``coach001``…) with a SIP phone each: their sign-ins and
+    ``{sip user: password}``."""
+    engine = make_engine(url)
+    now = time.time()
+    hashed = hash_password(PASSWORD)
+    creds: dict[str, Creds] = {}
+    phones: dict[str, str] = {}
+    try:
+        with Session(engine) as s, s.begin():
+            for i in range(1, m + 1):
+                name = f"coach{i:03d}"
+                user = create_user(s, name, PASSWORD, Role.MANAGER, now=now,
+                                   display_name=name.title(), password_hash=hashed)  # fmt: skip
+                creds[name] = Creds("", *start_session(s, user, now=now))
+                out = set_device(s, name, DeviceIn(kind="sip"), now)
+                assert out.password is not None
+                phones[out.sip_username] = out.password
+    finally:
+        engine.dispose()
+    return creds, phones
+
+
+def listen_all(url: str, coaches: dict[str, Creds], agents: Sequence[str]) -> None:
+    """Each coach listens to one agent's call (one request each, one after another)."""
+    with httpx.Client(base_url=url, timeout=30.0) as http:
+        for (name, c), agent in zip(sorted(coaches.items()), agents, strict=False):
+            r = http.put(f"/api/supervision/agents/{agent}", json={"mode": "listen"},
+                         headers=c.cookie_headers())  # fmt: skip
+            if r.status_code != 200:
+                raise RuntimeError(f"{name} could not listen to {agent}: {r.text}")
+
+
 def probe(sip: tuple[str, int], audio: Audio) -> None:
     """One call nobody takes (no agent signed in yet): answered means our application
     is connected to its Asterisk."""
@@ -365,12 +419,17 @@ def probe(sip: tuple[str, int], audio: Audio) -> None:
     wait_for("our application answering calls", answered, 60.0, every_s=0.5)
 
 
-def run_ours(n: int, rate: float, hold: float, audio: Audio, profile: Path | None) -> Run:
-    run = Run("ours", n, rate, hold)
+def run_ours(
+    n: int, rate: float, hold: float, audio: Audio, profile: Path | None, listeners: int = 0
+) -> Run:
+    run = Run("ours" if not listeners else f"ours+{listeners}L", n, rate, hold)
+    run.listeners = listeners
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-voice-"))
     url = f"sqlite:///{tmp / 'center.db'}"
     creds = seed_center(url, agents=n, capacity=1)
     phones = seed_voice(url, n)
+    coaches, coach_phones = seed_coaches(url, listeners)
+    phones |= coach_phones
     sip_port = free_port()
     server = Server(db_url=url, workdir=tmp)
     server.env = {
@@ -403,8 +462,11 @@ def run_ours(n: int, rate: float, hold: float, audio: Audio, profile: Path | Non
             if profile is not None:
                 os.kill(pids["server"], signal.SIGUSR1)  # start profiling now
 
+        def when_up() -> None:
+            listen_all(server.url, coaches, [f"agent{i:03d}" for i in range(1, listeners + 1)])
+
         t_start = time.time()
-        uas = drive(run, sip, pids, audio, phones, before_calls=before_calls)
+        uas = drive(run, sip, pids, audio, phones, before_calls=before_calls, when_up=when_up)
         _ours_results(run, url, tmp / "data" / "recordings", t_start, pids, uas)
         errors = server.errors_in_log()
         if errors:
@@ -450,6 +512,11 @@ def _ours_results(
     by: dict[str, dict[str, EventRow]] = {}
     for e in events:
         by.setdefault(e.contact or "", {}).setdefault(e.type, e)
+    run.listening = sum(1 for e in events if e.type == "supervise" and e.reason == "listen")
+    run.stopped = sum(1 for e in events if e.type == "supervise" and e.reason == "stop")
+    if run.listeners and (run.listening, run.stopped) != (run.listeners, run.listeners):
+        run.problems.append(f"listeners: {run.listeners} asked, {run.listening} listen and "
+                            f"{run.stopped} stop events")  # fmt: skip
     connects = sorted(e["connect"].t for e in by.values() if "connect" in e)
     w0, w1 = run.window_wall
     run.up_all_window = sum(
@@ -483,6 +550,9 @@ def _ours_results(
     uas_result = uas.wait(timeout_s=1)
     if uas_result.failed:
         run.problems.append(f"agents' UAS: {uas_result.failed} failed calls")
+    if uas_result.successful < run.connected + run.listeners:
+        run.problems.append(f"agents' UAS answered {uas_result.successful} calls: fewer than "
+                            f"{run.connected} agents' and {run.listeners} listeners'")  # fmt: skip
     print(f"  (recordings filed {filing_s:.1f} s after the last call ended)", flush=True)
 
 
@@ -571,7 +641,7 @@ def report(runs: list[Run]) -> None:
             f"{'RSS MB A/ctl':>13}")  # fmt: skip
     print(head)
     for r in runs:
-        ctl = "server" if r.label == "ours" else "controller"
+        ctl = "server" if r.label.startswith("ours") else "controller"
         lat = "/".join(f"{x:.2f}" for x in r.setup_latency) if r.setup_latency else "-"
         print(
             f"{r.label:<9} {r.n:>4} {r.rate:>5g} {r.up_all_window:>4} "
@@ -588,6 +658,7 @@ def report(runs: list[Run]) -> None:
                   f"{max(r.talk_inflation):+.2f} s")  # fmt: skip
         for p in r.problems:
             print(f"    problem: {p[:600]}")
+    _report_listeners(runs)
     ours = [r for r in runs if r.label == "ours" and r.ok]
     base = [r for r in runs if r.label == "baseline"]
     if ours:
@@ -614,6 +685,23 @@ def report(runs: list[Run]) -> None:
         print(f"targets: N >= 200: {'MET' if best.n >= 200 else 'NOT MET'}; "
               f"set-up >= 20 calls/s: {setup_verdict(best)} "
               f"({best.setup_rate:.1f}/s at N={best.n}, offered {best.rate:g}/s)")  # fmt: skip
+
+
+def _report_listeners(runs: list[Run]) -> None:
+    """The cost of listening: the run with listeners against the one without, same N."""
+    for heard in (r for r in runs if r.listeners):
+        plain = next((r for r in runs if r.label == "ours" and r.n == heard.n), None)
+        print(f"\nlisteners: {heard.listeners} asked, {heard.listening} listening, "
+              f"{heard.stopped} stopped with their calls; "
+              f"{'every call and recording right' if heard.ok else 'FAILED'}")  # fmt: skip
+        if plain is None or not (plain.window_s and heard.window_s):
+            continue
+        for proc in ("asterisk", "server"):
+            a = 100 * plain.cpu_window.get(proc, 0.0) / plain.window_s
+            b = 100 * heard.cpu_window.get(proc, 0.0) / heard.window_s
+            per = (b - a) / heard.listeners
+            print(f"  {proc}: {a:.1f} % of a core without, {b:.1f} % with them: "
+                  f"{per:+.3f} % per listener (×{b / a if a else float('nan'):.2f})")  # fmt: skip
 
 
 def setup_verdict(run: Run) -> str:
@@ -647,12 +735,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--step", action="store_true", help="raise N until a call fails")
     p.add_argument("--step-size", type=int, default=50)
     p.add_argument("--budget-s", type=float, default=900.0, help="stop stepping after this")
+    p.add_argument("--listeners", type=int, default=0,
+                   help="M managers listening to M of the calls (after a run without)")  # fmt: skip
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--profile", type=Path, default=None, help="cProfile our server into FILE")
     args = p.parse_args(argv)
     for name in ("calls", "rate"):
         if getattr(args, name) <= 0:
             p.error(f"--{name} {getattr(args, name)}: expected > 0")
+    if not 0 <= args.listeners <= args.calls:
+        p.error(f"--listeners {args.listeners}: expected 0 to --calls ({args.calls})")
+    if args.listeners and args.step:
+        p.error("--listeners: one N only (not with --step)")
     started = time.monotonic()
     runs: list[Run] = []
     n = args.calls
@@ -670,7 +764,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not (args.step and run.ok) or spent + 2.5 * run.wall_s + 60 > args.budget_s:
             break
         n += args.step_size
-    passed = [r for r in runs if r.ok]
+    if args.listeners:
+        print(f"ours with {args.listeners} listening: {n} calls at {args.rate:g}/s, held "
+              f"{hold:g} s ...", flush=True)  # fmt: skip
+        listened = run_ours(n, args.rate, hold, audio, None, listeners=args.listeners)
+        print(f"  {'ok' if listened.ok else 'FAILED'}: {listened.connected} connected, "
+              f"{listened.listening} listening, {listened.recordings_ok} recordings right",
+              flush=True)  # fmt: skip
+        runs.append(listened)
+    passed = [r for r in runs if r.ok and not r.listeners]
     if not args.no_baseline:
         at = max(passed, key=lambda r: r.n) if passed else runs[-1]
         print(f"baseline: {at.n} calls at {args.rate:g}/s, held {at.hold_s:g} s ...", flush=True)

@@ -271,6 +271,31 @@ def _types(rows: list[EventRow]) -> list[str]:
     return [r.type for r in rows]
 
 
+def _accept(page: Page) -> Any:
+    """Accept the voice offer on the desk; the pane once the call is up."""
+    offer = page.locator('[data-testid="offer"][data-channel="voice"]')
+    offer.locator('[data-action="accept"]').click()
+    pane = page.locator('[data-testid="chat-pane"]')
+    expect(pane).to_have_attribute("data-status", "active")
+    return pane
+
+
+def _wrap_up(pane: Any, disposition: str) -> None:
+    """The call has ended: the pane's wrap-up closed with ``disposition``."""
+    expect(pane).to_have_attribute("data-status", "wrapup")
+    pane.locator('[data-field="disposition"]').select_option(disposition)
+    pane.locator('[data-action="done"]').click()
+    expect(pane).to_have_count(0)
+
+
+def _wrapped_events(c: Center, before: set[str]) -> list[EventRow]:
+    """The events of the one contact that is not in ``before``, once wrapped up."""
+    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
+    return c.wait(  # type: ignore[no-any-return]
+        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
+    )
+
+
 def test_accept_talk_dtmf_end_and_wrap_up_on_the_desk(desk: Desk) -> None:
     c = desk.center
     page = _open_desk(desk)
@@ -369,22 +394,13 @@ def test_hanging_up_on_the_softphone_ends_the_call_on_the_desk(desk: Desk) -> No
     try:
         call = carrier_call(c.sip, DID, CALLER, session_audio_kit().silence(1.0), wait_bye_s=30.0)
         with call:
-            offer = page.locator('[data-testid="offer"][data-channel="voice"]')
-            offer.locator('[data-action="accept"]').click()
-            pane = page.locator('[data-testid="chat-pane"]')
-            expect(pane).to_have_attribute("data-status", "active")
+            pane = _accept(page)
             page.locator("#phone .phone-hangup").click()  # the widget's Hang up: a SIP BYE
             call.wait().assert_ok()  # the caller's leg was hung up by our side
-        expect(pane).to_have_attribute("data-status", "wrapup")
-        pane.locator('[data-field="disposition"]').select_option("follow_up")
-        pane.locator('[data-action="done"]').click()
-        expect(pane).to_have_count(0)
+        _wrap_up(pane, "follow_up")
     finally:
         page.context.close()
-    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
-    events = c.wait(
-        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
-    )
+    events = _wrapped_events(c, before)
     complete = next(e for e in events if e.type == "complete")
     assert (complete.agent, complete.by) == ("ann", "agent")
 
@@ -417,16 +433,10 @@ def test_hold_and_resume_from_the_call_pane(desk: Desk) -> None:
             expect(pane.locator("header")).to_contain_text("on the call")
             pane.locator('[data-testid="call-tools"] [data-action="end"]').click()
             call.wait().assert_ok()
-        expect(pane).to_have_attribute("data-status", "wrapup")
-        pane.locator('[data-field="disposition"]').select_option("resolved")
-        pane.locator('[data-action="done"]').click()
-        expect(pane).to_have_count(0)
+        _wrap_up(pane, "resolved")
     finally:
         page.context.close()
-    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
-    events = c.wait(
-        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
-    )
+    events = _wrapped_events(c, before)
     assert [e.type for e in events if e.type in ("hold", "unhold")] == ["hold", "unhold"]
     complete = next(e for e in events if e.type == "complete")
     unhold = next(e for e in events if e.type == "unhold")
@@ -459,10 +469,7 @@ def test_a_supervisor_coaches_from_the_wallboards_agent_row(desk: Desk) -> None:
         expect(sue_phone).to_have_attribute("data-registration", "registered")
         call = carrier_call(c.sip, DID, CALLER, kit.silence(1.0), wait_bye_s=60.0)
         with call:
-            offer = page.locator('[data-testid="offer"][data-channel="voice"]')
-            offer.locator('[data-action="accept"]').click()
-            pane = page.locator('[data-testid="chat-pane"]')
-            expect(pane).to_have_attribute("data-status", "active")
+            pane = _accept(page)
             row = wall.locator('#wb-agents tr[data-agent="ann"]')
             expect(row.locator('[data-field="status"]')).to_have_attribute(
                 "data-status", "on_contact"
@@ -481,17 +488,11 @@ def test_a_supervisor_coaches_from_the_wallboards_agent_row(desk: Desk) -> None:
             expect(coaching.locator('[data-mode="listen"]')).to_be_visible()
             pane.locator('[data-testid="call-tools"] [data-action="end"]').click()
             call.wait().assert_ok()
-        expect(pane).to_have_attribute("data-status", "wrapup")
-        pane.locator('[data-field="disposition"]').select_option("resolved")
-        pane.locator('[data-action="done"]').click()
-        expect(pane).to_have_count(0)
+        _wrap_up(pane, "resolved")
     finally:
         board.close()
         page.context.close()
-    new = c.wait("the new contact", lambda: [r for r in c.contacts() if r.id not in before])
-    events = c.wait(
-        "the wrap-up", lambda: (e := c.events(new[0].id)) and "wrapup_end" in _types(e) and e
-    )
+    events = _wrapped_events(c, before)
     steps = [(e.reason, e.target, e.agent) for e in events if e.type == "supervise"]
     assert steps == [("listen", "sue", "ann"), ("whisper", "sue", "ann"), ("stop", "sue", "ann")]
 
@@ -582,8 +583,9 @@ def test_a_caller_who_gives_up_while_the_softphone_rings_leaves_no_offer(desk: D
     page = _open_desk(desk)
     kit = session_audio_kit()
     try:
-        with c.server.client("bob") as bob:
-            bob.ok("POST", "/api/desk/logout")
+        with c.server.client("bob") as bob:  # (the decline test may have logged bob in)
+            if bob.ok("GET", "/api/desk")["status"] != "logged_out":
+                bob.ok("POST", "/api/desk/logout")
         call = carrier_call(c.sip, DID, "+79160000004", kit.silence(1.0), hangup_after_s=3.0)
         with call:
             offer = page.locator('[data-testid="offer"][data-channel="voice"]')

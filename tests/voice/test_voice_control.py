@@ -56,6 +56,27 @@ def _levels(samples: Any, rate: int, start_s: float, end_s: float) -> list[float
     return window_levels(part, rate, 0.1)
 
 
+def _connected(c: VoiceCenter, before: set[str]) -> tuple[Any, EventRow]:
+    """The one new call's contact row and its ``connect`` event, once answered."""
+    (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
+    connect = c.wait(
+        "the connect",
+        lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
+    )
+    return contact, connect
+
+
+def _finished(c: VoiceCenter, contact: str) -> tuple[list[EventRow], Any]:
+    """A call's events once it is complete, and its contact row once recorded."""
+    events = c.wait(
+        "the call's events", lambda: (e := c.events(contact)) and "complete" in types(e) and e
+    )
+    row = c.wait(
+        "the recording", lambda: [r for r in c.contacts() if r.id == contact and r.recording_url]
+    )[0]
+    return events, row
+
+
 def _sign_off(desk: Any) -> None:
     """As an agent ends a shift: each wrap-up closed with a disposition, then logged out
     (a wrap-up left open keeps the agent out of routing, logged in again or not)."""
@@ -83,23 +104,12 @@ def _call_with_hold(
     before = {r.id for r in c.contacts()}
     call = carrier_call(c.sip, DID, CALLER, tone, hangup_after_s=15.0)
     with call:
-        (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
-        connect = c.wait(
-            "the connect",
-            lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
-        )
+        contact, connect = _connected(c, before)
         for when, act in zip(at, (hold, unhold), strict=True):
             time.sleep(max(0.0, connect.t + when - time.time()))
             act(contact.id)
         call.wait().assert_ok()
-    events = c.wait(
-        "the call's events",
-        lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
-    )
-    row = c.wait(
-        "the recording",
-        lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
-    )[0]
+    events, row = _finished(c, contact.id)
     return events, row
 
 
@@ -234,24 +244,13 @@ def _transferred_call(
     ann.ok("POST", "/api/desk/login")
     call = carrier_call(c.sip, DID, CALLER, tone, hangup_after_s=15.0)
     with call:
-        (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
-        connect = c.wait(
-            "the connect",
-            lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
-        )
+        contact, connect = _connected(c, before)
         assert connect.agent == "ann"
         bob.ok("POST", "/api/desk/login")
         time.sleep(max(0.0, connect.t + at_s - time.time()))
         ann.ok("POST", f"/api/desk/contacts/{contact.id}/transfer", json=body)
         call.wait().assert_ok()
-    events = c.wait(
-        "the call's events",
-        lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
-    )
-    row = c.wait(
-        "the recording",
-        lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
-    )[0]
+    events, row = _finished(c, contact.id)
     for who in (ann, bob):
         _sign_off(who)
     return events, row
@@ -382,11 +381,7 @@ def test_a_supervisor_listens_whispers_and_barges_and_the_caller_never_hears_a_w
             before = {r.id for r in c.contacts()}
             call = carrier_call(c.sip, DID, CALLER, caller_tone, hangup_after_s=18.0)
             with call:
-                (contact,) = c.wait("the call's contact", lambda: c.new_contacts(before))
-                connect = c.wait(
-                    "the connect",
-                    lambda: next((e for e in c.events(contact.id) if e.type == "connect"), None),
-                )
+                contact, connect = _connected(c, before)
                 for at, mode in plan:
                     time.sleep(max(0.0, connect.t + at - time.time()))
                     if mode is None:
@@ -395,14 +390,7 @@ def test_a_supervisor_listens_whispers_and_barges_and_the_caller_never_hears_a_w
                         done = sue.ok("PUT", "/api/supervision/agents/ann", json={"mode": mode})
                     assert (done["contact_id"], done["mode"]) == (contact.id, mode)
                 call.wait().assert_ok()
-            events = c.wait(
-                "the call's events",
-                lambda: (e := c.events(contact.id)) and "complete" in types(e) and e,
-            )
-            row = c.wait(
-                "the recording",
-                lambda: [r for r in c.contacts() if r.id == contact.id and r.recording_url],
-            )[0]
+            events, row = _finished(c, contact.id)
             marks = sue.ok("GET", f"/api/contacts/{contact.id}/recording/marks")
             _sign_off(ann)
         ann_heard, sue_heard = ann_phone.heard, sue_phone.heard
