@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests.support.audio import (
+    Clip,
     active_span,
     dominant_frequency,
     read_wav,
@@ -95,12 +96,19 @@ def _stereo(path: Any) -> tuple[int, Any]:
 
 
 def _call_with_hold(
-    c: VoiceCenter, phone: Baresip, hold: Any, unhold: Any, *, at: tuple[float, float]
+    c: VoiceCenter,
+    phone: Baresip,
+    hold: Any,
+    unhold: Any,
+    *,
+    at: tuple[float, float],
+    caller: Clip | None = None,
 ) -> tuple[list[EventRow], Any]:
-    """One call of 15 s: ``hold()`` at ``at[0]`` s after the connect, ``unhold()`` at
-    ``at[1]``; its events once complete and its contact row once recorded."""
+    """One call of 15 s (the caller sends ``caller``, by default a steady 1 kHz tone):
+    ``hold()`` at ``at[0]`` s after the connect, ``unhold()`` at ``at[1]``; its events
+    once complete and its contact row once recorded."""
     kit = session_audio_kit()
-    tone = kit.tone(TONE_HZ, 15.5, amplitude=0.3, lead_s=0.2, tail_s=0.0)
+    tone = caller or kit.tone(TONE_HZ, 15.5, amplitude=0.3, lead_s=0.2, tail_s=0.0)
     before = {r.id for r in c.contacts()}
     call = carrier_call(c.sip, DID, CALLER, tone, hangup_after_s=15.0)
     with call:
@@ -180,6 +188,45 @@ def test_the_desk_holds_a_call_music_to_the_caller_nothing_to_the_agent(
     assert float(np.median(music)) > -35, music  # the music, most of the span
     assert max(_levels(left, rate, h1 + MARGIN_S, 14.0)) < -45  # and none after it
     assert min(_levels(right, rate, 1.0, 14.0)) > -30  # the caller's tone, hold or not
+
+
+def test_the_speech_analysis_finds_the_hold_music_where_the_marks_say(
+    center: VoiceCenter,
+) -> None:
+    """The recording's marks against an independent reader: the automatic analysis of the
+    same file (the speech pipeline's music detector, ``speech/metrics.py``) finds hold
+    music on the left channel for the span the events say, within a second. The caller
+    keeps quiet here (a steady tone would read as music for the whole call)."""
+    c = center
+    kit = session_audio_kit()
+    said = kit.speech("Let me check that for you.", lead_s=1.0)
+    with Baresip(c.sip, "agent-ann", c.passwords["ann"], source=said.pcm) as phone:
+        phone.wait_registered()
+        with c.server.client("ann") as ann:
+            ann.ok("POST", "/api/desk/login")
+
+            def hold(cid: str, held: bool = True) -> None:
+                ann.ok("POST", f"/api/desk/contacts/{cid}/hold", json={"held": held})
+
+            _, row = _call_with_hold(c, phone, hold, lambda cid: hold(cid, False),
+                                          at=(5.0, 11.0), caller=kit.silence(16.0))  # fmt: skip
+            (mark,) = ann.ok("GET", f"/api/contacts/{row.id}/recording/marks")
+            analysis = c.wait(
+                "the analysis",
+                lambda: (
+                    (a := ann.ok("GET", f"/api/contacts/{row.id}/analysis"))["status"]
+                    in ("done", "failed")
+                    and a
+                ),
+                timeout_s=90.0,
+            )
+            _sign_off(ann)
+    assert analysis["status"] == "done", analysis
+    spans = analysis["result"]["metrics"]["hold_spans"]
+    assert len(spans) == 1, spans
+    assert spans[0][0] == pytest.approx(mark["start_s"], abs=1.0), (spans, mark)
+    assert spans[0][1] == pytest.approx(mark["end_s"], abs=1.0), (spans, mark)
+    assert mark["kind"] == "hold" and 5.8 < mark["end_s"] - mark["start_s"] < 6.2
 
 
 def test_a_sip_phones_own_hold_is_logged_and_the_caller_hears_music(
