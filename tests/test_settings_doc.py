@@ -74,7 +74,7 @@ def test_only_settings_reads_the_environment() -> None:
     """Every environment read goes through callcenter.settings.Settings."""
     found = []
     for path in sorted(SRC.rglob("*.py")):
-        if path == SRC / "settings.py":
+        if path.is_relative_to(SRC / "settings"):
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if _ENV_READ.search(line):
