@@ -44,5 +44,5 @@ class TransferSide(WaitingSide):
         if leg is not None and self._by_channel.pop(leg, None) is not None:
             await self.ari.hangup(leg)
         log.info("%s: transferred to %s %s", call.contact, e.target_type, e.target)
-        if call.state is CallState.QUEUED:  # (not offered meanwhile)
+        if call.state is CallState.QUEUED:  # (the caller may have hung up meanwhile)
             self._queued(call)
