@@ -490,6 +490,9 @@ def test_who_may_supervise_whom(center: VoiceCenter) -> None:
         assert why == "no agent of your teams 'cid'"
         bad = sue.refused("PUT", "/api/supervision/agents/ann", 422, json={"mode": "spy"})
         assert "mode" in bad
+    with center.server.client("manager") as manager:  # any agent, but an agent
+        why = manager.refused("PUT", "/api/supervision/agents/zed", 404, json={"mode": "listen"})
+        assert why == "no agent 'zed'"
     for who in ("ann", "quinn", "admin"):
         with center.server.client(who) as other:
             other.refused("PUT", "/api/supervision/agents/ann", 403, json={"mode": "listen"})
